@@ -1,0 +1,23 @@
+"""Exit Now: emergency evacuation coordination.
+
+This module stays free of imports beyond the standard library: `python -m server` imports the
+package before `__main__` runs, and eventlet must monkey-patch before Flask and friends load.
+"""
+
+from __future__ import annotations
+
+
+import warnings
+
+
+def quiet_eventlet_notice() -> None:
+    """eventlet warns on import that it is in bugfix mode; DESIGN.md knows, operators need not."""
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+
+def create_app(settings=None):
+    """Build the Flask app (with its SocketIO extension at app.extensions['socketio'])."""
+    from .app import build_app
+
+    quiet_eventlet_notice()
+    return build_app(settings)

@@ -1,0 +1,105 @@
+"""The HTTP API: JSON in and out under /api. Who is asking is decided once, here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from .. import auth, commands
+from ..errors import Forbidden, Invalid, NotFound, Unauthenticated
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+# Endpoints anyone may call, signed in or not.
+PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def services():
+    return current_app.extensions["exitnow"]
+
+
+@api.before_request
+def authenticate() -> None:
+    """Set g.identity from the bearer token or the device session cookie; CSRF-check cookie writes."""
+    g.identity = None
+    header = request.headers.get("Authorization")
+    token = auth.bearer_token(header)
+    if header and token is None:
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+    via_cookie = token is None
+    if via_cookie:
+        token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        with services().store.reading() as db:
+            g.identity = auth.identify(db, token, via_cookie=via_cookie)
+        if g.identity is None and not via_cookie:
+            raise Unauthenticated("This token is not valid (unknown or revoked).")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if g.identity is None:
+        raise Unauthenticated("Sign in: enroll this device, or send a bearer token.")
+    if g.identity.via_cookie and request.method not in SAFE_METHODS:
+        if not auth.csrf_ok(current_app.secret_key, g.identity, request.headers.get(auth.CSRF_HEADER)):
+            raise Forbidden(f"Missing or wrong {auth.CSRF_HEADER} header.")
+
+
+def json_body():
+    """The request's JSON body (an empty body counts as {}), or a clear 400."""
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Invalid("The request body is not valid JSON.")
+    return body
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise Invalid("Idempotency-Key must be 1 to 200 characters.")
+    return key
+
+
+def run(site: str, name: str, status: int = 200, **from_path):
+    """Run a command with the JSON body plus the fields named in the URL; answer its result."""
+    params = json_body()
+    if from_path:
+        if not isinstance(params, dict):
+            raise Invalid("The request body must be a JSON object.")
+        params = {**params, **from_path}
+    result = commands.execute(services(), g.identity, site, name, params, idempotency_key())
+    return jsonify(result), status
+
+
+@dataclass(frozen=True)
+class CommandRoute:
+    rule: str
+    command: str
+    status: int
+    summary: str
+
+
+COMMAND_ROUTES: list[CommandRoute] = []
+
+
+def command_route(rule: str, name: str, summary: str, status: int = 200) -> None:
+    """POST `rule` runs command `name`; the OpenAPI document is built from these routes."""
+
+    def view(site: str, **from_path):
+        return run(site, name, status, **from_path)
+
+    api.add_url_rule(rule, endpoint=name, view_func=view, methods=["POST"])
+    COMMAND_ROUTES.append(CommandRoute(rule, name, status, summary))
+
+
+def require_member(db, site: str) -> None:
+    """404 for an unknown site, 403 for someone from another site (reads only; commands check themselves)."""
+    if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
+        raise NotFound(f"There is no site '{site}'.")
+    if g.identity.site != site:
+        raise Forbidden(f"You are not a member of site '{site}'.")
+
+
+from . import docs, incidents, people, sites  # noqa: E402,F401  (register the routes)

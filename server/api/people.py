@@ -1,0 +1,54 @@
+"""Enrollment: a manager makes a link, a phone uses it and becomes an enrolled device."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify
+
+from .. import auth
+from ..commands.people import enroll as enroll_device
+from ..errors import Invalid
+from . import api, json_body, run, services
+
+SESSION_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept for a cookie
+
+
+@api.post("/sites/<site>/staff/<int:staff_id>/enrollment-links")
+def create_enrollment_link(site: str, staff_id: int):
+    response, status = run(site, "create_enrollment_link", status=201, staff_id=staff_id)
+    body = response.get_json()
+    body["url"] = services().settings.base_url + body["path"]
+    return jsonify(body), status
+
+
+@api.post("/enroll")
+def enroll():
+    """Use an enrollment code; the answer sets the device's long-lived session cookie."""
+    body = json_body()
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not code:
+        raise Invalid("Send {\"code\": \"...\"} from the enrollment link.", field="code")
+    token, identity = enroll_device(services(), code)
+    response = jsonify(_me(identity))
+    response.status_code = 201
+    response.set_cookie(
+        auth.SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, httponly=True, samesite="Lax",
+        secure=services().settings.base_url.startswith("https://"),
+    )
+    return response
+
+
+@api.get("/me")
+def me():
+    return jsonify(_me(g.identity))
+
+
+def _me(identity: auth.Identity) -> dict:
+    answer = {
+        "site": identity.site,
+        "role": identity.role,
+        "name": identity.name,
+        "staff_id": identity.staff_id,
+    }
+    if identity.via_cookie:
+        answer["csrf_token"] = auth.csrf_token(current_app.secret_key, identity)
+    return answer

@@ -1,0 +1,103 @@
+"""Assembling the app: settings, database, Socket.IO, publisher, blueprints, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, jsonify, request, send_from_directory
+from flask_socketio import SocketIO
+from werkzeug.exceptions import HTTPException
+
+from . import realtime
+from .db import Store
+from .errors import Rejected
+from .publish import Publisher
+from .settings import Settings, load_settings, secret_key_for
+
+logger = logging.getLogger(__name__)
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
+
+@dataclass
+class Services:
+    """What commands and handlers need, built once per app."""
+
+    settings: Settings
+    store: Store
+    socketio: SocketIO
+    publisher: Publisher
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, static_folder=None)
+    app.config["SECRET_KEY"] = secret_key_for(settings)
+    app.config["TESTING"] = settings.testing
+    socketio = SocketIO(
+        app,
+        async_mode=settings.async_mode,
+        message_queue=settings.message_queue,
+        # The phones must notice a dead connection (and reconnect) within seconds.
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    services = Services(settings, Store(settings.db_path), socketio, Publisher(socketio))
+    app.extensions["exitnow"] = services
+    realtime.register(socketio, services)
+
+    from .api import api
+    from .cli import register_cli
+
+    app.register_blueprint(api)
+    register_cli(app)
+    _register_pages(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    @app.get("/")
+    def index():
+        return send_from_directory(PWA_DIR, "index.html")
+
+    @app.get("/enroll/<code>")
+    def enroll_page(code: str):
+        # A page, not the enrollment itself: link previews and scanners must not use up the code.
+        return send_from_directory(PWA_DIR, "enroll.html")
+
+    @app.get("/pwa/<path:name>")
+    def pwa_file(name: str):
+        return send_from_directory(PWA_DIR, name)
+
+    @app.get("/healthz")
+    def healthz():
+        with app.extensions["exitnow"].store.reading() as db:
+            db.execute("SELECT 1").fetchone()
+        return jsonify({"ok": True})
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def problem(body: dict, status: int):
+        response = jsonify(body)
+        response.status_code = status
+        response.content_type = "application/problem+json"
+        return response
+
+    @app.errorhandler(Rejected)
+    def rejected(error: Rejected):
+        return problem(error.problem(), error.status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        body = {"type": "about:blank", "title": error.name, "status": error.code,
+                "detail": error.description}
+        return problem(body, error.code or 500)
+
+    @app.errorhandler(Exception)
+    def bug(error: Exception):
+        logger.exception("unexpected error on %s %s", request.method, request.path)
+        body = {"type": "about:blank", "title": "Internal error", "status": 500,
+                "detail": "This is a bug in Exit Now; it has been logged."}
+        return problem(body, 500)

@@ -1,0 +1,86 @@
+"""Who is asking: bearer tokens, device session cookies, roles and CSRF.
+
+Tokens are random; only their SHA-256 is stored, so a copy of the database cannot sign anyone in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+ROLES = ("staff", "guard", "duty_manager", "admin")
+MANAGERS = frozenset({"duty_manager", "admin"})
+RESPONDERS = frozenset({"guard", "duty_manager", "admin"})  # see backup requests
+EVERYONE = frozenset(ROLES)
+
+SESSION_COOKIE = "exitnow_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signed-in person (or the command line), as every handler receives it."""
+
+    site: str
+    role: str
+    name: str
+    staff_id: int | None = None
+    credential_id: int | None = None
+    via_cookie: bool = False
+
+    def actor(self) -> dict:
+        """How this person appears in the log."""
+        return {"staff_id": self.staff_id, "name": self.name, "role": self.role}
+
+    @property
+    def is_responder(self) -> bool:
+        return self.role in RESPONDERS
+
+
+def command_line(site: str) -> Identity:
+    """The operator at the server's command line: an admin of the site."""
+    return Identity(site=site, role="admin", name="command line")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def identify(db, token: str | None, via_cookie: bool = False) -> Identity | None:
+    """The identity behind a token or session cookie, or None when unknown or revoked."""
+    if not token:
+        return None
+    row = db.execute(
+        """SELECT c.id, s.id, s.site, s.role, s.name FROM credentials c
+           JOIN staff s ON s.id = c.staff_id
+           WHERE c.token_hash = ? AND c.revoked_at IS NULL""",
+        [digest(token)],
+    ).fetchone()
+    if row is None:
+        return None
+    credential_id, staff_id, site, role, name = row
+    return Identity(site, role, name, staff_id, credential_id, via_cookie)
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def csrf_token(secret_key: str, identity: Identity) -> str:
+    """The value a cookie-signed-in page must echo in X-CSRF-Token on every write."""
+    message = f"csrf:{identity.credential_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_ok(secret_key: str, identity: Identity, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(csrf_token(secret_key, identity), presented)

@@ -1,0 +1,68 @@
+"""`flask --app server ...` commands. They run the same commands as the API; `$EXITNOW_DB`
+selects the database."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from . import commands, demo, log
+from .auth import ROLES, command_line
+from .errors import Rejected
+
+
+def register_cli(app: Flask) -> None:
+    services = app.extensions["exitnow"]
+
+    def run(site: str, name: str, params: dict) -> dict:
+        try:
+            return commands.execute(services, command_line(site), site, name, params)
+        except Rejected as rejected:
+            click.echo(f"error: {rejected.detail}", err=True)
+            sys.exit(1)
+
+    @app.cli.command("create-token")
+    @click.option("--site", required=True, help="site id, e.g. demo")
+    @click.option("--role", required=True, type=click.Choice(ROLES))
+    @click.option("--name", required=True, help="the person or integration the token acts as")
+    def create_token(site: str, role: str, name: str) -> None:
+        """Print a bearer token (last line of output) acting as NAME with ROLE on SITE."""
+        result = run(site, "create_token", {"name": name, "role": role})
+        click.echo(f"Bearer token for {name} ({role}) on {site}; it is shown only once:")
+        click.echo(result["token"])
+
+    @app.cli.command("enrollment-link")
+    @click.option("--site", required=True)
+    @click.option("--staff-id", required=True, type=int)
+    def enrollment_link(site: str, staff_id: int) -> None:
+        """Print a new single-use enrollment link for a staff member."""
+        result = run(site, "create_enrollment_link", {"staff_id": staff_id})
+        click.echo(f"Valid until {result['expires_at']}:")
+        click.echo(services.settings.base_url + result["path"])
+
+    @app.cli.command("verify-log")
+    @click.option("--site", default=None, help="only this site's chain")
+    def verify_log(site: str | None) -> None:
+        """Check the hash chain; exit non-zero naming the first bad entry."""
+        with services.store.reading() as db:
+            result = log.verify(db, site)
+        if not result.ok:
+            click.echo(f"log verification FAILED after {result.count} good entries: {result.problem}", err=True)
+            sys.exit(1)
+        click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo site (when the database is empty) and print enrollment links."""
+        if not demo.is_empty(services):
+            click.echo("The database is not empty; the demo site was not created.", err=True)
+            sys.exit(1)
+        print_links(demo.seed(services))
+
+
+def print_links(links) -> None:
+    click.echo("Enrollment links (single use):")
+    for person, url in links:
+        click.echo(f"  {person['name']:<16} {person['role']:<13} {url}")

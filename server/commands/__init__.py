@@ -1,0 +1,124 @@
+"""Every state change goes through `execute`: authorise and validate, one transaction that
+appends to the log and updates the state tables, then publish after commit.
+
+HTTP, Socket.IO, the alarm webhook and the CLI all call `execute`; nothing else writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .. import log
+from ..auth import Identity
+from ..clock import now_ms
+from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound
+from .fields import Field, check
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    roles: frozenset
+    schema: dict[str, Field]
+    apply: Callable
+    creates_site: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, roles: frozenset, /, *, creates_site: bool = False, **schema: Field):
+    """Register a function `apply(tx, params) -> result` as the command `name`; the keyword
+    arguments are its input fields."""
+
+    def register(apply: Callable) -> Callable:
+        COMMANDS[name] = Command(name, roles, schema, apply, creates_site)
+        return apply
+
+    return register
+
+
+@dataclass
+class Tx:
+    """One command's open transaction: the database, who acts, and the events it appended."""
+
+    db: object
+    site: str
+    identity: Identity
+    ts: int
+    settings: object = None
+    events: list = field(default_factory=list)
+
+    def record(self, type_: str, payload: dict) -> dict:
+        """Append an event to the site's log; it is published once the transaction commits."""
+        event = log.append(self.db, self.site, self.ts, self.identity.actor(), type_, payload)
+        self.events.append(event)
+        return event
+
+    def current_seq(self) -> int:
+        return self.events[-1]["seq"] if self.events else log.latest_seq(self.db, self.site)
+
+
+def execute(services, identity: Identity, site: str, name: str, body=None, idempotency_key=None):
+    """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
+    command_ = COMMANDS[name]
+    with services.store.transaction() as db:
+        authorise(db, identity, site, command_)
+        params = check(command_.schema, body)
+        fingerprint = _fingerprint(site, name, params)
+        earlier = _remembered(db, identity, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
+        tx = Tx(db, site, identity, now_ms(), services.settings)
+        result = command_.apply(tx, params)
+        _remember(db, identity, idempotency_key, fingerprint, result, tx.ts)
+    services.publisher.publish(site, tx.events)
+    return result
+
+
+def authorise(db, identity: Identity, site: str, command_: Command) -> None:
+    exists = db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
+    if command_.creates_site and exists:
+        raise Conflict(f"The site '{site}' already exists.")
+    if not command_.creates_site and not exists:
+        raise NotFound(f"There is no site '{site}'.")
+    if identity.site != site:
+        raise Forbidden(f"You are not a member of site '{site}'.")
+    if identity.role not in command_.roles:
+        allowed = " or ".join(sorted(command_.roles))
+        raise Forbidden(f"Only {allowed} may do this; you are {identity.role}.")
+
+
+def _fingerprint(site: str, name: str, params: dict) -> str:
+    text = log.canonical_json({"site": site, "command": name, "params": params})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _remembered(db, identity: Identity, key: str | None, fingerprint: str):
+    """The stored answer to an earlier request with this Idempotency-Key, if any."""
+    if not key or identity.credential_id is None:
+        return None
+    row = db.execute(
+        "SELECT fingerprint, result FROM idempotency_keys WHERE credential_id = ? AND key = ?",
+        [identity.credential_id, key],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != fingerprint:
+        raise IdempotencyMismatch("This Idempotency-Key was already used for a different request.")
+    return json.loads(row[1])
+
+
+def _remember(db, identity: Identity, key: str | None, fingerprint: str, result, ts: int):
+    if key and identity.credential_id is not None:
+        db.execute(
+            "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
+            [identity.credential_id, key, fingerprint, json.dumps(result), ts],
+        )
+
+
+# Importing the command modules registers their commands.
+from . import backup, incidents, people, sweep  # noqa: E402,F401

@@ -1,0 +1,76 @@
+"""Backup requests: staff under threat quietly call the guard or the duty manager, at any time.
+
+Their events are readable by responders only (see state.RESPONDER_ONLY_EVENTS).
+"""
+
+from __future__ import annotations
+
+from ..auth import EVERYONE, RESPONDERS
+from ..errors import Forbidden, NotFound
+from ..state import backup_request_view
+from . import command
+from .fields import Field
+
+
+@command(
+    "request_backup",
+    EVERYONE,
+    location=Field(required=True, max_length=200),
+    note=Field(max_length=500),
+)
+def request_backup(tx, params: dict) -> dict:
+    if tx.identity.staff_id is None:
+        raise Forbidden("Only a staff member can ask for backup.")
+    open_request = next(
+        tx.db.query(
+            "SELECT id FROM backup_requests WHERE raised_by = ? AND ended_at IS NULL",
+            [tx.identity.staff_id],
+        ),
+        None,
+    )
+    if open_request is not None:  # a second press while help is already on its way
+        return {"changed": False, "seq": tx.current_seq(), "backup_request": _view(tx, open_request["id"])}
+    backup_id = tx.db.execute(
+        "INSERT INTO backup_requests (site, raised_by, location, note, raised_at) VALUES (?, ?, ?, ?, ?)",
+        [tx.site, tx.identity.staff_id, params["location"], params["note"], tx.ts],
+    ).lastrowid
+    event = tx.record(
+        "backup.requested",
+        {"backup_id": backup_id, "staff_id": tx.identity.staff_id, "name": tx.identity.name,
+         "location": params["location"], "note": params["note"]},
+    )
+    return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
+
+
+def _end(tx, backup_id: int, outcome: str) -> dict:
+    row = next(
+        tx.db.query("SELECT * FROM backup_requests WHERE id = ? AND site = ?", [backup_id, tx.site]),
+        None,
+    )
+    if row is None:
+        raise NotFound(f"There is no backup request {backup_id} on this site.")
+    if row["raised_by"] != tx.identity.staff_id and tx.identity.role not in RESPONDERS:
+        raise Forbidden("Only the person who asked, a guard or a duty manager can do this.")
+    if row["ended_at"] is not None:
+        return {"changed": False, "seq": tx.current_seq(), "backup_request": _view(tx, backup_id)}
+    tx.db.execute(
+        "UPDATE backup_requests SET ended_at = ?, ended_by = ?, outcome = ? WHERE id = ?",
+        [tx.ts, tx.identity.staff_id, outcome, backup_id],
+    )
+    event = tx.record(f"backup.{outcome}", {"backup_id": backup_id, "staff_id": tx.identity.staff_id})
+    return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
+
+
+@command("cancel_backup", EVERYONE, backup_id=Field("int", required=True))
+def cancel_backup(tx, params: dict) -> dict:
+    return _end(tx, params["backup_id"], "cancelled")
+
+
+@command("answer_backup", RESPONDERS, backup_id=Field("int", required=True))
+def answer_backup(tx, params: dict) -> dict:
+    """A guard or duty manager is on the way; the request ends."""
+    return _end(tx, params["backup_id"], "answered")
+
+
+def _view(tx, backup_id: int) -> dict:
+    return backup_request_view(next(tx.db.query("SELECT * FROM backup_requests WHERE id = ?", [backup_id])))

@@ -1,0 +1,89 @@
+"""Starting and ending an incident (duty managers and admins only)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..auth import MANAGERS
+from ..clock import iso
+from ..errors import Conflict
+from ..state import active_incident, incident_view
+from . import command
+from .fields import Field
+
+KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
+END_REASONS = ("resolved", "false_alarm", "drill_over")
+
+
+def require_active_incident(db, site: str) -> dict:
+    incident = active_incident(db, site)
+    if incident is None:
+        raise Conflict("No incident is active on this site.")
+    return incident
+
+
+@command(
+    "start_incident",
+    MANAGERS,
+    kind=Field("choice", required=True, choices=KINDS),
+    drill=Field("bool", default=False),
+    message=Field(max_length=500),
+    eta=Field("time"),
+)
+def start_incident(tx, params: dict) -> dict:
+    running = active_incident(tx.db, tx.site)
+    if running is not None:
+        raise Conflict(
+            f"An incident ({running['kind']}) is already active since "
+            f"{iso(running['started_at'])}; give the all-clear before starting another.",
+            incident_id=running["id"],
+        )
+    try:
+        incident_id = tx.db.execute(
+            """INSERT INTO incidents (site, kind, drill, message, eta, started_at, started_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [tx.site, params["kind"], int(params["drill"]), params["message"], params["eta"],
+             tx.ts, tx.identity.staff_id],
+        ).lastrowid
+    except sqlite3.IntegrityError:  # the partial unique index: another writer won the race
+        raise Conflict("An incident is already active on this site.") from None
+    event = tx.record(
+        "incident.started",
+        {
+            "incident_id": incident_id,
+            "kind": params["kind"],
+            "drill": params["drill"],
+            "message": params["message"],
+            "eta": iso(params["eta"]),
+        },
+    )
+    tx.db.execute("UPDATE incidents SET start_seq = ? WHERE id = ?", [event["seq"], incident_id])
+    tx.db.execute(
+        "INSERT INTO sweeps (incident_id, zone, status) SELECT ?, id, 'unchecked' FROM zones WHERE site = ?",
+        [incident_id, tx.site],
+    )
+    return _answer(tx, incident_id)
+
+
+@command(
+    "end_incident",
+    MANAGERS,
+    reason=Field("choice", required=True, choices=END_REASONS),
+    note=Field(max_length=500),
+)
+def end_incident(tx, params: dict) -> dict:
+    incident = require_active_incident(tx.db, tx.site)
+    event = tx.record(
+        "incident.ended",
+        {"incident_id": incident["id"], "reason": params["reason"], "note": params["note"]},
+    )
+    tx.db.execute(
+        "UPDATE incidents SET ended_at = ?, ended_by = ?, end_reason = ?, end_seq = ? WHERE id = ?",
+        [tx.ts, tx.identity.staff_id, params["reason"], event["seq"], incident["id"]],
+    )
+    return _answer(tx, incident["id"])
+
+
+def _answer(tx, incident_id: int) -> dict:
+    row = next(tx.db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
+    return {**incident_view(row), "seq": tx.current_seq()}

@@ -1,0 +1,156 @@
+"""Setting up a site and its people: zones, staff, API tokens, enrollment links, enrollment."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..auth import MANAGERS, ROLES, Identity, digest, new_secret
+from ..clock import iso, now_ms
+from ..errors import Conflict, Gone, Invalid, NotFound
+from . import Tx, command
+from .fields import Field
+
+ADMINS = frozenset({"admin"})
+LANGUAGES = ("fi", "sv", "en")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def _slug(value: str, what: str) -> str:
+    if not SLUG.match(value):
+        raise Invalid(f"A {what} id uses a-z, 0-9, '-' and '_' only (at most 40).", field="id")
+    return value
+
+
+@command(
+    "create_site",
+    ADMINS,
+    creates_site=True,
+    name=Field(required=True, max_length=200),
+    timezone=Field(max_length=60, default="UTC"),
+    languages=Field("list", max_length=5),
+)
+def create_site(tx: Tx, params: dict) -> dict:
+    _slug(tx.site, "site")
+    languages = params["languages"] or list(LANGUAGES)
+    tx.db.execute(
+        "INSERT INTO sites (id, name, timezone, languages, created_at) VALUES (?, ?, ?, ?, ?)",
+        [tx.site, params["name"], params["timezone"], json.dumps(languages), tx.ts],
+    )
+    event = tx.record("site.created", {"name": params["name"], "timezone": params["timezone"],
+                                       "languages": languages})
+    return {"site": tx.site, "seq": event["seq"]}
+
+
+@command(
+    "add_zone",
+    ADMINS,
+    id=Field(required=True, max_length=40),
+    name=Field(required=True, max_length=200),
+    exits=Field("list", max_length=200, default=[]),
+    assembly_point=Field(required=True, max_length=200),
+)
+def add_zone(tx: Tx, params: dict) -> dict:
+    zone = _slug(params["id"], "zone")
+    if tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
+        raise Conflict(f"The zone '{zone}' already exists.")
+    position = tx.db.execute("SELECT COUNT(*) FROM zones WHERE site = ?", [tx.site]).fetchone()[0]
+    tx.db.execute(
+        "INSERT INTO zones (site, id, name, exits, assembly_point, position) VALUES (?, ?, ?, ?, ?, ?)",
+        [tx.site, zone, params["name"], json.dumps(params["exits"]), params["assembly_point"], position],
+    )
+    event = tx.record("zone.added", {k: params[k] for k in ("id", "name", "exits", "assembly_point")})
+    return {"zone": zone, "seq": event["seq"]}
+
+
+@command(
+    "add_staff",
+    ADMINS,
+    name=Field(required=True, max_length=100),
+    role=Field("choice", required=True, choices=ROLES),
+    home_zone=Field(max_length=40),
+    language=Field("choice", choices=LANGUAGES, default="fi"),
+)
+def add_staff(tx: Tx, params: dict) -> dict:
+    staff_id = _add_staff(tx, params)
+    return {"staff_id": staff_id, "seq": tx.current_seq()}
+
+
+def _add_staff(tx: Tx, params: dict) -> int:
+    zone = params.get("home_zone")
+    if zone and not tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
+        raise NotFound(f"There is no zone '{zone}' on this site.", field="home_zone")
+    staff_id = tx.db.execute(
+        "INSERT INTO staff (site, name, role, home_zone, language, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [tx.site, params["name"], params["role"], zone, params.get("language") or "fi", tx.ts],
+    ).lastrowid
+    tx.record("staff.added", {"staff_id": staff_id, "name": params["name"], "role": params["role"],
+                              "home_zone": zone})
+    return staff_id
+
+
+@command(
+    "create_token",
+    ADMINS,
+    name=Field(required=True, max_length=100),
+    role=Field("choice", required=True, choices=ROLES),
+)
+def create_token(tx: Tx, params: dict) -> dict:
+    """A bearer token for an integration or script, acting as the named person of that role."""
+    row = tx.db.execute(
+        "SELECT id FROM staff WHERE site = ? AND name = ? AND role = ? ORDER BY id LIMIT 1",
+        [tx.site, params["name"], params["role"]],
+    ).fetchone()
+    staff_id = row[0] if row else _add_staff(tx, params)
+    token = new_secret()
+    credential_id = _add_credential(tx, staff_id, token, "api")
+    tx.record("token.created", {"staff_id": staff_id, "credential_id": credential_id})
+    # The token itself is in the answer only: neither the log nor the database holds it.
+    return {"token": token, "staff_id": staff_id, "credential_id": credential_id, "seq": tx.current_seq()}
+
+
+def _add_credential(tx: Tx, staff_id: int, token: str, kind: str) -> int:
+    return tx.db.execute(
+        "INSERT INTO credentials (token_hash, kind, staff_id, created_at) VALUES (?, ?, ?, ?)",
+        [digest(token), kind, staff_id, tx.ts],
+    ).lastrowid
+
+
+@command("create_enrollment_link", MANAGERS, staff_id=Field("int", required=True))
+def create_enrollment_link(tx: Tx, params: dict) -> dict:
+    """A single-use, expiring link that turns a phone into this person's enrolled device."""
+    person = tx.db.execute(
+        "SELECT id FROM staff WHERE id = ? AND site = ?", [params["staff_id"], tx.site]
+    ).fetchone()
+    if person is None:
+        raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
+    code = new_secret()[:24]
+    expires_at = tx.ts + tx.settings.enrollment_ttl_hours * 3_600_000
+    tx.db.execute(
+        "INSERT INTO enrollment_links (code_hash, staff_id, expires_at) VALUES (?, ?, ?)",
+        [digest(code), params["staff_id"], expires_at],
+    )
+    event = tx.record("enrollment.created", {"staff_id": params["staff_id"], "expires_at": iso(expires_at)})
+    return {"code": code, "path": f"/enroll/{code}", "expires_at": iso(expires_at), "seq": event["seq"]}
+
+
+def enroll(services, code: str) -> tuple[str, Identity]:
+    """Use an enrollment link: returns the device's session token and who it belongs to."""
+    with services.store.transaction() as db:
+        link = next(db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [digest(code)]), None)
+        if link is None:
+            raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+        if link["used_at"] is not None:
+            raise Gone("This enrollment link was already used. Ask your duty manager for a new one.")
+        ts = now_ms()
+        if link["expires_at"] < ts:
+            raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
+        person = next(db.query("SELECT * FROM staff WHERE id = ?", [link["staff_id"]]))
+        identity = Identity(person["site"], person["role"], person["name"], person["id"])
+        tx = Tx(db, person["site"], identity, ts)
+        token = new_secret()
+        credential_id = _add_credential(tx, person["id"], token, "device")
+        db.execute("UPDATE enrollment_links SET used_at = ? WHERE code_hash = ?", [ts, digest(code)])
+        tx.record("device.enrolled", {"staff_id": person["id"], "credential_id": credential_id})
+    services.publisher.publish(tx.site, tx.events)
+    return token, Identity(identity.site, identity.role, identity.name, identity.staff_id, credential_id, True)

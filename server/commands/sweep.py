@@ -1,0 +1,186 @@
+"""What staff do during an incident: the alarm reached me, got it, sweep my zone, a person
+needs help, I am safe. A repeat that changes nothing is answered but not logged again."""
+
+from __future__ import annotations
+
+from ..auth import EVERYONE
+from ..errors import Conflict, Forbidden, NotFound
+from ..state import help_request_view
+from . import command
+from .fields import Field
+from .incidents import require_active_incident
+
+
+SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "zone.blocked"}
+
+
+def _person(tx) -> int:
+    if tx.identity.staff_id is None:
+        raise Forbidden("Only a staff member can report this.")
+    return tx.identity.staff_id
+
+
+def _unchanged(tx) -> dict:
+    return {"changed": False, "seq": tx.current_seq()}
+
+
+def _mark_roll_call(tx, columns: tuple[str, ...], event_type: str) -> dict:
+    """Set the first of `columns` (and the others if still empty) for me in the roll call."""
+    staff_id = _person(tx)
+    incident = require_active_incident(tx.db, tx.site)
+    row = tx.db.execute(
+        f"SELECT {columns[0]} FROM roll_call WHERE incident_id = ? AND staff_id = ?",
+        [incident["id"], staff_id],
+    ).fetchone()
+    if row is not None and row[0] is not None:
+        return _unchanged(tx)
+    tx.db.execute(
+        "INSERT OR IGNORE INTO roll_call (incident_id, staff_id) VALUES (?, ?)",
+        [incident["id"], staff_id],
+    )
+    for column in columns:  # column names come from this module, never from input
+        tx.db.execute(
+            f"UPDATE roll_call SET {column} = COALESCE({column}, ?) WHERE incident_id = ? AND staff_id = ?",
+            [tx.ts, incident["id"], staff_id],
+        )
+    event = tx.record(event_type, {"incident_id": incident["id"], "staff_id": staff_id})
+    return {"changed": True, "seq": event["seq"]}
+
+
+@command("record_delivery", EVERYONE)
+def record_delivery(tx, params: dict) -> dict:
+    """The app's automatic receipt: the alarm reached this phone."""
+    return _mark_roll_call(tx, ("delivered_at",), "alarm.delivered")
+
+
+@command("acknowledge", EVERYONE)
+def acknowledge(tx, params: dict) -> dict:
+    """The person tapped "got it" (which also proves delivery)."""
+    return _mark_roll_call(tx, ("acknowledged_at", "delivered_at"), "alarm.acknowledged")
+
+
+@command("report_safe", EVERYONE)
+def report_safe(tx, params: dict) -> dict:
+    """The person is at the assembly point."""
+    return _mark_roll_call(tx, ("safe_at", "acknowledged_at", "delivered_at"), "staff.safe")
+
+
+def _sweep(tx, zone: str) -> tuple[dict, dict]:
+    """The zone (404 if unknown) and its sweep row in the active incident (409 if none)."""
+    rows = list(tx.db.query("SELECT * FROM zones WHERE site = ? AND id = ?", [tx.site, zone]))
+    if not rows:
+        raise NotFound(f"There is no zone '{zone}' on this site.")
+    incident = require_active_incident(tx.db, tx.site)
+    sweep = next(
+        tx.db.query(
+            """SELECT w.*, s.name AS staff_name FROM sweeps w LEFT JOIN staff s ON s.id = w.staff_id
+               WHERE w.incident_id = ? AND w.zone = ?""",
+            [incident["id"], zone],
+        ),
+        None,
+    )
+    if sweep is None:  # a zone added while the incident runs
+        tx.db.execute(
+            "INSERT INTO sweeps (incident_id, zone, status) VALUES (?, ?, 'unchecked')",
+            [incident["id"], zone],
+        )
+        sweep = {"incident_id": incident["id"], "zone": zone, "status": "unchecked",
+                 "staff_id": None, "staff_name": None, "note": None}
+    return incident, sweep
+
+
+def _set_sweep(tx, incident: dict, zone: str, status: str, note: str | None) -> dict:
+    staff_id = _person(tx)
+    tx.db.execute(
+        "UPDATE sweeps SET status = ?, staff_id = ?, note = ?, updated_at = ? WHERE incident_id = ? AND zone = ?",
+        [status, staff_id, note, tx.ts, incident["id"], zone],
+    )
+    event = tx.record(
+        SWEEP_EVENTS[status],
+        {"incident_id": incident["id"], "zone": zone, "staff_id": staff_id, "note": note},
+    )
+    return {"changed": True, "seq": event["seq"], "zone": zone, "sweep": status}
+
+
+@command("claim_zone", EVERYONE, zone=Field(required=True, max_length=100))
+def claim_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "claimed":
+        if sweep["staff_id"] == tx.identity.staff_id:
+            return _unchanged(tx)
+        raise Conflict(f"{sweep['staff_name']} is already sweeping this zone.", zone=params["zone"])
+    if sweep["status"] == "clear":
+        raise Conflict("This zone is already reported clear.", zone=params["zone"])
+    return _set_sweep(tx, incident, params["zone"], "claimed", None)
+
+
+@command("clear_zone", EVERYONE, zone=Field(required=True, max_length=100))
+def clear_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "clear":
+        return _unchanged(tx)
+    return _set_sweep(tx, incident, params["zone"], "clear", None)
+
+
+@command(
+    "block_zone",
+    EVERYONE,
+    zone=Field(required=True, max_length=100),
+    note=Field(max_length=500),
+)
+def block_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "blocked" and sweep["note"] == params["note"]:
+        return _unchanged(tx)
+    return _set_sweep(tx, incident, params["zone"], "blocked", params["note"])
+
+
+@command(
+    "request_help",
+    EVERYONE,
+    location=Field(required=True, max_length=200),
+    note=Field(max_length=500),
+)
+def request_help(tx, params: dict) -> dict:
+    """A person needs help getting out, at this location."""
+    staff_id = _person(tx)
+    incident = require_active_incident(tx.db, tx.site)
+    help_id = tx.db.execute(
+        "INSERT INTO help_requests (incident_id, raised_by, location, note, raised_at) VALUES (?, ?, ?, ?, ?)",
+        [incident["id"], staff_id, params["location"], params["note"], tx.ts],
+    ).lastrowid
+    event = tx.record(
+        "help.requested",
+        {"incident_id": incident["id"], "help_id": help_id, "location": params["location"],
+         "note": params["note"]},
+    )
+    return {"changed": True, "seq": event["seq"], "help_request": _help_request(tx, help_id)}
+
+
+@command("resolve_help", EVERYONE, help_id=Field("int", required=True))
+def resolve_help(tx, params: dict) -> dict:
+    row = next(
+        tx.db.query(
+            """SELECT h.* FROM help_requests h JOIN incidents i ON i.id = h.incident_id
+               WHERE h.id = ? AND i.site = ?""",
+            [params["help_id"], tx.site],
+        ),
+        None,
+    )
+    if row is None:
+        raise NotFound(f"There is no help request {params['help_id']} on this site.")
+    if row["resolved_at"] is not None:
+        return _unchanged(tx)
+    staff_id = _person(tx)
+    tx.db.execute(
+        "UPDATE help_requests SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+        [tx.ts, staff_id, row["id"]],
+    )
+    event = tx.record(
+        "help.resolved", {"incident_id": row["incident_id"], "help_id": row["id"], "staff_id": staff_id}
+    )
+    return {"changed": True, "seq": event["seq"], "help_request": _help_request(tx, row["id"])}
+
+
+def _help_request(tx, help_id: int) -> dict:
+    return help_request_view(next(tx.db.query("SELECT * FROM help_requests WHERE id = ?", [help_id])))

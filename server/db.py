@@ -1,0 +1,178 @@
+"""The SQLite database: connection pragmas, schema, and the one way to write (`transaction`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+# Every table is created here; state tables are derived from the log in the same transaction.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sites (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    languages TEXT NOT NULL DEFAULT '["fi","sv","en"]',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS zones (
+    site TEXT NOT NULL REFERENCES sites(id),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    exits TEXT NOT NULL DEFAULT '[]',
+    assembly_point TEXT NOT NULL DEFAULT '',
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, id)
+);
+CREATE TABLE IF NOT EXISTS staff (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('staff', 'guard', 'duty_manager', 'admin')),
+    home_zone TEXT,
+    language TEXT NOT NULL DEFAULT 'fi',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('device', 'api')),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS enrollment_links (
+    code_hash TEXT PRIMARY KEY,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (site, seq)
+);
+CREATE TABLE IF NOT EXISTS incidents (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    kind TEXT NOT NULL,
+    drill INTEGER NOT NULL,
+    message TEXT,
+    eta INTEGER,
+    started_at INTEGER NOT NULL,
+    started_by INTEGER REFERENCES staff(id),
+    start_seq INTEGER,
+    ended_at INTEGER,
+    ended_by INTEGER REFERENCES staff(id),
+    end_reason TEXT,
+    end_seq INTEGER
+);
+-- One active incident per site, enforced by the database itself.
+CREATE UNIQUE INDEX IF NOT EXISTS one_active_incident_per_site
+    ON incidents(site) WHERE ended_at IS NULL;
+CREATE TABLE IF NOT EXISTS roll_call (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    delivered_at INTEGER,
+    acknowledged_at INTEGER,
+    safe_at INTEGER,
+    PRIMARY KEY (incident_id, staff_id)
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    zone TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('unchecked', 'claimed', 'clear', 'blocked')),
+    staff_id INTEGER REFERENCES staff(id),
+    note TEXT,
+    updated_at INTEGER,
+    PRIMARY KEY (incident_id, zone)
+);
+CREATE TABLE IF NOT EXISTS help_requests (
+    id INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    raised_by INTEGER NOT NULL REFERENCES staff(id),
+    location TEXT NOT NULL,
+    note TEXT,
+    raised_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    resolved_by INTEGER REFERENCES staff(id)
+);
+CREATE TABLE IF NOT EXISTS backup_requests (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    raised_by INTEGER NOT NULL REFERENCES staff(id),
+    location TEXT NOT NULL,
+    note TEXT,
+    raised_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    ended_by INTEGER REFERENCES staff(id),
+    outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    credential_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    result TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (credential_id, key)
+);
+"""
+
+
+class Store:
+    """One SQLite connection per process, shared by its green threads under a lock.
+
+    Writes go through `transaction()` only (BEGIN IMMEDIATE, so two writers never interleave,
+    in this process or another). Calls block the event loop while they run: keep them short.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA busy_timeout=5000")
+        connection.execute("PRAGMA foreign_keys=ON")
+        self.db = sqlite_utils.Database(connection)
+        self._lock = threading.RLock()
+        with self._lock:
+            connection.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """Run the block in one BEGIN IMMEDIATE transaction; commit, or roll back on error."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite_utils.Database]:
+        """A consistent read (one snapshot) for views that query several tables."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                yield self.db
+            finally:
+                self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()

@@ -1,0 +1,53 @@
+"""Rejected commands as data: one exception type, rendered once as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+
+class Rejected(Exception):
+    """A command or request that was refused; nothing was written."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def problem(self) -> dict:
+        return {
+            "type": f"https://exitnow.invalid/problems/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
+
+
+class Invalid(Rejected):
+    status, title, slug = 400, "Invalid request", "invalid"
+
+
+class Unauthenticated(Rejected):
+    status, title, slug = 401, "Not signed in", "unauthenticated"
+
+
+class Forbidden(Rejected):
+    status, title, slug = 403, "Not allowed", "forbidden"
+
+
+class NotFound(Rejected):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(Rejected):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class Gone(Rejected):
+    status, title, slug = 410, "No longer valid", "gone"
+
+
+class IdempotencyMismatch(Rejected):
+    status, title, slug = 422, "Idempotency-Key reused", "idempotency-key-reused"

@@ -1,0 +1,106 @@
+"""Socket.IO: who connects (decided once, in `connect`), catching a client up from its
+`last_seq`, and actions sent over the socket (the same commands as the HTTP API)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from flask_socketio import ConnectionRefusedError
+
+from . import auth, commands, log
+from .errors import Rejected
+from .publish import room_of
+from .state import event_message_for, site_state
+
+logger = logging.getLogger(__name__)
+
+# Commands a connected client may send as an `action` message.
+ACTIONS = frozenset({
+    "start_incident", "end_incident", "record_delivery", "acknowledge", "report_safe",
+    "claim_zone", "clear_zone", "block_zone", "request_help", "resolve_help",
+    "request_backup", "cancel_backup", "answer_backup",
+})
+
+
+def register(socketio, services) -> None:
+    """Attach the Socket.IO handlers for one app."""
+
+    @socketio.on("connect")
+    def connect(auth_data=None):
+        identity = _identify(services, auth_data)
+        if identity is None:
+            raise ConnectionRefusedError("unauthorized: send auth={'token': ...} or sign in")
+        socketio.server.save_session(request.sid, {"identity": identity})
+        # Catch up after the CONNECT answer is sent: messages emitted inside this handler
+        # would reach the client before it knows it is connected.
+        socketio.start_background_task(catch_up, request.sid, identity, _last_seq(auth_data))
+
+    def catch_up(sid: str, identity: auth.Identity, last_seq: int | None) -> None:
+        """Join the site's room, send the events missed after `last_seq`, then the state.
+
+        Nothing here yields between joining and the last send, so a live event cannot slip in
+        between; one committed just before may arrive twice (same seq): clients skip seen seqs.
+        """
+        socketio.server.enter_room(sid, room_of(identity))
+        with services.store.reading() as db:
+            missed = []
+            if last_seq is not None:
+                missed = log.events_after(db, identity.site, last_seq, services.settings.replay_limit + 1)
+                if len(missed) > services.settings.replay_limit:
+                    missed = []  # too far behind: the state alone brings the client up to date
+            state = site_state(db, identity.site, identity.is_responder)
+        for event in missed:
+            socketio.emit("event", event_message_for(identity.is_responder, event), to=sid)
+        socketio.emit("state", state, to=sid)
+
+    @socketio.on("sync")
+    def sync(data=None):
+        """A client that saw a gap in `seq` asks again for what it missed."""
+        identity = _session_identity(socketio)
+        if identity is not None:
+            catch_up(request.sid, identity, _last_seq(data))
+
+    @socketio.on("action")
+    def action(data=None):
+        """Run a command; the acknowledgement carries the result or a problem+json error."""
+        identity = _session_identity(socketio)
+        try:
+            if not isinstance(data, dict) or data.get("command") not in ACTIONS:
+                raise Rejected("Send {command, params, idempotency_key}; command is one of: "
+                               + ", ".join(sorted(ACTIONS)) + ".")
+            result = commands.execute(
+                services, identity, identity.site, data["command"], data.get("params"),
+                _idempotency_key(data.get("idempotency_key")),
+            )
+            return {"ok": True, "result": result}
+        except Rejected as rejected:
+            return {"ok": False, "error": rejected.problem()}
+
+
+def _identify(services, auth_data) -> auth.Identity | None:
+    token = auth_data.get("token") if isinstance(auth_data, dict) else None
+    via_cookie = not token
+    if via_cookie:  # the PWA: its session cookie came with the handshake
+        token = request.cookies.get(auth.SESSION_COOKIE)
+    if not isinstance(token, str):
+        return None
+    with services.store.reading() as db:
+        return auth.identify(db, token, via_cookie=via_cookie)
+
+
+def _session_identity(socketio) -> auth.Identity:
+    return socketio.server.get_session(request.sid)["identity"]
+
+
+def _last_seq(data) -> int | None:
+    value = data.get("last_seq") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _idempotency_key(value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise Rejected("idempotency_key must be a string of 1 to 200 characters.")
+    return value

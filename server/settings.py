@@ -1,0 +1,94 @@
+"""Every EXITNOW_* setting, read once from the environment, with its default and meaning.
+
+This module imports only the standard library: `python -m server` reads the async mode
+from here before it may monkey-patch anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ASYNC_MODES = ("eventlet", "gevent", "threading")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration of one server process."""
+
+    db_path: str = "var/exitnow.db"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    async_mode: str = "eventlet"
+    message_queue: str | None = None
+    secret_key: str | None = None
+    public_url: str | None = None
+    enrollment_ttl_hours: int = 72
+    replay_limit: int = 5000
+    listen_backlog: int = 2048
+    max_connections: int = 10000
+    testing: bool = False
+
+    @property
+    def base_url(self) -> str:
+        """The address people's phones use to reach this server (for enrollment links)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def with_changes(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+# (environment variable, field, converter, one-line meaning) — README.md lists the same table.
+ENVIRONMENT = (
+    ("EXITNOW_DB", "db_path", str, "SQLite database file (created with WAL on first start)"),
+    ("HOST", "host", str, "address to listen on"),
+    ("PORT", "port", int, "port to listen on"),
+    ("EXITNOW_ASYNC_MODE", "async_mode", str, "eventlet (default), gevent or threading"),
+    ("EXITNOW_MESSAGE_QUEUE", "message_queue", str, "redis:// URL shared by all server processes"),
+    ("EXITNOW_SECRET_KEY", "secret_key", str, "signs sessions; generated beside the database if unset"),
+    ("EXITNOW_PUBLIC_URL", "public_url", str, "base URL printed in enrollment links"),
+    ("EXITNOW_ENROLLMENT_TTL_HOURS", "enrollment_ttl_hours", int, "how long an enrollment link works"),
+    ("EXITNOW_REPLAY_LIMIT", "replay_limit", int, "most missed events replayed on reconnect"),
+    ("EXITNOW_LISTEN_BACKLOG", "listen_backlog", int, "TCP listen backlog (phones connect at once)"),
+    ("EXITNOW_MAX_CONNECTIONS", "max_connections", int, "most simultaneous connections per process"),
+)
+
+
+def load_settings(environ: dict | None = None, **overrides) -> Settings:
+    """Read the settings from the environment; keyword overrides win."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for variable, name, convert, _meaning in ENVIRONMENT:
+        raw = environ.get(variable)
+        if raw not in (None, ""):
+            try:
+                values[name] = convert(raw)
+            except ValueError:
+                raise SystemExit(f"{variable}={raw!r} is not a valid {convert.__name__}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    if settings.async_mode not in ASYNC_MODES:
+        raise SystemExit(f"EXITNOW_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
+    return settings
+
+
+def secret_key_for(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept (mode 0600) beside the database."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.db_path).resolve().parent / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    secret = os.urandom(32).hex()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process started at the same moment and won
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret)
+    return secret
+
