@@ -6,7 +6,6 @@ package before `__main__` runs, and eventlet must monkey-patch before Flask and 
 
 from __future__ import annotations
 
-
 import warnings
 
 

@@ -14,7 +14,9 @@ from .settings import load_settings
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="Run Exit Now.")
-    parser.add_argument("--demo", action="store_true", help="seed the demo site when the database is empty")
+    parser.add_argument(
+        "--demo", action="store_true", help="seed the demo site when the database is empty"
+    )
     parser.add_argument("--host", help="address to listen on (default $HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default $PORT or 5000)")
     args = parser.parse_args(argv)
@@ -28,7 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     services = app.extensions["exitnow"]
     if args.demo and demo.is_empty(services):
         print_links(demo.seed(services))
-    print(f"Exit Now serving on http://{settings.host}:{settings.port} ({settings.async_mode})", flush=True)
+    print(
+        f"Exit Now serving on http://{settings.host}:{settings.port} ({settings.async_mode})",
+        flush=True,
+    )
     serve(app, settings)
 
 
@@ -55,8 +60,13 @@ def serve(app, settings) -> None:
         listener = eventlet.listen((settings.host, settings.port), backlog=settings.listen_backlog)
         eventlet.wsgi.server(listener, app, max_size=settings.max_connections, log_output=False)
     else:
-        socketio.run(app, host=settings.host, port=settings.port, log_output=False,
-                     allow_unsafe_werkzeug=True)
+        socketio.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_output=False,
+            allow_unsafe_werkzeug=True,
+        )
 
 
 if __name__ == "__main__":

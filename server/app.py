@@ -91,13 +91,21 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        body = {"type": "about:blank", "title": error.name, "status": error.code,
-                "detail": error.description}
+        body = {
+            "type": "about:blank",
+            "title": error.name,
+            "status": error.code,
+            "detail": error.description,
+        }
         return problem(body, error.code or 500)
 
     @app.errorhandler(Exception)
     def bug(error: Exception):
         logger.exception("unexpected error on %s %s", request.method, request.path)
-        body = {"type": "about:blank", "title": "Internal error", "status": 500,
-                "detail": "This is a bug in Exit Now; it has been logged."}
+        body = {
+            "type": "about:blank",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "This is a bug in Exit Now; it has been logged.",
+        }
         return problem(body, 500)

@@ -49,7 +49,10 @@ def register_cli(app: Flask) -> None:
         with services.store.reading() as db:
             result = log.verify(db, site)
         if not result.ok:
-            click.echo(f"log verification FAILED after {result.count} good entries: {result.problem}", err=True)
+            click.echo(
+                f"log verification FAILED after {result.count} good entries: {result.problem}",
+                err=True,
+            )
             sys.exit(1)
         click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
 

@@ -7,14 +7,30 @@ from .auth import command_line
 
 SITE = "demo"
 ZONES = [
-    {"id": "entrance", "name": "Entrance and tills", "exits": ["Main door", "Side door by the tills"],
-     "assembly_point": "Car park, lamp post A"},
-    {"id": "grocery", "name": "Grocery", "exits": ["Emergency exit behind the bakery"],
-     "assembly_point": "Car park, lamp post A"},
-    {"id": "clothing", "name": "Clothing and fitting rooms", "exits": ["Emergency exit by the fitting rooms"],
-     "assembly_point": "Car park, lamp post B"},
-    {"id": "stockroom", "name": "Stockroom and loading bay", "exits": ["Loading bay door"],
-     "assembly_point": "Car park, lamp post B"},
+    {
+        "id": "entrance",
+        "name": "Entrance and tills",
+        "exits": ["Main door", "Side door by the tills"],
+        "assembly_point": "Car park, lamp post A",
+    },
+    {
+        "id": "grocery",
+        "name": "Grocery",
+        "exits": ["Emergency exit behind the bakery"],
+        "assembly_point": "Car park, lamp post A",
+    },
+    {
+        "id": "clothing",
+        "name": "Clothing and fitting rooms",
+        "exits": ["Emergency exit by the fitting rooms"],
+        "assembly_point": "Car park, lamp post B",
+    },
+    {
+        "id": "stockroom",
+        "name": "Stockroom and loading bay",
+        "exits": ["Loading bay door"],
+        "assembly_point": "Car park, lamp post B",
+    },
 ]
 PEOPLE = [
     {"name": "Maija Manager", "role": "duty_manager", "home_zone": "entrance", "language": "fi"},
@@ -38,8 +54,14 @@ def seed(services) -> list[tuple[dict, str]]:
     def run(name: str, params: dict) -> dict:
         return commands.execute(services, operator, SITE, name, params)
 
-    run("create_site", {"name": "Exit Now demo shop", "timezone": "Europe/Helsinki",
-                        "languages": ["fi", "sv", "en"]})
+    run(
+        "create_site",
+        {
+            "name": "Exit Now demo shop",
+            "timezone": "Europe/Helsinki",
+            "languages": ["fi", "sv", "en"],
+        },
+    )
     for zone in ZONES:
         run("add_zone", zone)
     links = []

@@ -85,14 +85,18 @@ def verify(db, site: str | None = None) -> Verification:
         for row in db.query("SELECT * FROM events WHERE site = ? ORDER BY seq", [name]):
             where = f"site {name!r} seq {row['seq']} (row id {row['id']})"
             if row["seq"] != expected_seq:
-                return Verification(False, count, last_hash, f"{where}: expected seq {expected_seq}")
+                return Verification(
+                    False, count, last_hash, f"{where}: expected seq {expected_seq}"
+                )
             try:
                 expected = entry_hash(previous_hash, row_to_entry(row))
             except (ValueError, TypeError) as error:
                 return Verification(False, count, last_hash, f"{where}: unreadable entry ({error})")
             if expected != row["hash"]:
                 return Verification(
-                    False, count, last_hash,
+                    False,
+                    count,
+                    last_hash,
                     f"{where}: expected hash {expected}, found {row['hash']}",
                 )
             previous_hash, expected_seq = row["hash"], expected_seq + 1

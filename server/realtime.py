@@ -16,11 +16,23 @@ from .state import event_message_for, site_state
 logger = logging.getLogger(__name__)
 
 # Commands a connected client may send as an `action` message.
-ACTIONS = frozenset({
-    "start_incident", "end_incident", "record_delivery", "acknowledge", "report_safe",
-    "claim_zone", "clear_zone", "block_zone", "request_help", "resolve_help",
-    "request_backup", "cancel_backup", "answer_backup",
-})
+ACTIONS = frozenset(
+    {
+        "start_incident",
+        "end_incident",
+        "record_delivery",
+        "acknowledge",
+        "report_safe",
+        "claim_zone",
+        "clear_zone",
+        "block_zone",
+        "request_help",
+        "resolve_help",
+        "request_backup",
+        "cancel_backup",
+        "answer_backup",
+    }
+)
 
 
 def register(socketio, services) -> None:
@@ -46,7 +58,9 @@ def register(socketio, services) -> None:
         with services.store.reading() as db:
             missed = []
             if last_seq is not None:
-                missed = log.events_after(db, identity.site, last_seq, services.settings.replay_limit + 1)
+                missed = log.events_after(
+                    db, identity.site, last_seq, services.settings.replay_limit + 1
+                )
                 if len(missed) > services.settings.replay_limit:
                     missed = []  # too far behind: the state alone brings the client up to date
             state = site_state(db, identity.site, identity.is_responder)
@@ -67,10 +81,17 @@ def register(socketio, services) -> None:
         identity = _session_identity(socketio)
         try:
             if not isinstance(data, dict) or data.get("command") not in ACTIONS:
-                raise Rejected("Send {command, params, idempotency_key}; command is one of: "
-                               + ", ".join(sorted(ACTIONS)) + ".")
+                raise Rejected(
+                    "Send {command, params, idempotency_key}; command is one of: "
+                    + ", ".join(sorted(ACTIONS))
+                    + "."
+                )
             result = commands.execute(
-                services, identity, identity.site, data["command"], data.get("params"),
+                services,
+                identity,
+                identity.site,
+                data["command"],
+                data.get("params"),
                 _idempotency_key(data.get("idempotency_key")),
             )
             return {"ok": True, "result": result}

@@ -46,12 +46,32 @@ ENVIRONMENT = (
     ("PORT", "port", int, "port to listen on"),
     ("EXITNOW_ASYNC_MODE", "async_mode", str, "eventlet (default), gevent or threading"),
     ("EXITNOW_MESSAGE_QUEUE", "message_queue", str, "redis:// URL shared by all server processes"),
-    ("EXITNOW_SECRET_KEY", "secret_key", str, "signs sessions; generated beside the database if unset"),
+    (
+        "EXITNOW_SECRET_KEY",
+        "secret_key",
+        str,
+        "signs sessions; generated beside the database if unset",
+    ),
     ("EXITNOW_PUBLIC_URL", "public_url", str, "base URL printed in enrollment links"),
-    ("EXITNOW_ENROLLMENT_TTL_HOURS", "enrollment_ttl_hours", int, "how long an enrollment link works"),
+    (
+        "EXITNOW_ENROLLMENT_TTL_HOURS",
+        "enrollment_ttl_hours",
+        int,
+        "how long an enrollment link works",
+    ),
     ("EXITNOW_REPLAY_LIMIT", "replay_limit", int, "most missed events replayed on reconnect"),
-    ("EXITNOW_LISTEN_BACKLOG", "listen_backlog", int, "TCP listen backlog (phones connect at once)"),
-    ("EXITNOW_MAX_CONNECTIONS", "max_connections", int, "most simultaneous connections per process"),
+    (
+        "EXITNOW_LISTEN_BACKLOG",
+        "listen_backlog",
+        int,
+        "TCP listen backlog (phones connect at once)",
+    ),
+    (
+        "EXITNOW_MAX_CONNECTIONS",
+        "max_connections",
+        int,
+        "most simultaneous connections per process",
+    ),
 )
 
 
@@ -91,4 +111,3 @@ def secret_key_for(settings: Settings) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(secret)
     return secret
-

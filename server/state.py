@@ -10,9 +10,7 @@ import json
 
 from . import log
 from .clock import iso
-
-# Event types only responders (guards, duty managers, admins) may read.
-RESPONDER_ONLY_EVENTS = frozenset({"backup.requested", "backup.cancelled", "backup.answered"})
+from .events import RESPONDER_ONLY_EVENTS
 
 
 def site_row(db, site: str) -> dict | None:
@@ -159,7 +157,8 @@ def site_state(db, site: str, is_responder: bool) -> dict:
         state["backup_requests"] = [
             backup_request_view(r)
             for r in db.query(
-                "SELECT * FROM backup_requests WHERE site = ? AND ended_at IS NULL ORDER BY id", [site]
+                "SELECT * FROM backup_requests WHERE site = ? AND ended_at IS NULL ORDER BY id",
+                [site],
             )
         ]
     return state

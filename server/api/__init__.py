@@ -40,9 +40,14 @@ def authenticate() -> None:
         return
     if g.identity is None:
         raise Unauthenticated("Sign in: enroll this device, or send a bearer token.")
-    if g.identity.via_cookie and request.method not in SAFE_METHODS:
-        if not auth.csrf_ok(current_app.secret_key, g.identity, request.headers.get(auth.CSRF_HEADER)):
-            raise Forbidden(f"Missing or wrong {auth.CSRF_HEADER} header.")
+    if (
+        g.identity.via_cookie
+        and request.method not in SAFE_METHODS
+        and not auth.csrf_ok(
+            current_app.secret_key, g.identity, request.headers.get(auth.CSRF_HEADER)
+        )
+    ):
+        raise Forbidden(f"Missing or wrong {auth.CSRF_HEADER} header.")
 
 
 def json_body():

@@ -19,7 +19,10 @@ READ_ROUTES = {
     "/api/sites/{site}/state": {
         "get": {
             "summary": "The whole state of the site at a sequence number (seq, incident, zones, roll call)",
-            "responses": {"200": {"description": "state; `incident` is null when none is active"}, **ERRORS},
+            "responses": {
+                "200": {"description": "state; `incident` is null when none is active"},
+                **ERRORS,
+            },
         }
     },
     "/api/sites/{site}/events": {
@@ -42,19 +45,38 @@ READ_ROUTES = {
         "post": {
             "summary": "Use an enrollment code; sets the device's session cookie",
             "security": [],
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}}}},
-            "responses": {"201": {"description": "{site, role, name, staff_id, csrf_token}"}, **ERRORS},
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["code"],
+                            "properties": {"code": {"type": "string"}},
+                        }
+                    }
+                }
+            },
+            "responses": {
+                "201": {"description": "{site, role, name, staff_id, csrf_token}"},
+                **ERRORS,
+            },
         }
     },
     "/api/me": {
         "get": {
             "summary": "Who I am signed in as (and my CSRF token when signed in by cookie)",
-            "responses": {"200": {"description": "{site, role, name, staff_id, csrf_token?}"}, **ERRORS},
+            "responses": {
+                "200": {"description": "{site, role, name, staff_id, csrf_token?}"},
+                **ERRORS,
+            },
         }
     },
     "/api/openapi.json": {
-        "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3"}},
+        }
     },
 }
 
@@ -89,22 +111,35 @@ def command_operation(route) -> dict:
         "summary": route.summary,
         "operationId": route.command,
         "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
-        "responses": {str(route.status): {"description": "the command's result, with `seq`"}, **ERRORS},
+        "responses": {
+            str(route.status): {"description": "the command's result, with `seq`"},
+            **ERRORS,
+        },
     }
     if body:
-        operation["requestBody"] = {"content": {"application/json": {"schema": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": [name for name, f in body.items() if f.required],
-            "properties": {name: field_schema(f) for name, f in body.items()},
-        }}}}
+        operation["requestBody"] = {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": [name for name, f in body.items() if f.required],
+                        "properties": {name: field_schema(f) for name, f in body.items()},
+                    }
+                }
+            }
+        }
     return operation
 
 
 def path_parameters(path: str) -> list[dict]:
     return [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer" if name.endswith("_id") else "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name.endswith("_id") else "string"},
+        }
         for name in re.findall(r"{(\w+)}", path)
     ]
 
@@ -118,8 +153,11 @@ def document() -> dict:
             operation["parameters"] = path_parameters(path) + operation.get("parameters", [])
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Exit Now", "version": "1.0.0",
-                 "description": "Emergency evacuation coordination. Errors are application/problem+json."},
+        "info": {
+            "title": "Exit Now",
+            "version": "1.0.0",
+            "description": "Emergency evacuation coordination. Errors are application/problem+json.",
+        },
         "security": [{"bearer": []}, {"session": []}],
         "paths": dict(sorted(paths.items())),
         "components": {
@@ -127,17 +165,33 @@ def document() -> dict:
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "exitnow_session"},
             },
-            "parameters": {"IdempotencyKey": {
-                "name": "Idempotency-Key", "in": "header", "required": False,
-                "schema": {"type": "string", "maxLength": 200},
-                "description": "The same key again gives the same answer and writes nothing more.",
-            }},
-            "responses": {"Problem": {
-                "description": "RFC 9457 problem: type, title, status, detail",
-                "content": {"application/problem+json": {"schema": {"type": "object", "properties": {
-                    "type": {"type": "string"}, "title": {"type": "string"},
-                    "status": {"type": "integer"}, "detail": {"type": "string"}}}}},
-            }},
+            "parameters": {
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "The same key again gives the same answer and writes nothing more.",
+                }
+            },
+            "responses": {
+                "Problem": {
+                    "description": "RFC 9457 problem: type, title, status, detail",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "status": {"type": "integer"},
+                                    "detail": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
         },
     }
 

@@ -26,12 +26,16 @@ def enroll():
     body = json_body()
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, str) or not code:
-        raise Invalid("Send {\"code\": \"...\"} from the enrollment link.", field="code")
+        raise Invalid('Send {"code": "..."} from the enrollment link.', field="code")
     token, identity = enroll_device(services(), code)
     response = jsonify(_me(identity))
     response.status_code = 201
     response.set_cookie(
-        auth.SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, httponly=True, samesite="Lax",
+        auth.SESSION_COOKIE,
+        token,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
         secure=services().settings.base_url.startswith("https://"),
     )
     return response

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .. import log
 from ..auth import Identity
 from ..clock import now_ms
 from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound
+from ..events import EVENT_TYPES
 from .fields import Field, check
 
 
@@ -54,6 +55,7 @@ class Tx:
 
     def record(self, type_: str, payload: dict) -> dict:
         """Append an event to the site's log; it is published once the transaction commits."""
+        assert type_ in EVENT_TYPES, f"undocumented event type {type_}"
         event = log.append(self.db, self.site, self.ts, self.identity.actor(), type_, payload)
         self.events.append(event)
         return event

@@ -29,22 +29,33 @@ def request_backup(tx, params: dict) -> dict:
         None,
     )
     if open_request is not None:  # a second press while help is already on its way
-        return {"changed": False, "seq": tx.current_seq(), "backup_request": _view(tx, open_request["id"])}
+        return {
+            "changed": False,
+            "seq": tx.current_seq(),
+            "backup_request": _view(tx, open_request["id"]),
+        }
     backup_id = tx.db.execute(
         "INSERT INTO backup_requests (site, raised_by, location, note, raised_at) VALUES (?, ?, ?, ?, ?)",
         [tx.site, tx.identity.staff_id, params["location"], params["note"], tx.ts],
     ).lastrowid
     event = tx.record(
         "backup.requested",
-        {"backup_id": backup_id, "staff_id": tx.identity.staff_id, "name": tx.identity.name,
-         "location": params["location"], "note": params["note"]},
+        {
+            "backup_id": backup_id,
+            "staff_id": tx.identity.staff_id,
+            "name": tx.identity.name,
+            "location": params["location"],
+            "note": params["note"],
+        },
     )
     return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
 
 
 def _end(tx, backup_id: int, outcome: str) -> dict:
     row = next(
-        tx.db.query("SELECT * FROM backup_requests WHERE id = ? AND site = ?", [backup_id, tx.site]),
+        tx.db.query(
+            "SELECT * FROM backup_requests WHERE id = ? AND site = ?", [backup_id, tx.site]
+        ),
         None,
     )
     if row is None:
@@ -57,7 +68,9 @@ def _end(tx, backup_id: int, outcome: str) -> dict:
         "UPDATE backup_requests SET ended_at = ?, ended_by = ?, outcome = ? WHERE id = ?",
         [tx.ts, tx.identity.staff_id, outcome, backup_id],
     )
-    event = tx.record(f"backup.{outcome}", {"backup_id": backup_id, "staff_id": tx.identity.staff_id})
+    event = tx.record(
+        f"backup.{outcome}", {"backup_id": backup_id, "staff_id": tx.identity.staff_id}
+    )
     return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
 
 
@@ -73,4 +86,6 @@ def answer_backup(tx, params: dict) -> dict:
 
 
 def _view(tx, backup_id: int) -> dict:
-    return backup_request_view(next(tx.db.query("SELECT * FROM backup_requests WHERE id = ?", [backup_id])))
+    return backup_request_view(
+        next(tx.db.query("SELECT * FROM backup_requests WHERE id = ?", [backup_id]))
+    )

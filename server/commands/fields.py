@@ -50,7 +50,9 @@ def _check_one(name: str, field: Field, value):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise Invalid(f"'{name}' must be a list of non-empty strings.", field=name)
         if any(len(v) > field.max_length for v in value):
-            raise Invalid(f"'{name}' has an entry longer than {field.max_length} characters.", field=name)
+            raise Invalid(
+                f"'{name}' has an entry longer than {field.max_length} characters.", field=name
+            )
         return [v.strip() for v in value]
     if not isinstance(value, str):
         raise Invalid(f"'{name}' must be a string.", field=name)
@@ -63,7 +65,9 @@ def _check_one(name: str, field: Field, value):
         try:
             return parse_iso(value)
         except ValueError:
-            raise Invalid(f"'{name}' must be an ISO 8601 time with a time zone.", field=name) from None
+            raise Invalid(
+                f"'{name}' must be an ISO 8601 time with a time zone.", field=name
+            ) from None
     if field.required and not value:
         raise Invalid(f"'{name}' must not be empty.", field=name)
     if len(value) > field.max_length:

@@ -42,8 +42,15 @@ def start_incident(tx, params: dict) -> dict:
         incident_id = tx.db.execute(
             """INSERT INTO incidents (site, kind, drill, message, eta, started_at, started_by)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [tx.site, params["kind"], int(params["drill"]), params["message"], params["eta"],
-             tx.ts, tx.identity.staff_id],
+            [
+                tx.site,
+                params["kind"],
+                int(params["drill"]),
+                params["message"],
+                params["eta"],
+                tx.ts,
+                tx.identity.staff_id,
+            ],
         ).lastrowid
     except sqlite3.IntegrityError:  # the partial unique index: another writer won the race
         raise Conflict("An incident is already active on this site.") from None

@@ -37,8 +37,10 @@ def create_site(tx: Tx, params: dict) -> dict:
         "INSERT INTO sites (id, name, timezone, languages, created_at) VALUES (?, ?, ?, ?, ?)",
         [tx.site, params["name"], params["timezone"], json.dumps(languages), tx.ts],
     )
-    event = tx.record("site.created", {"name": params["name"], "timezone": params["timezone"],
-                                       "languages": languages})
+    event = tx.record(
+        "site.created",
+        {"name": params["name"], "timezone": params["timezone"], "languages": languages},
+    )
     return {"site": tx.site, "seq": event["seq"]}
 
 
@@ -57,9 +59,18 @@ def add_zone(tx: Tx, params: dict) -> dict:
     position = tx.db.execute("SELECT COUNT(*) FROM zones WHERE site = ?", [tx.site]).fetchone()[0]
     tx.db.execute(
         "INSERT INTO zones (site, id, name, exits, assembly_point, position) VALUES (?, ?, ?, ?, ?, ?)",
-        [tx.site, zone, params["name"], json.dumps(params["exits"]), params["assembly_point"], position],
+        [
+            tx.site,
+            zone,
+            params["name"],
+            json.dumps(params["exits"]),
+            params["assembly_point"],
+            position,
+        ],
     )
-    event = tx.record("zone.added", {k: params[k] for k in ("id", "name", "exits", "assembly_point")})
+    event = tx.record(
+        "zone.added", {k: params[k] for k in ("id", "name", "exits", "assembly_point")}
+    )
     return {"zone": zone, "seq": event["seq"]}
 
 
@@ -78,14 +89,21 @@ def add_staff(tx: Tx, params: dict) -> dict:
 
 def _add_staff(tx: Tx, params: dict) -> int:
     zone = params.get("home_zone")
-    if zone and not tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
+    if (
+        zone
+        and not tx.db.execute(
+            "SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]
+        ).fetchone()
+    ):
         raise NotFound(f"There is no zone '{zone}' on this site.", field="home_zone")
     staff_id = tx.db.execute(
         "INSERT INTO staff (site, name, role, home_zone, language, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [tx.site, params["name"], params["role"], zone, params.get("language") or "fi", tx.ts],
     ).lastrowid
-    tx.record("staff.added", {"staff_id": staff_id, "name": params["name"], "role": params["role"],
-                              "home_zone": zone})
+    tx.record(
+        "staff.added",
+        {"staff_id": staff_id, "name": params["name"], "role": params["role"], "home_zone": zone},
+    )
     return staff_id
 
 
@@ -106,7 +124,12 @@ def create_token(tx: Tx, params: dict) -> dict:
     credential_id = _add_credential(tx, staff_id, token, "api")
     tx.record("token.created", {"staff_id": staff_id, "credential_id": credential_id})
     # The token itself is in the answer only: neither the log nor the database holds it.
-    return {"token": token, "staff_id": staff_id, "credential_id": credential_id, "seq": tx.current_seq()}
+    return {
+        "token": token,
+        "staff_id": staff_id,
+        "credential_id": credential_id,
+        "seq": tx.current_seq(),
+    }
 
 
 def _add_credential(tx: Tx, staff_id: int, token: str, kind: str) -> int:
@@ -130,18 +153,31 @@ def create_enrollment_link(tx: Tx, params: dict) -> dict:
         "INSERT INTO enrollment_links (code_hash, staff_id, expires_at) VALUES (?, ?, ?)",
         [digest(code), params["staff_id"], expires_at],
     )
-    event = tx.record("enrollment.created", {"staff_id": params["staff_id"], "expires_at": iso(expires_at)})
-    return {"code": code, "path": f"/enroll/{code}", "expires_at": iso(expires_at), "seq": event["seq"]}
+    event = tx.record(
+        "enrollment.created", {"staff_id": params["staff_id"], "expires_at": iso(expires_at)}
+    )
+    return {
+        "code": code,
+        "path": f"/enroll/{code}",
+        "expires_at": iso(expires_at),
+        "seq": event["seq"],
+    }
 
 
 def enroll(services, code: str) -> tuple[str, Identity]:
     """Use an enrollment link: returns the device's session token and who it belongs to."""
     with services.store.transaction() as db:
-        link = next(db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [digest(code)]), None)
+        link = next(
+            db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [digest(code)]), None
+        )
         if link is None:
-            raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+            raise NotFound(
+                "This enrollment link is not valid. Ask your duty manager for a new one."
+            )
         if link["used_at"] is not None:
-            raise Gone("This enrollment link was already used. Ask your duty manager for a new one.")
+            raise Gone(
+                "This enrollment link was already used. Ask your duty manager for a new one."
+            )
         ts = now_ms()
         if link["expires_at"] < ts:
             raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
@@ -150,7 +186,11 @@ def enroll(services, code: str) -> tuple[str, Identity]:
         tx = Tx(db, person["site"], identity, ts)
         token = new_secret()
         credential_id = _add_credential(tx, person["id"], token, "device")
-        db.execute("UPDATE enrollment_links SET used_at = ? WHERE code_hash = ?", [ts, digest(code)])
+        db.execute(
+            "UPDATE enrollment_links SET used_at = ? WHERE code_hash = ?", [ts, digest(code)]
+        )
         tx.record("device.enrolled", {"staff_id": person["id"], "credential_id": credential_id})
     services.publisher.publish(tx.site, tx.events)
-    return token, Identity(identity.site, identity.role, identity.name, identity.staff_id, credential_id, True)
+    return token, Identity(
+        identity.site, identity.role, identity.name, identity.staff_id, credential_id, True
+    )

@@ -10,7 +10,6 @@ from . import command
 from .fields import Field
 from .incidents import require_active_incident
 
-
 SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "zone.blocked"}
 
 
@@ -84,8 +83,14 @@ def _sweep(tx, zone: str) -> tuple[dict, dict]:
             "INSERT INTO sweeps (incident_id, zone, status) VALUES (?, ?, 'unchecked')",
             [incident["id"], zone],
         )
-        sweep = {"incident_id": incident["id"], "zone": zone, "status": "unchecked",
-                 "staff_id": None, "staff_name": None, "note": None}
+        sweep = {
+            "incident_id": incident["id"],
+            "zone": zone,
+            "status": "unchecked",
+            "staff_id": None,
+            "staff_name": None,
+            "note": None,
+        }
     return incident, sweep
 
 
@@ -151,8 +156,12 @@ def request_help(tx, params: dict) -> dict:
     ).lastrowid
     event = tx.record(
         "help.requested",
-        {"incident_id": incident["id"], "help_id": help_id, "location": params["location"],
-         "note": params["note"]},
+        {
+            "incident_id": incident["id"],
+            "help_id": help_id,
+            "location": params["location"],
+            "note": params["note"],
+        },
     )
     return {"changed": True, "seq": event["seq"], "help_request": _help_request(tx, help_id)}
 
@@ -177,10 +186,13 @@ def resolve_help(tx, params: dict) -> dict:
         [tx.ts, staff_id, row["id"]],
     )
     event = tx.record(
-        "help.resolved", {"incident_id": row["incident_id"], "help_id": row["id"], "staff_id": staff_id}
+        "help.resolved",
+        {"incident_id": row["incident_id"], "help_id": row["id"], "staff_id": staff_id},
     )
     return {"changed": True, "seq": event["seq"], "help_request": _help_request(tx, row["id"])}
 
 
 def _help_request(tx, help_id: int) -> dict:
-    return help_request_view(next(tx.db.query("SELECT * FROM help_requests WHERE id = ?", [help_id])))
+    return help_request_view(
+        next(tx.db.query("SELECT * FROM help_requests WHERE id = ?", [help_id]))
+    )

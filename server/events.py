@@ -1,0 +1,27 @@
+"""Every event type the log can hold, with its meaning. README.md lists the same types; a test
+keeps the two in step, and `Tx.record` refuses a type that is not here."""
+
+EVENT_TYPES = {
+    "site.created": "a site was set up",
+    "zone.added": "a zone (with exits and assembly point) was added to a site",
+    "staff.added": "a person was added to a site with a role",
+    "token.created": "a bearer token was issued for a person (the token itself is never logged)",
+    "enrollment.created": "a single-use enrollment link was made for a person",
+    "device.enrolled": "a phone used an enrollment link and became an enrolled device",
+    "incident.started": "a duty manager started an incident (kind, drill, message, eta)",
+    "incident.ended": "the all-clear, with a reason (resolved, false_alarm, drill_over)",
+    "alarm.delivered": "the app's automatic receipt: the alarm reached this person's phone",
+    "alarm.acknowledged": "the person tapped 'got it'",
+    "zone.claimed": "a person is sweeping the zone",
+    "zone.cleared": "the zone is swept clear",
+    "zone.blocked": "the zone cannot be swept (with a note)",
+    "help.requested": "a person needs help getting out (location, note)",
+    "help.resolved": "the help request was dealt with",
+    "staff.safe": "the person is safe at the assembly point",
+    "backup.requested": "staff under threat asked for backup (responders only)",
+    "backup.cancelled": "the backup request was cancelled (responders only)",
+    "backup.answered": "a guard or duty manager is on the way (responders only)",
+}
+
+# Readable by guards, duty managers and admins only; others receive {"seq", "type": "redacted"}.
+RESPONDER_ONLY_EVENTS = frozenset({"backup.requested", "backup.cancelled", "backup.answered"})
