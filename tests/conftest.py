@@ -1,0 +1,348 @@
+"""Fixtures everyone uses: a fresh database and app, the real server as a process on a free
+port, connected python-socketio clients, and a Redis server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from server import create_app, demo
+from server.auth import command_line
+from server.commands import execute
+from server.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --- the app in this process (units) -------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(
+        db_path=str(tmp_path / "exitnow.db"),
+        async_mode="threading",
+        secret_key="test-secret",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    yield app
+    app.extensions["exitnow"].store.close()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["exitnow"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo_links(services) -> list:
+    """The demo site "demo" (4 zones, a duty manager, 4 staff, a guard): [(person, link)]."""
+    return demo.seed(services)
+
+
+@pytest.fixture
+def make_token(services, demo_links):
+    """make_token(role, name=None, site="demo") -> a bearer token for a new person."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "staff", name: str | None = None, site: str = "demo") -> str:
+        name = name or f"{role} {next(counter)}"
+        params = {"name": name, "role": role}
+        return execute(services, command_line(site), site, "create_token", params)["token"]
+
+    return make
+
+
+class Api:
+    """A signed-in HTTP client of the app under test."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def post(self, path: str, body=None, key: str | None = None, raw: str | None = None):
+        headers = dict(self.headers)
+        if key:
+            headers["Idempotency-Key"] = key
+        if raw is not None:
+            return self.client.post(
+                path, data=raw, headers=headers, content_type="application/json"
+            )
+        return self.client.post(path, json=body, headers=headers)
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+
+@pytest.fixture
+def api_as(client, make_token):
+    """api_as(role) -> an Api signed in as a new person with that role on the demo site."""
+    return lambda role="staff", **kwargs: Api(client, make_token(role, **kwargs))
+
+
+@pytest.fixture
+def event_count(services):
+    """event_count() -> how many entries the log holds now."""
+
+    def count() -> int:
+        with services.store.reading() as db:
+            return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    return count
+
+
+# --- the real server, as a separate process ------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """`python -m server` on 127.0.0.1 and a free port, with its own database file."""
+
+    def __init__(self, db_path: Path, env: dict | None = None):
+        self.db_path = db_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "EXITNOW_DB": str(db_path),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "EXITNOW_SECRET_KEY": "live-test-secret",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.output = db_path.parent / f"server-{self.port}.log"
+
+    def start(self, demo: bool = False, timeout: float = 20) -> LiveServer:
+        args = [sys.executable, "-m", "server"] + (["--demo"] if demo else [])
+        with open(self.output, "ab") as output:
+            self.process = subprocess.Popen(
+                args, cwd=REPO, env=self.env, stdout=output, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.output.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not start: {self.output.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a power cut."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "server", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def token(self, role: str, name: str) -> str:
+        result = self.cli("create-token", "--site", "demo", "--role", role, "--name", name)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    def post(self, path: str, token: str, body=None, key: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        if key:
+            headers["Idempotency-Key"] = key
+        return requests.post(self.url + path, json=body or {}, headers=headers, timeout=10)
+
+    def get(self, path: str, token: str) -> requests.Response:
+        return requests.get(
+            self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+
+def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
+    """Seed the demo site into a database file and make bearer tokens: {role: [token, ...]}.
+
+    Quicker than one `flask create-token` process per person when a test needs fifty.
+    """
+    settings = Settings(db_path=str(db_path), async_mode="threading", secret_key="x", testing=True)
+    services = create_app(settings).extensions["exitnow"]
+    demo.seed(services)
+    tokens = {
+        role: [
+            execute(
+                services,
+                command_line("demo"),
+                "demo",
+                "create_token",
+                {"name": f"{role} {i}", "role": role},
+            )["token"]
+            for i in range(count)
+        ]
+        for role, count in people.items()
+    }
+    services.store.close()
+    return tokens
+
+
+@pytest.fixture
+def live_servers(tmp_path):
+    """live_servers(db_path=None, env=None) -> a LiveServer (not started); all stop at the end."""
+    made: list[LiveServer] = []
+
+    def make(db_path: Path | None = None, env: dict | None = None) -> LiveServer:
+        server = LiveServer(db_path or tmp_path / "live.db", env)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(live_servers) -> LiveServer:
+    """The real server under eventlet with the demo site, started."""
+    return live_servers().start(demo=True)
+
+
+# --- Socket.IO clients ----------------------------------------------------------------------
+
+
+class StaffClient:
+    """A real python-socketio client that records every `event` and `state` it receives."""
+
+    def __init__(self, url: str, token: str, last_seq: int | None = None):
+        self.events: list[dict] = []
+        self.states: list[dict] = []
+        self._changed = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("event", self._on_event)
+        self.sio.on("state", self._on_state)
+        auth = {"token": token} if last_seq is None else {"token": token, "last_seq": last_seq}
+        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
+
+    def _on_event(self, data: dict) -> None:
+        with self._changed:
+            self.events.append(data)
+            self._changed.notify_all()
+
+    def _on_state(self, data: dict) -> None:
+        with self._changed:
+            self.states.append(data)
+            self._changed.notify_all()
+
+    def wait_until(self, predicate, timeout: float = 10) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout=timeout)
+
+    def wait_for_event(self, type_: str, timeout: float = 10) -> dict | None:
+        self.wait_until(lambda c: any(e["type"] == type_ for e in c.events), timeout)
+        return next((e for e in self.events if e["type"] == type_), None)
+
+    def act(self, command: str, params: dict | None = None, key: str | None = None) -> dict:
+        data = {"command": command, "params": params or {}}
+        if key:
+            data["idempotency_key"] = key
+        return self.sio.call("action", data, timeout=10)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@pytest.fixture
+def connect():
+    """connect(url, token, last_seq=None) -> a connected StaffClient; all close at the end."""
+    clients: list[StaffClient] = []
+
+    def make(url: str, token: str, last_seq: int | None = None) -> StaffClient:
+        client = StaffClient(url, token, last_seq)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server on 127.0.0.1 (Debian's package; .ci/run installs it)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: apt-get install -y redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

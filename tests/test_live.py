@@ -1,0 +1,170 @@
+"""The key flows against the real server process (eventlet unless said otherwise), with real
+python-socketio clients and a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import socketio
+from conftest import prepare_database
+
+
+@pytest.fixture
+def site_with_staff(tmp_path, live_servers):
+    """A started eventlet server whose demo site has 50 staff, 2 duty managers and a guard."""
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 50, "duty_manager": 2, "guard": 1})
+    return live_servers(db_path).start(), tokens
+
+
+def test_every_connected_staff_phone_receives_incident_started(site_with_staff, connect):
+    server, tokens = site_with_staff
+    phones = [connect(server.url, token) for token in tokens["staff"]]
+    assert all(phone.wait_until(lambda c: c.states) for phone in phones)
+
+    started = server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert started.status_code == 201
+    incident = started.json()
+    missing = [i for i, phone in enumerate(phones) if not phone.wait_for_event("incident.started")]
+    assert missing == [], f"{len(missing)} of {len(phones)} phones never got the alarm"
+    for phone in phones:
+        event = phone.wait_for_event("incident.started")
+        assert event["seq"] == incident["seq"]
+        assert event["payload"]["kind"] == "fire"
+        assert event["actor"]["role"] == "duty_manager"
+
+
+def test_reconnecting_phone_receives_exactly_the_events_it_missed(site_with_staff, connect):
+    server, tokens = site_with_staff
+    manager, staff, guard = tokens["duty_manager"][0], tokens["staff"][0], tokens["guard"][0]
+    phone = connect(server.url, staff)
+    assert phone.wait_until(lambda c: c.states)
+    last_seen = phone.states[-1]["seq"]
+    phone.close()
+
+    server.post("/api/sites/demo/incidents", manager, {"kind": "evacuation", "drill": True})
+    server.post("/api/sites/demo/incidents/current/acknowledge", tokens["staff"][1])
+    server.post("/api/sites/demo/backup-requests", guard, {"location": "Till 3"})
+    server.post("/api/sites/demo/zones/grocery/clear", tokens["staff"][2])
+    missed = server.get(f"/api/sites/demo/events?after={last_seen}", manager).json()["events"]
+    assert [e["type"] for e in missed] == [
+        "incident.started",
+        "alarm.acknowledged",
+        "backup.requested",
+        "zone.cleared",
+    ]
+
+    again = connect(server.url, staff, last_seq=last_seen)
+
+    assert again.wait_until(lambda c: c.states)
+    assert [e["seq"] for e in again.events] == [e["seq"] for e in missed]
+    # A staff phone may not read a backup request, but still gets its number.
+    assert again.events[2] == {"seq": missed[2]["seq"], "type": "redacted"}
+    assert [e["type"] for e in again.events[:2] + again.events[3:]] == [
+        "incident.started",
+        "alarm.acknowledged",
+        "zone.cleared",
+    ]
+    assert again.states[-1]["seq"] == missed[-1]["seq"]
+
+
+def test_guard_reads_backup_request_that_staff_see_redacted(site_with_staff, connect):
+    server, tokens = site_with_staff
+    guard_phone = connect(server.url, tokens["guard"][0])
+    staff_phone = connect(server.url, tokens["staff"][0])
+    assert guard_phone.wait_until(lambda c: c.states) and staff_phone.wait_until(lambda c: c.states)
+
+    asked = staff_phone.act("request_backup", {"location": "Till 2", "note": "aggressive customer"})
+
+    assert asked["ok"] is True
+    seen_by_guard = guard_phone.wait_for_event("backup.requested")
+    assert seen_by_guard["payload"]["location"] == "Till 2"
+    assert staff_phone.wait_until(lambda c: any(e["type"] == "redacted" for e in c.events))
+    assert not any(e["type"] == "backup.requested" for e in staff_phone.events)
+
+
+def test_incident_roll_call_and_log_survive_sigkill(tmp_path, live_servers):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 2, "duty_manager": 1})
+    server = live_servers(db_path).start()
+    manager, anna, ben = tokens["duty_manager"][0], *tokens["staff"]
+    incident = server.post("/api/sites/demo/incidents", manager, {"kind": "fire"}).json()
+    assert server.post("/api/sites/demo/incidents/current/acknowledge", anna).ok
+    assert server.post("/api/sites/demo/zones/clothing/clear", ben).ok
+    assert server.post("/api/sites/demo/incidents/current/safe", ben).ok
+
+    server.kill()
+    restarted = live_servers(db_path).start()
+
+    state = restarted.get("/api/sites/demo/state", manager).json()
+    assert state["incident"]["id"] == incident["id"]
+    people = {p["name"]: p for p in state["roll_call"]["staff"]}
+    assert people["staff 0"]["acknowledged_at"] is not None
+    assert people["staff 1"]["safe_at"] is not None
+    zones = {z["id"]: z for z in state["zones"]}
+    assert zones["clothing"]["sweep"] == "clear" and zones["clothing"]["by_name"] == "staff 1"
+    verified = restarted.cli("verify-log")
+    assert verified.returncode == 0, verified.stderr
+    assert f"{state['seq']} entries verified" in verified.stdout
+
+
+def test_two_managers_pressing_start_at_once_start_one_incident(site_with_staff):
+    server, tokens = site_with_staff
+    answers = []
+    go = threading.Barrier(2)
+
+    def press(token: str) -> None:
+        go.wait()
+        answers.append(server.post("/api/sites/demo/incidents", token, {"kind": "fire"}))
+
+    presses = [threading.Thread(target=press, args=(t,)) for t in tokens["duty_manager"]]
+    for thread in presses:
+        thread.start()
+    for thread in presses:
+        thread.join(timeout=20)
+
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    events = server.get("/api/sites/demo/events?after=0&limit=1000", tokens["duty_manager"][0])
+    started = [e for e in events.json()["events"] if e["type"] == "incident.started"]
+    assert len(started) == 1
+
+
+@pytest.mark.parametrize("auth", [None, {"token": "not-a-token"}, {"last_seq": 3}])
+def test_socket_without_valid_credentials_is_refused(live_server, auth):
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live_server.url, auth=auth, transports=["websocket"], wait_timeout=10)
+    assert not client.connected
+
+
+def test_threading_mode_serves_the_same_alarm(tmp_path, live_servers, connect):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 1, "duty_manager": 1})
+    server = live_servers(db_path, env={"EXITNOW_ASYNC_MODE": "threading"}).start()
+    phone = connect(server.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+
+    server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "threat"})
+
+    assert phone.wait_for_event("incident.started")["payload"]["kind"] == "threat"
+    assert phone.act("acknowledge")["ok"] is True
+
+
+def test_incident_started_on_one_process_reaches_phones_of_another(
+    tmp_path, live_servers, connect, redis_url
+):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 1, "duty_manager": 1})
+    queue = {"EXITNOW_MESSAGE_QUEUE": redis_url}
+    first = live_servers(db_path, env=queue).start()
+    second = live_servers(db_path, env=queue).start()
+    phone = connect(second.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+
+    started = first.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert started.status_code == 201
+    event = phone.wait_for_event("incident.started")
+    assert event is not None and event["seq"] == started.json()["seq"]
