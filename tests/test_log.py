@@ -1,0 +1,100 @@
+"""The hash-chained log: every accepted command is in it, and an edited row is caught."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+from conftest import REPO
+
+from server import log
+
+
+def verify_log_cli(db_path: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "server", "verify-log"],
+        cwd=REPO,
+        env={"EXITNOW_DB": db_path, "EXITNOW_ASYNC_MODE": "threading", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_every_entry_chains_to_the_one_before(services, demo_links):
+    with services.store.reading() as db:
+        rows = list(db.query("SELECT * FROM events WHERE site = 'demo' ORDER BY seq"))
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
+    previous = log.GENESIS_HASH
+    for row in rows:
+        assert row["hash"] == log.entry_hash(previous, log.row_to_entry(row))
+        previous = row["hash"]
+
+
+def test_hash_covers_a_type_prefix_and_canonical_json():
+    entry = {
+        "site": "s",
+        "seq": 1,
+        "ts": 5,
+        "actor": {"b": 1, "a": "ä"},
+        "type": "t",
+        "payload": {},
+    }
+    same_entry_other_key_order = {**entry, "actor": {"a": "ä", "b": 1}}
+    assert log.entry_hash(log.GENESIS_HASH, entry) == log.entry_hash(
+        log.GENESIS_HASH, same_entry_other_key_order
+    )
+    assert log.entry_hash(log.GENESIS_HASH, entry) != log.entry_hash("1" * 64, entry)
+
+
+def test_verify_log_prints_the_count_when_intact(settings, services, api_as):
+    manager = api_as("duty_manager")
+    manager.post("/api/sites/demo/incidents", {"kind": "fire"})
+    manager.post("/api/sites/demo/incidents/current/all-clear", {"reason": "false_alarm"})
+    with services.store.reading() as db:
+        total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    result = verify_log_cli(settings.db_path)
+
+    assert result.returncode == 0, result.stderr
+    assert f"{total} entries verified" in result.stdout
+
+
+def test_verify_log_names_the_first_edited_row(settings, services, api_as):
+    manager = api_as("duty_manager")
+    started = manager.post("/api/sites/demo/incidents", {"kind": "fire", "drill": True}).get_json()
+    manager.post("/api/sites/demo/incidents/current/all-clear", {"reason": "drill_over"})
+    services.store.close()
+    # Someone rewrites history: the drill becomes a real fire.
+    with sqlite3.connect(settings.db_path) as raw:
+        raw.execute(
+            "UPDATE events SET payload = replace(payload, '\"drill\":true', '\"drill\":false') "
+            "WHERE site = 'demo' AND seq = ?",
+            [started["seq"]],
+        )
+
+    result = verify_log_cli(settings.db_path)
+
+    assert result.returncode != 0
+    assert f"seq {started['seq']}" in result.stderr
+    assert "expected hash" in result.stderr
+
+
+def test_verify_log_notices_a_deleted_row(settings, services, demo_links):
+    services.store.close()
+    with sqlite3.connect(settings.db_path) as raw:
+        raw.execute("DELETE FROM events WHERE site = 'demo' AND seq = 3")
+
+    result = verify_log_cli(settings.db_path)
+
+    assert result.returncode != 0
+    assert "expected seq 3" in result.stderr
+
+
+def test_rejected_command_writes_nothing_to_the_log(api_as, event_count):
+    staff = api_as("staff")
+    before = event_count()
+    answer = staff.post("/api/sites/demo/incidents", {"kind": "fire"})
+    assert answer.status_code == 403
+    assert event_count() == before
