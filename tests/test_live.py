@@ -139,10 +139,11 @@ def test_socket_without_valid_credentials_is_refused(live_server, auth):
     assert not client.connected
 
 
-def test_threading_mode_serves_the_same_alarm(tmp_path, live_servers, connect):
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_other_async_modes_serve_the_same_alarm(tmp_path, live_servers, connect, async_mode):
     db_path = tmp_path / "site.db"
     tokens = prepare_database(db_path, {"staff": 1, "duty_manager": 1})
-    server = live_servers(db_path, env={"EXITNOW_ASYNC_MODE": "threading"}).start()
+    server = live_servers(db_path, env={"EXITNOW_ASYNC_MODE": async_mode}).start()
     phone = connect(server.url, tokens["staff"][0])
     assert phone.wait_until(lambda c: c.states)
 

@@ -1,0 +1,29 @@
+// The enrollment page: the code in the link is used only when the person taps the button,
+// so link previews and QR scanners cannot use it up.
+import { applyTexts, chosenLanguage, loadTexts } from "./texts.js";
+
+const lang = chosenLanguage();
+const texts = await loadTexts(lang);
+applyTexts(texts, lang);
+
+const code = location.pathname.split("/").pop();
+const status = document.getElementById("status");
+const button = document.getElementById("enroll");
+
+button.addEventListener("click", async () => {
+  button.disabled = true;
+  status.textContent = texts["enroll.working"];
+  const response = await fetch("/api/enroll", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code }),
+  });
+  const body = await response.json();
+  if (response.ok) {
+    status.textContent = `${texts["enroll.done"]} ${body.name}`;
+    location.assign(`/?lang=${lang}`);
+  } else {
+    status.textContent = body.detail;
+    button.disabled = false;
+  }
+});
