@@ -7,6 +7,10 @@ package before `__main__` runs, and eventlet must monkey-patch before Flask and 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+
+# The Progressive Web App's files (plain HTML, CSS and ES modules, no build step).
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
 def quiet_eventlet_notice() -> None:

@@ -23,13 +23,14 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(host=args.host, port=args.port)
     patch_for(settings.async_mode)
 
-    from . import create_app, demo
+    from . import create_app, demo, timers
     from .cli import print_links
 
     app = create_app(settings)
     services = app.extensions["exitnow"]
     if args.demo and demo.is_empty(services):
         print_links(demo.seed(services))
+    timers.start(services)
     print(
         f"Exit Now serving on http://{settings.host}:{settings.port} ({settings.async_mode})",
         flush=True,

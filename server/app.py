@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Flask, jsonify, request, send_from_directory
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
-from . import realtime
+from . import PWA_DIR, realtime
 from .db import Store
 from .errors import Rejected
+from .notices.snapshots import Snapshots
 from .publish import Publisher
 from .settings import Settings, load_settings, secret_key_for
 
 logger = logging.getLogger(__name__)
-PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
 @dataclass
@@ -43,14 +42,18 @@ def build_app(settings: Settings | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
-    services = Services(settings, Store(settings.db_path), socketio, Publisher(socketio))
+    store = Store(settings.db_path)
+    snapshots = Snapshots(settings.public_dir, store)
+    services = Services(settings, store, socketio, Publisher(socketio, snapshots))
     app.extensions["exitnow"] = services
     realtime.register(socketio, services)
 
     from .api import api
+    from .api.public import public
     from .cli import register_cli
 
     app.register_blueprint(api)
+    app.register_blueprint(public)
     register_cli(app)
     _register_pages(app)
     _register_error_handlers(app)

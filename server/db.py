@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS sites (
     name TEXT NOT NULL,
     timezone TEXT NOT NULL DEFAULT 'UTC',
     languages TEXT NOT NULL DEFAULT '["fi","sv","en"]',
+    settings TEXT NOT NULL DEFAULT '{}',
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS zones (
@@ -117,6 +118,19 @@ CREATE TABLE IF NOT EXISTS backup_requests (
     ended_at INTEGER,
     ended_by INTEGER REFERENCES staff(id),
     outcome TEXT
+);
+-- What the public channels say about a site now (derived from notice.switched events).
+CREATE TABLE IF NOT EXISTS public_notices (
+    site TEXT PRIMARY KEY REFERENCES sites(id),
+    state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'restored')),
+    since INTEGER,
+    eta INTEGER,
+    kind TEXT,
+    drill INTEGER NOT NULL DEFAULT 0,
+    incident_id INTEGER REFERENCES incidents(id),
+    restored_until INTEGER,
+    version INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     credential_id INTEGER NOT NULL,

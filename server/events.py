@@ -9,6 +9,7 @@ EVENT_TYPES = {
     "enrollment.created": "a single-use enrollment link was made for a person",
     "device.enrolled": "a phone used an enrollment link and became an enrolled device",
     "incident.started": "a duty manager started an incident (kind, drill, message, eta)",
+    "incident.updated": "the estimated reopening time or the staff message changed",
     "incident.ended": "the all-clear, with a reason (resolved, false_alarm, drill_over)",
     "alarm.delivered": "the app's automatic receipt: the alarm reached this person's phone",
     "alarm.acknowledged": "the person tapped 'got it'",
@@ -21,7 +22,15 @@ EVENT_TYPES = {
     "backup.requested": "staff under threat asked for backup (responders only)",
     "backup.cancelled": "the backup request was cancelled (responders only)",
     "backup.answered": "a guard or duty manager is on the way (responders only)",
+    "notice.switched": "one public channel switched to open, closed or restored",
+    "notice.updated": "the public notice changed without switching (a new estimated reopening time)",
+    "notices.configured": "a site's public-channel settings or wording changed",
 }
+
+# Events after which the public snapshots are written again.
+NOTICE_EVENTS = frozenset(
+    {"site.created", "notice.switched", "notice.updated", "notices.configured"}
+)
 
 # Readable by guards, duty managers and admins only; others receive {"seq", "type": "redacted"}.
 RESPONDER_ONLY_EVENTS = frozenset({"backup.requested", "backup.cancelled", "backup.answered"})

@@ -10,8 +10,10 @@ from flask_socketio import ConnectionRefusedError
 
 from . import auth, commands, log
 from .errors import Rejected
-from .publish import room_of
-from .state import event_message_for, site_state
+from .notices import load_notice
+from .notices.status import status_document
+from .publish import PUBLIC_NAMESPACE, public_room, room_of
+from .state import event_message_for, site_row, site_state
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,7 @@ logger = logging.getLogger(__name__)
 ACTIONS = frozenset(
     {
         "start_incident",
+        "update_incident",
         "end_incident",
         "record_delivery",
         "acknowledge",
@@ -37,6 +40,7 @@ ACTIONS = frozenset(
 
 def register(socketio, services) -> None:
     """Attach the Socket.IO handlers for one app."""
+    register_public(socketio, services)
 
     @socketio.on("connect")
     def connect(auth_data=None):
@@ -97,6 +101,25 @@ def register(socketio, services) -> None:
             return {"ok": True, "result": result}
         except Rejected as rejected:
             return {"ok": False, "error": rejected.problem()}
+
+
+def register_public(socketio, services) -> None:
+    """The public namespace: anyone may listen to a site's notice (the queue screens)."""
+
+    @socketio.on("connect", namespace=PUBLIC_NAMESPACE)
+    def connect_public(auth_data=None):
+        site = auth_data.get("site") if isinstance(auth_data, dict) else None
+        with services.store.reading() as db:
+            known = isinstance(site, str) and site_row(db, site) is not None
+        if not known:
+            raise ConnectionRefusedError("send auth={'site': '<site id>'} for a known site")
+        socketio.start_background_task(send_notice, request.sid, site)
+
+    def send_notice(sid: str, site: str) -> None:
+        socketio.server.enter_room(sid, public_room(site), namespace=PUBLIC_NAMESPACE)
+        with services.store.reading() as db:
+            document = status_document(load_notice(db, site))
+        socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE)
 
 
 def _identify(services, auth_data) -> auth.Identity | None:

@@ -18,6 +18,7 @@ class Settings:
     """The whole configuration of one server process."""
 
     db_path: str = "var/exitnow.db"
+    public_dir: str = "var/public"
     host: str = "127.0.0.1"
     port: int = 5000
     async_mode: str = "eventlet"
@@ -42,6 +43,7 @@ class Settings:
 # (environment variable, field, converter, one-line meaning) — README.md lists the same table.
 ENVIRONMENT = (
     ("EXITNOW_DB", "db_path", str, "SQLite database file (created with WAL on first start)"),
+    ("EXITNOW_PUBLIC_DIR", "public_dir", str, "where the public notice snapshots are written"),
     ("HOST", "host", str, "address to listen on"),
     ("PORT", "port", int, "port to listen on"),
     ("EXITNOW_ASYNC_MODE", "async_mode", str, "eventlet (default), gevent or threading"),

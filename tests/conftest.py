@@ -3,27 +3,19 @@ port, connected python-socketio clients, and a Redis server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import requests
-import socketio
+from helpers import REPO, LiveServer, StaffClient, free_port, prepare_database  # noqa: F401
 
 from server import create_app, demo
 from server.auth import command_line
 from server.commands import execute
 from server.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
-
 
 # --- the app in this process (units) -------------------------------------------------------
 
@@ -32,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 def settings(tmp_path) -> Settings:
     return Settings(
         db_path=str(tmp_path / "exitnow.db"),
+        public_dir=str(tmp_path / "public"),
         async_mode="threading",
         secret_key="test-secret",
         testing=True,
@@ -115,113 +108,6 @@ def event_count(services):
 # --- the real server, as a separate process ------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LiveServer:
-    """`python -m server` on 127.0.0.1 and a free port, with its own database file."""
-
-    def __init__(self, db_path: Path, env: dict | None = None):
-        self.db_path = db_path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "EXITNOW_DB": str(db_path),
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "EXITNOW_SECRET_KEY": "live-test-secret",
-            **(env or {}),
-        }
-        self.process: subprocess.Popen | None = None
-        self.output = db_path.parent / f"server-{self.port}.log"
-
-    def start(self, demo: bool = False, timeout: float = 20) -> LiveServer:
-        args = [sys.executable, "-m", "server"] + (["--demo"] if demo else [])
-        with open(self.output, "ab") as output:
-            self.process = subprocess.Popen(
-                args, cwd=REPO, env=self.env, stdout=output, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output.read_text()[-2000:]}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not start: {self.output.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as in a power cut."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "server", *args],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    def token(self, role: str, name: str) -> str:
-        result = self.cli("create-token", "--site", "demo", "--role", role, "--name", name)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip().splitlines()[-1]
-
-    def post(self, path: str, token: str, body=None, key: str | None = None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if key:
-            headers["Idempotency-Key"] = key
-        return requests.post(self.url + path, json=body or {}, headers=headers, timeout=10)
-
-    def get(self, path: str, token: str) -> requests.Response:
-        return requests.get(
-            self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-
-
-def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
-    """Seed the demo site into a database file and make bearer tokens: {role: [token, ...]}.
-
-    Quicker than one `flask create-token` process per person when a test needs fifty.
-    """
-    settings = Settings(db_path=str(db_path), async_mode="threading", secret_key="x", testing=True)
-    services = create_app(settings).extensions["exitnow"]
-    demo.seed(services)
-    tokens = {
-        role: [
-            execute(
-                services,
-                command_line("demo"),
-                "demo",
-                "create_token",
-                {"name": f"{role} {i}", "role": role},
-            )["token"]
-            for i in range(count)
-        ]
-        for role, count in people.items()
-    }
-    services.store.close()
-    return tokens
-
-
 @pytest.fixture
 def live_servers(tmp_path):
     """live_servers(db_path=None, env=None) -> a LiveServer (not started); all stop at the end."""
@@ -244,48 +130,6 @@ def live_server(live_servers) -> LiveServer:
 
 
 # --- Socket.IO clients ----------------------------------------------------------------------
-
-
-class StaffClient:
-    """A real python-socketio client that records every `event` and `state` it receives."""
-
-    def __init__(self, url: str, token: str, last_seq: int | None = None):
-        self.events: list[dict] = []
-        self.states: list[dict] = []
-        self._changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("event", self._on_event)
-        self.sio.on("state", self._on_state)
-        auth = {"token": token} if last_seq is None else {"token": token, "last_seq": last_seq}
-        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
-
-    def _on_event(self, data: dict) -> None:
-        with self._changed:
-            self.events.append(data)
-            self._changed.notify_all()
-
-    def _on_state(self, data: dict) -> None:
-        with self._changed:
-            self.states.append(data)
-            self._changed.notify_all()
-
-    def wait_until(self, predicate, timeout: float = 10) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: predicate(self), timeout=timeout)
-
-    def wait_for_event(self, type_: str, timeout: float = 10) -> dict | None:
-        self.wait_until(lambda c: any(e["type"] == type_ for e in c.events), timeout)
-        return next((e for e in self.events if e["type"] == type_), None)
-
-    def act(self, command: str, params: dict | None = None, key: str | None = None) -> dict:
-        data = {"command": command, "params": params or {}}
-        if key:
-            data["idempotency_key"] = key
-        return self.sio.call("action", data, timeout=10)
-
-    def close(self) -> None:
-        if self.sio.connected:
-            self.sio.disconnect()
 
 
 @pytest.fixture

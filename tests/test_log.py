@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 
-from conftest import REPO
+from helpers import REPO
 
 from server import log
 

@@ -86,6 +86,7 @@ FIELD_TYPES = {
     "int": {"type": "integer", "minimum": 1},
     "time": {"type": "string", "format": "date-time"},
     "list": {"type": "array", "items": {"type": "string"}},
+    "object": {"type": "object"},
 }
 
 

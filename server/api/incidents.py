@@ -8,6 +8,9 @@ command_route(
     "/sites/<site>/incidents", "start_incident", "Start an incident (duty manager, admin)", 201
 )
 command_route(
+    "/sites/<site>/incidents/current/update", "update_incident", "Change the eta or the message"
+)
+command_route(
     "/sites/<site>/incidents/current/all-clear", "end_incident", "All-clear with a reason"
 )
 command_route(
@@ -38,4 +41,7 @@ command_route(
     "/sites/<site>/backup-requests/<int:backup_id>/answer",
     "answer_backup",
     "On my way (guard, manager)",
+)
+command_route(
+    "/sites/<site>/notice-settings", "configure_notices", "Public channel settings (admin)"
 )

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..clock import parse_iso
+from ..clock import now_ms, parse_iso
 from ..errors import Invalid
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input field. `kind` is text, bool, int, time (ISO 8601 -> ms), choice or list
-    (a list of short texts)."""
+    """One input field. `kind` is text, bool, int, time (ISO 8601 -> ms), choice, list
+    (a list of short texts) or object (checked by the command itself)."""
 
     kind: str = "text"
     required: bool = False
     choices: tuple = ()
     max_length: int = 500
     default: object = None
-    nullable: bool = True
+    future: bool = False  # a time that must not lie in the past (an estimated reopening)
 
 
 def check(schema: dict[str, Field], body) -> dict:
@@ -46,6 +46,10 @@ def _check_one(name: str, field: Field, value):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise Invalid(f"'{name}' must be a positive whole number.", field=name)
         return value
+    if field.kind == "object":
+        if not isinstance(value, dict):
+            raise Invalid(f"'{name}' must be a JSON object.", field=name)
+        return value
     if field.kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise Invalid(f"'{name}' must be a list of non-empty strings.", field=name)
@@ -63,11 +67,14 @@ def _check_one(name: str, field: Field, value):
         return value
     if field.kind == "time":
         try:
-            return parse_iso(value)
+            moment = parse_iso(value)
         except ValueError:
             raise Invalid(
                 f"'{name}' must be an ISO 8601 time with a time zone.", field=name
             ) from None
+        if field.future and moment < now_ms() - 60_000:
+            raise Invalid(f"'{name}' lies in the past.", field=name)
+        return moment
     if field.required and not value:
         raise Invalid(f"'{name}' must not be empty.", field=name)
     if len(value) > field.max_length:

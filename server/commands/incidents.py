@@ -6,10 +6,11 @@ import sqlite3
 
 from ..auth import MANAGERS
 from ..clock import iso
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..state import active_incident, incident_view
 from . import command
 from .fields import Field
+from .notices import close_notices, follow_eta, restore_notices
 
 KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
 END_REASONS = ("resolved", "false_alarm", "drill_over")
@@ -28,7 +29,7 @@ def require_active_incident(db, site: str) -> dict:
     kind=Field("choice", required=True, choices=KINDS),
     drill=Field("bool", default=False),
     message=Field(max_length=500),
-    eta=Field("time"),
+    eta=Field("time", future=True),
 )
 def start_incident(tx, params: dict) -> dict:
     running = active_incident(tx.db, tx.site)
@@ -69,7 +70,8 @@ def start_incident(tx, params: dict) -> dict:
         "INSERT INTO sweeps (incident_id, zone, status) SELECT ?, id, 'unchecked' FROM zones WHERE site = ?",
         [incident_id, tx.site],
     )
-    return _answer(tx, incident_id)
+    close_notices(tx, _row(tx, incident_id))
+    return incident_answer(tx, incident_id, event["seq"])
 
 
 @command(
@@ -88,9 +90,41 @@ def end_incident(tx, params: dict) -> dict:
         "UPDATE incidents SET ended_at = ?, ended_by = ?, end_reason = ?, end_seq = ? WHERE id = ?",
         [tx.ts, tx.identity.staff_id, params["reason"], event["seq"], incident["id"]],
     )
-    return _answer(tx, incident["id"])
+    restore_notices(tx, incident)
+    return incident_answer(tx, incident["id"], event["seq"])
 
 
-def _answer(tx, incident_id: int) -> dict:
-    row = next(tx.db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
-    return {**incident_view(row), "seq": tx.current_seq()}
+def _row(tx, incident_id: int) -> dict:
+    return next(tx.db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
+
+
+def incident_answer(tx, incident_id: int, seq: int) -> dict:
+    """The incident as the API shows it, with the seq of this command's incident.* event
+    (notice.switched events may follow it)."""
+    return {**incident_view(_row(tx, incident_id)), "seq": seq}
+
+
+@command(
+    "update_incident",
+    MANAGERS,
+    eta=Field("time", future=True),
+    clear_eta=Field("bool", default=False),
+    message=Field(max_length=500),
+)
+def update_incident(tx, params: dict) -> dict:
+    """Change the estimated reopening time (the public notices follow) or the staff message."""
+    if params["eta"] is None and not params["clear_eta"] and params["message"] is None:
+        raise Invalid("Send 'eta', 'clear_eta' or 'message'.")
+    if params["eta"] is not None and params["clear_eta"]:
+        raise Invalid("Send either 'eta' or 'clear_eta', not both.", field="clear_eta")
+    incident = require_active_incident(tx.db, tx.site)
+    eta = None if params["clear_eta"] else params["eta"] or incident["eta"]
+    message = incident["message"] if params["message"] is None else params["message"]
+    tx.db.execute(
+        "UPDATE incidents SET eta = ?, message = ? WHERE id = ?", [eta, message, incident["id"]]
+    )
+    event = tx.record(
+        "incident.updated", {"incident_id": incident["id"], "eta": iso(eta), "message": message}
+    )
+    follow_eta(tx, incident["id"], eta)
+    return incident_answer(tx, incident["id"], event["seq"])

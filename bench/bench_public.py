@@ -1,0 +1,115 @@
+"""Requests per second for a site's status.json: from the app (plain and conditional GET) and
+from nginx serving the same snapshot file, measured in the same run with wrk.
+
+    python bench/bench_public.py [--seconds 10] [--connections 50]
+
+Needs Debian's wrk and nginx (apt-get install -y wrk nginx-light). Everything runs on
+127.0.0.1 and every process it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from helpers import LiveServer, free_port, prepare_database  # noqa: E402
+
+NGINX_CONFIG = REPO / "server" / "notices" / "nginx.conf"
+
+
+def start_nginx(folder: Path, public_dir: Path, app_port: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    block = (
+        NGINX_CONFIG.read_text()
+        .replace("@LISTEN@", f"127.0.0.1:{port}")
+        .replace("@PUBLIC_DIR@", str(public_dir))
+        .replace("@APP@", f"127.0.0.1:{app_port}")
+    )
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        f"events {{ worker_connections 1024; }}\nhttp {{\naccess_log off;\n"
+        f"client_body_temp_path {folder}/body;\nproxy_temp_path {folder}/proxy;\n{block}\n}}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen(
+        [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(url + "/status/demo.json", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("nginx did not start")
+
+
+def wrk(url: str, seconds: int, connections: int, etag: str | None = None) -> dict:
+    """Run wrk once; return requests/s and the 50th/99th percentile latency in ms."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if etag:
+        command[1:1] = ["-H", f"If-None-Match: {etag}"]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return {"rps": rate, "p50": _latency(output, "50%"), "p99": _latency(output, "99%")}
+
+
+def _latency(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", output).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        tokens = prepare_database(folder / "bench.db", {"duty_manager": 1})
+        app = LiveServer(folder / "bench.db", {"EXITNOW_PUBLIC_DIR": str(folder / "public")})
+        nginx = None
+        try:
+            app.start()
+            app.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+            nginx, static = start_nginx(folder / "nginx", folder / "public", app.port)
+            runs = {}
+            for name, base in (("app", app.url), ("nginx", static)):
+                url = base + "/status/demo.json"
+                etag = requests.get(url, timeout=5).headers["ETag"]
+                runs[f"{name} plain GET"] = wrk(url, args.seconds, args.connections)
+                runs[f"{name} conditional GET (304)"] = wrk(
+                    url, args.seconds, args.connections, etag
+                )
+        finally:
+            app.stop()
+            if nginx:
+                nginx.terminate()
+                nginx.wait(timeout=10)
+    print(f"status.json, wrk -t2 -c{args.connections} -d{args.seconds}s, 127.0.0.1, 2 cores")
+    print(f"{'server':<30} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, run in runs.items():
+        print(f"{name:<30} {run['rps']:>10.0f} {run['p50']:>8.2f} {run['p99']:>8.2f}")
+    for kind in ("plain GET", "conditional GET (304)"):
+        ratio = runs[f"nginx {kind}"]["rps"] / runs[f"app {kind}"]["rps"]
+        print(f"nginx / app, {kind}: {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

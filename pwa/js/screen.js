@@ -1,0 +1,69 @@
+// The queue-ticket screen: normal content when open; the notice over the whole screen, in
+// every language of the site, when closed (and "open again" for a while after).
+// Live through Socket.IO; when that is down, it falls back to polling status.json, which
+// nginx or a CDN can keep serving even while the app is down.
+import { io } from "/pwa/vendor/socket.io.esm.min.js";
+
+const site = location.pathname.split("/").filter(Boolean).pop();
+const statusUrl = `/status/${site}.json`;
+const POLL_MS = 10000;
+let shownVersion = null;
+
+const takeover = document.getElementById("takeover");
+const connection = document.getElementById("connection");
+
+function showNormal(status) {
+  const frame = document.getElementById("normal-frame");
+  const url = status.screen && status.screen.normal_url;
+  if (url && frame.src !== url) frame.src = url;
+  frame.hidden = !url;
+  document.getElementById("welcome").hidden = Boolean(url);
+  const lines = status.languages.map((lang) => status.notice[lang].headline);
+  document.getElementById("welcome-lines").textContent = lines.join(" · ");
+}
+
+function showTakeover(status) {
+  takeover.className = `takeover ${status.state}`;
+  takeover.replaceChildren(
+    ...status.languages.map((lang) => {
+      const article = document.createElement("article");
+      article.lang = lang;
+      const heading = document.createElement("h1");
+      heading.textContent = status.notice[lang].headline;
+      const text = document.createElement("p");
+      text.textContent = status.notice[lang].lines.join(" ");
+      article.append(heading, text);
+      return article;
+    }),
+  );
+  takeover.hidden = false;
+}
+
+function show(status) {
+  if (!status || status.version === shownVersion) return;
+  shownVersion = status.version;
+  document.documentElement.lang = status.languages[0];
+  document.body.dataset.state = status.state;
+  if (status.state === "open") {
+    takeover.hidden = true;
+    showNormal(status);
+  } else {
+    showTakeover(status);
+  }
+}
+
+async function poll() {
+  try {
+    const response = await fetch(statusUrl, { cache: "no-cache" });
+    if (response.ok) show(await response.json());
+  } catch {
+    // The network is down; the screen keeps what it shows and tries again.
+  }
+}
+
+const socket = io("/public", { auth: { site }, transports: ["websocket", "polling"] });
+socket.on("notice", show);
+socket.on("connect", () => connection.classList.remove("lost"));
+socket.on("disconnect", () => connection.classList.add("lost"));
+setInterval(() => { if (!socket.connected) poll(); }, POLL_MS);
+poll();

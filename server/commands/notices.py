@@ -1,0 +1,144 @@
+"""Switching the public channels: closed when an incident starts, restored at the all-clear,
+open again after the site's restored time. Each channel's switch is logged on its own, so
+the evidence can say what each channel told the public, and from when to when."""
+
+from __future__ import annotations
+
+import json
+
+from ..clock import iso
+from ..errors import Invalid
+from ..notices import CHANNELS, NoticeSettings
+from . import Tx, command
+from .fields import Field
+
+ADMINS = frozenset({"admin"})
+
+
+def notice_settings(tx: Tx) -> NoticeSettings:
+    row = tx.db.execute("SELECT settings FROM sites WHERE id = ?", [tx.site]).fetchone()
+    return NoticeSettings.from_json(json.loads(row[0]).get("notices"))
+
+
+def current_notice(tx: Tx) -> dict | None:
+    return next(tx.db.query("SELECT * FROM public_notices WHERE site = ?", [tx.site]), None)
+
+
+def _set_notice(tx: Tx, **values) -> None:
+    """Upsert the site's public notice; every change bumps its version."""
+    row = current_notice(tx) or {"version": 0}
+    values = {"site": tx.site, **values, "version": row["version"] + 1, "updated_at": tx.ts}
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    tx.db.execute(
+        f"INSERT OR REPLACE INTO public_notices ({columns}) VALUES ({marks})", list(values.values())
+    )
+
+
+def _switched(tx: Tx, state: str, incident_id: int | None) -> None:
+    for channel in CHANNELS:
+        tx.record(
+            "notice.switched", {"channel": channel, "state": state, "incident_id": incident_id}
+        )
+
+
+def close_notices(tx: Tx, incident: dict) -> None:
+    """An incident started: every public channel says we are closed (a drill only if set so)."""
+    if incident["drill"] and not notice_settings(tx).public_on_drill:
+        return
+    _set_notice(
+        tx,
+        state="closed",
+        since=tx.ts,
+        eta=incident["eta"],
+        kind=incident["kind"],
+        drill=int(incident["drill"]),
+        incident_id=incident["id"],
+        restored_until=None,
+    )
+    _switched(tx, "closed", incident["id"])
+
+
+def restore_notices(tx: Tx, incident: dict) -> None:
+    """The all-clear: "open again since HH:MM" for a while, if this incident had closed us."""
+    notice = current_notice(tx)
+    if not notice or notice["state"] != "closed" or notice["incident_id"] != incident["id"]:
+        return
+    minutes = notice_settings(tx).restored_minutes
+    _set_notice(
+        tx,
+        state="restored",
+        since=tx.ts,
+        eta=None,
+        kind=notice["kind"],
+        drill=notice["drill"],
+        incident_id=incident["id"],
+        restored_until=tx.ts + minutes * 60_000,
+    )
+    _switched(tx, "restored", incident["id"])
+
+
+@command("reopen_notices", ADMINS)
+def reopen_notices(tx: Tx, params: dict) -> dict:
+    """After the restored time, the channels go back to plain "open" (run by the server's timer)."""
+    notice = current_notice(tx)
+    if not notice or notice["state"] != "restored" or notice["restored_until"] > tx.ts:
+        return {"changed": False, "seq": tx.current_seq()}
+    _set_notice(
+        tx,
+        state="open",
+        since=tx.ts,
+        eta=None,
+        kind=None,
+        drill=0,
+        incident_id=None,
+        restored_until=None,
+    )
+    _switched(tx, "open", None)
+    return {"changed": True, "seq": tx.current_seq()}
+
+
+def follow_eta(tx: Tx, incident_id: int, eta: int | None) -> None:
+    """The duty manager changed the estimated reopening time: the closed notice says so."""
+    notice = current_notice(tx)
+    if notice and notice["state"] == "closed" and notice["incident_id"] == incident_id:
+        kept = ("state", "since", "kind", "drill", "incident_id", "restored_until")
+        _set_notice(tx, **{k: notice[k] for k in kept}, eta=eta)
+        tx.record("notice.updated", {"incident_id": incident_id, "eta": iso(eta)})
+
+
+@command("configure_notices", ADMINS, settings=Field("object", required=True))
+def configure_notices(tx: Tx, params: dict) -> dict:
+    """Set the site's public-channel settings (see notices.NoticeSettings)."""
+    settings = _checked_settings(params["settings"])
+    row = tx.db.execute("SELECT settings FROM sites WHERE id = ?", [tx.site]).fetchone()
+    site_settings = {**json.loads(row[0]), "notices": settings}
+    tx.db.execute(
+        "UPDATE sites SET settings = ? WHERE id = ?", [json.dumps(site_settings), tx.site]
+    )
+    notice = current_notice(tx)
+    if notice:  # the wording changed: a new version for caches and CAP
+        _set_notice(
+            tx,
+            **{
+                k: notice[k]
+                for k in ("state", "since", "eta", "kind", "drill", "incident_id", "restored_until")
+            },
+        )
+    event = tx.record("notices.configured", {"settings": settings})
+    return {"settings": settings, "seq": event["seq"]}
+
+
+def _checked_settings(raw: dict) -> dict:
+    defaults = NoticeSettings()
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise Invalid(f"Unknown notice setting '{key}'.", field=key)
+        expected = type(getattr(defaults, key))
+        if type(value) is not expected:
+            raise Invalid(f"Notice setting '{key}' must be a {expected.__name__}.", field=key)
+    if raw.get("phone_when_closed", "hangup") not in ("hangup", "voicemail"):
+        raise Invalid("phone_when_closed must be hangup or voicemail.", field="phone_when_closed")
+    if raw.get("restored_minutes", 30) < 0:
+        raise Invalid("restored_minutes must not be negative.", field="restored_minutes")
+    return raw

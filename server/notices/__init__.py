@@ -1,0 +1,88 @@
+"""What the public sees: one notice per site (open, closed, restored), rendered to every public
+channel as plain files that any static server can keep serving when the app is down."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+
+# The public channels; each switch of each one is a `notice.switched` event in the log.
+CHANNELS = ("status_page", "banner", "phone_queue", "queue_screen", "alert_feed")
+STATES = ("open", "closed", "restored")
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """A site's public-channel settings (sites.settings["notices"]); defaults need no set-up."""
+
+    public_on_drill: bool = False  # does a drill close the public channels too?
+    restored_minutes: int = 30  # how long "open again at HH:MM" shows before plain "open"
+    phone_when_closed: str = "hangup"  # or "voicemail": offer to leave a message
+    phone_open_redirect: str = ""  # TwiML <Redirect> target for the normal call flow
+    voices: dict = field(
+        default_factory=lambda: {"fi": "Polly.Suvi", "sv": "Polly.Astrid", "en": "Polly.Amy"}
+    )
+    texts: dict = field(
+        default_factory=dict
+    )  # {lang: {key: sentence}} overriding texts/<lang>.json
+    screen_normal_url: str = ""  # what the queue screen shows when open (an iframe), if anything
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> NoticeSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (raw or {}).items() if k in known})
+
+
+@dataclass(frozen=True)
+class PublicNotice:
+    """One site's public notice at one version: everything a channel renders from."""
+
+    site: str
+    site_name: str
+    timezone: str
+    languages: list
+    state: str
+    since: int | None  # ms: closed since, or restored at
+    eta: int | None  # ms: expected reopening, when the duty manager set one
+    kind: str | None
+    drill: bool
+    incident_id: int | None
+    incident_started: int | None  # ms: when the incident that closed us started (= closed at)
+    version: int  # increases with every change: CAP identifiers and ETags follow it
+    updated: int  # ms
+    settings: NoticeSettings
+
+
+def load_notice(db, site: str) -> PublicNotice:
+    """The site's notice now (open, version 0, when nothing ever closed it)."""
+    site_row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
+    row = next(db.query("SELECT * FROM public_notices WHERE site = ?", [site]), None)
+    row = row or {
+        "state": "open",
+        "since": None,
+        "eta": None,
+        "kind": None,
+        "drill": 0,
+        "incident_id": None,
+        "version": 0,
+        "updated_at": site_row["created_at"],
+    }
+    started = db.execute(
+        "SELECT started_at FROM incidents WHERE id = ?", [row["incident_id"]]
+    ).fetchone()
+    return PublicNotice(
+        site=site,
+        site_name=site_row["name"],
+        timezone=site_row["timezone"],
+        languages=json.loads(site_row["languages"]),
+        state=row["state"],
+        since=row["since"],
+        eta=row["eta"],
+        kind=row["kind"],
+        drill=bool(row["drill"]),
+        incident_id=row["incident_id"],
+        incident_started=started[0] if started else None,
+        version=row["version"],
+        updated=row["updated_at"],
+        settings=NoticeSettings.from_json(json.loads(site_row["settings"]).get("notices")),
+    )

@@ -1,0 +1,97 @@
+"""Writing every channel of a site's notice as plain files in $EXITNOW_PUBLIC_DIR/<site>/.
+
+Each file is written to a temporary name and renamed, so a reader (the app, nginx, a CDN)
+sees the old bytes or the new, never half. Unchanged files are left alone, so their ETag and
+Last-Modified stay valid and conditional requests keep answering 304.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import PublicNotice, load_notice
+from .banner import banner_js
+from .cap import cap_xml
+from .phone import phone_ssml, phone_text, phone_twiml
+from .status import status_html, status_json
+from .texts import site_languages
+
+
+def snapshot_files(notice: PublicNotice) -> dict[str, bytes | None]:
+    """File name -> bytes for every public channel; None means the file must not exist."""
+    files: dict[str, bytes | None] = {"status.json": status_json(notice)}
+    for lang in site_languages(notice):
+        files[f"status.{lang}.html"] = status_html(notice, lang)
+        files[f"phone.{lang}.twiml"] = phone_twiml(notice, lang)
+        files[f"phone.{lang}.ssml"] = phone_ssml(notice, lang)
+        files[f"phone.{lang}.txt"] = phone_text(notice, lang)
+    files["banner.js"] = banner_js(notice)
+    files["cap.xml"] = cap_xml(notice)
+    return files
+
+
+class Snapshots:
+    """The snapshot directory of this deployment."""
+
+    def __init__(self, public_dir: str, store):
+        self.root = Path(public_dir)
+        self.store = store
+        # flock orders processes; this lock orders the threads (or green threads) of this one,
+        # which would otherwise block each other inside flock.
+        self._lock = threading.Lock()
+
+    def folder(self, site: str) -> Path:
+        return self.root / site
+
+    def refresh(self, site: str) -> PublicNotice:
+        """Render the site's notice from the database as it is now and write its files.
+
+        The lock makes read-then-write one step across processes: without it a slower process
+        could overwrite a newer notice with the older one it had read.
+        """
+        folder = self.folder(site)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock, _locked(folder / ".lock"):
+            with self.store.reading() as db:
+                notice = load_notice(db, site)
+            for name, content in snapshot_files(notice).items():
+                _write_if_changed(folder / name, content)
+        return notice
+
+    def refresh_all(self) -> None:
+        with self.store.reading() as db:
+            sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+        for site in sites:
+            self.refresh(site)
+
+
+@contextmanager
+def _locked(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_if_changed(path: Path, content: bytes | None) -> None:
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
+    try:
+        if path.read_bytes() == content:
+            return
+    except FileNotFoundError:
+        pass
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o644)  # nginx runs as another user and must be able to read it
+    os.replace(temporary, path)

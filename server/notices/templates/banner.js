@@ -1,0 +1,71 @@
+/* Exit Now status banner for {{ site }}. Embed with:
+ *   <script src="https://<exit-now-host>/embed/{{ site }}/banner.js" async></script>
+ * Shows the out-of-service notice at the top of the page while the service is closed, and
+ * nothing otherwise. It lives in a shadow root, so it neither takes the host page's styles
+ * nor changes them, and it defines no globals.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var notice = {{ document_json }};
+  var statusUrl = new URL("../../status/{{ site }}.json", script.src).href;
+  var seconds = Number(script.getAttribute("data-interval")) || 30;
+  var host = null;
+
+  function language() {
+    var wanted = [document.documentElement.lang, navigator.language, notice.languages[0]];
+    for (var i = 0; i < wanted.length; i++) {
+      var code = (wanted[i] || "").slice(0, 2).toLowerCase();
+      if (notice.notice[code]) return code;
+    }
+    return notice.languages[0];
+  }
+
+  function show() {
+    if (notice.state !== "closed") {
+      if (host) host.remove();
+      host = null;
+      return;
+    }
+    if (!host) {
+      host = document.createElement("div");
+      host.setAttribute("data-exitnow-banner", "{{ site }}");
+      var root = host.attachShadow({ mode: "open" });
+      root.innerHTML =
+        "<style>:host{all:initial;display:block}" +
+        ".b{font:16px/1.45 system-ui,sans-serif;padding:12px 16px;border-bottom:4px solid}" +
+        ".closed{background:#fff3cd;color:#111;border-color:#7a4b00}" +
+        "h2{font-size:18px;margin:0 0 4px}p{margin:0}</style>" +
+        "<section class='b' role='region'><h2></h2><p></p></section>";
+      document.body.insertBefore(host, document.body.firstChild);
+    }
+    var lang = language();
+    var text = notice.notice[lang];
+    var section = host.shadowRoot.querySelector("section");
+    section.className = "b " + notice.state;
+    section.setAttribute("lang", lang);
+    section.setAttribute("aria-label", text.headline);
+    section.querySelector("h2").textContent = text.headline;
+    section.querySelector("p").textContent = text.lines.join(" ");
+  }
+
+  function refresh() {
+    fetch(statusUrl, { cache: "no-cache" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (latest) {
+        if (latest && latest.version !== notice.version) {
+          notice = latest;
+          show();
+        }
+      })
+      .catch(function () { /* keep showing what we know; try again later */ });
+  }
+
+  function start() {
+    show();
+    setInterval(refresh, seconds * 1000);
+  }
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,44 @@
+"""Work the server does by itself: rewrite the public snapshots at start, and switch the
+public channels from "restored" back to "open" when a site's restored time is over."""
+
+from __future__ import annotations
+
+import logging
+
+from . import commands
+from .auth import command_line
+from .clock import now_ms
+
+logger = logging.getLogger(__name__)
+CHECK_EVERY_SECONDS = 5
+
+
+def start(services) -> None:
+    """Call once per server process (not from the CLI or unit tests)."""
+    services.publisher.snapshots.refresh_all()
+    services.socketio.start_background_task(_reopen_loop, services)
+
+
+def reopen_due_sites(services) -> list[str]:
+    """Reopen every site whose restored time is over; return their ids."""
+    now = now_ms()
+    with services.store.reading() as db:
+        due = [
+            row[0]
+            for row in db.execute(
+                "SELECT site FROM public_notices WHERE state = 'restored' AND restored_until <= ?",
+                [now],
+            )
+        ]
+    for site in due:  # several processes may race here: the command is a no-op for the loser
+        commands.execute(services, command_line(site), site, "reopen_notices")
+    return due
+
+
+def _reopen_loop(services) -> None:
+    while True:
+        services.socketio.sleep(CHECK_EVERY_SECONDS)
+        try:
+            reopen_due_sites(services)
+        except Exception:  # keep the timer alive; the next round tries again
+            logger.exception("reopening the public channels failed")

@@ -1,0 +1,110 @@
+"""What customers see in a real browser: the banner on a shop's own page, the queue screen,
+and a status page that passes axe-core's WCAG 2.1 AA checks in every language."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from helpers import prepare_database
+
+BANNER_HOST = """<!doctype html><html lang="en"><head><title>Shop</title>
+<style>p { color: rgb(10, 20, 30); font-size: 13px; } h2 { color: rgb(200, 0, 0); }</style>
+</head><body><h2>Our shop</h2><p id="own">Welcome to our web shop.</p>
+<script>window.hostScriptRan = true;</script>
+<script src="{src}" data-interval="1" async></script></body></html>"""
+
+
+@pytest.fixture
+def live(tmp_path, live_servers):
+    """The real server with its own public dir; returns (server, manager token)."""
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"duty_manager": 1})
+    server = live_servers(db_path, env={"EXITNOW_PUBLIC_DIR": str(tmp_path / "public")}).start()
+    return server, tokens["duty_manager"][0]
+
+
+def banner_text(page) -> str:
+    return page.evaluate(
+        """() => { const host = document.querySelector('[data-exitnow-banner]');
+                   return host ? host.shadowRoot.textContent : ''; }"""
+    )
+
+
+def test_banner_appears_when_closed_and_vanishes_after_the_all_clear(live, page, host_page):
+    server, manager = live
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    page.goto(host_page(BANNER_HOST.replace("{src}", f"{server.url}/embed/demo/banner.js")))
+
+    page.wait_for_function("() => document.querySelector('[data-exitnow-banner]')")
+    assert "closed" in banner_text(page) and "fire alarm" in banner_text(page)
+    # The host page keeps its own styles and scripts.
+    assert page.evaluate("() => window.hostScriptRan") is True
+    own = page.eval_on_selector(
+        "#own", "e => [getComputedStyle(e).color, getComputedStyle(e).fontSize]"
+    )
+    assert own == ["rgb(10, 20, 30)", "13px"]
+
+    server.post("/api/sites/demo/incidents/current/all-clear", manager, {"reason": "resolved"})
+
+    page.wait_for_function("() => !document.querySelector('[data-exitnow-banner]')", timeout=10_000)
+    assert page.locator("#own").is_visible()
+
+
+def test_banner_shows_nothing_while_open(live, page, host_page):
+    server, _ = live
+    page.goto(host_page(BANNER_HOST.replace("{src}", f"{server.url}/embed/demo/banner.js")))
+    page.wait_for_function("() => window.hostScriptRan")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-exitnow-banner]").count() == 0
+
+
+def test_queue_screen_is_taken_over_by_the_pushed_notice(live, page):
+    server, manager = live
+    page.goto(f"{server.url}/screen/demo")
+    page.wait_for_function("() => document.body.dataset.state === 'open'")
+
+    started = time.monotonic()
+    server.post("/api/sites/demo/incidents", manager, {"kind": "evacuation"})
+    # The screen's fallback polls every 10 s: switching well before that proves the push.
+    page.wait_for_selector("#takeover:not([hidden])", timeout=5_000)
+    print(f"queue screen switched {time.monotonic() - started:.3f} s after the API call")
+
+    takeover = page.inner_text("#takeover")
+    for headline in ("suljettu", "stängd", "closed"):
+        assert headline in takeover
+
+
+def test_queue_screen_recovers_by_itself_after_a_network_cut(live, page, context):
+    server, manager = live
+    page.goto(f"{server.url}/screen/demo")
+    page.wait_for_function("() => document.body.dataset.state === 'open'")
+
+    context.set_offline(True)
+    page.wait_for_selector("#connection.lost", timeout=30_000)
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    context.set_offline(False)
+
+    page.wait_for_selector("#takeover:not([hidden])", timeout=30_000)
+    assert "closed" in page.inner_text("#takeover")
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize("closed", [True, False])
+def test_status_page_has_no_wcag_21_aa_violations(live, page, lang, closed):
+    from axe_playwright_python.sync_playwright import Axe
+
+    server, manager = live
+    if closed:
+        server.post("/api/sites/demo/incidents", manager, {"kind": "threat"})
+    page.goto(f"{server.url}/status/demo?lang={lang}")
+    assert page.get_attribute("html", "lang") == lang
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
+    )
+
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,103 @@
+"""nginx serves the snapshot files at the app's URLs, and keeps the notice up when the app dies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+from helpers import REPO, free_port, prepare_database
+
+CONFIG = REPO / "server" / "notices" / "nginx.conf"
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """start(public_dir, app_port) -> nginx's base URL; nginx stops at the end."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(binary):
+        pytest.fail("nginx is not installed: apt-get install -y nginx-light")
+    processes = []
+
+    def start(public_dir, app_port: int) -> str:
+        port = free_port()
+        server_block = (
+            CONFIG.read_text()
+            .replace("@LISTEN@", f"127.0.0.1:{port}")
+            .replace("@PUBLIC_DIR@", str(public_dir))
+            .replace("@APP@", f"127.0.0.1:{app_port}")
+        )
+        prefix = tmp_path / "nginx"
+        (prefix / "logs").mkdir(parents=True, exist_ok=True)
+        # pytest's folders are private to their owner: let the workers run as that owner.
+        user = "user root;" if os.geteuid() == 0 else ""
+        (prefix / "nginx.conf").write_text(
+            f"{user}\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+            f"events {{ worker_connections 256; }}\nhttp {{\naccess_log off;\n"
+            f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n"
+            f"{server_block}\n}}\n"
+        )
+        process = subprocess.Popen(
+            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode())
+            try:
+                requests.get(url + "/status/none.json", timeout=1)
+                return url
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_nginx_keeps_serving_the_closed_notice_after_the_app_is_killed(
+    tmp_path, live_servers, nginx
+):
+    db_path, public_dir = tmp_path / "site.db", tmp_path / "public"
+    tokens = prepare_database(db_path, {"duty_manager": 1})
+    app = live_servers(db_path, env={"EXITNOW_PUBLIC_DIR": str(public_dir)}).start()
+    static = nginx(public_dir, app.port)
+    assert (
+        app.post(
+            "/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"}
+        ).status_code
+        == 201
+    )
+    from_app = requests.get(app.url + "/status/demo.json", timeout=5)
+
+    app.kill()
+
+    status = requests.get(static + "/status/demo.json", timeout=5)
+    assert status.status_code == 200
+    assert status.content == from_app.content
+    assert status.json()["state"] == "closed"
+    assert status.headers["Access-Control-Allow-Origin"] == "*"
+    assert "stale-while-revalidate" in status.headers["Cache-Control"]
+    again = requests.get(
+        static + "/status/demo.json", timeout=5, headers={"If-None-Match": status.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    swedish = requests.get(static + "/status/demo", timeout=5, headers={"Accept-Language": "sv"})
+    assert "stängd" in swedish.text and '<html lang="sv">' in swedish.text
+    english = requests.get(static + "/status/demo?lang=en", timeout=5)
+    assert "closed" in english.text
+    twiml = requests.post(static + "/phone/demo/fi.twiml", timeout=5)  # Twilio uses POST
+    assert twiml.status_code == 200 and "suljettu" in twiml.text
+    assert twiml.headers["Content-Type"].startswith("text/xml")
+    banner = requests.get(static + "/embed/demo/banner.js", timeout=5)
+    assert banner.status_code == 200 and '"state": "closed"' in banner.text
+    assert requests.get(static + "/demo/.lock", timeout=5).status_code == 404
