@@ -14,6 +14,7 @@ from .db import Store
 from .errors import Rejected
 from .notices.snapshots import Snapshots
 from .publish import Publisher
+from .push import PushSender
 from .settings import Settings, load_settings, secret_key_for
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ def build_app(settings: Settings | None = None) -> Flask:
         ping_timeout=10,
     )
     store = Store(settings.db_path)
-    snapshots = Snapshots(settings.public_dir, store)
-    services = Services(settings, store, socketio, Publisher(socketio, snapshots))
+    publisher = Publisher(socketio, Snapshots(settings.public_dir, store))
+    services = Services(settings, store, socketio, publisher)
+    publisher.push = PushSender(services)
+
     app.extensions["exitnow"] = services
     realtime.register(socketio, services)
 

@@ -132,7 +132,19 @@ CREATE TABLE IF NOT EXISTS public_notices (
     version INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL
 );
+-- Web Push subscriptions of enrolled devices (one per browser endpoint).
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+    id INTEGER PRIMARY KEY,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    credential_id INTEGER NOT NULL REFERENCES credentials(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    site TEXT NOT NULL REFERENCES sites(id),
+    created_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
+
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,

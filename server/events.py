@@ -8,6 +8,8 @@ EVENT_TYPES = {
     "token.created": "a bearer token was issued for a person (the token itself is never logged)",
     "enrollment.created": "a single-use enrollment link was made for a person",
     "device.enrolled": "a phone used an enrollment link and became an enrolled device",
+    "push.subscribed": "a device subscribed to Web Push (the log keeps the push service's host)",
+    "push.expired": "the push service said a subscription is gone (404 or 410); it was removed",
     "incident.started": "a duty manager started an incident (kind, drill, message, eta)",
     "incident.updated": "the estimated reopening time or the staff message changed",
     "incident.ended": "the all-clear, with a reason (resolved, false_alarm, drill_over)",

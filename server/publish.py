@@ -1,7 +1,8 @@
 """After commit: fan the same events out to everyone who must hear of them.
 
-Staff and managers first (their Socket.IO rooms), then the public channels: the snapshot files
-and the live screens. A failure here never undoes a command: the event is already in the log,
+Staff and managers first (their Socket.IO rooms, and Web Push for locked phones, sent in the
+background), then the public channels: the snapshot files and the live screens.
+ A failure here never undoes a command: the event is already in the log,
 a client that missed it sees the gap in `seq` and replays it, and snapshots are rewritten on
 the next change and at every start.
 """
@@ -39,12 +40,16 @@ class Publisher:
     def __init__(self, socketio, snapshots: Snapshots):
         self.socketio = socketio
         self.snapshots = snapshots
+        self.push = None  # the PushSender, set once the app's services exist
 
     def publish(self, site: str, events: list[dict]) -> None:
         for event in events:
             for audience, is_responder in AUDIENCES.items():
                 message = event_message_for(is_responder, event)
                 self._emit("event", message, room(site, audience))
+            if event["type"] == "incident.started" and self.push is not None:
+                self.push.alarm_started(site, event)  # locked phones: in the background
+
         if any(event["type"] in NOTICE_EVENTS for event in events):
             self.refresh_public(site)
 

@@ -27,6 +27,9 @@ class Settings:
     public_url: str | None = None
     enrollment_ttl_hours: int = 72
     replay_limit: int = 5000
+    vapid_subject: str = "mailto:exitnow@example.invalid"
+    push_ttl_seconds: int = 3600
+
     listen_backlog: int = 2048
     max_connections: int = 10000
     testing: bool = False
@@ -61,6 +64,13 @@ ENVIRONMENT = (
         int,
         "how long an enrollment link works",
     ),
+    (
+        "EXITNOW_VAPID_SUBJECT",
+        "vapid_subject",
+        str,
+        "contact push services see (mailto: or https:)",
+    ),
+    ("EXITNOW_PUSH_TTL_SECONDS", "push_ttl_seconds", int, "how long a push service keeps an alarm"),
     ("EXITNOW_REPLAY_LIMIT", "replay_limit", int, "most missed events replayed on reconnect"),
     (
         "EXITNOW_LISTEN_BACKLOG",

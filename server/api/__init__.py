@@ -12,7 +12,8 @@ from ..errors import Forbidden, Invalid, NotFound, Unauthenticated
 api = Blueprint("api", __name__, url_prefix="/api")
 
 # Endpoints anyone may call, signed in or not.
-PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll", "api.vapid_public_key"}
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -107,4 +108,5 @@ def require_member(db, site: str) -> None:
         raise Forbidden(f"You are not a member of site '{site}'.")
 
 
-from . import docs, incidents, people, sites  # noqa: E402,F401  (register the routes)
+# Importing the route modules registers their routes.
+from . import docs, incidents, people, push, sites  # noqa: E402,F401

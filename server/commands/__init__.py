@@ -123,4 +123,4 @@ def _remember(db, identity: Identity, key: str | None, fingerprint: str, result,
 
 
 # Importing the command modules registers their commands.
-from . import backup, incidents, people, sweep  # noqa: E402,F401
+from . import backup, devices, incidents, notices, people, sweep  # noqa: E402,F401

@@ -1,0 +1,198 @@
+"""Web Push as a push service sees it: a local endpoint that checks the VAPID signature and
+the Urgency/TTL headers and decrypts the RFC 8291 (aes128gcm) payload, like a phone would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import http_ece
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class PushService:
+    """A push service on 127.0.0.1: records each push; answers 410 under /gone/."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.arrived = threading.Condition()
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with service.arrived:
+                    service.received.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body}
+                    )
+                    service.arrived.notify_all()
+                self.send_response(410 if self.path.startswith("/gone/") else 201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Browser:
+    """A browser's side of a subscription: its ECDH key pair and auth secret."""
+
+    def __init__(self, endpoint: str):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        public = self.key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        self.subscription = {
+            "endpoint": endpoint,
+            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
+        }
+
+    def decrypt(self, body: bytes) -> dict:
+        plain = http_ece.decrypt(
+            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
+        )
+        return json.loads(plain)
+
+
+def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:
+    """Check `vapid t=<JWT>, k=<key>` (RFC 8292): the ES256 signature, audience and expiry."""
+    scheme, _, params = authorization.partition(" ")
+    assert scheme == "vapid"
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert fields["k"] == server_key
+    header, claims, signature = fields["t"].split(".")
+    raw = unb64url(signature)
+    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(fields["k"]))
+    public.verify(
+        encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+        f"{header}.{claims}".encode(),
+        ec.ECDSA(hashes.SHA256()),
+    )
+    decoded = json.loads(unb64url(claims))
+    assert decoded["aud"] == audience
+    assert decoded["exp"] > time.time()
+    assert json.loads(unb64url(header))["alg"] == "ES256"
+    return decoded
+
+
+@pytest.fixture
+def push_service():
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def enrolled_phone(client, services, demo_links):
+    """A staff phone enrolled through its link (cookie session): returns (client, csrf)."""
+    link = next(url for person, url in demo_links if person["name"] == "Erik Lindqvist")
+    client.post("/api/enroll", json={"code": link.rsplit("/", 1)[1]})
+    return client, client.get("/api/me").get_json()["csrf_token"]
+
+
+def subscribe(phone, csrf: str, subscription: dict):
+    return phone.post(
+        "/api/push/subscriptions",
+        json={"subscription": subscription},
+        headers={"X-CSRF-Token": csrf},
+    )
+
+
+def test_alarm_push_is_signed_urgent_and_readable_only_by_the_phone(
+    enrolled_phone, push_service, api_as, client
+):
+    phone, csrf = enrolled_phone
+    browser = Browser(push_service.url + "/push/erik")
+    assert subscribe(phone, csrf, browser.subscription).status_code == 201
+    server_key = client.get("/api/push/vapid-public-key").get_json()["key"]
+
+    api_as("duty_manager").post("/api/sites/demo/incidents", {"kind": "fire"})
+
+    [push] = push_service.wait_for(1)
+    headers = {name.title(): value for name, value in push["headers"].items()}  # case-free
+    assert headers["Urgency"] == "high"
+
+    assert int(headers["Ttl"]) == 3600
+    assert headers["Content-Encoding"] == "aes128gcm"
+    verify_vapid(headers["Authorization"], push_service.url, server_key)
+    message = browser.decrypt(push["body"])
+    assert message["type"] == "incident.started" and message["kind"] == "fire"
+    assert message["title"] == "BRANDLARM: utrym"  # Erik reads Swedish
+    assert message["url"] == "/#alarm"
+    assert push["body"].find(b"BRANDLARM") == -1  # encrypted on the wire
+
+
+def test_expired_subscription_is_removed_and_logged(enrolled_phone, push_service, api_as, services):
+    phone, csrf = enrolled_phone
+    subscribe(phone, csrf, Browser(push_service.url + "/gone/erik").subscription)
+    manager = api_as("duty_manager")
+
+    manager.post("/api/sites/demo/incidents", {"kind": "fire"})
+
+    push_service.wait_for(1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the removal runs right after the 410 arrives
+        with services.store.reading() as db:
+            if not db.execute("SELECT COUNT(*) FROM push_subscriptions").fetchone()[0]:
+                break
+        time.sleep(0.05)
+    events = manager.get("/api/sites/demo/events?after=0&limit=1000").get_json()["events"]
+    assert [e["type"] for e in events].count("push.expired") == 1
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    [
+        {"endpoint": "not a url", "keys": {"p256dh": "abc", "auth": "def"}},
+        {
+            "endpoint": "https://push.example/x",
+            "keys": {"p256dh": "no spaces allowed", "auth": "d"},
+        },
+        {"endpoint": "https://push.example/x"},
+    ],
+)
+def test_malformed_subscription_is_refused(enrolled_phone, event_count, subscription):
+    phone, csrf = enrolled_phone
+    before = event_count()
+    assert subscribe(phone, csrf, subscription).status_code == 400
+    assert event_count() == before
+
+
+def test_vapid_key_is_made_once_and_kept_private(settings, client):
+    first = client.get("/api/push/vapid-public-key").get_json()["key"]
+    key_file = os.path.join(os.path.dirname(settings.db_path), "vapid_private.pem")
+    assert os.stat(key_file).st_mode & 0o777 == 0o600
+    from server import create_app
+
+    again = create_app(settings)
+    assert again.test_client().get("/api/push/vapid-public-key").get_json()["key"] == first
+    again.extensions["exitnow"].store.close()
