@@ -71,6 +71,30 @@ READ_ROUTES = {
             },
         }
     },
+    "/api/push/vapid-public-key": {
+        "get": {
+            "summary": "The applicationServerKey a browser subscribes with",
+            "security": [],
+            "responses": {"200": {"description": "{key}"}},
+        }
+    },
+    "/api/push/subscriptions": {
+        "post": {
+            "summary": "Store this device's Web Push subscription",
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["subscription"],
+                            "properties": {"subscription": {"type": "object"}},
+                        }
+                    }
+                }
+            },
+            "responses": {"201": {"description": "{subscription_id, seq}"}, **ERRORS},
+        }
+    },
     "/api/openapi.json": {
         "get": {
             "summary": "This document",
