@@ -68,6 +68,19 @@ def _register_pages(app: Flask) -> None:
     def index():
         return send_from_directory(PWA_DIR, "index.html")
 
+    @app.get("/sw.js")
+    def service_worker():
+        # At the root, so that its scope is the whole app; never cached for long.
+        response = send_from_directory(PWA_DIR, "sw.js", mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/manifest.webmanifest")
+    def manifest():
+        return send_from_directory(
+            PWA_DIR, "manifest.webmanifest", mimetype="application/manifest+json"
+        )
+
     @app.get("/enroll/<code>")
     def enroll_page(code: str):
         # A page, not the enrollment itself: link previews and scanners must not use up the code.

@@ -21,7 +21,10 @@ button.addEventListener("click", async () => {
   const body = await response.json();
   if (response.ok) {
     status.textContent = `${texts["enroll.done"]} ${body.name}`;
-    location.assign(`/?lang=${lang}`);
+    // Keep a language the person chose here; otherwise the app uses the one set for them.
+    const chosen = new URLSearchParams(location.search).has("lang");
+    location.assign(chosen ? `/?lang=${lang}` : "/");
+
   } else {
     status.textContent = body.detail;
     button.disabled = false;

@@ -21,3 +21,8 @@ export function applyTexts(texts, lang) {
     if (text) element.textContent = text;
   }
 }
+
+// A sentence with its {placeholders} filled in.
+export function say(texts, key, values = {}) {
+  return (texts[key] || key).replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+}

@@ -25,6 +25,12 @@ READ_ROUTES = {
             },
         }
     },
+    "/api/sites/{site}/scripts": {
+        "get": {
+            "summary": "The customer scripts of every incident kind in every language of the site",
+            "responses": {"200": {"description": "{languages, language_names, scripts}"}, **ERRORS},
+        }
+    },
     "/api/sites/{site}/events": {
         "get": {
             "summary": "Events after ?after=N (at most ?limit=, 1000), as Socket.IO sends them",

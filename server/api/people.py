@@ -47,12 +47,20 @@ def me():
 
 
 def _me(identity: auth.Identity) -> dict:
+    """Who I am, with my home zone and language (the staff app starts from this)."""
+    with services().store.reading() as db:
+        person = db.execute(
+            "SELECT home_zone, language FROM staff WHERE id = ?", [identity.staff_id]
+        ).fetchone()
     answer = {
         "site": identity.site,
         "role": identity.role,
         "name": identity.name,
         "staff_id": identity.staff_id,
+        "home_zone": person[0] if person else None,
+        "language": person[1] if person else "fi",
     }
+
     if identity.via_cookie:
         answer["csrf_token"] = auth.csrf_token(current_app.secret_key, identity)
     return answer

@@ -1,0 +1,114 @@
+// The staff app: starts the connection and shows the one screen that fits the moment.
+import { applyEvent } from "./model.js";
+import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
+import { renderCustomer, wireCustomer } from "./screens/customer.js";
+import { renderHome, wireHome } from "./screens/home.js";
+import { Server } from "./server.js";
+import * as store from "./store.js";
+import { LANGUAGES, applyTexts, loadTexts, say } from "./texts.js";
+
+const $ = (id) => document.getElementById(id);
+const app = { server: new Server(), texts: {}, lang: "fi", scripts: null };
+const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer"];
+
+function show(screen) {
+  for (const id of SCREENS) $(id).hidden = id !== screen;
+}
+
+app.render = function render() {
+  const { me, state } = app.server;
+  if (!me) return show("screen-signin");
+  $("site-name").textContent = state?.site.name || "Exit Now";
+  if (state?.incident && app.showingCustomer) {
+    renderCustomer(app);
+    return show("screen-customer");
+  }
+  if (state?.incident) {
+    renderAlarm(app);
+    return show("screen-alarm");
+  }
+  app.showingCustomer = false;
+  renderHome(app);
+  show("screen-home");
+};
+
+function renderConnection() {
+  const { connected, lostSince } = app.server;
+  const seconds = lostSince ? Math.round((Date.now() - lostSince) / 1000) : 0;
+  $("connection").textContent = connected
+    ? say(app.texts, "connection.ok")
+    : say(app.texts, "connection.lost", { seconds });
+  $("connection").className = connected ? "ok" : "lost";
+}
+
+function renderOutbox(items) {
+  $("outbox").hidden = items.length === 0;
+  $("outbox").textContent = say(app.texts, "outbox.waiting", {
+    labels: items.map((item) => item.label).join(", "),
+  });
+}
+
+function onEvent(event) {
+  const { state } = app.server;
+  if (!state || event.type === "redacted") return;
+  applyEvent(state, event);
+  store.put("state", state);
+  if (event.type === "incident.started") {
+    $("announcer").textContent = $("alarm-title").textContent = "";
+    app.render();
+    $("announcer").textContent = $("alarm-title").textContent; // screen readers say it now
+    alarmArrived(app, event.payload.incident_id);
+  } else {
+    app.render();
+  }
+}
+
+async function chooseLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (LANGUAGES.includes(asked)) await store.put("lang", asked);
+  app.lang = (await store.get("lang")) || app.server.me.language || "fi";
+  app.texts = await loadTexts(app.lang);
+  applyTexts(app.texts, app.lang);
+}
+
+// Ask the push service for a subscription once notifications are allowed.
+async function subscribeToPush() {
+  if (!("PushManager" in window) || Notification.permission === "denied") return;
+  if (Notification.permission === "default" && !(await Notification.requestPermission().catch(() => null))) return;
+  if (Notification.permission !== "granted") return;
+  const registration = await navigator.serviceWorker.ready;
+  const { key } = await (await fetch("/api/push/vapid-public-key")).json();
+  const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const subscription = (await registration.pushManager.getSubscription())
+    || (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes }));
+  await app.server.act("push", "/api/push/subscriptions", { subscription: subscription.toJSON() },
+                       `push-${subscription.endpoint}`);
+}
+
+async function start() {
+  navigator.serviceWorker?.register("/sw.js").catch(() => {});
+  if (!(await app.server.signIn())) {
+    app.texts = await loadTexts("en").catch(() => ({}));
+    return app.render();
+  }
+  await chooseLanguage();
+  app.scripts = await app.server.scripts();
+  wireAlarm(app);
+  wireCustomer(app);
+  wireHome(app);
+  app.server.addEventListener("state", () => app.render());
+  app.server.addEventListener("event", ({ detail }) => onEvent(detail));
+  app.server.addEventListener("connection", renderConnection);
+  app.server.addEventListener("outbox", ({ detail }) => renderOutbox(detail));
+  app.server.addEventListener("refused", ({ detail }) => {
+    $("refused").hidden = false;
+    $("refused").textContent = say(app.texts, "refused", detail);
+  });
+  app.render();
+  renderOutbox(await store.outbox());
+  app.server.connect();
+  setInterval(renderConnection, 1000);
+  subscribeToPush().catch(() => {});
+}
+
+start();

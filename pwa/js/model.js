@@ -1,0 +1,35 @@
+// Keeping the local copy of the site state current between two `state` messages: each event
+// changes only what a staff screen shows. The next `state` from the server replaces it all.
+export function applyEvent(state, event) {
+  const payload = event.payload || {};
+  state.seq = event.seq;
+  if (event.type === "incident.started") {
+    state.incident = { id: payload.incident_id, kind: payload.kind, drill: payload.drill,
+                       message: payload.message, eta: payload.eta, started_at: event.ts };
+    for (const zone of state.zones) Object.assign(zone, { sweep: "unchecked", by: null, by_name: null });
+    for (const person of state.roll_call.staff) {
+      Object.assign(person, { delivered_at: null, acknowledged_at: null, safe_at: null });
+    }
+  } else if (event.type === "incident.updated" && state.incident) {
+    Object.assign(state.incident, { eta: payload.eta, message: payload.message });
+  } else if (event.type === "incident.ended") {
+    state.incident = null;
+  } else if (event.type.startsWith("zone.") && payload.zone) {
+    const zone = state.zones.find((z) => z.id === payload.zone);
+    const sweep = { "zone.claimed": "claimed", "zone.cleared": "clear", "zone.blocked": "blocked" };
+    if (zone && sweep[event.type]) {
+      Object.assign(zone, { sweep: sweep[event.type], by: payload.staff_id,
+                            by_name: event.actor.name, note: payload.note });
+    }
+  } else if (["alarm.delivered", "alarm.acknowledged", "staff.safe"].includes(event.type)) {
+    const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
+    const column = { "alarm.delivered": "delivered_at", "alarm.acknowledged": "acknowledged_at",
+                     "staff.safe": "safe_at" }[event.type];
+    if (person) person[column] ||= event.ts;
+  }
+  return state;
+}
+
+export function myRollCall(state, me) {
+  return state?.roll_call?.staff.find((p) => p.staff_id === me.staff_id) || {};
+}

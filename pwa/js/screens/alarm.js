@@ -1,0 +1,95 @@
+// The alarm screen: takes over the app while an incident runs. The kind (and DRILL) large,
+// "got it", the script for customers, my zone's sweep, help for a person, "I am safe".
+import { myRollCall } from "../model.js";
+import { say } from "../texts.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function renderAlarm(app) {
+  const { state, me } = app.server;
+  const incident = state.incident;
+  const script = app.scripts?.scripts[app.lang]?.[incident.kind];
+  $("alarm-title").textContent = script ? script.title : incident.kind;
+  $("alarm-drill").hidden = !incident.drill;
+  $("alarm-message").textContent = incident.message || "";
+  $("screen-alarm").classList.toggle("is-drill", Boolean(incident.drill));
+  $("script-lines").replaceChildren(...(script?.lines || []).map(listItem));
+  renderZone(app);
+  const mine = myRollCall(state, me);
+  $("ack").hidden = Boolean(mine.acknowledged_at || app.acknowledged === incident.id);
+  $("ack-done").hidden = !$("ack").hidden;
+  $("safe").hidden = Boolean(mine.safe_at || app.safe === incident.id);
+  $("safe-done").hidden = !$("safe").hidden;
+}
+
+function renderZone(app) {
+  const { state, me } = app.server;
+  const zone = state.zones.find((z) => z.id === me.home_zone) || state.zones[0];
+  if (!zone) return;
+  $("zone-heading").textContent = zone.name;
+  $("zone-exits").textContent = zone.exits.join(", ");
+  $("zone-assembly").textContent = zone.assembly_point;
+  $("zone-sweep").textContent = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
+  app.zone = zone;
+}
+
+function listItem(text) {
+  const item = document.createElement("li");
+  item.textContent = text;
+  return item;
+}
+
+// Wire the buttons once; they act on whatever incident and zone are shown.
+export function wireAlarm(app) {
+  const site = () => `/api/sites/${app.server.me.site}`;
+  const label = (key) => say(app.texts, key);
+  $("ack").onclick = () => {
+    app.acknowledged = app.server.state.incident.id;
+    app.render();
+    app.server.act(label("action.acknowledge"), `${site()}/incidents/current/acknowledge`);
+  };
+  $("safe").onclick = () => {
+    app.safe = app.server.state.incident.id;
+    app.render();
+    app.server.act(label("action.safe"), `${site()}/incidents/current/safe`);
+  };
+  for (const [button, action, key] of [["zone-claim", "claim", "action.claim"],
+                                       ["zone-clear", "clear", "action.clear"],
+                                       ["zone-block", "block", "action.block"]]) {
+    $(button).onclick = () =>
+      app.server.act(label(key), `${site()}/zones/${app.zone.id}/${action}`);
+  }
+  $("help-send").onclick = () => {
+    const note = $("help-note").value.trim();
+    const location = say(app.texts, "help.location", { zone: app.zone?.name || "" });
+    app.server.act(label("action.help"), `${site()}/help-requests`, note ? { location, note } : { location });
+    $("help-note").value = "";
+  };
+  $("show-customer").onclick = () => {
+    app.customerLang = app.lang;
+    app.showingCustomer = true;
+    app.render();
+  };
+}
+
+// The moment the alarm arrives: tell the server it reached this phone, vibrate, sound, announce.
+export function alarmArrived(app, incidentId) {
+  app.server.act(say(app.texts, "action.delivered"),
+                 `/api/sites/${app.server.me.site}/incidents/current/delivered`, {},
+                 `delivered-${app.server.me.staff_id}-${incidentId}`);
+  navigator.vibrate?.([600, 200, 600, 200, 600]);
+  beep();
+}
+
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 1.2);
+  } catch {
+    // Browsers may refuse sound before the first tap; the vibration and the screen remain.
+  }
+}

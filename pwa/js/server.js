@@ -1,0 +1,137 @@
+// The one module that talks to the server: the signed-in person, the live connection (with
+// catch-up from the last seq seen), and actions, which go through an outbox so that an action
+// taken offline is kept, shown as waiting, and delivered exactly once (its idempotency key).
+import { io } from "/pwa/vendor/socket.io.esm.min.js";
+import * as store from "./store.js";
+
+export class Server extends EventTarget {
+  constructor() {
+    super();
+    this.me = null;
+    this.state = null;
+    this.lastSeq = null;
+    this.connected = false;
+    this.lostSince = null;
+    this.flushing = false;
+  }
+
+  emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  // Who is signed in on this phone: from the server, or as remembered when offline.
+  async signIn() {
+    try {
+      const response = await fetch("/api/me", { cache: "no-store" });
+      if (response.status === 401) return null;
+      this.me = await response.json();
+      await store.put("me", this.me);
+    } catch {
+      this.me = await store.get("me");
+    }
+    this.state = await store.get("state");
+    this.lastSeq = this.state ? this.state.seq : null;
+    return this.me;
+  }
+
+  async scripts() {
+    try {
+      const response = await fetch(`/api/sites/${this.me.site}/scripts`);
+      if (response.ok) {
+        const scripts = await response.json();
+        await store.put("scripts", scripts);
+        return scripts;
+      }
+    } catch {
+      // offline: the copy from the last time
+    }
+    return store.get("scripts");
+  }
+
+  connect() {
+    // auth is a function so that every reconnection sends the newest last_seq.
+    this.socket = io({
+      auth: (send) => send(this.lastSeq === null ? {} : { last_seq: this.lastSeq }),
+      transports: ["websocket", "polling"],
+    });
+    this.socket.on("connect", () => this.setConnected(true));
+    this.socket.on("disconnect", () => this.setConnected(false));
+    this.socket.on("connect_error", () => this.setConnected(false));
+    this.socket.on("state", (state) => this.receiveState(state));
+    this.socket.on("event", (event) => this.receiveEvent(event));
+    addEventListener("online", () => this.flush());
+  }
+
+  setConnected(connected) {
+    if (connected === this.connected) return;
+    this.connected = connected;
+    this.lostSince = connected ? null : Date.now();
+    this.emit("connection", { connected });
+    if (connected) this.flush();
+  }
+
+  async receiveState(state) {
+    this.state = state;
+    this.lastSeq = state.seq;
+    await store.put("state", state);
+    this.emit("state", state);
+  }
+
+  receiveEvent(event) {
+    if (this.lastSeq !== null && event.seq <= this.lastSeq) return; // seen already
+    if (this.lastSeq !== null && event.seq > this.lastSeq + 1) {
+      this.socket.emit("sync", { last_seq: this.lastSeq }); // a gap: ask for what is missing
+      return;
+    }
+    this.lastSeq = event.seq;
+    this.emit("event", event);
+  }
+
+  // Queue an action and try to send it now. `key` makes it idempotent across retries.
+  async act(label, path, body = {}, key = crypto.randomUUID()) {
+    await store.queue({ key, label, path, body, queuedAt: Date.now() });
+    this.emit("outbox", await store.outbox());
+    await this.flush();
+  }
+
+  async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (const item of await store.outbox()) {
+        if (!(await this.send(item))) break; // still offline: keep the rest in order
+      }
+    } finally {
+      this.flushing = false;
+      this.emit("outbox", await store.outbox());
+    }
+  }
+
+  // true when the server has answered (done or refused), false when it could not be reached.
+  async send(item) {
+    let response;
+    try {
+      response = await fetch(item.path, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "Idempotency-Key": item.key,
+          "X-CSRF-Token": this.me.csrf_token,
+        },
+        body: JSON.stringify(item.body),
+      });
+    } catch {
+      return false;
+    }
+    if (response.status >= 500) return false;
+    await store.unqueue(item.key);
+    if (response.ok) {
+      this.emit("done", { label: item.label, key: item.key, result: await response.json() });
+    } else {
+
+      const problem = await response.json().catch(() => ({}));
+      this.emit("refused", { label: item.label, detail: problem.detail || response.statusText });
+    }
+    return true;
+  }
+}
