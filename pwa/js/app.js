@@ -1,5 +1,6 @@
 // The staff app: starts the connection and shows the one screen that fits the moment.
-import { applyEvent } from "./model.js";
+import { applyEvent, myRollCall } from "./model.js";
+
 import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { renderHome, wireHome } from "./screens/home.js";
@@ -57,10 +58,20 @@ function onEvent(event) {
     $("announcer").textContent = $("alarm-title").textContent = "";
     app.render();
     $("announcer").textContent = $("alarm-title").textContent; // screen readers say it now
-    alarmArrived(app, event.payload.incident_id);
+    confirmDelivery();
   } else {
     app.render();
   }
+}
+
+// Tell the server once per incident that the alarm reached this phone: when it arrives live,
+// or when the app opens (from a push, after a reconnect) into an incident not yet confirmed.
+function confirmDelivery() {
+  const { state, me } = app.server;
+  const incident = state?.incident;
+  if (!incident || app.confirmed === incident.id || myRollCall(state, me).delivered_at) return;
+  app.confirmed = incident.id;
+  alarmArrived(app, incident.id);
 }
 
 async function chooseLanguage() {
@@ -96,7 +107,10 @@ async function start() {
   wireAlarm(app);
   wireCustomer(app);
   wireHome(app);
-  app.server.addEventListener("state", () => app.render());
+  app.server.addEventListener("state", () => {
+    app.render();
+    confirmDelivery();
+  });
   app.server.addEventListener("event", ({ detail }) => onEvent(detail));
   app.server.addEventListener("connection", renderConnection);
   app.server.addEventListener("outbox", ({ detail }) => renderOutbox(detail));

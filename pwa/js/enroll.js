@@ -30,3 +30,5 @@ button.addEventListener("click", async () => {
     button.disabled = false;
   }
 });
+button.disabled = false; // ready: a tap before this would have been lost
+

@@ -30,6 +30,7 @@ def phone(live, context):
     page.wait_for_selector("#screen-home:not([hidden])")
 
     page.wait_for_function("() => document.getElementById('connection').className === 'ok'")
+    page.wait_for_function("() => document.getElementById('home-zone').textContent !== ''")
     return page
 
 
@@ -130,10 +131,16 @@ def test_alarm_screen_survives_a_reload_while_offline(live, phone, context):
     assert "Jätä ostokset tähän." in phone.inner_text("#script-lines")
 
 
-def test_pushed_alarm_shows_a_notification(live, phone, context):
+@pytest.fixture
+def notifications_allowed(live, context):
+    """The person has allowed notifications before the app starts (as on an installed app)."""
+    context.grant_permissions(["notifications"], origin=live[0].url)
+
+
+def test_pushed_alarm_shows_a_notification(live, notifications_allowed, phone, context):
     server, _ = live
-    context.grant_permissions(["notifications"], origin=server.url)
     phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
     cdp = context.new_cdp_session(phone)
     registrations = []
     cdp.on(
@@ -141,27 +148,37 @@ def test_pushed_alarm_shows_a_notification(live, phone, context):
         lambda event: registrations.extend(event["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    phone.wait_for_function("() => true")  # let the registration event arrive
+
+    def ours() -> list[dict]:
+        return [
+            r for r in registrations if r["scopeURL"] == server.url + "/" and not r.get("isDeleted")
+        ]
+
     deadline = time.monotonic() + 5
-    while not registrations and time.monotonic() < deadline:
+    while not ours() and time.monotonic() < deadline:
         phone.wait_for_timeout(50)
     message = {"title": "PALOHÄLYTYS: poistukaa", "body": "Avaa napauttamalla.", "url": "/#alarm"}
 
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server.url,
-            "registrationId": registrations[0]["registrationId"],
-            "data": json.dumps(message),
-        },
-    )
-
-    shown, deadline = [], time.monotonic() + 10
-    while not shown and time.monotonic() < deadline:
-        shown = phone.evaluate(
-            """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-                           .map((n) => ({title: n.title, body: n.body, tag: n.tag}))"""
+    # Headless Chromium now and then drops a push delivered through the DevTools protocol
+    # (the worker never sees it); delivering again is what the real push service does too.
+    shown = []
+    for _delivery in range(3):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": server.url,
+                "registrationId": ours()[-1]["registrationId"],
+                "data": json.dumps(message),
+            },
         )
+        deadline = time.monotonic() + 3
+        while not shown and time.monotonic() < deadline:
+            shown = phone.evaluate(
+                """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+                               .map((n) => ({title: n.title, body: n.body, tag: n.tag}))"""
+            )
+        if shown:
+            break
     assert shown == [
         {"title": "PALOHÄLYTYS: poistukaa", "body": "Avaa napauttamalla.", "tag": "exitnow-alarm"}
     ]

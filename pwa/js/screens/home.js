@@ -8,9 +8,14 @@ export function renderHome(app) {
   const zone = state?.zones.find((z) => z.id === me.home_zone);
   $("home-state").textContent = say(app.texts, "home.open");
   $("home-who").textContent = say(app.texts, "home.who", { name: me.name });
-  $("home-zone").textContent = zone
-    ? say(app.texts, "home.zone", { zone: zone.name })
-    : say(app.texts, "home.no_zone");
+  if (!state) {
+    $("home-zone").textContent = ""; // the zones arrive with the first state
+  } else {
+    $("home-zone").textContent = zone
+      ? say(app.texts, "home.zone", { zone: zone.name })
+      : say(app.texts, "home.no_zone");
+  }
+
   if (!$("backup-location").value && zone) $("backup-location").value = zone.name;
   $("backup-ask").hidden = Boolean(app.backupId);
   $("backup-active").hidden = !app.backupId;
