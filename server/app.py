@@ -81,7 +81,13 @@ def _register_pages(app: Flask) -> None:
             PWA_DIR, "manifest.webmanifest", mimetype="application/manifest+json"
         )
 
+    @app.get("/admin")
+    def admin_page():
+        # Duty managers and admins make enrollment codes here; the API checks the role.
+        return send_from_directory(PWA_DIR, "admin.html")
+
     @app.get("/enroll/<code>")
+
     def enroll_page(code: str):
         # A page, not the enrollment itself: link previews and scanners must not use up the code.
         return send_from_directory(PWA_DIR, "enroll.html")

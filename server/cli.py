@@ -11,6 +11,7 @@ from flask import Flask
 from . import commands, demo, log
 from .auth import ROLES, command_line
 from .errors import Rejected
+from .qr import qr_svg, qr_terminal
 
 
 def register_cli(app: Flask) -> None:
@@ -41,6 +42,21 @@ def register_cli(app: Flask) -> None:
         result = run(site, "create_enrollment_link", {"staff_id": staff_id})
         click.echo(f"Valid until {result['expires_at']}:")
         click.echo(services.settings.base_url + result["path"])
+
+    @app.cli.command("enroll-qr")
+    @click.option("--site", required=True)
+    @click.option("--staff-id", required=True, type=int)
+    @click.option("--svg", "svg_path", type=click.Path(dir_okay=False), help="also write an SVG")
+    def enroll_qr(site: str, staff_id: int, svg_path: str | None) -> None:
+        """Print a new enrollment link as a QR code to scan (and optionally write it as SVG)."""
+        result = run(site, "create_enrollment_link", {"staff_id": staff_id})
+        url = services.settings.base_url + result["path"]
+        click.echo(qr_terminal(url))
+        if svg_path:
+            with open(svg_path, "w", encoding="utf-8") as file:
+                file.write(qr_svg(url, "Exit Now"))
+        click.echo(f"Valid once, until {result['expires_at']}:")
+        click.echo(url)
 
     @app.cli.command("verify-log")
     @click.option("--site", default=None, help="only this site's chain")

@@ -60,7 +60,9 @@ def test_every_socket_action_is_in_the_readme(command):
     assert f"`{command}`" in README
 
 
-@pytest.mark.parametrize("cli", ["create-token", "verify-log", "enrollment-link", "seed-demo"])
+@pytest.mark.parametrize(
+    "cli", ["create-token", "verify-log", "enrollment-link", "enroll-qr", "seed-demo"]
+)
 def test_every_cli_command_is_in_the_readme(cli, app):
     assert cli in app.cli.commands
     assert f"flask --app server {cli}" in README

@@ -144,3 +144,62 @@ def test_create_token_for_unknown_site_fails_clearly(settings, site):
     )
     assert result.returncode != 0
     assert f"no site '{site}'" in result.stderr
+
+
+def test_enrollment_link_comes_with_a_qr_code(api_as, services):
+    manager = api_as("duty_manager")
+    answer = manager.post(
+        f"/api/sites/demo/staff/{staff_id_of(services, 'Sara Smith')}/enrollment-links"
+    )
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert body["url"].endswith(body["path"]) and "/enroll/" in body["path"]
+    assert body["qr_svg"].startswith("<svg") and "</svg>" in body["qr_svg"]
+    assert api_as("staff").post("/api/sites/demo/staff/2/enrollment-links").status_code == 403
+
+
+def test_enroll_qr_prints_a_scannable_code_and_the_link(settings, services, demo_links, tmp_path):
+    services.store.close()
+    env = {
+        **os.environ,
+        "EXITNOW_DB": settings.db_path,
+        "EXITNOW_ASYNC_MODE": "threading",
+        "EXITNOW_PUBLIC_URL": "https://shop.example",
+    }
+    svg = tmp_path / "aino.svg"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "server",
+            "enroll-qr",
+            "--site",
+            "demo",
+            "--staff-id",
+            "2",
+            "--svg",
+            str(svg),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("https://shop.example/enroll/")
+    assert "█" in result.stdout  # the code itself, drawn in the terminal
+    assert svg.read_text().startswith("<svg")
+
+
+def test_person_sets_their_language_once(api_as, event_count):
+    erik = api_as("staff", name="Erik")
+    first = erik.post("/api/me/language", {"language": "sv"})
+    after = event_count()
+    assert first.status_code == 200 and first.get_json()["changed"] is True
+    assert erik.get("/api/me").get_json()["language"] == "sv"
+    assert erik.post("/api/me/language", {"language": "sv"}).get_json()["changed"] is False
+    assert event_count() == after
+    assert erik.post("/api/me/language", {"language": "de"}).status_code == 400

@@ -76,7 +76,12 @@ function confirmDelivery() {
 
 async function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
-  if (LANGUAGES.includes(asked)) await store.put("lang", asked);
+  if (LANGUAGES.includes(asked) && asked !== (await store.get("lang"))) {
+    await store.put("lang", asked);
+    // The server keeps it too, so that pushed alarms come in the same language.
+    app.server.act("language", "/api/me/language", { language: asked }, `language-${asked}-${Date.now()}`);
+  }
+
   app.lang = (await store.get("lang")) || app.server.me.language || "fi";
   app.texts = await loadTexts(app.lang);
   applyTexts(app.texts, app.lang);

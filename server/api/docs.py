@@ -101,6 +101,25 @@ READ_ROUTES = {
             "responses": {"201": {"description": "{subscription_id, seq}"}, **ERRORS},
         }
     },
+    "/api/me/language": {
+        "post": {
+            "summary": "Set my language (the app and my pushed alarms)",
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["language"],
+                            "properties": {
+                                "language": {"type": "string", "enum": ["fi", "sv", "en"]}
+                            },
+                        }
+                    }
+                }
+            },
+            "responses": {"200": {"description": "{changed, seq}"}, **ERRORS},
+        }
+    },
     "/api/openapi.json": {
         "get": {
             "summary": "This document",

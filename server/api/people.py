@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify
 from .. import auth
 from ..commands.people import enroll as enroll_device
 from ..errors import Invalid
+from ..qr import qr_svg
 from . import api, json_body, run, services
 
 SESSION_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept for a cookie
@@ -17,6 +18,7 @@ def create_enrollment_link(site: str, staff_id: int):
     response, status = run(site, "create_enrollment_link", status=201, staff_id=staff_id)
     body = response.get_json()
     body["url"] = services().settings.base_url + body["path"]
+    body["qr_svg"] = qr_svg(body["url"], "Exit Now")
     return jsonify(body), status
 
 
@@ -39,6 +41,12 @@ def enroll():
         secure=services().settings.base_url.startswith("https://"),
     )
     return response
+
+
+@api.post("/me/language")
+def set_language():
+    """Body: {"language": "fi" | "sv" | "en"}, for the signed-in person."""
+    return run(g.identity.site, "set_language")
 
 
 @api.get("/me")

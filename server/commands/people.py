@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..auth import MANAGERS, ROLES, Identity, digest, new_secret
+from ..auth import EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..clock import iso, now_ms
 from ..errors import Conflict, Gone, Invalid, NotFound
 from . import Tx, command
@@ -194,3 +194,22 @@ def enroll(services, code: str) -> tuple[str, Identity]:
     return token, Identity(
         identity.site, identity.role, identity.name, identity.staff_id, credential_id, True
     )
+
+
+@command("set_language", EVERYONE, language=Field("choice", required=True, choices=LANGUAGES))
+def set_language(tx: Tx, params: dict) -> dict:
+    """The language a person reads the app and their pushed alarms in."""
+    if tx.identity.staff_id is None:
+        raise Invalid("Only a staff member has a language.")
+    row = tx.db.execute(
+        "SELECT language FROM staff WHERE id = ?", [tx.identity.staff_id]
+    ).fetchone()
+    if row[0] == params["language"]:
+        return {"changed": False, "seq": tx.current_seq()}
+    tx.db.execute(
+        "UPDATE staff SET language = ? WHERE id = ?", [params["language"], tx.identity.staff_id]
+    )
+    event = tx.record(
+        "staff.language_changed", {"staff_id": tx.identity.staff_id, "language": params["language"]}
+    )
+    return {"changed": True, "seq": event["seq"]}

@@ -195,3 +195,19 @@ def test_the_app_is_installable(live, phone):
     installability = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
     # Playwright's contexts count as incognito, where nothing installs; every other check holds.
     assert [e["errorId"] for e in installability if e["errorId"] != "in-incognito"] == []
+
+
+def test_manager_shows_an_enrollment_qr_code_on_the_admin_page(live, context):
+    server, _ = live
+    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", "1")  # Maija, manager
+    page = context.new_page()
+    page.goto(link.stdout.strip().splitlines()[-1])
+    page.click("#enroll")
+    page.wait_for_selector("#screen-home:not([hidden])")
+
+    page.goto(f"{server.url}/admin")
+    page.locator(".person", has_text="Aino Aaltonen").locator("button").click()
+
+    code = page.locator(".person", has_text="Aino Aaltonen").locator(".qr svg")
+    code.wait_for()
+    assert "/enroll/" in page.locator(".person", has_text="Aino Aaltonen").inner_text()
