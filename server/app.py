@@ -87,7 +87,6 @@ def _register_pages(app: Flask) -> None:
         return send_from_directory(PWA_DIR, "admin.html")
 
     @app.get("/enroll/<code>")
-
     def enroll_page(code: str):
         # A page, not the enrollment itself: link previews and scanners must not use up the code.
         return send_from_directory(PWA_DIR, "enroll.html")
