@@ -48,7 +48,12 @@ class PushService:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the sender opens many connections at once
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
