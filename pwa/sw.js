@@ -3,7 +3,8 @@
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
 // Bump the version whenever a shell file changes; the old cache is deleted on activate.
-const SHELL_CACHE = "exitnow-shell-v1";
+const SHELL_CACHE = "exitnow-shell-v2";
+
 const SHELL = [
   "/",
   "/manifest.webmanifest",
@@ -16,6 +17,7 @@ const SHELL = [
   "/pwa/js/screens/alarm.js",
   "/pwa/js/screens/customer.js",
   "/pwa/js/screens/home.js",
+  "/pwa/js/screens/responder.js",
 
   "/pwa/texts/fi.json",
   "/pwa/texts/sv.json",

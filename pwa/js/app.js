@@ -3,6 +3,8 @@ import { applyEvent, myRollCall } from "./model.js";
 
 import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
+import { backupRequested, renderBackupRequests } from "./screens/responder.js";
+
 import { renderHome, wireHome } from "./screens/home.js";
 import { Server } from "./server.js";
 import * as store from "./store.js";
@@ -20,6 +22,7 @@ app.render = function render() {
   const { me, state } = app.server;
   if (!me) return show("screen-signin");
   $("site-name").textContent = state?.site.name || "Exit Now";
+  renderBackupRequests(app);
   if (state?.incident && app.showingCustomer) {
     renderCustomer(app);
     return show("screen-customer");
@@ -62,6 +65,7 @@ function onEvent(event) {
   } else {
     app.render();
   }
+  if (event.type === "backup.requested") backupRequested(app);
 }
 
 // Tell the server once per incident that the alarm reached this phone: when it arrives live,

@@ -21,7 +21,13 @@ export function applyEvent(state, event) {
       Object.assign(zone, { sweep: sweep[event.type], by: payload.staff_id,
                             by_name: event.actor.name, note: payload.note });
     }
+  } else if (event.type === "backup.requested" && state.backup_requests) {
+    state.backup_requests.push({ id: payload.backup_id, raised_by: payload.staff_id,
+                                 location: payload.location, note: payload.note });
+  } else if (["backup.cancelled", "backup.answered"].includes(event.type) && state.backup_requests) {
+    state.backup_requests = state.backup_requests.filter((b) => b.id !== payload.backup_id);
   } else if (["alarm.delivered", "alarm.acknowledged", "staff.safe"].includes(event.type)) {
+
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     const column = { "alarm.delivered": "delivered_at", "alarm.acknowledged": "acknowledged_at",
                      "staff.safe": "safe_at" }[event.type];

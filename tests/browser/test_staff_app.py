@@ -211,3 +211,30 @@ def test_manager_shows_an_enrollment_qr_code_on_the_admin_page(live, context):
     code = page.locator(".person", has_text="Aino Aaltonen").locator(".qr svg")
     code.wait_for()
     assert "/enroll/" in page.locator(".person", has_text="Aino Aaltonen").inner_text()
+
+
+def test_backup_asked_on_one_phone_is_answered_on_the_guards(live, phone, browser):
+    server, manager = live
+    guard_context = browser.new_context()
+    try:
+        link = server.cli("enrollment-link", "--site", "demo", "--staff-id", "6")  # Ville, guard
+        guard = guard_context.new_page()
+        guard.goto(link.stdout.strip().splitlines()[-1])
+        guard.click("#enroll")
+        guard.wait_for_selector("#screen-home:not([hidden])")
+        guard.wait_for_function("() => document.getElementById('connection').className === 'ok'")
+
+        phone.click("#backup summary")
+        phone.fill("#backup-location", "Till 3")
+        phone.click("#backup-send")
+
+        guard.wait_for_selector("#backup-requests:not([hidden])", timeout=5_000)
+        assert "Aino Aaltonen" in guard.inner_text("#backup-request-list")
+        assert "Till 3" in guard.inner_text("#backup-request-list")
+        assert phone.is_hidden("#backup-requests")  # staff never see others' requests
+        guard.click("#backup-request-list button")
+        guard.wait_for_selector("#backup-requests", state="hidden", timeout=5_000)
+        [answered] = events_of(server, manager, "backup.answered")
+        assert answered["actor"]["name"] == "Ville Vartija"
+    finally:
+        guard_context.close()
