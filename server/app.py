@@ -59,11 +59,24 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(public)
     register_cli(app)
     _register_pages(app)
+    app.add_template_filter(duration)
+
     _register_error_handlers(app)
     return app
 
 
+def duration(seconds: float) -> str:
+    """12345.6 -> "3 h 25 min 46 s": how long, as a reader of a report wants it."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if hours or minutes else []
+    return " ".join([*parts, f"{secs} s"])
+
+
 def _register_pages(app: Flask) -> None:
+
     @app.get("/")
     def index():
         return send_from_directory(PWA_DIR, "index.html")

@@ -110,8 +110,9 @@ def test_unknown_api_route_is_a_json_404(manager):
 
 
 def test_wrong_method_is_a_json_405(manager):
-    answer = manager.get(f"{SITE}/incidents")
+    answer = manager.client.delete(f"{SITE}/incidents", headers=manager.headers)
     assert answer.status_code == 405
+
     assert answer.content_type == "application/problem+json"
 
 

@@ -25,6 +25,25 @@ READ_ROUTES = {
             },
         }
     },
+    "/api/sites/{site}/incidents": {
+        "get": {
+            "summary": "Incident history, newest first, drills marked (duty manager, admin)",
+            "responses": {"200": {"description": "{incidents}"}, **ERRORS},
+        }
+    },
+    **{
+        f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": {
+            "get": {
+                "summary": f"The evidence report as {fmt.upper()} (duty manager, admin)",
+                "responses": {"200": {"description": description}, **ERRORS},
+            }
+        }
+        for fmt, description in (
+            ("json", "{events (seq, ts, type, actor, hash), channels, verification, ...}"),
+            ("csv", "one row per event"),
+            ("html", "a page that prints well"),
+        )
+    },
     "/api/sites/{site}/scripts": {
         "get": {
             "summary": "The customer scripts of every incident kind in every language of the site",

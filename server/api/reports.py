@@ -1,0 +1,52 @@
+"""Incident history and the evidence report (JSON, CSV, HTML), for duty managers and admins."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, render_template
+
+from ..auth import MANAGERS
+from ..errors import Forbidden
+from ..report import incident_report, report_csv
+from ..state import incident_view
+from . import api, require_member, services
+
+
+def _require_manager(db, site: str) -> None:
+    require_member(db, site)
+    if g.identity.role not in MANAGERS:
+        raise Forbidden("Only a duty manager or an admin may read incident reports.")
+
+
+@api.get("/sites/<site>/incidents")
+def incident_history(site: str):
+    """Past and current incidents, newest first; drills are marked."""
+    with services().store.reading() as db:
+        _require_manager(db, site)
+        rows = db.query("SELECT * FROM incidents WHERE site = ? ORDER BY id DESC", [site])
+        return jsonify({"incidents": [incident_view(r) for r in rows]})
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/report.json")
+def report_json(site: str, incident_id: int):
+    return jsonify(_report(site, incident_id))
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/report.csv")
+def report_as_csv(site: str, incident_id: int):
+    name = f"exitnow-{site}-incident-{incident_id}.csv"
+    return Response(
+        report_csv(_report(site, incident_id)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/report.html")
+def report_html(site: str, incident_id: int):
+    return render_template("report.html", report=_report(site, incident_id))
+
+
+def _report(site: str, incident_id: int) -> dict:
+    with services().store.reading() as db:
+        _require_manager(db, site)
+        return incident_report(db, site, incident_id)

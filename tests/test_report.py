@@ -1,0 +1,146 @@
+"""The evidence report: every event with its time and hash, the public channels' closed time,
+the roll call, and a verification that matches verify-log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from server.auth import command_line
+from server.commands import execute
+
+SITE = "/api/sites/demo"
+
+
+@pytest.fixture
+def finished_incident(api_as):
+    """A real (not drill) fire: receipts, a sweep, a help request, safe, then the all-clear."""
+    manager, anna, ben = (
+        api_as("duty_manager"),
+        api_as("staff", name="Anna"),
+        api_as("staff", name="Ben"),
+    )
+    incident = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()
+    anna.post(f"{SITE}/incidents/current/delivered")
+    anna.post(f"{SITE}/incidents/current/acknowledge")
+    ben.post(f"{SITE}/zones/grocery/clear")
+    help_id = anna.post(f"{SITE}/help-requests", {"location": "Toilets"}).get_json()[
+        "help_request"
+    ]["id"]
+    ben.post(f"{SITE}/help-requests/{help_id}/resolve")
+    anna.post(f"{SITE}/incidents/current/safe")
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    return manager, incident["id"]
+
+
+def test_report_lists_every_event_of_the_incident_with_its_hash(finished_incident, services):
+    manager, incident_id = finished_incident
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+
+    types = [e["type"] for e in report["events"]]
+    for expected in (
+        "incident.started",
+        "alarm.delivered",
+        "alarm.acknowledged",
+        "zone.cleared",
+        "help.requested",
+        "help.resolved",
+        "staff.safe",
+        "incident.ended",
+    ):
+        assert expected in types
+    assert types.count("notice.switched") == 10  # five channels closed, five restored
+    with services.store.reading() as db:
+        stored = {r[0]: r[1] for r in db.execute("SELECT seq, hash FROM events WHERE site='demo'")}
+    for event in report["events"]:
+        assert {"seq", "ts", "type", "actor", "hash", "local_time"} <= set(event)
+        assert event["hash"] == stored[event["seq"]]
+    assert report["events"][0]["local_time"].endswith("+02:00")  # Helsinki in November
+
+
+def test_report_says_how_long_each_channel_said_closed(finished_incident):
+    manager, incident_id = finished_incident
+    channels = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()["channels"]
+    assert set(channels["per_channel"]) == {
+        "status_page",
+        "banner",
+        "phone_queue",
+        "queue_screen",
+        "alert_feed",
+    }
+    for span in channels["per_channel"].values():
+        assert span["closed_at"] and span["reopened_at"] and span["closed_seconds"] >= 0
+    assert channels["total_closed_seconds"] >= 0
+
+
+def test_report_carries_the_roll_call_and_a_matching_verification(finished_incident, services):
+    manager, incident_id = finished_incident
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+    anna = next(p for p in report["roll_call"]["staff"] if p["name"] == "Anna")
+    assert anna["delivered_at"] and anna["acknowledged_at"] and anna["safe_at"]
+    grocery = next(z for z in report["zones"] if z["id"] == "grocery")
+    assert grocery["sweep"] == "clear" and grocery["by_name"] == "Ben"
+    with services.store.reading() as db:
+        count, last = db.execute(
+            "SELECT COUNT(*), (SELECT hash FROM events ORDER BY seq DESC LIMIT 1) FROM events"
+        ).fetchone()
+    assert report["verification"] == {
+        "ok": True,
+        "count": count,
+        "last_hash": last,
+        "problem": None,
+    }
+
+
+def test_report_as_csv_and_printable_html(finished_incident):
+    manager, incident_id = finished_incident
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                manager.get(f"{SITE}/incidents/{incident_id}/report.csv").get_data(as_text=True)
+            )
+        )
+    )
+    html = manager.get(f"{SITE}/incidents/{incident_id}/report.html").get_data(as_text=True)
+
+    assert rows[0][:4] == ["seq", "utc", "local_time", "type"]
+    assert [int(r[0]) for r in rows[1:]] == [e["seq"] for e in report["events"]]
+    assert "Evidence report" in html and "@media print" in html
+    assert report["verification"]["last_hash"] in html
+    assert "hash chain of this site is intact" in html
+    for event in report["events"]:
+        assert event["hash"] in html
+
+
+def test_incident_history_marks_drills(api_as):
+    manager = api_as("duty_manager")
+    manager.post(f"{SITE}/incidents", {"kind": "fire", "drill": True})
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "drill_over"})
+    manager.post(f"{SITE}/incidents", {"kind": "threat"})
+    history = manager.get(f"{SITE}/incidents").get_json()["incidents"]
+    assert [(i["kind"], i["drill"]) for i in history] == [("threat", False), ("fire", True)]
+
+
+def test_report_is_for_managers_and_admins_of_the_site_only(
+    finished_incident, api_as, client, services
+):
+    _, incident_id = finished_incident
+    url = f"{SITE}/incidents/{incident_id}/report.json"
+    assert api_as("admin").get(url).status_code == 200
+    assert api_as("staff").get(url).status_code == 403
+    assert api_as("guard").get(url).status_code == 403
+    assert client.get(url).status_code == 401
+    execute(services, command_line("other"), "other", "create_site", {"name": "Other"})
+    other = execute(
+        services,
+        command_line("other"),
+        "other",
+        "create_token",
+        {"name": "Olli", "role": "duty_manager"},
+    )["token"]
+    assert client.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 403
+    assert api_as("duty_manager").get(f"{SITE}/incidents/999/report.json").status_code == 404
