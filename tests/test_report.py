@@ -144,3 +144,21 @@ def test_report_is_for_managers_and_admins_of_the_site_only(
     )["token"]
     assert client.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 403
     assert api_as("duty_manager").get(f"{SITE}/incidents/999/report.json").status_code == 404
+
+
+def test_report_as_pdf_has_the_text_and_the_pages(finished_incident):
+    from pypdf import PdfReader
+
+    manager, incident_id = finished_incident
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+    answer = manager.get(f"{SITE}/incidents/{incident_id}/report.pdf")
+
+    assert answer.status_code == 200 and answer.content_type == "application/pdf"
+    pages = PdfReader(io.BytesIO(answer.data)).pages
+    assert 1 <= len(pages) <= 5
+    text = " ".join(page.extract_text() for page in pages)
+    assert f"Evidence report: incident {incident_id}" in text
+    assert "Exit Now demo shop" in text
+    assert report["verification"]["last_hash"] in text.replace("\n", "")
+    for kind in ("incident.started", "zone.cleared", "staff.safe", "incident.ended"):
+        assert kind in text

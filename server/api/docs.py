@@ -42,6 +42,7 @@ READ_ROUTES = {
             ("json", "{events (seq, ts, type, actor, hash), channels, verification, ...}"),
             ("csv", "one row per event"),
             ("html", "a page that prints well"),
+            ("pdf", "the same, as PDF"),
         )
     },
     "/api/sites/{site}/scripts": {

@@ -7,6 +7,7 @@ from flask import Response, g, jsonify, render_template
 from ..auth import MANAGERS
 from ..errors import Forbidden
 from ..report import incident_report, report_csv
+from ..report_pdf import report_pdf
 from ..state import incident_view
 from . import api, require_member, services
 
@@ -38,6 +39,16 @@ def report_as_csv(site: str, incident_id: int):
         report_csv(_report(site, incident_id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/report.pdf")
+def report_as_pdf(site: str, incident_id: int):
+    name = f"exitnow-{site}-incident-{incident_id}.pdf"
+    return Response(
+        report_pdf(_report(site, incident_id)),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
