@@ -8,7 +8,7 @@ import sys
 import click
 from flask import Flask
 
-from . import commands, demo, log
+from . import commands, demo, log, site_config
 from .auth import ROLES, command_line
 from .errors import Rejected
 from .qr import qr_svg, qr_terminal
@@ -57,6 +57,36 @@ def register_cli(app: Flask) -> None:
                 file.write(qr_svg(url, "Exit Now"))
         click.echo(f"Valid once, until {result['expires_at']}:")
         click.echo(url)
+
+    @app.cli.command("site-import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def site_import(path: str) -> None:
+        """Create or update a site from one YAML or JSON file; on any error, change nothing."""
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        try:
+            config = site_config.parse(text)
+        except site_config.ConfigError as error:
+            for problem in error.problems:
+                click.echo(f"{path}: {site_config.describe(problem)}", err=True)
+            click.echo("Nothing was changed.", err=True)
+            sys.exit(1)
+        result = run(config["site"], "import_site", {"config": config})
+        click.echo(
+            f"Imported site {result['site']}: {result['zones']} zones, {result['staff']} people."
+        )
+
+    @app.cli.command("site-export")
+    @click.argument("site")
+    @click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
+    def site_export(site: str, as_json: bool) -> None:
+        """Print a site's whole set-up as YAML (or JSON), ready for site-import."""
+        with services.store.reading() as db:
+            if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
+                click.echo(f"error: There is no site '{site}'.", err=True)
+                sys.exit(1)
+            config = site_config.read_site(db, site)
+        click.echo(site_config.dump(config, as_json), nl=False)
 
     @app.cli.command("verify-log")
     @click.option("--site", default=None, help="only this site's chain")

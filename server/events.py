@@ -3,6 +3,7 @@ keeps the two in step, and `Tx.record` refuses a type that is not here."""
 
 EVENT_TYPES = {
     "site.created": "a site was set up",
+    "site.imported": "a site's whole set-up was imported from a file (the set-up is the payload)",
     "zone.added": "a zone (with exits and assembly point) was added to a site",
     "staff.added": "a person was added to a site with a role",
     "staff.language_changed": "a person chose the language of their app and pushed alarms",
@@ -32,7 +33,7 @@ EVENT_TYPES = {
 
 # Events after which the public snapshots are written again.
 NOTICE_EVENTS = frozenset(
-    {"site.created", "notice.switched", "notice.updated", "notices.configured"}
+    {"site.created", "site.imported", "notice.switched", "notice.updated", "notices.configured"}
 )
 
 # Readable by guards, duty managers and admins only; others receive {"seq", "type": "redacted"}.

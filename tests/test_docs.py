@@ -61,7 +61,16 @@ def test_every_socket_action_is_in_the_readme(command):
 
 
 @pytest.mark.parametrize(
-    "cli", ["create-token", "verify-log", "enrollment-link", "enroll-qr", "seed-demo"]
+    "cli",
+    [
+        "create-token",
+        "verify-log",
+        "enrollment-link",
+        "enroll-qr",
+        "seed-demo",
+        "site-import",
+        "site-export",
+    ],
 )
 def test_every_cli_command_is_in_the_readme(cli, app):
     assert cli in app.cli.commands

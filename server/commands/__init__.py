@@ -25,18 +25,18 @@ class Command:
     roles: frozenset
     schema: dict[str, Field]
     apply: Callable
-    creates_site: bool = False
+    site_must_be: str = "existing"  # or "new" (create_site), or "either" (import_site)
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, roles: frozenset, /, *, creates_site: bool = False, **schema: Field):
+def command(name: str, roles: frozenset, /, *, site_must_be: str = "existing", **schema: Field):
     """Register a function `apply(tx, params) -> result` as the command `name`; the keyword
     arguments are its input fields."""
 
     def register(apply: Callable) -> Callable:
-        COMMANDS[name] = Command(name, roles, schema, apply, creates_site)
+        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be)
         return apply
 
     return register
@@ -83,10 +83,11 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
 
 def authorise(db, identity: Identity, site: str, command_: Command) -> None:
     exists = db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
-    if command_.creates_site and exists:
+    if command_.site_must_be == "new" and exists:
         raise Conflict(f"The site '{site}' already exists.")
-    if not command_.creates_site and not exists:
+    if command_.site_must_be == "existing" and not exists:
         raise NotFound(f"There is no site '{site}'.")
+
     if identity.site != site:
         raise Forbidden(f"You are not a member of site '{site}'.")
     if identity.role not in command_.roles:
@@ -123,4 +124,4 @@ def _remember(db, identity: Identity, key: str | None, fingerprint: str, result,
 
 
 # Importing the command modules registers their commands.
-from . import backup, devices, incidents, notices, people, sweep  # noqa: E402,F401
+from . import backup, devices, incidents, notices, people, setup, sweep  # noqa: E402,F401

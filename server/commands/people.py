@@ -25,7 +25,7 @@ def _slug(value: str, what: str) -> str:
 @command(
     "create_site",
     ADMINS,
-    creates_site=True,
+    site_must_be="new",
     name=Field(required=True, max_length=200),
     timezone=Field(max_length=60, default="UTC"),
     languages=Field("list", max_length=5),

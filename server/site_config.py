@@ -1,0 +1,253 @@
+"""A site's whole set-up as one YAML or JSON file (zones, staff, notice settings, scripts), so
+a chain can keep its shops in version control: read and check it (naming the line and field of
+every mistake), and write it back out."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .auth import ROLES
+from .notices import NoticeSettings
+
+LANGUAGES = ("fi", "sv", "en")
+KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
+SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
+
+
+class ConfigError(Exception):
+    """Every problem found, each as (line or None, field path, message)."""
+
+    def __init__(self, problems: list[tuple[int | None, str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(describe(p) for p in problems))
+
+
+def describe(problem: tuple[int | None, str, str]) -> str:
+    line, field, message = problem
+    return f"line {line}: {field}: {message}" if line else f"{field}: {message}"
+
+
+def parse(text: str) -> dict:
+    """Read a site file (YAML, or JSON, which is YAML too) and check it; raise ConfigError."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise ConfigError(
+            [
+                (
+                    mark.line + 1 if mark else None,
+                    "(file)",
+                    f"not valid YAML or JSON: {getattr(error, 'problem', error)}",
+                )
+            ]
+        ) from None
+    problems = [(_line(root, path), _dotted(path), message) for path, message in check(data)]
+    if problems:
+        raise ConfigError(problems)
+    return normalized(data)
+
+
+def check(data) -> list[tuple[tuple, str]]:
+    """Every problem as (path, message); an empty list when the set-up is sound."""
+    if not isinstance(data, dict):
+        return [((), "the file must hold one mapping: site, name, zones, staff, ...")]
+    problems = _unknown(
+        data, (), {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
+    )
+    problems += _slug(data.get("site"), ("site",), "site")
+    problems += _text(data.get("name"), ("name",))
+    try:
+        ZoneInfo(str(data.get("timezone", "UTC")))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append((("timezone",), "not a known time zone, e.g. Europe/Helsinki"))
+    languages = data.get("languages", list(LANGUAGES))
+    if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
+        problems.append((("languages",), f"a list of: {', '.join(LANGUAGES)}"))
+    zone_ids = set()
+    for index, zone in enumerate(_list(data, "zones", problems)):
+        path = ("zones", index)
+        if not isinstance(zone, dict):
+            problems.append((path, "each zone is a mapping: id, name, exits, assembly_point"))
+            continue
+        problems += _unknown(zone, path, {"id", "name", "exits", "assembly_point"})
+        problems += _slug(zone.get("id"), (*path, "id"), "zone")
+        if zone.get("id") in zone_ids:
+            problems.append(((*path, "id"), f"zone '{zone['id']}' is listed twice"))
+        zone_ids.add(zone.get("id"))
+        problems += _text(zone.get("name"), (*path, "name"))
+        problems += _text(zone.get("assembly_point"), (*path, "assembly_point"))
+        exits = zone.get("exits", [])
+        if not isinstance(exits, list) or not all(isinstance(e, str) and e for e in exits):
+            problems.append(((*path, "exits"), "a list of exit names"))
+    for index, person in enumerate(_list(data, "staff", problems)):
+        path = ("staff", index)
+        if not isinstance(person, dict):
+            problems.append((path, "each person is a mapping: name, role, home_zone, language"))
+            continue
+        problems += _unknown(person, path, {"name", "role", "home_zone", "language"})
+        problems += _text(person.get("name"), (*path, "name"))
+        if person.get("role") not in ROLES:
+            problems.append(((*path, "role"), f"one of: {', '.join(ROLES)}"))
+        if person.get("home_zone") not in (None, *zone_ids):
+            problems.append(((*path, "home_zone"), f"no zone '{person.get('home_zone')}' above"))
+        if person.get("language", "fi") not in LANGUAGES:
+            problems.append(((*path, "language"), f"one of: {', '.join(LANGUAGES)}"))
+    problems += _check_notices(data.get("notices", {}))
+    problems += _check_scripts(data.get("scripts", {}))
+    return problems
+
+
+def _check_notices(notices) -> list:
+    if not isinstance(notices, dict):
+        return [(("notices",), "a mapping of notice settings")]
+    defaults = NoticeSettings()
+    problems = []
+    for key, value in notices.items():
+        if not hasattr(defaults, key):
+            problems.append((("notices", key), "not a notice setting"))
+        elif type(value) is not type(getattr(defaults, key)):
+            wanted = KIND_OF_VALUE[type(getattr(defaults, key))]
+            problems.append((("notices", key), f"must be {wanted}"))
+    return problems
+
+
+def _check_scripts(scripts) -> list:
+    if not isinstance(scripts, dict):
+        return [(("scripts",), "a mapping: language -> kind -> {title, lines}")]
+    problems = []
+    for lang, kinds in scripts.items():
+        if lang not in LANGUAGES or not isinstance(kinds, dict):
+            problems.append((("scripts", lang), f"a language ({', '.join(LANGUAGES)}) with kinds"))
+            continue
+        for kind, script in kinds.items():
+            path = ("scripts", lang, kind)
+            if kind not in KINDS:
+                problems.append((path, f"one of: {', '.join(KINDS)}"))
+            elif not (
+                isinstance(script, dict)
+                and isinstance(script.get("title"), str)
+                and isinstance(script.get("lines"), list)
+                and all(isinstance(line, str) for line in script["lines"])
+            ):
+                problems.append((path, "a mapping with a title and a list of lines"))
+    return problems
+
+
+def normalized(data: dict) -> dict:
+    """The set-up with every default filled in: what export writes back."""
+    return {
+        "site": data["site"],
+        "name": data["name"],
+        "timezone": data.get("timezone", "UTC"),
+        "languages": data.get("languages", list(LANGUAGES)),
+        "zones": [
+            {
+                "id": z["id"],
+                "name": z["name"],
+                "exits": z.get("exits", []),
+                "assembly_point": z["assembly_point"],
+            }
+            for z in data.get("zones", [])
+        ],
+        "staff": [
+            {
+                "name": p["name"],
+                "role": p["role"],
+                "home_zone": p.get("home_zone"),
+                "language": p.get("language", "fi"),
+            }
+            for p in data.get("staff", [])
+        ],
+        "notices": data.get("notices", {}),
+        "scripts": data.get("scripts", {}),
+    }
+
+
+def read_site(db, site: str) -> dict:
+    """A site's set-up from the database, in the file's shape."""
+    row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
+    settings = json.loads(row["settings"])
+    return {
+        "site": site,
+        "name": row["name"],
+        "timezone": row["timezone"],
+        "languages": json.loads(row["languages"]),
+        "zones": [
+            {
+                "id": z["id"],
+                "name": z["name"],
+                "exits": json.loads(z["exits"]),
+                "assembly_point": z["assembly_point"],
+            }
+            for z in db.query("SELECT * FROM zones WHERE site = ? ORDER BY position, id", [site])
+        ],
+        "staff": [
+            {
+                "name": p["name"],
+                "role": p["role"],
+                "home_zone": p["home_zone"],
+                "language": p["language"],
+            }
+            for p in db.query("SELECT * FROM staff WHERE site = ? ORDER BY id", [site])
+        ],
+        "notices": settings.get("notices", {}),
+        "scripts": settings.get("scripts", {}),
+    }
+
+
+def dump(config: dict, as_json: bool = False) -> str:
+    if as_json:
+        return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+def _list(data: dict, key: str, problems: list) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(((key,), "a list"))
+        return []
+    return value
+
+
+def _unknown(mapping: dict, path: tuple, known: set) -> list:
+    return [((*path, key), "unknown field") for key in mapping if key not in known]
+
+
+def _slug(value, path: tuple, what: str) -> list:
+    if not isinstance(value, str) or not value or len(value) > 40 or not set(value) <= SLUG_CHARS:
+        return [(path, f"a {what} id of a-z, 0-9, '-' and '_' (at most 40)")]
+    return []
+
+
+def _text(value, path: tuple) -> list:
+    return [] if isinstance(value, str) and value.strip() else [(path, "required text")]
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
+
+
+def _line(node, path: tuple) -> int | None:
+    """The line of the deepest node along `path` (the field itself, or its parent if absent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for step in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == step), None)
+            key = next((k for k, v in node.value if k.value == step), None)
+            if key is not None:
+                line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            child = node.value[step] if step < len(node.value) else None
+            if child is not None:
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

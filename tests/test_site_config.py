@@ -1,0 +1,136 @@
+"""A site's set-up as one file: import it, export it back, and a file with mistakes names each
+one by line and field and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+import yaml
+from helpers import REPO
+
+SHOP = """\
+site: shop-42
+name: Kauppa 42
+timezone: Europe/Helsinki
+languages: [fi, sv, en]
+zones:
+  - id: floor
+    name: Sales floor
+    exits: [Front door, Back door]
+    assembly_point: Parking lot
+  - id: back
+    name: Back office
+    exits: [Back door]
+    assembly_point: Parking lot
+staff:
+  - name: Maria
+    role: duty_manager
+    home_zone: floor
+    language: sv
+  - name: Juha
+    role: staff
+    home_zone: back
+notices:
+  restored_minutes: 15
+  public_on_drill: true
+scripts:
+  en:
+    fire:
+      title: Fire!
+      lines: [Leave your basket., Walk to the nearest exit.]
+"""
+
+
+def flask(settings, *args) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "EXITNOW_DB": settings.db_path,
+        "EXITNOW_ASYNC_MODE": "threading",
+        "EXITNOW_PUBLIC_DIR": settings.public_dir,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "server", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def events_in(settings) -> int:
+    if not os.path.exists(settings.db_path):
+        return 0
+    with sqlite3.connect(settings.db_path) as raw:
+        return raw.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+
+def test_import_then_export_gives_back_an_equivalent_file(settings, tmp_path):
+    source = tmp_path / "shop-42.yaml"
+    source.write_text(SHOP)
+
+    imported = flask(settings, "site-import", str(source))
+    exported = flask(settings, "site-export", "shop-42")
+
+    assert imported.returncode == 0, imported.stderr
+    assert "2 zones, 2 people" in imported.stdout
+    original = yaml.safe_load(SHOP)
+    original["staff"][1]["language"] = "fi"  # the defaults an export spells out
+    assert yaml.safe_load(exported.stdout) == original
+    as_json = flask(settings, "site-export", "shop-42", "--json")
+    assert json.loads(as_json.stdout) == original
+
+
+def test_import_of_a_changed_file_updates_the_site(settings, tmp_path):
+    source = tmp_path / "shop-42.yaml"
+    source.write_text(SHOP)
+    flask(settings, "site-import", str(source))
+    source.write_text(SHOP.replace("name: Back office", "name: Office and stock"))
+
+    assert flask(settings, "site-import", str(source)).returncode == 0
+
+    exported = yaml.safe_load(flask(settings, "site-export", "shop-42").stdout)
+    assert exported["zones"][1]["name"] == "Office and stock"
+    assert len(exported["staff"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "field"),
+    [
+        (("role: staff", "role: cashier"), 20, "staff[1].role"),
+        (("home_zone: back", "home_zone: roof"), 21, "staff[1].home_zone"),
+        (("id: back", "id: Back Office"), 10, "zones[1].id"),
+        (("timezone: Europe/Helsinki", "timezone: Mars/Olympus"), 3, "timezone"),
+        (("restored_minutes: 15", "restored_minutes: soon"), 23, "notices.restored_minutes"),
+        (
+            ("    assembly_point: Parking lot\n  - id: back", "    colour: red\n  - id: back"),
+            9,
+            "zones[0].colour",
+        ),
+    ],
+)
+def test_a_file_with_a_mistake_names_line_and_field_and_changes_nothing(
+    settings, tmp_path, change, line, field
+):
+    source = tmp_path / "shop-42.yaml"
+    source.write_text(SHOP.replace(*change))
+
+    result = flask(settings, "site-import", str(source))
+
+    assert result.returncode != 0
+    assert f"line {line}: {field}:" in result.stderr
+    assert "Nothing was changed." in result.stderr
+    assert events_in(settings) == 0
+
+
+def test_a_file_that_is_not_yaml_says_where(settings, tmp_path):
+    source = tmp_path / "broken.yaml"
+    source.write_text("site: shop\nzones: [\n  - id: x\n")
+    result = flask(settings, "site-import", str(source))
+    assert result.returncode != 0
+    assert "not valid YAML or JSON" in result.stderr and "line " in result.stderr
