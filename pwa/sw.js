@@ -3,7 +3,8 @@
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
 // Bump the version whenever a shell file changes; the old cache is deleted on activate.
-const SHELL_CACHE = "exitnow-shell-v2";
+const SHELL_CACHE = "exitnow-shell-v3";
+
 
 const SHELL = [
   "/",
@@ -15,6 +16,7 @@ const SHELL = [
   "/pwa/js/texts.js",
   "/pwa/js/model.js",
   "/pwa/js/screens/alarm.js",
+  "/pwa/js/screens/console.js",
   "/pwa/js/screens/customer.js",
   "/pwa/js/screens/home.js",
   "/pwa/js/screens/responder.js",

@@ -18,6 +18,7 @@ EVENT_TYPES = {
     "alarm.delivered": "the app's automatic receipt: the alarm reached this person's phone",
     "alarm.acknowledged": "the person tapped 'got it'",
     "zone.claimed": "a person is sweeping the zone",
+    "zone.assigned": "a duty manager sent a person to sweep the zone",
     "zone.cleared": "the zone is swept clear",
     "zone.blocked": "the zone cannot be swept (with a note)",
     "help.requested": "a person needs help getting out (location, note)",

@@ -29,6 +29,7 @@ ACTIONS = frozenset(
         "claim_zone",
         "clear_zone",
         "block_zone",
+        "assign_zone",
         "request_help",
         "resolve_help",
         "request_backup",

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, LiveServer, StaffClient, free_port, prepare_database  # noqa: F401
+from helpers import REPO, Api, LiveServer, StaffClient, free_port, prepare_database  # noqa: F401
 
 from server import create_app, demo
 from server.auth import command_line
@@ -65,27 +65,6 @@ def make_token(services, demo_links):
         return execute(services, command_line(site), site, "create_token", params)["token"]
 
     return make
-
-
-class Api:
-    """A signed-in HTTP client of the app under test."""
-
-    def __init__(self, client, token: str | None):
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def post(self, path: str, body=None, key: str | None = None, raw: str | None = None):
-        headers = dict(self.headers)
-        if key:
-            headers["Idempotency-Key"] = key
-        if raw is not None:
-            return self.client.post(
-                path, data=raw, headers=headers, content_type="application/json"
-            )
-        return self.client.post(path, json=body, headers=headers)
-
-    def get(self, path: str):
-        return self.client.get(path, headers=self.headers)
 
 
 @pytest.fixture

@@ -137,6 +137,27 @@ def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[st
     return tokens
 
 
+class Api:
+    """A signed-in HTTP client of the app under test."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def post(self, path: str, body=None, key: str | None = None, raw: str | None = None):
+        headers = dict(self.headers)
+        if key:
+            headers["Idempotency-Key"] = key
+        if raw is not None:
+            return self.client.post(
+                path, data=raw, headers=headers, content_type="application/json"
+            )
+        return self.client.post(path, json=body, headers=headers)
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+
 class StaffClient:
     """A real python-socketio client that records every `event` and `state` it receives."""
 

@@ -4,6 +4,10 @@ or a second press does."""
 from __future__ import annotations
 
 import pytest
+from helpers import Api
+
+from server.auth import command_line
+from server.commands import execute
 
 SITE = "/api/sites/demo"
 
@@ -61,16 +65,30 @@ def test_all_clear_ends_the_incident_with_its_reason(manager, started):
     assert state_of(manager)["incident"] is None
 
 
-@pytest.mark.parametrize("role", ["staff", "guard"])
-def test_only_managers_start_or_end_an_incident(api_as, manager, role, event_count):
-    person = api_as(role)
+@pytest.fixture
+def outsider(services, client, make_token, request):
+    """Someone who may not start or end the demo site's incident, by request.param."""
+    if request.param == "other site's duty manager":
+        execute(services, command_line("other"), "other", "create_site", {"name": "Other shop"})
+        return Api(client, make_token("duty_manager", site="other"))
+    return Api(client, make_token(request.param) if request.param != "anonymous" else None)
+
+
+@pytest.mark.parametrize(
+    ("outsider", "status"),
+    [("staff", 403), ("guard", 403), ("other site's duty manager", 403), ("anonymous", 401)],
+    indirect=["outsider"],
+)
+def test_only_the_sites_managers_start_or_end_an_incident(manager, outsider, status, event_count):
     before = event_count()
-    assert person.post(f"{SITE}/incidents", {"kind": "fire"}).status_code == 403
+    assert outsider.post(f"{SITE}/incidents", {"kind": "fire"}).status_code == status
+    assert event_count() == before
     manager.post(f"{SITE}/incidents", {"kind": "fire"})
     after_start = event_count()
-    ending = person.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
-    assert ending.status_code == 403
+    ending = outsider.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    assert ending.status_code == status
     assert event_count() == after_start > before
+    assert state_of(manager)["incident"] is not None
 
 
 def test_admin_may_start_an_incident(api_as):
@@ -121,6 +139,44 @@ def test_zone_clear_shows_in_the_state_with_who(api_as, started):
     zone = next(z for z in state_of(ben)["zones"] if z["id"] == "clothing")
     assert zone["sweep"] == "clear" and zone["by_name"] == "Ben" and zone["updated_at"]
     assert ben.post(f"{SITE}/zones/clothing/claim").status_code == 409  # already clear
+
+
+def test_manager_assigns_a_zone_to_someone(api_as, manager, started, event_count):
+    anna = api_as("staff", name="Anna")
+    anna_id = me_in_roll_call(manager, "Anna")["staff_id"]
+    answer = manager.post(f"{SITE}/zones/stockroom/assign", {"staff_id": anna_id})
+    assert answer.status_code == 200 and answer.get_json()["sweep"] == "claimed"
+    zone = next(z for z in state_of(anna)["zones"] if z["id"] == "stockroom")
+    assert zone["sweep"] == "claimed" and zone["by_name"] == "Anna"
+    before = event_count()
+    assert (
+        manager.post(f"{SITE}/zones/stockroom/assign", {"staff_id": anna_id}).get_json()["changed"]
+        is False
+    )
+    assert anna.post(f"{SITE}/zones/stockroom/claim").get_json()["changed"] is False
+    assert event_count() == before
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status"),
+    [
+        ("staff", {"staff_id": 1}, 403),
+        ("duty_manager", {"staff_id": 9999}, 404),
+        ("duty_manager", {}, 400),
+    ],
+)
+def test_assigning_a_zone_is_refused(api_as, started, event_count, who, body, status):
+    person = api_as(who)
+    before = event_count()
+    assert person.post(f"{SITE}/zones/stockroom/assign", body).status_code == status
+    assert event_count() == before
+
+
+def test_a_zone_swept_clear_is_not_assigned_again(api_as, manager, started):
+    ben = api_as("staff", name="Ben")
+    ben.post(f"{SITE}/zones/clothing/clear")
+    ben_id = me_in_roll_call(manager, "Ben")["staff_id"]
+    assert manager.post(f"{SITE}/zones/clothing/assign", {"staff_id": ben_id}).status_code == 409
 
 
 def test_blocked_zone_keeps_its_note(api_as, started):

@@ -2,6 +2,7 @@
 import { applyEvent, myRollCall } from "./model.js";
 
 import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
+import { renderConsole, renderConsoleStart, renderHistory, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { backupRequested, renderBackupRequests } from "./screens/responder.js";
 
@@ -12,7 +13,9 @@ import { LANGUAGES, applyTexts, loadTexts, say } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
 const app = { server: new Server(), texts: {}, lang: "fi", scripts: null };
-const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer"];
+const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
+                 "screen-console-start", "screen-console"];
+const MANAGERS = ["duty_manager", "admin"];
 
 function show(screen) {
   for (const id of SCREENS) $(id).hidden = id !== screen;
@@ -23,6 +26,14 @@ app.render = function render() {
   if (!me) return show("screen-signin");
   $("site-name").textContent = state?.site.name || "Exit Now";
   renderBackupRequests(app);
+  if (MANAGERS.includes(me.role) && state) {
+    if (state.incident) {
+      renderConsole(app);
+      return show("screen-console");
+    }
+    renderConsoleStart(app);
+    return show("screen-console-start");
+  }
   if (state?.incident && app.showingCustomer) {
     renderCustomer(app);
     return show("screen-customer");
@@ -66,6 +77,7 @@ function onEvent(event) {
     app.render();
   }
   if (event.type === "backup.requested") backupRequested(app);
+  if (event.type === "incident.ended" && MANAGERS.includes(app.server.me.role)) renderHistory(app);
 }
 
 // Tell the server once per incident that the alarm reached this phone: when it arrives live,
@@ -116,6 +128,10 @@ async function start() {
   wireAlarm(app);
   wireCustomer(app);
   wireHome(app);
+  if (MANAGERS.includes(app.server.me.role)) {
+    wireConsole(app);
+    renderHistory(app);
+  }
   app.server.addEventListener("state", () => {
     app.render();
     confirmDelivery();

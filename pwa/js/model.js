@@ -1,5 +1,8 @@
 // Keeping the local copy of the site state current between two `state` messages: each event
 // changes only what a staff screen shows. The next `state` from the server replaces it all.
+const SWEEPS = { "zone.claimed": "claimed", "zone.assigned": "claimed", "zone.cleared": "clear",
+                 "zone.blocked": "blocked" };
+
 export function applyEvent(state, event) {
   const payload = event.payload || {};
   state.seq = event.seq;
@@ -7,6 +10,7 @@ export function applyEvent(state, event) {
     state.incident = { id: payload.incident_id, kind: payload.kind, drill: payload.drill,
                        message: payload.message, eta: payload.eta, started_at: event.ts };
     for (const zone of state.zones) Object.assign(zone, { sweep: "unchecked", by: null, by_name: null });
+    state.help_requests = [];
     for (const person of state.roll_call.staff) {
       Object.assign(person, { delivered_at: null, acknowledged_at: null, safe_at: null });
     }
@@ -14,12 +18,18 @@ export function applyEvent(state, event) {
     Object.assign(state.incident, { eta: payload.eta, message: payload.message });
   } else if (event.type === "incident.ended") {
     state.incident = null;
-  } else if (event.type.startsWith("zone.") && payload.zone) {
+  } else if (event.type === "help.requested") {
+    state.help_requests.push({ id: payload.help_id, location: payload.location, note: payload.note,
+                               raised_by: event.actor.staff_id, raised_at: event.ts });
+  } else if (event.type === "help.resolved") {
+    state.help_requests = state.help_requests.filter((h) => h.id !== payload.help_id);
+  } else if (SWEEPS[event.type]) {
     const zone = state.zones.find((z) => z.id === payload.zone);
-    const sweep = { "zone.claimed": "claimed", "zone.cleared": "clear", "zone.blocked": "blocked" };
-    if (zone && sweep[event.type]) {
-      Object.assign(zone, { sweep: sweep[event.type], by: payload.staff_id,
-                            by_name: event.actor.name, note: payload.note });
+    // The sweeper is the actor, except when a duty manager assigned the zone to someone.
+    const sweeper = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
+    if (zone) {
+      Object.assign(zone, { sweep: SWEEPS[event.type], by: payload.staff_id, note: payload.note,
+                            by_name: sweeper?.name ?? event.actor.name, updated_at: event.ts });
     }
   } else if (event.type === "backup.requested" && state.backup_requests) {
     state.backup_requests.push({ id: payload.backup_id, raised_by: payload.staff_id,
@@ -27,7 +37,6 @@ export function applyEvent(state, event) {
   } else if (["backup.cancelled", "backup.answered"].includes(event.type) && state.backup_requests) {
     state.backup_requests = state.backup_requests.filter((b) => b.id !== payload.backup_id);
   } else if (["alarm.delivered", "alarm.acknowledged", "staff.safe"].includes(event.type)) {
-
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     const column = { "alarm.delivered": "delivered_at", "alarm.acknowledged": "acknowledged_at",
                      "staff.safe": "safe_at" }[event.type];

@@ -87,6 +87,13 @@ export class Server extends EventTarget {
     this.emit("event", event);
   }
 
+  // Send now, not through the outbox: starting or ending an incident must not happen later
+  // by surprise, when a lost connection comes back. A failure is shown at once.
+  async send_now(path, body) {
+    const item = { key: crypto.randomUUID(), label: path, path, body };
+    if (!(await this.send(item))) this.emit("refused", { label: path, detail: "offline" });
+  }
+
   // Queue an action and try to send it now. `key` makes it idempotent across retries.
   async act(label, path, body = {}, key = crypto.randomUUID()) {
     await store.queue({ key, label, path, body, queuedAt: Date.now() });

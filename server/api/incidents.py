@@ -25,6 +25,7 @@ command_route(
 command_route("/sites/<site>/zones/<zone>/claim", "claim_zone", "I am sweeping this zone")
 command_route("/sites/<site>/zones/<zone>/clear", "clear_zone", "This zone is swept clear")
 command_route("/sites/<site>/zones/<zone>/block", "block_zone", "This zone cannot be swept")
+command_route("/sites/<site>/zones/<zone>/assign", "assign_zone", "Send someone to sweep it")
 command_route("/sites/<site>/help-requests", "request_help", "A person needs help getting out", 201)
 command_route(
     "/sites/<site>/help-requests/<int:help_id>/resolve", "resolve_help", "Help request resolved"

@@ -3,7 +3,7 @@ needs help, I am safe. A repeat that changes nothing is answered but not logged 
 
 from __future__ import annotations
 
-from ..auth import EVERYONE
+from ..auth import EVERYONE, MANAGERS
 from ..errors import Conflict, Forbidden, NotFound
 from ..state import help_request_view
 from . import command
@@ -94,14 +94,17 @@ def _sweep(tx, zone: str) -> tuple[dict, dict]:
     return incident, sweep
 
 
-def _set_sweep(tx, incident: dict, zone: str, status: str, note: str | None) -> dict:
-    staff_id = _person(tx)
+def _set_sweep(
+    tx, incident: dict, zone: str, status: str, note: str | None, assigned_to: int | None = None
+) -> dict:
+    """Record the zone's new sweep status: by me, or by the person a manager assigned to it."""
+    staff_id = assigned_to or _person(tx)
     tx.db.execute(
         "UPDATE sweeps SET status = ?, staff_id = ?, note = ?, updated_at = ? WHERE incident_id = ? AND zone = ?",
         [status, staff_id, note, tx.ts, incident["id"], zone],
     )
     event = tx.record(
-        SWEEP_EVENTS[status],
+        "zone.assigned" if assigned_to else SWEEP_EVENTS[status],
         {"incident_id": incident["id"], "zone": zone, "staff_id": staff_id, "note": note},
     )
     return {"changed": True, "seq": event["seq"], "zone": zone, "sweep": status}
@@ -138,6 +141,27 @@ def block_zone(tx, params: dict) -> dict:
     if sweep["status"] == "blocked" and sweep["note"] == params["note"]:
         return _unchanged(tx)
     return _set_sweep(tx, incident, params["zone"], "blocked", params["note"])
+
+
+@command(
+    "assign_zone",
+    MANAGERS,
+    zone=Field(required=True, max_length=100),
+    staff_id=Field("int", required=True),
+)
+def assign_zone(tx, params: dict) -> dict:
+    """The duty manager sends someone to sweep a zone nobody has swept yet, or a blocked one."""
+    incident, sweep = _sweep(tx, params["zone"])
+    person = tx.db.execute(
+        "SELECT id FROM staff WHERE id = ? AND site = ?", [params["staff_id"], tx.site]
+    ).fetchone()
+    if person is None:
+        raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
+    if sweep["status"] == "clear":
+        raise Conflict("This zone is already reported clear.", zone=params["zone"])
+    if sweep["status"] == "claimed" and sweep["staff_id"] == params["staff_id"]:
+        return _unchanged(tx)
+    return _set_sweep(tx, incident, params["zone"], "claimed", None, assigned_to=params["staff_id"])
 
 
 @command(

@@ -203,9 +203,10 @@ def test_manager_shows_an_enrollment_qr_code_on_the_admin_page(live, context):
     page = context.new_page()
     page.goto(link.stdout.strip().splitlines()[-1])
     page.click("#enroll")
-    page.wait_for_selector("#screen-home:not([hidden])")
+    page.wait_for_selector("#screen-console-start:not([hidden])")  # managers get the console
 
     page.goto(f"{server.url}/admin")
+
     page.locator(".person", has_text="Aino Aaltonen").locator("button").click()
 
     code = page.locator(".person", has_text="Aino Aaltonen").locator(".qr svg")

@@ -24,7 +24,9 @@ export function renderAlarm(app) {
 
 function renderZone(app) {
   const { state, me } = app.server;
-  const zone = state.zones.find((z) => z.id === me.home_zone) || state.zones[0];
+  // The zone I am sweeping (perhaps one the duty manager sent me to), else my home zone.
+  const zone = state.zones.find((z) => z.sweep === "claimed" && z.by === me.staff_id)
+    || state.zones.find((z) => z.id === me.home_zone) || state.zones[0];
   if (!zone) return;
   $("zone-heading").textContent = zone.name;
   $("zone-exits").textContent = zone.exits.join(", ");

@@ -1,0 +1,97 @@
+"""The duty manager's console in Chromium, with staff as real python-socketio clients."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import prepare_database
+
+MAIJA = 1  # the demo's duty manager
+
+
+@pytest.fixture
+def site(tmp_path, live_servers):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"duty_manager": 1, "staff": 2})
+    return live_servers(db_path).start(), tokens
+
+
+@pytest.fixture
+def console(site, context):
+    server, _ = site
+    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", str(MAIJA))
+    page = context.new_page()
+    page.goto(link.stdout.strip().splitlines()[-1] + "?lang=en")  # Maija's own is Finnish
+    page.click("#enroll")
+    page.wait_for_selector("#screen-console-start:not([hidden])")
+    page.wait_for_function("() => document.getElementById('connection').className === 'ok'")
+    return page
+
+
+def shows(page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s).innerText.includes(t)",
+        arg=[selector, text],
+        timeout=5_000,
+    )
+
+
+def test_console_runs_an_incident_from_start_to_report(site, console, connect):
+    server, tokens = site
+    anna, ben = (connect(server.url, token) for token in tokens["staff"])
+
+    console.click("#kinds button[data-kind=fire]")
+    assert console.is_visible("#start-confirm")  # one tap only arms it
+    assert server.get("/api/sites/demo/state", tokens["duty_manager"][0]).json()["incident"] is None
+    console.click("#start-confirm")
+    console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
+    assert anna.wait_for_event("incident.started")["payload"]["kind"] == "fire"
+
+    anna.act("acknowledge")
+    shows(console, "#roll-people", "staff 0: acknowledged")
+    ben.act("clear_zone", {"zone": "grocery"})
+    shows(console, "#console-zones li[data-zone=grocery]", "Swept clear by staff 1")
+    anna.act("request_help", {"location": "Toilets", "note": "wheelchair"})
+    shows(console, "#console-help", "Toilets (wheelchair)")
+    console.click("#console-help button")
+    shows(console, "#console-help", "No open help requests.")
+    ben.act("report_safe")
+    shows(console, "#roll-people", "staff 1: safe")
+
+    console.click("#reasons button >> nth=0")  # resolved; three zones are still unchecked
+    shows(console, "#allclear-warning", "3 unchecked zone(s)")
+    assert server.get("/api/sites/demo/state", tokens["duty_manager"][0]).json()["incident"]
+    console.click("#allclear-confirm")
+    console.wait_for_selector("#screen-console-start:not([hidden])", timeout=5_000)
+    shows(console, "#history", "Fire")
+
+    report = server.get("/api/sites/demo/incidents/1/report.json", tokens["duty_manager"][0]).json()
+    in_report = {event["seq"]: event for event in report["events"]}
+    anna.wait_for_event("incident.ended")
+    for expected in (
+        "incident.started",
+        "alarm.acknowledged",
+        "zone.cleared",
+        "help.requested",
+        "help.resolved",
+        "staff.safe",
+        "incident.ended",
+    ):
+        live = anna.wait_for_event(expected)  # as it happened, to Anna's phone
+        assert in_report[live["seq"]]["type"] == expected
+        assert in_report[live["seq"]]["ts"] == live["ts"]
+    assert report["verification"]["ok"] is True
+    resolved = next(e for e in report["events"] if e["type"] == "help.resolved")
+    assert resolved["actor"]["name"] == "Maija Manager"
+
+
+def test_manager_assigns_an_unchecked_zone(site, console, connect):
+    server, tokens = site
+    anna = connect(server.url, tokens["staff"][0])
+    server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "evacuation"})
+    console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
+
+    console.select_option("#console-zones li[data-zone=stockroom] select", label="staff 0")
+
+    shows(console, "#console-zones li[data-zone=stockroom]", "Being swept by staff 0")
+    assigned = anna.wait_for_event("zone.assigned")
+    assert assigned["payload"]["zone"] == "stockroom"
