@@ -99,6 +99,11 @@ def _register_pages(app: Flask) -> None:
         # Duty managers and admins make enrollment codes here; the API checks the role.
         return send_from_directory(PWA_DIR, "admin.html")
 
+    @app.get("/setup")
+    def setup_page():
+        # Admins edit zones, staff, notice texts and scripts here; the API checks the role.
+        return send_from_directory(PWA_DIR, "setup.html")
+
     @app.get("/enroll/<code>")
     def enroll_page(code: str):
         # A page, not the enrollment itself: link previews and scanners must not use up the code.

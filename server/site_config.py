@@ -11,6 +11,7 @@ import yaml
 
 from .auth import ROLES
 from .notices import NoticeSettings
+from .notices.texts import default_texts
 
 LANGUAGES = ("fi", "sv", "en")
 KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
@@ -47,7 +48,7 @@ def parse(text: str) -> dict:
                 )
             ]
         ) from None
-    problems = [(_line(root, path), _dotted(path), message) for path, message in check(data)]
+    problems = [(_line(root, path), dotted(path), message) for path, message in check(data)]
     if problems:
         raise ConfigError(problems)
     return normalized(data)
@@ -114,6 +115,39 @@ def _check_notices(notices) -> list:
         elif type(value) is not type(getattr(defaults, key)):
             wanted = KIND_OF_VALUE[type(getattr(defaults, key))]
             problems.append((("notices", key), f"must be {wanted}"))
+        elif key == "texts":
+            for lang, wording in value.items():
+                if lang not in LANGUAGES:
+                    problems.append((("notices", "texts", lang), f"one of: {', '.join(LANGUAGES)}"))
+                else:
+                    problems += _check_wording(
+                        wording, default_texts(lang), ("notices", "texts", lang)
+                    )
+    return problems
+
+
+# What a public sentence may say about the moment: e.g. "{site} is closed since {time}".
+PLACEHOLDERS = {"site": "", "time": "", "eta": ""}
+
+
+def _check_wording(wording, default, path: tuple) -> list:
+    """A site's own public wording must have the shape of the default texts, and use only the
+    placeholders the notice fills in: a sentence that cannot be rendered would leave the public
+    channels unchanged during an incident."""
+    if type(wording) is not type(default):
+        return [(path, f"must be {KIND_OF_VALUE[type(default)]}")]
+    if isinstance(default, str):
+        try:
+            wording.format(**PLACEHOLDERS)
+        except (KeyError, IndexError, ValueError):
+            return [(path, "may use only {site}, {time} and {eta} in braces")]
+        return []
+    problems = []
+    for key, value in wording.items():
+        if key not in default:
+            problems.append(((*path, key), "not a public text"))
+        else:
+            problems += _check_wording(value, default[key], (*path, key))
     return problems
 
 
@@ -229,7 +263,7 @@ def _text(value, path: tuple) -> list:
     return [] if isinstance(value, str) and value.strip() else [(path, "required text")]
 
 
-def _dotted(path: tuple) -> str:
+def dotted(path: tuple) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 

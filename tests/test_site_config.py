@@ -108,6 +108,23 @@ def test_import_of_a_changed_file_updates_the_site(settings, tmp_path):
         (("timezone: Europe/Helsinki", "timezone: Mars/Olympus"), 3, "timezone"),
         (("restored_minutes: 15", "restored_minutes: soon"), 23, "notices.restored_minutes"),
         (
+            (
+                "public_on_drill: true\n",
+                "public_on_drill: true\n  texts: {en: {closed: {fire: {"
+                "headline: 'Closed {because}'}}}}\n",
+            ),
+            25,
+            "notices.texts.en.closed.fire.headline",
+        ),
+        (
+            (
+                "public_on_drill: true\n",
+                "public_on_drill: true\n  texts: {sv: {closed: {fire: x}}}\n",
+            ),
+            25,
+            "notices.texts.sv.closed.fire",
+        ),
+        (
             ("    assembly_point: Parking lot\n  - id: back", "    colour: red\n  - id: back"),
             9,
             "zones[0].colour",
@@ -134,3 +151,19 @@ def test_a_file_that_is_not_yaml_says_where(settings, tmp_path):
     result = flask(settings, "site-import", str(source))
     assert result.returncode != 0
     assert "not valid YAML or JSON" in result.stderr and "line " in result.stderr
+
+
+def test_the_setup_api_is_for_admins_and_checks_like_the_file(api_as, event_count):
+    assert api_as("duty_manager").get("/api/sites/demo/setup").status_code == 403
+    admin = api_as("admin")
+    config = admin.get("/api/sites/demo/setup").get_json()["config"]
+    config["notices"]["texts"] = {"fi": {"closed": {"fire": {"headline": "Suljettu {syy}"}}}}
+    before = event_count()
+    refused = admin.post("/api/sites/demo/setup", {"config": config})
+    assert refused.status_code == 400
+    assert "notices.texts.fi.closed.fire.headline" in refused.get_json()["detail"]
+    assert event_count() == before
+    config["notices"]["texts"] = {"fi": {"closed": {"fire": {"headline": "{site} on kiinni"}}}}
+    assert admin.post("/api/sites/demo/setup", {"config": config}).status_code == 200
+    saved = admin.get("/api/sites/demo/setup").get_json()["config"]
+    assert saved["notices"]["texts"]["fi"]["closed"]["fire"]["headline"] == "{site} on kiinni"

@@ -109,4 +109,4 @@ def require_member(db, site: str) -> None:
 
 
 # Importing the route modules registers their routes.
-from . import docs, incidents, people, push, reports, scripts, sites  # noqa: E402,F401
+from . import docs, incidents, people, push, reports, scripts, setup, sites  # noqa: E402,F401

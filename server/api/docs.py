@@ -45,6 +45,12 @@ READ_ROUTES = {
             ("pdf", "the same, as PDF"),
         )
     },
+    "/api/sites/{site}/setup": {
+        "get": {
+            "summary": "The site's set-up as in its site file, with the default wording (admin)",
+            "responses": {"200": {"description": "{config, defaults, kinds}"}, **ERRORS},
+        }
+    },
     "/api/sites/{site}/scripts": {
         "get": {
             "summary": "The customer scripts of every incident kind in every language of the site",

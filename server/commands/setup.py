@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ..errors import Conflict, Invalid
-from ..site_config import check, describe, normalized
+from ..site_config import check, describe, dotted, normalized
 from . import Tx, command
 from .fields import Field
 
@@ -17,7 +17,7 @@ ADMINS = frozenset({"admin"})
 def import_site(tx: Tx, params: dict) -> dict:
     problems = check(params["config"])
     if problems:
-        raise Invalid("; ".join(describe((None, ".".join(map(str, p)), m)) for p, m in problems))
+        raise Invalid("; ".join(describe((None, dotted(p), m)) for p, m in problems))
     config = normalized(params["config"])
     if config["site"] != tx.site:
         raise Invalid(f"The file is for site '{config['site']}', not '{tx.site}'.", field="site")

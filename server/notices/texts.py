@@ -6,12 +6,15 @@ Whole sentences only, with {placeholders}: code never glues translated fragments
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import PublicNotice
+
+logger = logging.getLogger(__name__)
 
 TEXTS_DIR = Path(__file__).resolve().parent.parent / "texts"
 LANGUAGES = ("fi", "sv", "en")
@@ -47,7 +50,19 @@ def notice_texts(notice: PublicNotice, lang: str) -> dict:
 
     `lines` is every sentence after the headline, in reading order.
     """
-    texts = merged(default_texts(lang), notice.settings.texts.get(lang, {}))
+    try:
+        return _rendered(notice, lang, notice.settings.texts.get(lang, {}))
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        # A site's own wording is checked when it is imported; should one still fail, the
+        # notice goes out in the default wording rather than not at all.
+        logger.exception(
+            "the own wording of site %s (%s) failed; using the default", notice.site, lang
+        )
+        return _rendered(notice, lang, {})
+
+
+def _rendered(notice: PublicNotice, lang: str, own_wording: dict) -> dict:
+    texts = merged(default_texts(lang), own_wording)
     values = {
         "site": notice.site_name,
         "time": local_time(notice, notice.since),

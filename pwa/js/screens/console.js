@@ -29,6 +29,7 @@ function etaFrom(input) {
 
 export function renderConsoleStart(app) {
   const armed = app.armedKind;
+  $("setup-link").hidden = app.server.me.role !== "admin";
   app.pendingReason = null;  // an all-clear asked about before this incident ended
   $("allclear-warning").hidden = $("allclear-confirm").hidden = true;
   for (const button of $("kinds").querySelectorAll("button")) {

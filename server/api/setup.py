@@ -1,0 +1,40 @@
+"""A site's set-up for its admins: read it (with the default wording beside it, so the set-up
+page can show what a blank field means) and replace it, through the same `import_site` command
+as `flask site-import`, so the page and the file are checked by the same rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import g, jsonify
+
+from ..errors import Forbidden
+from ..notices import NoticeSettings
+from ..notices.texts import LANGUAGES, default_texts
+from ..site_config import KINDS, read_site
+from . import api, command_route, require_member, services
+
+command_route(
+    "/sites/<site>/setup", "import_site", "Replace the site's set-up (admin): body {config: ...}"
+)
+
+
+@api.get("/sites/<site>/setup")
+def setup(site: str):
+    with services().store.reading() as db:
+        require_member(db, site)
+        if g.identity.role != "admin":
+            raise Forbidden("Only an admin may read the site's set-up.")
+        config = read_site(db, site)
+    defaults = {lang: default_texts(lang) for lang in LANGUAGES}
+    return jsonify(
+        {
+            "config": config,
+            "kinds": list(KINDS),
+            "defaults": {
+                "notices": asdict(NoticeSettings()),
+                "closed": {lang: defaults[lang]["closed"] for lang in LANGUAGES},
+                "scripts": {lang: defaults[lang]["script"] for lang in LANGUAGES},
+            },
+        }
+    )
