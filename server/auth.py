@@ -29,6 +29,11 @@ class Identity:
     staff_id: int | None = None
     credential_id: int | None = None
     via_cookie: bool = False
+    chain_admin: bool = False  # an admin of every site of the chain, not only their own
+
+    def may_act_on(self, site: str) -> bool:
+        """A member of the site, or the chain's admin. Roles are checked separately."""
+        return self.site == site or self.chain_admin
 
     def actor(self) -> dict:
         """How this person appears in the log."""
@@ -57,15 +62,16 @@ def identify(db, token: str | None, via_cookie: bool = False) -> Identity | None
     if not token:
         return None
     row = db.execute(
-        """SELECT c.id, s.id, s.site, s.role, s.name FROM credentials c
+        """SELECT c.id, s.id, s.site, s.role, s.name, a.staff_id IS NOT NULL FROM credentials c
            JOIN staff s ON s.id = c.staff_id
+           LEFT JOIN chain_admins a ON a.staff_id = s.id AND s.role = 'admin'
            WHERE c.token_hash = ? AND c.revoked_at IS NULL""",
         [digest(token)],
     ).fetchone()
     if row is None:
         return None
-    credential_id, staff_id, site, role, name = row
-    return Identity(site, role, name, staff_id, credential_id, via_cookie)
+    credential_id, staff_id, site, role, name, chain_admin = row
+    return Identity(site, role, name, staff_id, credential_id, via_cookie, bool(chain_admin))
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -28,9 +28,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--site", required=True, help="site id, e.g. demo")
     @click.option("--role", required=True, type=click.Choice(ROLES))
     @click.option("--name", required=True, help="the person or integration the token acts as")
-    def create_token(site: str, role: str, name: str) -> None:
+    @click.option("--chain", is_flag=True, help="an admin of every site (with --role admin)")
+    def create_token(site: str, role: str, name: str, chain: bool) -> None:
         """Print a bearer token (last line of output) acting as NAME with ROLE on SITE."""
-        result = run(site, "create_token", {"name": name, "role": role})
+        result = run(site, "create_token", {"name": name, "role": role, "chain": chain})
         click.echo(f"Bearer token for {name} ({role}) on {site}; it is shown only once:")
         click.echo(result["token"])
 

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS staff (
     language TEXT NOT NULL DEFAULT 'fi',
     created_at INTEGER NOT NULL
 );
+-- A chain's admins: admins of their own site who may also act as admin on every other site.
+CREATE TABLE IF NOT EXISTS chain_admins (
+    staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+    granted_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS credentials (
     id INTEGER PRIMARY KEY,
     token_hash TEXT NOT NULL UNIQUE,

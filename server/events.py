@@ -7,6 +7,7 @@ EVENT_TYPES = {
     "zone.added": "a zone (with exits and assembly point) was added to a site",
     "staff.added": "a person was added to a site with a role",
     "staff.language_changed": "a person chose the language of their app and pushed alarms",
+    "chain_admin.granted": "the person became an admin of every site of the chain",
     "token.created": "a bearer token was issued for a person (the token itself is never logged)",
     "enrollment.created": "a single-use enrollment link was made for a person",
     "device.enrolled": "a phone used an enrollment link and became an enrolled device",

@@ -104,7 +104,7 @@ def require_member(db, site: str) -> None:
     """404 for an unknown site, 403 for someone from another site (reads only; commands check themselves)."""
     if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
         raise NotFound(f"There is no site '{site}'.")
-    if g.identity.site != site:
+    if not g.identity.may_act_on(site):
         raise Forbidden(f"You are not a member of site '{site}'.")
 
 

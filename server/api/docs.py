@@ -45,6 +45,12 @@ READ_ROUTES = {
             ("pdf", "the same, as PDF"),
         )
     },
+    "/api/sites": {
+        "get": {
+            "summary": "The sites I may see (all of them for a chain admin), open or closed",
+            "responses": {"200": {"description": "{sites: [{id, name, incident}]}"}, **ERRORS},
+        }
+    },
     "/api/sites/{site}/setup": {
         "get": {
             "summary": "The site's set-up as in its site file, with the default wording (admin)",

@@ -65,6 +65,7 @@ def _me(identity: auth.Identity) -> dict:
         "role": identity.role,
         "name": identity.name,
         "staff_id": identity.staff_id,
+        "chain_admin": identity.chain_admin,
         "home_zone": person[0] if person else None,
         "language": person[1] if person else "fi",
     }

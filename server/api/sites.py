@@ -5,9 +5,37 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from .. import log
+from ..clock import iso
 from ..errors import Invalid
 from ..state import event_message_for, site_state
 from . import api, require_member, services
+
+
+@api.get("/sites")
+def sites():
+    """The sites I may see, each open or closed: all of them for the chain's admin."""
+    with services().store.reading() as db:
+        rows = list(
+            db.query(
+                """SELECT s.id, s.name, i.id AS incident_id, i.kind, i.drill, i.started_at
+                   FROM sites s LEFT JOIN incidents i ON i.site = s.id AND i.ended_at IS NULL
+                   ORDER BY s.name, s.id"""
+            )
+        )
+    visible = [r for r in rows if g.identity.may_act_on(r["id"])]
+    return jsonify({"sites": [_site_summary(r) for r in visible]})
+
+
+def _site_summary(row: dict) -> dict:
+    incident = None
+    if row["incident_id"] is not None:
+        incident = {
+            "id": row["incident_id"],
+            "kind": row["kind"],
+            "drill": bool(row["drill"]),
+            "started_at": iso(row["started_at"]),
+        }
+    return {"id": row["id"], "name": row["name"], "incident": incident}
 
 
 @api.get("/sites/<site>/state")

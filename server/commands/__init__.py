@@ -88,7 +88,7 @@ def authorise(db, identity: Identity, site: str, command_: Command) -> None:
     if command_.site_must_be == "existing" and not exists:
         raise NotFound(f"There is no site '{site}'.")
 
-    if identity.site != site:
+    if not identity.may_act_on(site):
         raise Forbidden(f"You are not a member of site '{site}'.")
     if identity.role not in command_.roles:
         allowed = " or ".join(sorted(command_.roles))

@@ -7,7 +7,7 @@ import re
 
 from ..auth import EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..clock import iso, now_ms
-from ..errors import Conflict, Gone, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from . import Tx, command
 from .fields import Field
 
@@ -112,9 +112,15 @@ def _add_staff(tx: Tx, params: dict) -> int:
     ADMINS,
     name=Field(required=True, max_length=100),
     role=Field("choice", required=True, choices=ROLES),
+    chain=Field("bool", default=False),
 )
 def create_token(tx: Tx, params: dict) -> dict:
-    """A bearer token for an integration or script, acting as the named person of that role."""
+    """A bearer token for an integration or script, acting as the named person of that role.
+
+    With `chain`, the person becomes the chain's admin: an admin of every site. Only the
+    operator at the command line may grant that."""
+    if params["chain"] and (params["role"] != "admin" or tx.identity.staff_id is not None):
+        raise Forbidden("Only the command line makes a chain admin, and with the admin role.")
     row = tx.db.execute(
         "SELECT id FROM staff WHERE site = ? AND name = ? AND role = ? ORDER BY id LIMIT 1",
         [tx.site, params["name"], params["role"]],
@@ -123,6 +129,13 @@ def create_token(tx: Tx, params: dict) -> dict:
     token = new_secret()
     credential_id = _add_credential(tx, staff_id, token, "api")
     tx.record("token.created", {"staff_id": staff_id, "credential_id": credential_id})
+    if params["chain"]:
+        granted = tx.db.execute(
+            "INSERT OR IGNORE INTO chain_admins (staff_id, granted_at) VALUES (?, ?)",
+            [staff_id, tx.ts],
+        ).rowcount
+        if granted:
+            tx.record("chain_admin.granted", {"staff_id": staff_id})
     # The token itself is in the answer only: neither the log nor the database holds it.
     return {
         "token": token,

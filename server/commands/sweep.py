@@ -14,8 +14,9 @@ SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "
 
 
 def _person(tx) -> int:
-    if tx.identity.staff_id is None:
-        raise Forbidden("Only a staff member can report this.")
+    # A chain admin may run another site's incident, but is not in that site's roll call.
+    if tx.identity.staff_id is None or tx.identity.site != tx.site:
+        raise Forbidden("Only a staff member of this site can report this.")
     return tx.identity.staff_id
 
 

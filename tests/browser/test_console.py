@@ -95,3 +95,26 @@ def test_manager_assigns_an_unchecked_zone(site, console, connect):
     shows(console, "#console-zones li[data-zone=stockroom]", "Being swept by staff 0")
     assigned = anna.wait_for_event("zone.assigned")
     assert assigned["payload"]["zone"] == "stockroom"
+
+
+def test_chain_admin_sees_every_site_open_or_closed(site, context, tmp_path):
+    server, tokens = site
+    other = tmp_path / "kamppi.yaml"
+    other.write_text(
+        "site: kamppi\nname: Kamppi shop\nzones:\n"
+        "  - {id: floor, name: Floor, exits: [Door], assembly_point: Square}\nstaff: []\n"
+    )
+    assert server.cli("site-import", str(other)).returncode == 0
+    kim = server.cli(
+        "create-token", "--site", "kamppi", "--role", "admin", "--name", "Kim", "--chain"
+    ).stdout.splitlines()[-1]
+    kim_id = server.get("/api/me", kim).json()["staff_id"]
+    server.post("/api/sites/demo/incidents", kim, {"kind": "fire", "drill": True})
+    link = server.cli("enrollment-link", "--site", "kamppi", "--staff-id", str(kim_id))
+    page = context.new_page()
+    page.goto(link.stdout.strip().splitlines()[-1] + "?lang=en")
+    page.click("#enroll")
+    page.wait_for_selector("#screen-console-start:not([hidden])")
+
+    shows(page, "#sites-list", "Kamppi shop: open")
+    shows(page, "#sites-list", "Exit Now demo shop: CLOSED: Fire (drill)")

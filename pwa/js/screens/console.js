@@ -150,6 +150,27 @@ export async function renderHistory(app) {
   }));
 }
 
+// The chain's admin sees every site, open or closed, with its public status page.
+export async function renderChainSites(app) {
+  $("chain-sites").hidden = !app.server.me.chain_admin;
+  if (!app.server.me.chain_admin) return;
+  const response = await fetch("/api/sites").catch(() => null);
+  if (!response?.ok) return;
+  const { sites } = await response.json();
+  $("sites-list").replaceChildren(...sites.map((site) => {
+    const incident = site.incident;
+    const state = incident
+      ? say(app.texts, "console.site_closed", {
+        kind: say(app.texts, `kind.${incident.kind}`),
+        drill: incident.drill ? say(app.texts, "console.history_drill") : "",
+        time: clock(app, incident.started_at) })
+      : say(app.texts, "console.site_open");
+    const item = element("li", `${site.name}: ${state} `, { className: incident ? "zone-blocked" : "zone-clear" });
+    item.append(element("a", say(app.texts, "console.status_page"), { href: `/status/${site.id}` }));
+    return item;
+  }));
+}
+
 export function wireConsole(app) {
   const site = () => `/api/sites/${app.server.me.site}`;
   $("kinds").append(...KINDS.map((kind) => {
@@ -181,4 +202,6 @@ export function wireConsole(app) {
   }));
   $("allclear-confirm").onclick = () => allClear(app, app.pendingReason);
   setInterval(() => renderSince(app), 15_000);
+  renderChainSites(app);
+  setInterval(() => renderChainSites(app), 30_000);
 }
