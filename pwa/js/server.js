@@ -101,13 +101,22 @@ export class Server extends EventTarget {
     await this.flush();
   }
 
+  // One flush at a time. An action queued while one runs (a tap on "got it" while the
+  // delivery receipt is on its way) makes it go round again, so it does not wait for the
+  // next reconnect.
   async flush() {
-    if (this.flushing) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
     this.flushing = true;
     try {
-      for (const item of await store.outbox()) {
-        if (!(await this.send(item))) break; // still offline: keep the rest in order
-      }
+      do {
+        this.flushAgain = false;
+        for (const item of await store.outbox()) {
+          if (!(await this.send(item))) return; // still offline: keep the rest in order
+        }
+      } while (this.flushAgain);
     } finally {
       this.flushing = false;
       this.emit("outbox", await store.outbox());
@@ -135,7 +144,6 @@ export class Server extends EventTarget {
     if (response.ok) {
       this.emit("done", { label: item.label, key: item.key, result: await response.json() });
     } else {
-
       const problem = await response.json().catch(() => ({}));
       this.emit("refused", { label: item.label, detail: problem.detail || response.statusText });
     }

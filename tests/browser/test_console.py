@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from helpers import prepare_database
 
@@ -28,11 +30,14 @@ def console(site, context):
 
 
 def shows(page, selector: str, text: str) -> None:
+    """Wait until the console shows `text`; print how long that took (run with -s to see)."""
+    started = time.monotonic()
     page.wait_for_function(
         "([s, t]) => document.querySelector(s).innerText.includes(t)",
         arg=[selector, text],
         timeout=5_000,
     )
+    print(f"console shows {text!r} after {time.monotonic() - started:.3f} s")
 
 
 def test_console_runs_an_incident_from_start_to_report(site, console, connect):

@@ -98,6 +98,24 @@ def test_zone_clear_is_recorded(live, phone):
     }
 
 
+def test_got_it_tapped_while_the_receipt_is_on_its_way_is_sent_too(live, phone):
+    server, manager = live
+    held = []  # the delivery receipt, stopped on its way to the server until we let it go
+    phone.route("**/incidents/current/delivered", lambda route: held.append(route))
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    phone.wait_for_selector("#screen-alarm:not([hidden])")
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        phone.wait_for_timeout(50)
+
+    phone.click("#ack")
+    phone.wait_for_selector("#outbox:not([hidden])")  # "got it" waits behind the receipt
+    held[0].continue_()
+
+    phone.wait_for_selector("#outbox", state="hidden", timeout=10_000)
+    assert len(events_of(server, manager, "alarm.acknowledged")) == 1
+
+
 def test_safe_reported_offline_is_delivered_exactly_once(live, phone, context):
     server, manager = live
     server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
