@@ -89,11 +89,12 @@ def event_count(services):
 
 @pytest.fixture
 def live_servers(tmp_path):
-    """live_servers(db_path=None, env=None) -> a LiveServer (not started); all stop at the end."""
+    """live_servers(db_path=None, env=None, cwd=REPO) -> a LiveServer (not started); all stop
+    at the end."""
     made: list[LiveServer] = []
 
-    def make(db_path: Path | None = None, env: dict | None = None) -> LiveServer:
-        server = LiveServer(db_path or tmp_path / "live.db", env)
+    def make(db_path: Path | None = None, env: dict | None = None, cwd: Path = REPO) -> LiveServer:
+        server = LiveServer(db_path or tmp_path / "live.db", env, cwd)
         made.append(server)
         return server
 

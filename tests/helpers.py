@@ -32,8 +32,9 @@ def free_port() -> int:
 class LiveServer:
     """`python -m server` on 127.0.0.1 and a free port, with its own database file."""
 
-    def __init__(self, db_path: Path, env: dict | None = None):
+    def __init__(self, db_path: Path, env: dict | None = None, cwd: Path = REPO):
         self.db_path = db_path
+        self.cwd = cwd
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -50,9 +51,10 @@ class LiveServer:
 
     def start(self, demo: bool = False, timeout: float = 20) -> LiveServer:
         args = [sys.executable, "-m", "server"] + (["--demo"] if demo else [])
+        self.output.parent.mkdir(parents=True, exist_ok=True)
         with open(self.output, "ab") as output:
             self.process = subprocess.Popen(
-                args, cwd=REPO, env=self.env, stdout=output, stderr=subprocess.STDOUT
+                args, cwd=self.cwd, env=self.env, stdout=output, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

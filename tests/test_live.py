@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
 import socketio
-from helpers import prepare_database
+from helpers import REPO, prepare_database
 
 
 @pytest.fixture
@@ -169,3 +170,16 @@ def test_incident_started_on_one_process_reaches_phones_of_another(
     assert started.status_code == 201
     event = phone.wait_for_event("incident.started")
     assert event is not None and event["seq"] == started.json()["seq"]
+
+
+def test_the_demo_runs_with_the_default_paths(tmp_path, live_servers):
+    """As a newcomer starts it: no EXITNOW_DB or EXITNOW_PUBLIC_DIR, so var/ below the
+    working directory, and the public notice is served from there."""
+    server = live_servers(tmp_path / "var" / "exitnow.db", {"PYTHONPATH": str(REPO)}, tmp_path)
+    del server.env["EXITNOW_DB"], server.env["EXITNOW_PUBLIC_DIR"]
+    server.start(demo=True)
+
+    answer = requests.get(server.url + "/status/demo.json", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "open"
+    assert (tmp_path / "var" / "public" / "demo" / "status.json").read_bytes() == answer.content

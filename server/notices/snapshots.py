@@ -38,7 +38,9 @@ class Snapshots:
     """The snapshot directory of this deployment."""
 
     def __init__(self, public_dir: str, store):
-        self.root = Path(public_dir)
+        # Absolute: the files are written from the working directory but served by Flask,
+        # which would read a relative path from the package's folder.
+        self.root = Path(public_dir).resolve()
         self.store = store
         # flock orders processes; this lock orders the threads (or green threads) of this one,
         # which would otherwise block each other inside flock.
