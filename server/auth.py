@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 ROLES = ("staff", "guard", "duty_manager", "admin")
+ADMINS = frozenset({"admin"})
 MANAGERS = frozenset({"duty_manager", "admin"})
 RESPONDERS = frozenset({"guard", "duty_manager", "admin"})  # see backup requests
 EVERYONE = frozenset(ROLES)

@@ -99,31 +99,39 @@ def check(data) -> list[tuple[tuple, str]]:
             problems.append(((*path, "home_zone"), f"no zone '{person.get('home_zone')}' above"))
         if person.get("language", "fi") not in LANGUAGES:
             problems.append(((*path, "language"), f"one of: {', '.join(LANGUAGES)}"))
-    problems += _check_notices(data.get("notices", {}))
+    problems += check_notices(data.get("notices", {}))
     problems += _check_scripts(data.get("scripts", {}))
     return problems
 
 
-def _check_notices(notices) -> list:
+def check_notices(notices, path: tuple = ("notices",)) -> list:
+    """The public-channel settings (notices.NoticeSettings), from a site file or the API."""
     if not isinstance(notices, dict):
-        return [(("notices",), "a mapping of notice settings")]
+        return [(path, "a mapping of notice settings")]
     defaults = NoticeSettings()
     problems = []
     for key, value in notices.items():
         if not hasattr(defaults, key):
-            problems.append((("notices", key), "not a notice setting"))
+            problems.append(((*path, key), "not a notice setting"))
         elif type(value) is not type(getattr(defaults, key)):
             wanted = KIND_OF_VALUE[type(getattr(defaults, key))]
-            problems.append((("notices", key), f"must be {wanted}"))
+            problems.append(((*path, key), f"must be {wanted}"))
+        elif key == "phone_when_closed" and value not in ("hangup", "voicemail"):
+            problems.append(((*path, key), "hangup or voicemail"))
+        elif key == "restored_minutes" and value < 0:
+            problems.append(((*path, key), "must not be negative"))
         elif key == "texts":
             for lang, wording in value.items():
                 if lang not in LANGUAGES:
-                    problems.append((("notices", "texts", lang), f"one of: {', '.join(LANGUAGES)}"))
+                    problems.append(((*path, "texts", lang), f"one of: {', '.join(LANGUAGES)}"))
                 else:
-                    problems += _check_wording(
-                        wording, default_texts(lang), ("notices", "texts", lang)
-                    )
+                    problems += _check_wording(wording, default_texts(lang), (*path, "texts", lang))
     return problems
+
+
+def summary(problems: list[tuple[tuple, str]]) -> str:
+    """The problems of `check` or `check_notices` as one sentence for an API answer."""
+    return "; ".join(describe((None, dotted(path), message)) for path, message in problems)
 
 
 # What a public sentence may say about the moment: e.g. "{site} is closed since {time}".

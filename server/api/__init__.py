@@ -100,12 +100,16 @@ def command_route(rule: str, name: str, summary: str, status: int = 200) -> None
     COMMAND_ROUTES.append(CommandRoute(rule, name, status, summary))
 
 
-def require_member(db, site: str) -> None:
-    """404 for an unknown site, 403 for someone from another site (reads only; commands check themselves)."""
+def require_member(db, site: str, roles: frozenset = auth.EVERYONE, reading: str = "") -> None:
+    """404 for an unknown site, 403 for someone from another site or without one of `roles`
+    (reads only; commands check themselves)."""
     if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
         raise NotFound(f"There is no site '{site}'.")
     if not g.identity.may_act_on(site):
         raise Forbidden(f"You are not a member of site '{site}'.")
+    if g.identity.role not in roles:
+        allowed = " or ".join(sorted(roles))
+        raise Forbidden(f"Only {allowed} may read {reading}; you are {g.identity.role}.")
 
 
 # Importing the route modules registers their routes.

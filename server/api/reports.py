@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, render_template
+from flask import Response, jsonify, render_template
 
 from ..auth import MANAGERS
-from ..errors import Forbidden
 from ..report import incident_report, report_csv
 from ..report_pdf import report_pdf
 from ..state import incident_view
 from . import api, require_member, services
 
 
-def _require_manager(db, site: str) -> None:
-    require_member(db, site)
-    if g.identity.role not in MANAGERS:
-        raise Forbidden("Only a duty manager or an admin may read incident reports.")
-
-
 @api.get("/sites/<site>/incidents")
 def incident_history(site: str):
     """Past and current incidents, newest first; drills are marked."""
     with services().store.reading() as db:
-        _require_manager(db, site)
+        require_member(db, site, MANAGERS, "incident reports")
         rows = db.query("SELECT * FROM incidents WHERE site = ? ORDER BY id DESC", [site])
         return jsonify({"incidents": [incident_view(r) for r in rows]})
 
@@ -34,22 +27,14 @@ def report_json(site: str, incident_id: int):
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.csv")
 def report_as_csv(site: str, incident_id: int):
-    name = f"exitnow-{site}-incident-{incident_id}.csv"
-    return Response(
-        report_csv(_report(site, incident_id)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    report = report_csv(_report(site, incident_id))
+    return _file(report, "text/csv", f"exitnow-{site}-incident-{incident_id}.csv", "attachment")
 
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.pdf")
 def report_as_pdf(site: str, incident_id: int):
-    name = f"exitnow-{site}-incident-{incident_id}.pdf"
-    return Response(
-        report_pdf(_report(site, incident_id)),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
-    )
+    report = report_pdf(_report(site, incident_id))
+    return _file(report, "application/pdf", f"exitnow-{site}-incident-{incident_id}.pdf", "inline")
 
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.html")
@@ -59,5 +44,10 @@ def report_html(site: str, incident_id: int):
 
 def _report(site: str, incident_id: int) -> dict:
     with services().store.reading() as db:
-        _require_manager(db, site)
+        require_member(db, site, MANAGERS, "incident reports")
         return incident_report(db, site, incident_id)
+
+
+def _file(content, mimetype: str, name: str, disposition: str) -> Response:
+    headers = {"Content-Disposition": f'{disposition}; filename="{name}"'}
+    return Response(content, mimetype=mimetype, headers=headers)

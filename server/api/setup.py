@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import g, jsonify
+from flask import jsonify
 
-from ..errors import Forbidden
+from ..auth import ADMINS
 from ..notices import NoticeSettings
 from ..notices.texts import LANGUAGES, default_texts
 from ..site_config import KINDS, read_site
@@ -22,9 +22,7 @@ command_route(
 @api.get("/sites/<site>/setup")
 def setup(site: str):
     with services().store.reading() as db:
-        require_member(db, site)
-        if g.identity.role != "admin":
-            raise Forbidden("Only an admin may read the site's set-up.")
+        require_member(db, site, ADMINS, "the site's set-up")
         config = read_site(db, site)
     defaults = {lang: default_texts(lang) for lang in LANGUAGES}
     return jsonify(

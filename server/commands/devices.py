@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..auth import EVERYONE
+from ..auth import ADMINS, EVERYONE
 from ..errors import Forbidden, Invalid
 from . import Tx, command
 from .fields import Field
 
-ADMINS = frozenset({"admin"})
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 
+from ..auth import ADMINS
 from ..clock import iso
 from ..errors import Invalid
 from ..notices import CHANNELS, NoticeSettings
+from ..site_config import check_notices, summary
 from . import Tx, command
 from .fields import Field
-
-ADMINS = frozenset({"admin"})
 
 
 def notice_settings(tx: Tx) -> NoticeSettings:
@@ -33,6 +33,13 @@ def _set_notice(tx: Tx, **values) -> None:
     tx.db.execute(
         f"INSERT OR REPLACE INTO public_notices ({columns}) VALUES ({marks})", list(values.values())
     )
+
+
+def reissue_notice(tx: Tx, notice: dict, **changes) -> None:
+    """The same notice with `changes` (or new wording) as a new version, so that caches and
+    the CAP feed see that it changed."""
+    kept = ("state", "since", "eta", "kind", "drill", "incident_id", "restored_until")
+    _set_notice(tx, **{key: notice[key] for key in kept if key not in changes}, **changes)
 
 
 def _switched(tx: Tx, state: str, incident_id: int | None) -> None:
@@ -102,43 +109,24 @@ def follow_eta(tx: Tx, incident_id: int, eta: int | None) -> None:
     """The duty manager changed the estimated reopening time: the closed notice says so."""
     notice = current_notice(tx)
     if notice and notice["state"] == "closed" and notice["incident_id"] == incident_id:
-        kept = ("state", "since", "kind", "drill", "incident_id", "restored_until")
-        _set_notice(tx, **{k: notice[k] for k in kept}, eta=eta)
+        reissue_notice(tx, notice, eta=eta)
         tx.record("notice.updated", {"incident_id": incident_id, "eta": iso(eta)})
 
 
 @command("configure_notices", ADMINS, settings=Field("object", required=True))
 def configure_notices(tx: Tx, params: dict) -> dict:
     """Set the site's public-channel settings (see notices.NoticeSettings)."""
-    settings = _checked_settings(params["settings"])
+    settings = params["settings"]
+    problems = check_notices(settings, ("settings",))
+    if problems:
+        raise Invalid(summary(problems))
     row = tx.db.execute("SELECT settings FROM sites WHERE id = ?", [tx.site]).fetchone()
     site_settings = {**json.loads(row[0]), "notices": settings}
     tx.db.execute(
         "UPDATE sites SET settings = ? WHERE id = ?", [json.dumps(site_settings), tx.site]
     )
     notice = current_notice(tx)
-    if notice:  # the wording changed: a new version for caches and CAP
-        _set_notice(
-            tx,
-            **{
-                k: notice[k]
-                for k in ("state", "since", "eta", "kind", "drill", "incident_id", "restored_until")
-            },
-        )
+    if notice:
+        reissue_notice(tx, notice)
     event = tx.record("notices.configured", {"settings": settings})
     return {"settings": settings, "seq": event["seq"]}
-
-
-def _checked_settings(raw: dict) -> dict:
-    defaults = NoticeSettings()
-    for key, value in raw.items():
-        if not hasattr(defaults, key):
-            raise Invalid(f"Unknown notice setting '{key}'.", field=key)
-        expected = type(getattr(defaults, key))
-        if type(value) is not expected:
-            raise Invalid(f"Notice setting '{key}' must be a {expected.__name__}.", field=key)
-    if raw.get("phone_when_closed", "hangup") not in ("hangup", "voicemail"):
-        raise Invalid("phone_when_closed must be hangup or voicemail.", field="phone_when_closed")
-    if raw.get("restored_minutes", 30) < 0:
-        raise Invalid("restored_minutes must not be negative.", field="restored_minutes")
-    return raw

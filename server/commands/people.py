@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-from ..auth import EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
+from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..clock import iso, now_ms
 from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from . import Tx, command
 from .fields import Field
 
-ADMINS = frozenset({"admin"})
 LANGUAGES = ("fi", "sv", "en")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 

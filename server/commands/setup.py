@@ -5,25 +5,28 @@ from __future__ import annotations
 
 import json
 
+from ..auth import ADMINS
 from ..errors import Conflict, Invalid
-from ..site_config import check, describe, dotted, normalized
+from ..site_config import check, normalized, summary
 from . import Tx, command
 from .fields import Field
-
-ADMINS = frozenset({"admin"})
+from .notices import current_notice, reissue_notice
 
 
 @command("import_site", ADMINS, site_must_be="either", config=Field("object", required=True))
 def import_site(tx: Tx, params: dict) -> dict:
     problems = check(params["config"])
     if problems:
-        raise Invalid("; ".join(describe((None, dotted(p), m)) for p, m in problems))
+        raise Invalid(summary(problems))
     config = normalized(params["config"])
     if config["site"] != tx.site:
         raise Invalid(f"The file is for site '{config['site']}', not '{tx.site}'.", field="site")
     _site(tx, config)
     _zones(tx, config["zones"])
     _staff(tx, config["staff"])
+    notice = current_notice(tx)
+    if notice:  # the wording may have changed
+        reissue_notice(tx, notice)
     event = tx.record("site.imported", {"config": config})
     return {
         "site": tx.site,
