@@ -10,13 +10,11 @@ Needs Debian's wrk and nginx (apt-get install -y wrk nginx-light). Everything ru
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
@@ -24,38 +22,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from helpers import LiveServer, free_port, prepare_database  # noqa: E402
-
-NGINX_CONFIG = REPO / "server" / "notices" / "nginx.conf"
-
-
-def start_nginx(folder: Path, public_dir: Path, app_port: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    block = (
-        NGINX_CONFIG.read_text()
-        .replace("@LISTEN@", f"127.0.0.1:{port}")
-        .replace("@PUBLIC_DIR@", str(public_dir))
-        .replace("@APP@", f"127.0.0.1:{app_port}")
-    )
-    (folder / "logs").mkdir(parents=True, exist_ok=True)
-    user = "user root;" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"{user}\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
-        f"events {{ worker_connections 1024; }}\nhttp {{\naccess_log off;\n"
-        f"client_body_temp_path {folder}/body;\nproxy_temp_path {folder}/proxy;\n{block}\n}}\n"
-    )
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    process = subprocess.Popen(
-        [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/status/demo.json", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("nginx did not start")
+from helpers import LiveServer, prepare_database, start_nginx  # noqa: E402
 
 
 def wrk(url: str, seconds: int, connections: int, etag: str | None = None) -> dict:
@@ -88,7 +55,9 @@ def main() -> None:
         try:
             app.start()
             app.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
-            nginx, static = start_nginx(folder / "nginx", folder / "public", app.port)
+            nginx, static = start_nginx(
+                folder / "nginx", folder / "public", app.port, connections=1024
+            )
             runs = {}
             for name, base in (("app", app.url), ("nginx", static)):
                 url = base + "/status/demo.json"

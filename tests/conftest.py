@@ -68,6 +68,13 @@ def make_token(services, demo_links):
 
 
 @pytest.fixture
+def other_site_manager(services, client, make_token) -> Api:
+    """Olli, a duty manager of a second site "other": a stranger to the demo site."""
+    execute(services, command_line("other"), "other", "create_site", {"name": "Other shop"})
+    return Api(client, make_token("duty_manager", name="Olli", site="other"))
+
+
+@pytest.fixture
 def api_as(client, make_token):
     """api_as(role) -> an Api signed in as a new person with that role on the demo site."""
     return lambda role="staff", **kwargs: Api(client, make_token(role, **kwargs))

@@ -4,6 +4,7 @@ prepared with people and tokens, and a recording python-socketio client."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,78 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def flask_cli(db_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`flask --app server ARGS` on that database file, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "server", *args],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "EXITNOW_DB": str(db_path),
+            "EXITNOW_PUBLIC_DIR": str(Path(db_path).parent / "public"),
+            "EXITNOW_ASYNC_MODE": "threading",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def enrolled_page(context, server, staff_id: int, site: str = "demo", lang: str | None = None):
+    """A browser page signed in as that person through a new enrollment link, as a phone is."""
+    link = server.cli("enrollment-link", "--site", site, "--staff-id", str(staff_id))
+    page = context.new_page()
+    page.goto(link.stdout.strip().splitlines()[-1] + (f"?lang={lang}" if lang else ""))
+    page.click("#enroll")
+    return page
+
+
+NGINX_CONFIG = REPO / "server" / "notices" / "nginx.conf"
+
+
+def start_nginx(
+    prefix: Path, public_dir: Path, app_port: int, connections: int = 256
+) -> tuple[subprocess.Popen, str]:
+    """Debian's nginx on 127.0.0.1 with the documented server block: (process, base URL)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(binary):
+        raise RuntimeError("nginx is not installed: apt-get install -y nginx-light")
+    port = free_port()
+    server_block = (
+        NGINX_CONFIG.read_text()
+        .replace("@LISTEN@", f"127.0.0.1:{port}")
+        .replace("@PUBLIC_DIR@", str(public_dir))
+        .replace("@APP@", f"127.0.0.1:{app_port}")
+    )
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    # pytest's folders are private to their owner: let the workers run as that owner.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        f"events {{ worker_connections {connections}; }}\nhttp {{\naccess_log off;\n"
+        f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n"
+        f"{server_block}\n}}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode())
+        try:
+            requests.get(url + "/status/none.json", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("nginx did not start")
 
 
 class LiveServer:
@@ -82,14 +155,7 @@ class LiveServer:
                 self.kill()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "server", *args],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return flask_cli(self.db_path, *args, **self.env)
 
     def token(self, role: str, name: str) -> str:
         result = self.cli("create-token", "--site", "demo", "--role", role, "--name", name)

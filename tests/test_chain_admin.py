@@ -4,8 +4,7 @@ their own site."""
 from __future__ import annotations
 
 import pytest
-from helpers import Api
-from test_site_config import flask
+from helpers import Api, flask_cli
 
 from server.auth import Identity, command_line
 from server.commands import execute
@@ -66,8 +65,16 @@ def test_only_the_command_line_makes_a_chain_admin(services, demo_links, event_c
 
 
 def test_create_token_with_chain_on_the_command_line(settings, services, demo_links, client):
-    result = flask(
-        settings, "create-token", "--site", "demo", "--role", "admin", "--name", "Kim", "--chain"
+    result = flask_cli(
+        settings.db_path,
+        "create-token",
+        "--site",
+        "demo",
+        "--role",
+        "admin",
+        "--name",
+        "Kim",
+        "--chain",
     )
     assert result.returncode == 0, result.stderr
     kim = Api(client, result.stdout.strip().splitlines()[-1])

@@ -6,9 +6,6 @@ from __future__ import annotations
 import pytest
 from helpers import Api
 
-from server.auth import command_line
-from server.commands import execute
-
 SITE = "/api/sites/demo"
 
 
@@ -66,11 +63,10 @@ def test_all_clear_ends_the_incident_with_its_reason(manager, started):
 
 
 @pytest.fixture
-def outsider(services, client, make_token, request):
+def outsider(client, make_token, request):
     """Someone who may not start or end the demo site's incident, by request.param."""
     if request.param == "other site's duty manager":
-        execute(services, command_line("other"), "other", "create_site", {"name": "Other shop"})
-        return Api(client, make_token("duty_manager", site="other"))
+        return request.getfixturevalue("other_site_manager")
     return Api(client, make_token(request.param) if request.param != "anonymous" else None)
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from helpers import REPO
+from helpers import flask_cli
 
 from server import commands, create_app
 from server.auth import CSRF_HEADER, SESSION_COOKIE, command_line
@@ -84,27 +80,15 @@ def test_bearer_token_needs_no_csrf_token(api_as):
 
 def test_create_token_prints_the_token_as_the_last_line(settings, services, demo_links):
     services.store.close()
-    env = {**os.environ, "EXITNOW_DB": settings.db_path, "EXITNOW_ASYNC_MODE": "threading"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "server",
-            "create-token",
-            "--site",
-            "demo",
-            "--role",
-            "duty_manager",
-            "--name",
-            "Alarm panel",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = flask_cli(
+        settings.db_path,
+        "create-token",
+        "--site",
+        "demo",
+        "--role",
+        "duty_manager",
+        "--name",
+        "Alarm panel",
     )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
@@ -120,27 +104,8 @@ def test_create_token_prints_the_token_as_the_last_line(settings, services, demo
 
 @pytest.mark.parametrize("site", ["nowhere"])
 def test_create_token_for_unknown_site_fails_clearly(settings, site):
-    env = {**os.environ, "EXITNOW_DB": settings.db_path, "EXITNOW_ASYNC_MODE": "threading"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "server",
-            "create-token",
-            "--site",
-            site,
-            "--role",
-            "staff",
-            "--name",
-            "X",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = flask_cli(
+        settings.db_path, "create-token", "--site", site, "--role", "staff", "--name", "X"
     )
     assert result.returncode != 0
     assert f"no site '{site}'" in result.stderr
@@ -160,33 +125,11 @@ def test_enrollment_link_comes_with_a_qr_code(api_as, services):
 
 def test_enroll_qr_prints_a_scannable_code_and_the_link(settings, services, demo_links, tmp_path):
     services.store.close()
-    env = {
-        **os.environ,
-        "EXITNOW_DB": settings.db_path,
-        "EXITNOW_ASYNC_MODE": "threading",
-        "EXITNOW_PUBLIC_URL": "https://shop.example",
-    }
     svg = tmp_path / "aino.svg"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "server",
-            "enroll-qr",
-            "--site",
-            "demo",
-            "--staff-id",
-            "2",
-            "--svg",
-            str(svg),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = flask_cli(
+        settings.db_path,
+        *("enroll-qr", "--site", "demo", "--staff-id", "2", "--svg", str(svg)),
+        EXITNOW_PUBLIC_URL="https://shop.example",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("https://shop.example/enroll/")

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 
-from helpers import REPO
+from helpers import flask_cli
 
 from server import log
 
 
 def verify_log_cli(db_path: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "server", "verify-log"],
-        cwd=REPO,
-        env={"EXITNOW_DB": db_path, "EXITNOW_ASYNC_MODE": "threading", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return flask_cli(db_path, "verify-log")
 
 
 def test_every_entry_chains_to_the_one_before(services, demo_links):

@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
-
 import pytest
 import requests
-from helpers import REPO, free_port, prepare_database
-
-CONFIG = REPO / "server" / "notices" / "nginx.conf"
+from helpers import prepare_database, start_nginx
 
 
 @pytest.fixture
 def nginx(tmp_path):
     """start(public_dir, app_port) -> nginx's base URL; nginx stops at the end."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(binary):
-        pytest.fail("nginx is not installed: apt-get install -y nginx-light")
     processes = []
 
     def start(public_dir, app_port: int) -> str:
-        port = free_port()
-        server_block = (
-            CONFIG.read_text()
-            .replace("@LISTEN@", f"127.0.0.1:{port}")
-            .replace("@PUBLIC_DIR@", str(public_dir))
-            .replace("@APP@", f"127.0.0.1:{app_port}")
-        )
-        prefix = tmp_path / "nginx"
-        (prefix / "logs").mkdir(parents=True, exist_ok=True)
-        # pytest's folders are private to their owner: let the workers run as that owner.
-        user = "user root;" if os.geteuid() == 0 else ""
-        (prefix / "nginx.conf").write_text(
-            f"{user}\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
-            f"events {{ worker_connections 256; }}\nhttp {{\naccess_log off;\n"
-            f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n"
-            f"{server_block}\n}}\n"
-        )
-        process = subprocess.Popen(
-            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        process, url = start_nginx(tmp_path / "nginx", public_dir, app_port)
         processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
-            try:
-                requests.get(url + "/status/none.json", timeout=1)
-                return url
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+        return url
 
     yield start
     for process in processes:

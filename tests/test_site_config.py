@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 import yaml
-from helpers import REPO
+from helpers import flask_cli
 
 SHOP = """\
 site: shop-42
@@ -46,23 +44,6 @@ scripts:
 """
 
 
-def flask(settings, *args) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "EXITNOW_DB": settings.db_path,
-        "EXITNOW_ASYNC_MODE": "threading",
-        "EXITNOW_PUBLIC_DIR": settings.public_dir,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "server", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def events_in(settings) -> int:
     if not os.path.exists(settings.db_path):
         return 0
@@ -74,27 +55,27 @@ def test_import_then_export_gives_back_an_equivalent_file(settings, tmp_path):
     source = tmp_path / "shop-42.yaml"
     source.write_text(SHOP)
 
-    imported = flask(settings, "site-import", str(source))
-    exported = flask(settings, "site-export", "shop-42")
+    imported = flask_cli(settings.db_path, "site-import", str(source))
+    exported = flask_cli(settings.db_path, "site-export", "shop-42")
 
     assert imported.returncode == 0, imported.stderr
     assert "2 zones, 2 people" in imported.stdout
     original = yaml.safe_load(SHOP)
     original["staff"][1]["language"] = "fi"  # the defaults an export spells out
     assert yaml.safe_load(exported.stdout) == original
-    as_json = flask(settings, "site-export", "shop-42", "--json")
+    as_json = flask_cli(settings.db_path, "site-export", "shop-42", "--json")
     assert json.loads(as_json.stdout) == original
 
 
 def test_import_of_a_changed_file_updates_the_site(settings, tmp_path):
     source = tmp_path / "shop-42.yaml"
     source.write_text(SHOP)
-    flask(settings, "site-import", str(source))
+    flask_cli(settings.db_path, "site-import", str(source))
     source.write_text(SHOP.replace("name: Back office", "name: Office and stock"))
 
-    assert flask(settings, "site-import", str(source)).returncode == 0
+    assert flask_cli(settings.db_path, "site-import", str(source)).returncode == 0
 
-    exported = yaml.safe_load(flask(settings, "site-export", "shop-42").stdout)
+    exported = yaml.safe_load(flask_cli(settings.db_path, "site-export", "shop-42").stdout)
     assert exported["zones"][1]["name"] == "Office and stock"
     assert len(exported["staff"]) == 2
 
@@ -137,7 +118,7 @@ def test_a_file_with_a_mistake_names_line_and_field_and_changes_nothing(
     source = tmp_path / "shop-42.yaml"
     source.write_text(SHOP.replace(*change))
 
-    result = flask(settings, "site-import", str(source))
+    result = flask_cli(settings.db_path, "site-import", str(source))
 
     assert result.returncode != 0
     assert f"line {line}: {field}:" in result.stderr
@@ -148,7 +129,7 @@ def test_a_file_with_a_mistake_names_line_and_field_and_changes_nothing(
 def test_a_file_that_is_not_yaml_says_where(settings, tmp_path):
     source = tmp_path / "broken.yaml"
     source.write_text("site: shop\nzones: [\n  - id: x\n")
-    result = flask(settings, "site-import", str(source))
+    result = flask_cli(settings.db_path, "site-import", str(source))
     assert result.returncode != 0
     assert "not valid YAML or JSON" in result.stderr and "line " in result.stderr
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import prepare_database
+from helpers import enrolled_page, prepare_database
 
 MAIJA = 1  # the demo's duty manager
 
@@ -20,10 +20,7 @@ def site(tmp_path, live_servers):
 @pytest.fixture
 def console(site, context):
     server, _ = site
-    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", str(MAIJA))
-    page = context.new_page()
-    page.goto(link.stdout.strip().splitlines()[-1] + "?lang=en")  # Maija's own is Finnish
-    page.click("#enroll")
+    page = enrolled_page(context, server, MAIJA, lang="en")  # Maija's own is Finnish
     page.wait_for_selector("#screen-console-start:not([hidden])")
     page.wait_for_function("() => document.getElementById('connection').className === 'ok'")
     return page
@@ -115,10 +112,7 @@ def test_chain_admin_sees_every_site_open_or_closed(site, context, tmp_path):
     ).stdout.splitlines()[-1]
     kim_id = server.get("/api/me", kim).json()["staff_id"]
     server.post("/api/sites/demo/incidents", kim, {"kind": "fire", "drill": True})
-    link = server.cli("enrollment-link", "--site", "kamppi", "--staff-id", str(kim_id))
-    page = context.new_page()
-    page.goto(link.stdout.strip().splitlines()[-1] + "?lang=en")
-    page.click("#enroll")
+    page = enrolled_page(context, server, kim_id, site="kamppi", lang="en")
     page.wait_for_selector("#screen-console-start:not([hidden])")
 
     shows(page, "#sites-list", "Kamppi shop: open")

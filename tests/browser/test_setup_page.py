@@ -4,7 +4,7 @@ notice; a mistake is named and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from helpers import prepare_database
+from helpers import enrolled_page, prepare_database
 
 
 @pytest.fixture
@@ -18,10 +18,7 @@ def site(tmp_path, live_servers):
 def setup_page(site, context):
     server, token = site
     admin_id = server.get("/api/me", token).json()["staff_id"]
-    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", str(admin_id))
-    page = context.new_page()
-    page.goto(link.stdout.strip().splitlines()[-1] + "?lang=en")
-    page.click("#enroll")
+    page = enrolled_page(context, server, admin_id, lang="en")
     page.wait_for_selector("#screen-console-start:not([hidden])")
     page.click("#setup-link")
     page.wait_for_selector("#setup:not([hidden])")

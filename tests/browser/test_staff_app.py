@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from helpers import prepare_database
+from helpers import enrolled_page, prepare_database
 
 AINO = 2  # the demo's first staff member: Finnish, home zone "entrance"
 
@@ -23,10 +23,7 @@ def live(tmp_path, live_servers):
 def phone(live, context):
     """Aino's phone, enrolled through her link, on the home screen."""
     server, _ = live
-    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", str(AINO))
-    page = context.new_page()
-    page.goto(link.stdout.strip().splitlines()[-1])
-    page.click("#enroll")
+    page = enrolled_page(context, server, AINO)
     page.wait_for_selector("#screen-home:not([hidden])")
 
     page.wait_for_function("() => document.getElementById('connection').className === 'ok'")
@@ -217,10 +214,7 @@ def test_the_app_is_installable(live, phone):
 
 def test_manager_shows_an_enrollment_qr_code_on_the_admin_page(live, context):
     server, _ = live
-    link = server.cli("enrollment-link", "--site", "demo", "--staff-id", "1")  # Maija, manager
-    page = context.new_page()
-    page.goto(link.stdout.strip().splitlines()[-1])
-    page.click("#enroll")
+    page = enrolled_page(context, server, 1)  # Maija, manager
     page.wait_for_selector("#screen-console-start:not([hidden])")  # managers get the console
 
     page.goto(f"{server.url}/admin")
@@ -236,10 +230,7 @@ def test_backup_asked_on_one_phone_is_answered_on_the_guards(live, phone, browse
     server, manager = live
     guard_context = browser.new_context()
     try:
-        link = server.cli("enrollment-link", "--site", "demo", "--staff-id", "6")  # Ville, guard
-        guard = guard_context.new_page()
-        guard.goto(link.stdout.strip().splitlines()[-1])
-        guard.click("#enroll")
+        guard = enrolled_page(guard_context, server, 6)  # Ville, guard
         guard.wait_for_selector("#screen-home:not([hidden])")
         guard.wait_for_function("() => document.getElementById('connection').className === 'ok'")
 
