@@ -3,14 +3,14 @@
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
 // Bump the version whenever a shell file changes; the old cache is deleted on activate.
-const SHELL_CACHE = "exitnow-shell-v5";
-
+const SHELL_CACHE = "exitnow-shell-v6";
 
 const SHELL = [
   "/",
   "/manifest.webmanifest",
   "/pwa/css/app.css",
   "/pwa/js/app.js",
+  "/pwa/js/dom.js",
   "/pwa/js/server.js",
   "/pwa/js/store.js",
   "/pwa/js/texts.js",
@@ -20,7 +20,6 @@ const SHELL = [
   "/pwa/js/screens/customer.js",
   "/pwa/js/screens/home.js",
   "/pwa/js/screens/responder.js",
-
   "/pwa/texts/fi.json",
   "/pwa/texts/sv.json",
   "/pwa/texts/en.json",

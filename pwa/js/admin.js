@@ -1,5 +1,6 @@
 // Enrollment for duty managers and admins: a new single-use link per person, as a QR code
 // to scan from the screen or from a printout.
+import { $, element } from "./dom.js";
 import { applyTexts, chosenLanguage, loadTexts, say } from "./texts.js";
 
 const lang = chosenLanguage();
@@ -7,7 +8,7 @@ const texts = await loadTexts(lang);
 applyTexts(texts, lang);
 
 const me = await (await fetch("/api/me")).json();
-const status = document.getElementById("admin-status");
+const status = $("admin-status");
 
 async function makeLink(person, slot) {
   const response = await fetch(`/api/sites/${me.site}/staff/${person.staff_id}/enrollment-links`, {
@@ -20,11 +21,8 @@ async function makeLink(person, slot) {
     status.textContent = body.detail;
     return;
   }
-  const qr = document.createElement("div");
-  qr.className = "qr";
-  qr.innerHTML = body.qr_svg; // SVG made by the server from the link alone
-  const link = document.createElement("p");
-  link.textContent = say(texts, "admin.valid_until", { url: body.url, until: body.expires_at });
+  const qr = element("div", { className: "qr", innerHTML: body.qr_svg }); // SVG made by the server from the link alone
+  const link = element("p", {}, say(texts, "admin.valid_until", { url: body.url, until: body.expires_at }));
   slot.replaceChildren(qr, link);
 }
 
@@ -32,17 +30,11 @@ if (!me.csrf_token) {
   status.textContent = say(texts, "signin.explain");
 } else {
   const state = await (await fetch(`/api/sites/${me.site}/state`)).json();
-  document.getElementById("people").replaceChildren(...state.roll_call.staff.map((person) => {
-    const item = document.createElement("li");
-    item.className = "person";
-    const name = document.createElement("h2");
-    name.textContent = `${person.name} (${person.role})`;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = say(texts, "admin.new_link");
-    const slot = document.createElement("div");
-    button.onclick = () => makeLink(person, slot);
-    item.append(name, button, slot);
-    return item;
+  $("people").replaceChildren(...state.roll_call.staff.map((person) => {
+    const slot = element("div");
+    const button = element("button", { type: "button", onclick: () => makeLink(person, slot) },
+                           say(texts, "admin.new_link"));
+    return element("li", { className: "person" },
+                   element("h2", {}, `${person.name} (${person.role})`), button, slot);
   }));
 }

@@ -1,4 +1,5 @@
 // The staff app: starts the connection and shows the one screen that fits the moment.
+import { $ } from "./dom.js";
 import { applyEvent, myRollCall } from "./model.js";
 
 import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
@@ -11,7 +12,6 @@ import { Server } from "./server.js";
 import * as store from "./store.js";
 import { LANGUAGES, applyTexts, loadTexts, say } from "./texts.js";
 
-const $ = (id) => document.getElementById(id);
 const app = { server: new Server(), texts: {}, lang: "fi", scripts: null };
 const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
                  "screen-console-start", "screen-console"];

@@ -1,5 +1,6 @@
 // The enrollment page: the code in the link is used only when the person taps the button,
 // so link previews and QR scanners cannot use it up.
+import { $ } from "./dom.js";
 import { applyTexts, chosenLanguage, loadTexts } from "./texts.js";
 
 const lang = chosenLanguage();
@@ -7,8 +8,8 @@ const texts = await loadTexts(lang);
 applyTexts(texts, lang);
 
 const code = location.pathname.split("/").pop();
-const status = document.getElementById("status");
-const button = document.getElementById("enroll");
+const status = $("status");
+const button = $("enroll");
 
 button.addEventListener("click", async () => {
   button.disabled = true;

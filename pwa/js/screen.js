@@ -2,6 +2,7 @@
 // every language of the site, when closed (and "open again" for a while after).
 // Live through Socket.IO; when that is down, it falls back to polling status.json, which
 // nginx or a CDN can keep serving even while the app is down.
+import { $, element } from "/pwa/js/dom.js";
 import { io } from "/pwa/vendor/socket.io.esm.min.js";
 
 const site = location.pathname.split("/").filter(Boolean).pop();
@@ -9,32 +10,25 @@ const statusUrl = `/status/${site}.json`;
 const POLL_MS = 10000;
 let shownVersion = null;
 
-const takeover = document.getElementById("takeover");
-const connection = document.getElementById("connection");
+const takeover = $("takeover");
+const connection = $("connection");
 
 function showNormal(status) {
-  const frame = document.getElementById("normal-frame");
+  const frame = $("normal-frame");
   const url = status.screen && status.screen.normal_url;
   if (url && frame.src !== url) frame.src = url;
   frame.hidden = !url;
-  document.getElementById("welcome").hidden = Boolean(url);
+  $("welcome").hidden = Boolean(url);
   const lines = status.languages.map((lang) => status.notice[lang].headline);
-  document.getElementById("welcome-lines").textContent = lines.join(" · ");
+  $("welcome-lines").textContent = lines.join(" · ");
 }
 
 function showTakeover(status) {
   takeover.className = `takeover ${status.state}`;
   takeover.replaceChildren(
-    ...status.languages.map((lang) => {
-      const article = document.createElement("article");
-      article.lang = lang;
-      const heading = document.createElement("h1");
-      heading.textContent = status.notice[lang].headline;
-      const text = document.createElement("p");
-      text.textContent = status.notice[lang].lines.join(" ");
-      article.append(heading, text);
-      return article;
-    }),
+    ...status.languages.map((lang) => element("article", { lang },
+      element("h1", {}, status.notice[lang].headline),
+      element("p", {}, status.notice[lang].lines.join(" ")))),
   );
   takeover.hidden = false;
 }

@@ -1,23 +1,17 @@
 // Site set-up for admins: zones, staff, public-channel settings, the public notice and the
 // customer script per kind and language. The page edits a copy of the site's set-up file and
 // saves it whole, through the same checks as `flask site-import`.
+import { $, element } from "./dom.js";
 import { applyTexts, chosenLanguage, loadTexts, say } from "./texts.js";
 
 const lang = chosenLanguage();
 const texts = await loadTexts(lang);
 applyTexts(texts, lang);
 
-const $ = (id) => document.getElementById(id);
 const ROLES = ["staff", "guard", "duty_manager", "admin"];
 const LANGUAGE_NAMES = { fi: "Suomi", sv: "Svenska", en: "English" };
 const me = await (await fetch("/api/me")).json();
 let model, defaults, kinds;
-
-function element(tag, attributes = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), attributes);
-  node.append(...children);
-  return node;
-}
 
 // A labelled input bound to `object[key]`; `read` turns the input's value into the stored one.
 function bound(labelKey, object, key, { type = "text", read = (v) => v, show = (v) => v ?? "",

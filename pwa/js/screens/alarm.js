@@ -1,9 +1,9 @@
 // The alarm screen: takes over the app while an incident runs. The kind (and DRILL) large,
 // "got it", the script for customers, my zone's sweep, help for a person, "I am safe".
+import { $, element } from "../dom.js";
 import { myRollCall } from "../model.js";
 import { say } from "../texts.js";
 
-const $ = (id) => document.getElementById(id);
 
 export function renderAlarm(app) {
   const { state, me } = app.server;
@@ -13,7 +13,7 @@ export function renderAlarm(app) {
   $("alarm-drill").hidden = !incident.drill;
   $("alarm-message").textContent = incident.message || "";
   $("screen-alarm").classList.toggle("is-drill", Boolean(incident.drill));
-  $("script-lines").replaceChildren(...(script?.lines || []).map(listItem));
+  $("script-lines").replaceChildren(...(script?.lines || []).map((line) => element("li", {}, line)));
   renderZone(app);
   const mine = myRollCall(state, me);
   $("ack").hidden = Boolean(mine.acknowledged_at || app.acknowledged === incident.id);
@@ -33,12 +33,6 @@ function renderZone(app) {
   $("zone-assembly").textContent = zone.assembly_point;
   $("zone-sweep").textContent = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
   app.zone = zone;
-}
-
-function listItem(text) {
-  const item = document.createElement("li");
-  item.textContent = text;
-  return item;
 }
 
 // Wire the buttons once; they act on whatever incident and zone are shown.

@@ -1,17 +1,10 @@
 // The duty manager's console: start an incident in two deliberate taps, watch the roll call
 // fill in, resolve help, assign zones, change the reopening time, give the all-clear.
+import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 
-const $ = (id) => document.getElementById(id);
 const KINDS = ["fire", "evacuation", "threat", "power_outage", "shelter"];
 const REASONS = ["resolved", "false_alarm", "drill_over"];
-
-function element(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  Object.assign(node, attributes);
-  return node;
-}
 
 function clock(app, iso) {
   return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
@@ -61,8 +54,8 @@ export function renderConsole(app) {
   $("roll-people").replaceChildren(...people.map((person) => {
     const status = person.safe_at ? "person.safe" : person.acknowledged_at ? "person.acknowledged"
       : person.delivered_at ? "person.has_alarm" : "person.nothing";
-    return element("li", `${person.name}: ${say(app.texts, status)}`,
-                   { className: `person-${status.split(".")[1]}` });
+    return element("li", { className: `person-${status.split(".")[1]}` },
+                   `${person.name}: ${say(app.texts, status)}`);
   }));
   // Re-rendering would snap shut an assignment list the manager has open: it waits for them.
   if (!$("console-zones").contains(document.activeElement)) {
@@ -70,7 +63,7 @@ export function renderConsole(app) {
   }
   const help = state.help_requests;
   $("console-help").replaceChildren(...(help.length ? help.map((request) => helpItem(app, request))
-    : [element("li", say(app.texts, "console.no_help"))]));
+    : [element("li", {}, say(app.texts, "console.no_help"))]));
 }
 
 // The minutes since the start move on without any event, so this part has its own tick.
@@ -84,15 +77,15 @@ export function renderSince(app) {
 }
 
 function zoneItem(app, zone, people) {
-  const item = element("li", undefined, { className: `zone-${zone.sweep}` });
+  const item = element("li", { className: `zone-${zone.sweep}` });
   item.dataset.zone = zone.id;
   const status = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
   const when = zone.updated_at && zone.sweep !== "unchecked" ? `, ${clock(app, zone.updated_at)}` : "";
-  item.append(element("strong", zone.name), element("span", `: ${status}${when} `));
+  item.append(element("strong", {}, zone.name), `: ${status}${when} `);
   if (zone.sweep === "unchecked" || zone.sweep === "blocked") {
-    const choose = element("select", undefined, { ariaLabel: `${say(app.texts, "console.assign")}: ${zone.name}` });
-    choose.append(element("option", say(app.texts, "console.assign"), { value: "" }),
-                  ...people.map((p) => element("option", p.name, { value: String(p.staff_id) })));
+    const choose = element("select", { ariaLabel: `${say(app.texts, "console.assign")}: ${zone.name}` },
+      element("option", { value: "" }, say(app.texts, "console.assign")),
+      ...people.map((p) => element("option", { value: String(p.staff_id) }, p.name)));
     choose.onchange = () => {
       if (!choose.value) return;
       app.server.act(say(app.texts, "console.assign"),
@@ -110,12 +103,11 @@ function helpItem(app, request) {
   const raiser = app.server.state.roll_call.staff.find((p) => p.staff_id === request.raised_by);
   const asked = say(app.texts, "console.raised_by", { name: raiser?.name || "?",
                                                      time: clock(app, request.raised_at) });
-  const item = element("li", `${request.location}${request.note ? ` (${request.note})` : ""}: ${asked} `);
-  const done = element("button", say(app.texts, "console.resolve"), { type: "button" });
+  const done = element("button", { type: "button" }, say(app.texts, "console.resolve"));
   done.onclick = () => app.server.act(say(app.texts, "console.resolve"),
     `/api/sites/${app.server.me.site}/help-requests/${request.id}/resolve`);
-  item.append(done);
-  return item;
+  const where = `${request.location}${request.note ? ` (${request.note})` : ""}`;
+  return element("li", {}, `${where}: ${asked} `, done);
 }
 
 function allClear(app, reason) {
@@ -138,15 +130,15 @@ export async function renderHistory(app) {
   if (!response?.ok) return;
   const { incidents } = await response.json();
   $("history").replaceChildren(...incidents.filter((i) => i.ended_at).map((incident) => {
-    const item = element("li", say(app.texts, "console.history_item", {
+    const summary = say(app.texts, "console.history_item", {
       started: new Date(incident.started_at).toLocaleString(app.lang),
       kind: say(app.texts, `kind.${incident.kind}`),
       drill: incident.drill ? say(app.texts, "console.history_drill") : "",
       reason: say(app.texts, `console.reason.${incident.end_reason}`),
-    }) + " ");
-    item.append(element("a", say(app.texts, "console.report"), {
-      href: `/api/sites/${app.server.me.site}/incidents/${incident.id}/report.html` }));
-    return item;
+    });
+    const report = `/api/sites/${app.server.me.site}/incidents/${incident.id}/report.html`;
+    return element("li", {}, `${summary} `,
+                   element("a", { href: report }, say(app.texts, "console.report")));
   }));
 }
 
@@ -165,16 +157,15 @@ export async function renderChainSites(app) {
         drill: incident.drill ? say(app.texts, "console.history_drill") : "",
         time: clock(app, incident.started_at) })
       : say(app.texts, "console.site_open");
-    const item = element("li", `${site.name}: ${state} `, { className: incident ? "zone-blocked" : "zone-clear" });
-    item.append(element("a", say(app.texts, "console.status_page"), { href: `/status/${site.id}` }));
-    return item;
+    return element("li", { className: incident ? "zone-blocked" : "zone-clear" }, `${site.name}: ${state} `,
+                   element("a", { href: `/status/${site.id}` }, say(app.texts, "console.status_page")));
   }));
 }
 
 export function wireConsole(app) {
   const site = () => `/api/sites/${app.server.me.site}`;
   $("kinds").append(...KINDS.map((kind) => {
-    const button = element("button", say(app.texts, `kind.${kind}`), { type: "button" });
+    const button = element("button", { type: "button" }, say(app.texts, `kind.${kind}`));
     button.dataset.kind = kind;
     button.onclick = () => { app.armedKind = kind; app.render(); };
     return button;
@@ -196,7 +187,7 @@ export function wireConsole(app) {
                    eta ? { eta } : { clear_eta: true });
   };
   $("reasons").append(...REASONS.map((reason) => {
-    const button = element("button", say(app.texts, `console.reason.${reason}`), { type: "button" });
+    const button = element("button", { type: "button" }, say(app.texts, `console.reason.${reason}`));
     button.onclick = () => allClear(app, reason);
     return button;
   }));

@@ -1,5 +1,5 @@
 // "Show to customer": the script in very large type; one tap switches its language.
-const $ = (id) => document.getElementById(id);
+import { $, element } from "../dom.js";
 
 export function renderCustomer(app) {
   const { scripts } = app;
@@ -8,16 +8,9 @@ export function renderCustomer(app) {
   const screen = $("screen-customer");
   screen.lang = app.customerLang;
   $("customer-title").textContent = script.title;
-  $("customer-lines").replaceChildren(...script.lines.map((line) => {
-    const item = document.createElement("li");
-    item.textContent = line;
-    return item;
-  }));
+  $("customer-lines").replaceChildren(...script.lines.map((line) => element("li", {}, line)));
   $("customer-languages").replaceChildren(...scripts.languages.map((lang) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.lang = lang;
-    button.textContent = scripts.language_names[lang];
+    const button = element("button", { type: "button", lang }, scripts.language_names[lang]);
     button.setAttribute("aria-pressed", String(lang === app.customerLang));
     button.onclick = () => {
       app.customerLang = lang;

@@ -1,7 +1,7 @@
 // The normal screen: no alarm; who I am, my zone, languages, and the discreet backup button.
+import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 
-const $ = (id) => document.getElementById(id);
 
 export function renderHome(app) {
   const { state, me } = app.server;
@@ -20,11 +20,8 @@ export function renderHome(app) {
   $("backup-ask").hidden = Boolean(app.backupId);
   $("backup-active").hidden = !app.backupId;
   $("languages").replaceChildren(...(app.scripts?.languages || []).map((lang) => {
-    const link = document.createElement("a");
-    link.href = `/?lang=${lang}`;
-    link.lang = lang;
-    link.hreflang = lang;
-    link.textContent = app.scripts.language_names[lang];
+    const link = element("a", { href: `/?lang=${lang}`, lang, hreflang: lang },
+                         app.scripts.language_names[lang]);
     if (lang === app.lang) link.setAttribute("aria-current", "true");
     return link;
   }));

@@ -1,8 +1,8 @@
 // For guards, duty managers and admins: open backup requests, on every screen, each with
 // "on my way". Staff never receive these (the server redacts them).
+import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 
-const $ = (id) => document.getElementById(id);
 
 export function renderBackupRequests(app) {
   const requests = app.server.state?.backup_requests || [];
@@ -10,19 +10,14 @@ export function renderBackupRequests(app) {
   const people = app.server.state?.roll_call.staff || [];
   $("backup-request-list").replaceChildren(...requests.map((request) => {
     const person = people.find((p) => p.staff_id === request.raised_by);
-    const item = document.createElement("li");
-    const text = document.createElement("p");
-    text.textContent = say(app.texts, "responder.request", {
+    const text = say(app.texts, "responder.request", {
       name: person ? person.name : "?", location: request.location,
     });
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = say(app.texts, "responder.answer");
+    const button = element("button", { type: "button" }, say(app.texts, "responder.answer"));
     button.onclick = () => app.server.act(
       say(app.texts, "responder.answer"),
       `/api/sites/${app.server.me.site}/backup-requests/${request.id}/answer`);
-    item.append(text, button);
-    return item;
+    return element("li", {}, element("p", {}, text), button);
   }));
 }
 
