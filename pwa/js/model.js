@@ -36,6 +36,9 @@ export function applyEvent(state, event) {
                                  location: payload.location, note: payload.note });
   } else if (["backup.cancelled", "backup.answered"].includes(event.type) && state.backup_requests) {
     state.backup_requests = state.backup_requests.filter((b) => b.id !== payload.backup_id);
+  } else if (["device.enrolled", "token.created"].includes(event.type)) {
+    const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
+    if (person) person.enrolled = true;
   } else if (["alarm.delivered", "alarm.acknowledged", "staff.safe"].includes(event.type)) {
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     const column = { "alarm.delivered": "delivered_at", "alarm.acknowledged": "acknowledged_at",

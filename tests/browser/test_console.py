@@ -47,9 +47,12 @@ def test_console_runs_an_incident_from_start_to_report(site, console, connect):
     console.click("#start-confirm")
     console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
     assert anna.wait_for_event("incident.started")["payload"]["kind"] == "fire"
+    assert not console.is_visible("#console-drill")
 
     anna.act("acknowledge")
     shows(console, "#roll-people", "staff 0: acknowledged")
+    # Four people are signed in: Maija's phone and the three tokens of this test.
+    shows(console, "#roll-summary", "of 4 have the alarm")
     ben.act("clear_zone", {"zone": "grocery"})
     shows(console, "#console-zones li[data-zone=grocery]", "Swept clear by staff 1")
     anna.act("request_help", {"location": "Toilets", "note": "wheelchair"})

@@ -62,6 +62,16 @@ def test_alarm_and_script_take_over_when_the_incident_starts(live, phone):
     assert delivered["payload"]["staff_id"] == AINO
 
 
+def test_a_real_alarm_does_not_say_drill(live, phone):
+    server, manager = live
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    phone.wait_for_selector("#screen-alarm:not([hidden])")
+
+    assert not phone.is_visible("#alarm-drill")
+    assert phone.is_visible("#ack") and not phone.is_visible("#ack-done")
+    assert not phone.is_visible("#safe-done")
+
+
 def test_script_is_shown_to_the_customer_in_their_language(live, phone):
     server, manager = live
     server.post("/api/sites/demo/incidents", manager, {"kind": "evacuation"})

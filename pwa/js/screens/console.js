@@ -47,7 +47,7 @@ export function renderConsole(app) {
     : say(app.texts, "console.eta_none");
   $("roll-summary").textContent = say(app.texts, "console.roll_summary", {
     delivered: people.filter((p) => p.delivered_at).length,
-    enrolled: state.roll_call.enrolled,
+    enrolled: people.filter((p) => p.enrolled || p.delivered_at).length,
     acknowledged: people.filter((p) => p.acknowledged_at).length,
     safe: people.filter((p) => p.safe_at).length,
   });
@@ -167,7 +167,11 @@ export function wireConsole(app) {
   $("kinds").append(...KINDS.map((kind) => {
     const button = element("button", { type: "button" }, say(app.texts, `kind.${kind}`));
     button.dataset.kind = kind;
-    button.onclick = () => { app.armedKind = kind; app.render(); };
+    button.onclick = () => {
+      app.armedKind = kind;
+      app.render();
+      $("start-confirm").focus();  // brings the second tap into view, and says what it will do
+    };
     return button;
   }));
   $("start-drill").onchange = () => app.render();
