@@ -18,9 +18,11 @@ def quiet_eventlet_notice() -> None:
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
-def create_app(settings=None):
-    """Build the Flask app (with its SocketIO extension at app.extensions['socketio'])."""
+def create_app(settings=None, run_native=None):
+    """Build the Flask app (with its SocketIO extension at app.extensions['socketio']);
+    `run_native(function, *args)` runs blocking disk work off the event loop."""
     from .app import build_app
+    from .writer import run_here
 
     quiet_eventlet_notice()
-    return build_app(settings)
+    return build_app(settings, run_native or run_here)

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     from . import create_app, demo, timers
     from .cli import print_links
 
-    app = create_app(settings)
+    app = create_app(settings, native_runner(settings.async_mode))
     services = app.extensions["exitnow"]
     if args.demo and demo.is_empty(services):
         print_links(demo.seed(services))
@@ -48,6 +48,20 @@ def patch_for(async_mode: str) -> None:
         from gevent import monkey
 
         monkey.patch_all()
+
+
+def native_runner(async_mode: str):
+    """How to run blocking disk work (the writer's fsync, snapshot files) in a native thread
+    while the event loop goes on; None in threading mode, where every request has a thread."""
+    if async_mode == "eventlet":
+        from eventlet import tpool
+
+        return tpool.execute
+    if async_mode == "gevent":
+        import gevent
+
+        return lambda function, *args: gevent.get_hub().threadpool.apply(function, args)
+    return None
 
 
 def serve(app, settings) -> None:

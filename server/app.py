@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, request, send_from_directory
@@ -16,6 +17,8 @@ from .notices.snapshots import Snapshots
 from .publish import Publisher
 from .push import PushSender
 from .settings import Settings, load_settings, secret_key_for
+from .state import SiteStates
+from .writer import Writer, run_here
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +31,13 @@ class Services:
     store: Store
     socketio: SocketIO
     publisher: Publisher
+    writer: Writer
+    states: SiteStates
 
 
-def build_app(settings: Settings | None = None) -> Flask:
+def build_app(settings: Settings | None = None, run_native: Callable = run_here) -> Flask:
+    """`run_native(function, *args)` runs blocking disk work off the event loop (the entry
+    point passes eventlet's or gevent's thread pool; in threading mode it simply calls)."""
     settings = settings or load_settings()
     app = Flask(__name__, static_folder=None)
     app.config["SECRET_KEY"] = secret_key_for(settings)
@@ -44,8 +51,9 @@ def build_app(settings: Settings | None = None) -> Flask:
         ping_timeout=10,
     )
     store = Store(settings.db_path)
-    publisher = Publisher(socketio, Snapshots(settings.public_dir, store))
-    services = Services(settings, store, socketio, publisher)
+    publisher = Publisher(socketio, Snapshots(settings.public_dir, store, run_native))
+    writer = Writer(store, socketio.start_background_task, publisher.publish, run_native)
+    services = Services(settings, store, socketio, publisher, writer, SiteStates())
     publisher.push = PushSender(services)
 
     app.extensions["exitnow"] = services
@@ -115,9 +123,15 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        with app.extensions["exitnow"].store.reading() as db:
+        services = app.extensions["exitnow"]
+        with services.store.reading() as db:
             db.execute("SELECT 1").fetchone()
-        return jsonify({"ok": True})
+        # How well group commit works: commands per transaction (one fsync each).
+        writer = {
+            "commands": services.writer.commands,
+            "transactions": services.writer.transactions,
+        }
+        return jsonify({"ok": True, "writer": writer})
 
 
 def _register_error_handlers(app: Flask) -> None:

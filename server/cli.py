@@ -10,8 +10,10 @@ from flask import Flask
 
 from . import commands, demo, log, site_config
 from .auth import ROLES, command_line
+from .clock import now_ms
 from .errors import Rejected
 from .qr import qr_svg, qr_terminal
+from .rebuild import rebuild
 
 
 def register_cli(app: Flask) -> None:
@@ -102,6 +104,28 @@ def register_cli(app: Flask) -> None:
             )
             sys.exit(1)
         click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
+
+    @app.cli.command("rebuild-state")
+    @click.option(
+        "--into",
+        type=click.Path(dir_okay=False),
+        help="the new database file (default: beside the live one, with a timestamp)",
+    )
+    def rebuild_state(into: str | None) -> None:
+        """Rebuild every state table from the log into a fresh file; compare with the live one."""
+        live = services.settings.db_path
+        into = into or f"{live}.rebuilt-{now_ms()}"
+        try:
+            found = rebuild(live, into)
+        except FileExistsError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        if found:
+            click.echo(f"rebuilt state in {into} DIFFERS from {live}:", err=True)
+            for line in found:
+                click.echo(f"  {line}", err=True)
+            sys.exit(1)
+        click.echo(f"rebuilt state in {into} matches {live}: every state table is equal")
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

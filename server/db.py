@@ -10,7 +10,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-# Every table is created here; state tables are derived from the log in the same transaction.
+# Every table is created here. The state tables are projections of the log (server/projectors.py),
+# written in the transaction that appends the event; idempotency_keys is a cache of answers.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (
     id TEXT PRIMARY KEY,
@@ -124,7 +125,7 @@ CREATE TABLE IF NOT EXISTS backup_requests (
     ended_by INTEGER REFERENCES staff(id),
     outcome TEXT
 );
--- What the public channels say about a site now (derived from notice.switched events).
+-- What the public channels say about a site now (the last notice.issued event).
 CREATE TABLE IF NOT EXISTS public_notices (
     site TEXT PRIMARY KEY REFERENCES sites(id),
     state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'restored')),
@@ -160,50 +161,71 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 """
 
 
-class Store:
-    """One SQLite connection per process, shared by its green threads under a lock.
+def connect(path: str) -> sqlite3.Connection:
+    """A connection with the pragmas every one of ours has; the schema is created if missing."""
+    # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA busy_timeout=5000")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.executescript(SCHEMA)
+    return connection
 
-    Writes go through `transaction()` only (BEGIN IMMEDIATE, so two writers never interleave,
-    in this process or another). Calls block the event loop while they run: keep them short.
+
+@contextmanager
+def immediate(db) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+class Store:
+    """Two SQLite connections per process: one the writer uses, one for every read.
+
+    Writes go through `transaction()` only, which the process's one writer (server/writer.py)
+    calls: BEGIN IMMEDIATE, so two writers never interleave, in this process or another. Reads
+    use their own connection, so a read never waits for the writer's fsync (WAL lets a reader
+    see the last commit while a write is under way). Calls block the event loop while they
+    run: keep them short.
     """
 
     def __init__(self, path: str):
         self.path = path
-        if path != ":memory:":
-            Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.execute("PRAGMA busy_timeout=5000")
-        connection.execute("PRAGMA foreign_keys=ON")
-        self.db = sqlite_utils.Database(connection)
-        self._lock = threading.RLock()
-        with self._lock:
-            connection.executescript(SCHEMA)
+        Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
+        self._write_db = sqlite_utils.Database(connect(path))
+        self._read_db = sqlite_utils.Database(connect(path))
+        self._write_lock = threading.RLock()
+        self._read_lock = threading.RLock()
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite_utils.Database]:
+        """The write connection, for the writer alone (it says BEGIN and COMMIT itself)."""
+        with self._write_lock:
+            yield self._write_db
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
         """Run the block in one BEGIN IMMEDIATE transaction; commit, or roll back on error."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        with self.writing() as db, immediate(db):
+            yield db
 
     @contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
         """A consistent read (one snapshot) for views that query several tables."""
-        with self._lock:
-            self.db.execute("BEGIN")
+        with self._read_lock:
+            self._read_db.execute("BEGIN")
             try:
-                yield self.db
+                yield self._read_db
             finally:
-                self.db.execute("COMMIT")
+                self._read_db.execute("COMMIT")
 
     def close(self) -> None:
-        with self._lock:
-            self.db.close()
+        with self._write_lock, self._read_lock:
+            self._write_db.close()
+            self._read_db.close()

@@ -5,7 +5,10 @@ EVENT_TYPES = {
     "site.created": "a site was set up",
     "site.imported": "a site's whole set-up was imported from a file (the set-up is the payload)",
     "zone.added": "a zone (with exits and assembly point) was added to a site",
-    "staff.added": "a person was added to a site with a role",
+    "zone.changed": "a zone's name, exits, assembly point or place in the list changed",
+    "zone.removed": "a zone with no history was removed from a site",
+    "staff.added": "a person was added to a site with a role, home zone and language",
+    "staff.changed": "a person's role, home zone or language changed (a site import)",
     "staff.language_changed": "a person chose the language of their app and pushed alarms",
     "chain_admin.granted": "the person became an admin of every site of the chain",
     "token.created": "a bearer token was issued for a person (the token itself is never logged)",
@@ -28,15 +31,37 @@ EVENT_TYPES = {
     "backup.requested": "staff under threat asked for backup (responders only)",
     "backup.cancelled": "the backup request was cancelled (responders only)",
     "backup.answered": "a guard or duty manager is on the way (responders only)",
+    "notice.issued": "the public notice every channel now shows (state, since, eta, version)",
     "notice.switched": "one public channel switched to open, closed or restored",
     "notice.updated": "the public notice changed without switching (a new estimated reopening time)",
     "notices.configured": "a site's public-channel settings or wording changed",
 }
 
 # Events after which the public snapshots are written again.
-NOTICE_EVENTS = frozenset(
-    {"site.created", "site.imported", "notice.switched", "notice.updated", "notices.configured"}
+NOTICE_EVENTS = frozenset({"site.created", "site.imported", "notice.issued", "notices.configured"})
+
+# The roll call: one event per person per step, so a crowd of phones makes a crowd of them.
+ROLL_CALL_EVENTS = frozenset({"alarm.delivered", "alarm.acknowledged", "staff.safe"})
+
+# Readable by those who watch the roll call (guards, duty managers, admins) only; the others
+# receive the numbers, redacted, so that a gap in seq still always means a lost message.
+RESPONDER_ONLY_EVENTS = ROLL_CALL_EVENTS | frozenset(
+    {
+        "backup.requested",
+        "backup.cancelled",
+        "backup.answered",
+        "staff.added",
+        "staff.changed",
+        "staff.language_changed",
+        "chain_admin.granted",
+        "token.created",
+        "enrollment.created",
+        "device.enrolled",
+        "push.subscribed",
+        "push.expired",
+    }
 )
 
-# Readable by guards, duty managers and admins only; others receive {"seq", "type": "redacted"}.
-RESPONDER_ONLY_EVENTS = frozenset({"backup.requested", "backup.cancelled", "backup.answered"})
+# Payload fields the log needs to rebuild the state but no client is ever sent: digests of
+# secrets and the push subscription (a capability URL and its keys).
+PRIVATE_FIELDS = frozenset({"token_hash", "code_hash", "endpoint", "p256dh", "auth"})

@@ -2,22 +2,30 @@
 
 Staff and managers first (their Socket.IO rooms, and Web Push for locked phones, sent in the
 background), then the public channels: the snapshot files and the live screens.
- A failure here never undoes a command: the event is already in the log,
-a client that missed it sees the gap in `seq` and replays it, and snapshots are rewritten on
-the next change and at every start.
+A failure here never undoes a command: the event is already in the log, a client that
+missed it sees the gap in `seq` and replays it, and snapshots are rewritten on the next
+change and at every start.
+
+Each audience gets one message per batch: while a site is busy, its events wait and leave
+together at most once every BATCH_SECONDS (an `events` message), and at once when it is
+idle (one event alone is today's `event` message), so the first alarm frame never waits.
+A thousand receipts are then a few dozen frames per phone, not a thousand.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from itertools import groupby
 
 from .auth import Identity
-from .events import NOTICE_EVENTS
 from .notices.snapshots import Snapshots
 from .notices.status import status_document
-from .state import event_message_for
+from .state import batch_for, event_message_for
 
 logger = logging.getLogger(__name__)
+BATCH_SECONDS = 0.05
 
 # Each connection joins exactly one room of its site: the one of its audience.
 AUDIENCES = {"responders": True, "staff": False}  # audience -> may read backup requests
@@ -41,17 +49,49 @@ class Publisher:
         self.socketio = socketio
         self.snapshots = snapshots
         self.push = None  # the PushSender, set once the app's services exist
+        self._waiting: dict[str, list[dict]] = {}  # site -> events not sent yet
+        self._last_sent: dict[str, float] = {}  # site -> monotonic time of its last batch
+        self._scheduled: set[str] = set()  # sites whose next batch is already planned
+        self._lock = threading.Lock()  # guards the three above
+        self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
 
-    def publish(self, site: str, events: list[dict]) -> None:
-        for event in events:
+    def publish(self, events: list[dict]) -> None:
+        """Called by the writer after each commit, with the batch's events in log order."""
+        for site, of_site in groupby(events, key=lambda event: event["site"]):
+            of_site = list(of_site)
+            for event in of_site:
+                if event["type"] == "incident.started" and self.push is not None:
+                    self.push.alarm_started(site, event)  # locked phones: in the background
+            with self._lock:
+                self._waiting.setdefault(site, []).extend(of_site)
+                if site in self._scheduled:  # they leave with the planned batch
+                    continue
+                wait = self._last_sent.get(site, 0.0) + BATCH_SECONDS - time.monotonic()
+                if wait > 0:
+                    self._scheduled.add(site)
+                    self.socketio.start_background_task(self._send_later, site, wait)
+                    continue
+            self._send(site)
+
+    def _send_later(self, site: str, wait: float) -> None:
+        self.socketio.sleep(wait)
+        with self._lock:
+            self._scheduled.discard(site)
+        self._send(site)
+
+    def _send(self, site: str) -> None:
+        with self._sending:
+            with self._lock:
+                events = self._waiting.pop(site, [])
+                if not events:
+                    return
+                self._last_sent[site] = time.monotonic()
             for audience, is_responder in AUDIENCES.items():
-                message = event_message_for(is_responder, event)
-                self._emit("event", message, room(site, audience))
-            if event["type"] == "incident.started" and self.push is not None:
-                self.push.alarm_started(site, event)  # locked phones: in the background
-
-        if any(event["type"] in NOTICE_EVENTS for event in events):
-            self.refresh_public(site)
+                to = room(site, audience)
+                if len(events) == 1:
+                    self._emit("event", event_message_for(is_responder, events[0]), to)
+                else:
+                    self._emit("events", batch_for(is_responder, events), to)
 
     def refresh_public(self, site: str) -> None:
         """Rewrite the site's snapshot files, then tell the live public screens."""
@@ -62,7 +102,7 @@ class Publisher:
             return
         self._emit("notice", status_document(notice), public_room(site), PUBLIC_NAMESPACE)
 
-    def _emit(self, name: str, message: dict, to: str, namespace: str = "/") -> None:
+    def _emit(self, name: str, message, to: str, namespace: str = "/") -> None:
         try:
             self.socketio.emit(name, message, to=to, namespace=namespace)
         except Exception:  # a broken message queue must not turn a commit into a 500

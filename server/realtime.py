@@ -13,9 +13,12 @@ from .errors import Rejected
 from .notices import load_notice
 from .notices.status import status_document
 from .publish import PUBLIC_NAMESPACE, public_room, room_of
-from .state import event_message_for, site_row, site_state
+from .state import batch_for, site_row
 
 logger = logging.getLogger(__name__)
+
+# Most events in one catch-up message.
+CATCH_UP_BATCH = 500
 
 # Commands a connected client may send as an `action` message.
 ACTIONS = frozenset(
@@ -54,7 +57,8 @@ def register(socketio, services) -> None:
         socketio.start_background_task(catch_up, request.sid, identity, _last_seq(auth_data))
 
     def catch_up(sid: str, identity: auth.Identity, last_seq: int | None) -> None:
-        """Join the site's room, send the events missed after `last_seq`, then the state.
+        """Join the site's room, send the events missed after `last_seq` (as `events`
+        batches), then the state.
 
         Nothing here yields between joining and the last send, so a live event cannot slip in
         between; one committed just before may arrive twice (same seq): clients skip seen seqs.
@@ -68,9 +72,10 @@ def register(socketio, services) -> None:
                 )
                 if len(missed) > services.settings.replay_limit:
                     missed = []  # too far behind: the state alone brings the client up to date
-            state = site_state(db, identity.site, identity.is_responder)
-        for event in missed:
-            socketio.emit("event", event_message_for(identity.is_responder, event), to=sid)
+            state = services.states.for_person(db, identity)
+        for start in range(0, len(missed), CATCH_UP_BATCH):
+            batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
+            socketio.emit("events", batch, to=sid)
         socketio.emit("state", state, to=sid)
 
     @socketio.on("sync")

@@ -1,7 +1,8 @@
 """The current-state tables, read as views: site state, incident, zones, roll call.
 
-Also decides who may see which event: backup requests go only to responders; everyone else
-still receives the sequence number, redacted, so that a gap always means a lost message.
+Also decides who may see which event: the roll call, backup requests and who has a phone go
+only to responders (events.RESPONDER_ONLY_EVENTS); everyone else still receives the sequence
+numbers, redacted, so that a gap always means a lost message.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import json
 
 from . import log
+from .auth import Identity
 from .clock import iso
-from .events import RESPONDER_ONLY_EVENTS
+from .events import PRIVATE_FIELDS, RESPONDER_ONLY_EVENTS
 
 
 def site_row(db, site: str) -> dict | None:
@@ -68,19 +70,19 @@ def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
     ]
 
 
-def roll_call_view(db, site: str, incident_id: int | None) -> dict:
-    """Each staff member with whether the alarm reached them, they acknowledged, they are safe."""
-    rows = list(
-        db.query(
-            """SELECT s.id, s.name, s.role, s.home_zone,
-                      EXISTS (SELECT 1 FROM credentials c WHERE c.staff_id = s.id
-                              AND c.revoked_at IS NULL) AS enrolled,
-                      r.delivered_at, r.acknowledged_at, r.safe_at
-               FROM staff s
-               LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
-               WHERE s.site = ? ORDER BY s.name, s.id""",
-            [incident_id, site],
-        )
+def roll_call_view(db, site: str, incident_id: int | None, staff_id: int | None = None) -> dict:
+    """Each staff member (or only `staff_id`) with whether the alarm reached them, they
+    acknowledged and they are safe; the counts are over the whole site either way."""
+    only_one = "AND s.id = ?" if staff_id is not None else ""
+    rows = db.query(
+        f"""SELECT s.id, s.name, s.role, s.home_zone,
+                   EXISTS (SELECT 1 FROM credentials c WHERE c.staff_id = s.id
+                           AND c.revoked_at IS NULL) AS enrolled,
+                   r.delivered_at, r.acknowledged_at, r.safe_at
+            FROM staff s
+            LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
+            WHERE s.site = ? {only_one} ORDER BY s.name, s.id""",
+        [incident_id, site] + ([staff_id] if staff_id is not None else []),
     )
     people = [
         {
@@ -95,12 +97,25 @@ def roll_call_view(db, site: str, incident_id: int | None) -> dict:
         }
         for r in rows
     ]
+    return {**roll_call_counts(db, site, incident_id), "staff": people}
+
+
+def roll_call_counts(db, site: str, incident_id: int | None) -> dict:
+    enrolled = db.execute(
+        """SELECT COUNT(DISTINCT c.staff_id) FROM credentials c JOIN staff s ON s.id = c.staff_id
+           WHERE s.site = ? AND c.revoked_at IS NULL""",
+        [site],
+    ).fetchone()[0]
+    delivered, acknowledged, safe = db.execute(
+        """SELECT COUNT(delivered_at), COUNT(acknowledged_at), COUNT(safe_at)
+           FROM roll_call WHERE incident_id = ?""",
+        [incident_id],
+    ).fetchone()
     return {
-        "enrolled": sum(p["enrolled"] for p in people),
-        "delivered": sum(p["delivered_at"] is not None for p in people),
-        "acknowledged": sum(p["acknowledged_at"] is not None for p in people),
-        "safe": sum(p["safe_at"] is not None for p in people),
-        "staff": people,
+        "enrolled": enrolled,
+        "delivered": delivered,
+        "acknowledged": acknowledged,
+        "safe": safe,
     }
 
 
@@ -130,10 +145,16 @@ def backup_request_view(row: dict) -> dict:
 
 
 def site_state(db, site: str, is_responder: bool) -> dict:
-    """The whole state of a site as one person may see it, at one sequence number."""
+    """The whole state of a site as one audience sees it, at one sequence number: everyone's
+    roll-call row for responders, the counts alone (an empty `staff` list) for staff."""
     row = site_row(db, site)
     incident = active_incident(db, site)
     incident_id = incident["id"] if incident else None
+    roll_call = (
+        roll_call_view(db, site, incident_id)
+        if is_responder
+        else {**roll_call_counts(db, site, incident_id), "staff": []}
+    )
     state = {
         "site": {
             "id": row["id"],
@@ -144,7 +165,7 @@ def site_state(db, site: str, is_responder: bool) -> dict:
         "seq": log.latest_seq(db, site),
         "incident": incident_view(incident) if incident else None,
         "zones": zone_views(db, site, incident_id),
-        "roll_call": roll_call_view(db, site, incident_id),
+        "roll_call": roll_call,
         "help_requests": [
             help_request_view(r)
             for r in db.query(
@@ -164,19 +185,65 @@ def site_state(db, site: str, is_responder: bool) -> dict:
     return state
 
 
+class SiteStates:
+    """The state sent on connect, built once per site, audience and seq and shared by everyone
+    who connects at that moment: the thousandth phone of a crowd costs what the first did.
+    A staff member's copy adds only their own roll-call row."""
+
+    def __init__(self):
+        self._latest: dict[tuple[str, bool], tuple[int, dict]] = {}
+
+    def for_person(self, db, identity: Identity) -> dict:
+        """Call inside one `Store.reading()`, so that the seq and the state agree."""
+        site, is_responder = identity.site, identity.is_responder
+        seq = log.latest_seq(db, site)
+        cached = self._latest.get((site, is_responder))
+        if cached is None or cached[0] != seq:
+            cached = (seq, site_state(db, site, is_responder))
+            self._latest[(site, is_responder)] = cached
+        state = cached[1]
+        if is_responder or identity.staff_id is None:
+            return state
+        incident_id = state["incident"]["id"] if state["incident"] else None
+        mine = roll_call_view(db, site, incident_id, identity.staff_id)["staff"]
+        return {**state, "roll_call": {**state["roll_call"], "staff": mine}}
+
+
 def event_message(event: dict) -> dict:
-    """An event as clients receive it."""
+    """An event as clients receive it (never with the private fields of its payload)."""
+    payload = {k: v for k, v in event["payload"].items() if k not in PRIVATE_FIELDS}
     return {
         "seq": event["seq"],
         "type": event["type"],
         "ts": iso(event["ts"]),
         "actor": event["actor"],
-        "payload": event["payload"],
+        "payload": payload,
     }
+
+
+def may_read(is_responder: bool, event: dict) -> bool:
+    return is_responder or event["type"] not in RESPONDER_ONLY_EVENTS
 
 
 def event_message_for(is_responder: bool, event: dict) -> dict:
     """The event, or only its number when the reader may not read it."""
-    if event["type"] in RESPONDER_ONLY_EVENTS and not is_responder:
+    if not may_read(is_responder, event):
         return {"seq": event["seq"], "type": "redacted"}
     return event_message(event)
+
+
+def batch_for(is_responder: bool, events: list[dict]) -> list[dict]:
+    """Consecutive events as one `events` message: each one the reader may read in full, and
+    each run of the others as one range {"type": "redacted", "seq": FIRST, "last_seq": LAST},
+    so that the reader still learns every number."""
+    items: list[dict] = []
+    for event in events:
+        if may_read(is_responder, event):
+            items.append(event_message(event))
+        elif (
+            items and items[-1]["type"] == "redacted" and items[-1]["last_seq"] == event["seq"] - 1
+        ):
+            items[-1]["last_seq"] = event["seq"]
+        else:
+            items.append({"type": "redacted", "seq": event["seq"], "last_seq": event["seq"]})
+    return items

@@ -227,27 +227,45 @@ class Api:
 
 
 class StaffClient:
-    """A real python-socketio client that records every `event` and `state` it receives."""
+    """A real python-socketio client that records every event it receives (from `event` and
+    `events` messages alike, in order: a redacted range is one item) and every `state`."""
 
     def __init__(self, url: str, token: str, last_seq: int | None = None):
         self.events: list[dict] = []
         self.states: list[dict] = []
+        self.messages: list[str] = []  # the name of every message, in order
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event)
+        self.sio.on("events", self._on_events)
         self.sio.on("state", self._on_state)
         auth = {"token": token} if last_seq is None else {"token": token, "last_seq": last_seq}
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
 
     def _on_event(self, data: dict) -> None:
         with self._changed:
+            self.messages.append("event")
             self.events.append(data)
+            self._changed.notify_all()
+
+    def _on_events(self, data: list) -> None:
+        with self._changed:
+            self.messages.append("events")
+            self.events.extend(data)
             self._changed.notify_all()
 
     def _on_state(self, data: dict) -> None:
         with self._changed:
+            self.messages.append("state")
             self.states.append(data)
             self._changed.notify_all()
+
+    def seqs(self) -> list[int]:
+        """Every sequence number this client has learnt, redacted ranges included."""
+        numbers: list[int] = []
+        for event in self.events:
+            numbers += range(event["seq"], event.get("last_seq", event["seq"]) + 1)
+        return numbers
 
     def wait_until(self, predicate, timeout: float = 10) -> bool:
         with self._changed:

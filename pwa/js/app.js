@@ -65,7 +65,12 @@ function renderOutbox(items) {
 
 function onEvent(event) {
   const { state } = app.server;
-  if (!state || event.type === "redacted") return;
+  if (!state) return;
+  if (event.type === "redacted") {
+    state.seq = event.last_seq ?? event.seq; // numbers only: nothing here for this person
+    store.put("state", state);
+    return;
+  }
   applyEvent(state, event);
   store.put("state", state);
   if (event.type === "incident.started") {

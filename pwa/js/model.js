@@ -25,11 +25,13 @@ export function applyEvent(state, event) {
     state.help_requests = state.help_requests.filter((h) => h.id !== payload.help_id);
   } else if (SWEEPS[event.type]) {
     const zone = state.zones.find((z) => z.id === payload.zone);
-    // The sweeper is the actor, except when a duty manager assigned the zone to someone.
+    // The sweeper is the actor, except when a duty manager assigned the zone to someone;
+    // the payload names them (a staff phone's roll call holds only its own row).
     const sweeper = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     if (zone) {
       Object.assign(zone, { sweep: SWEEPS[event.type], by: payload.staff_id, note: payload.note,
-                            by_name: sweeper?.name ?? event.actor.name, updated_at: event.ts });
+                            by_name: payload.name ?? sweeper?.name ?? event.actor.name,
+                            updated_at: event.ts });
     }
   } else if (event.type === "backup.requested" && state.backup_requests) {
     state.backup_requests.push({ id: payload.backup_id, raised_by: payload.staff_id,

@@ -59,6 +59,8 @@ export class Server extends EventTarget {
     this.socket.on("connect_error", () => this.setConnected(false));
     this.socket.on("state", (state) => this.receiveState(state));
     this.socket.on("event", (event) => this.receiveEvent(event));
+    // A batch: events in seq order; a run this person may not read is one redacted range.
+    this.socket.on("events", (events) => events.every((event) => this.receiveEvent(event)));
     addEventListener("online", () => this.flush());
   }
 
@@ -77,14 +79,17 @@ export class Server extends EventTarget {
     this.emit("state", state);
   }
 
+  // false when a gap was found (the rest of a batch then waits for the catch-up).
   receiveEvent(event) {
-    if (this.lastSeq !== null && event.seq <= this.lastSeq) return; // seen already
+    const last = event.last_seq ?? event.seq; // a redacted range covers seq..last_seq
+    if (this.lastSeq !== null && last <= this.lastSeq) return true; // seen already
     if (this.lastSeq !== null && event.seq > this.lastSeq + 1) {
       this.socket.emit("sync", { last_seq: this.lastSeq }); // a gap: ask for what is missing
-      return;
+      return false;
     }
-    this.lastSeq = event.seq;
+    this.lastSeq = last;
     this.emit("event", event);
+    return true;
   }
 
   // Send now, not through the outbox: starting or ending an incident must not happen later

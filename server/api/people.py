@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app, g, jsonify
 
-from .. import auth
-from ..commands.people import enroll as enroll_device
+from .. import auth, commands
+from ..commands.people import enrollee
 from ..errors import Invalid
 from ..qr import qr_svg
 from . import api, json_body, run, services
@@ -29,7 +31,11 @@ def enroll():
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, str) or not code:
         raise Invalid('Send {"code": "..."} from the enrollment link.', field="code")
-    token, identity = enroll_device(services(), code)
+    with services().store.reading() as db:
+        person = enrollee(db, code)
+    enrolled = commands.execute(services(), person, person.site, "enroll_device", {"code": code})
+    token = enrolled["token"]
+    identity = replace(person, credential_id=enrolled["credential_id"], via_cookie=True)
     response = jsonify(_me(identity))
     response.status_code = 201
     response.set_cookie(

@@ -7,7 +7,7 @@ from flask import g, jsonify, request
 from .. import log
 from ..clock import iso
 from ..errors import Invalid
-from ..state import event_message_for, site_state
+from ..state import batch_for, site_state
 from . import api, require_member, services
 
 
@@ -42,20 +42,22 @@ def _site_summary(row: dict) -> dict:
 def state(site: str):
     with services().store.reading() as db:
         require_member(db, site)
-        return jsonify(site_state(db, site, g.identity.is_responder))
+        if g.identity.site != site:  # the chain's admin, reading another site
+            return jsonify(site_state(db, site, g.identity.is_responder))
+        return jsonify(services().states.for_person(db, g.identity))
 
 
 @api.get("/sites/<site>/events")
 def events(site: str):
-    """The events after `?after=N` (at most `limit`, default 500), as Socket.IO sends them."""
+    """The events after `?after=N` (at most `limit`, default 500), as Socket.IO's `events`
+    message carries them (a run of events the reader may not see is one redacted range)."""
     after = _whole_number("after", 0)
     limit = min(_whole_number("limit", 500), 1000)
     with services().store.reading() as db:
         require_member(db, site)
         found = log.events_after(db, site, after, limit)
         latest = log.latest_seq(db, site)
-    messages = [event_message_for(g.identity.is_responder, e) for e in found]
-    return jsonify({"events": messages, "seq": latest})
+    return jsonify({"events": batch_for(g.identity.is_responder, found), "seq": latest})
 
 
 def _whole_number(name: str, default: int) -> int:

@@ -1,7 +1,10 @@
-"""Every state change goes through `execute`: authorise and validate, one transaction that
-appends to the log and updates the state tables, then publish after commit.
+"""Every state change goes through `execute`: authorise and validate, decide, and record
+events; recording an event applies its projector (server/projectors.py) in the same
+transaction, so commands never write the state tables themselves. The process's writer
+commits commands that arrive together in one transaction (server/writer.py), and the events
+are published after the commit.
 
-HTTP, Socket.IO, the alarm webhook and the CLI all call `execute`; nothing else writes.
+HTTP, Socket.IO, enrollment and the CLI all call `execute`; nothing else writes.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import log
+from .. import log, projectors
 from ..auth import Identity
 from ..clock import now_ms
 from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound
-from ..events import EVENT_TYPES
+from ..events import EVENT_TYPES, NOTICE_EVENTS
 from .fields import Field, check
 
 
@@ -54,11 +57,18 @@ class Tx:
     events: list = field(default_factory=list)
 
     def record(self, type_: str, payload: dict) -> dict:
-        """Append an event to the site's log; it is published once the transaction commits."""
+        """Append an event to the site's log and apply it to the state tables; it is
+        published once the transaction commits."""
         assert type_ in EVENT_TYPES, f"undocumented event type {type_}"
         event = log.append(self.db, self.site, self.ts, self.identity.actor(), type_, payload)
+        projectors.apply(self.db, event)
         self.events.append(event)
         return event
+
+    def new_id(self, table: str) -> int:
+        """The id the next row of `table` gets: chosen here so that the event carries it and
+        a rebuild from the log gives every row the same id. Safe: one writer at a time."""
+        return self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
 
     def current_seq(self) -> int:
         return self.events[-1]["seq"] if self.events else log.latest_seq(self.db, self.site)
@@ -67,17 +77,25 @@ class Tx:
 def execute(services, identity: Identity, site: str, name: str, body=None, idempotency_key=None):
     """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
     command_ = COMMANDS[name]
-    with services.store.transaction() as db:
+    recorded: list[dict] = []
+
+    def work(db):
         authorise(db, identity, site, command_)
         params = check(command_.schema, body)
         fingerprint = _fingerprint(site, name, params)
         earlier = _remembered(db, identity, idempotency_key, fingerprint)
         if earlier is not None:
-            return earlier
+            return earlier, []
         tx = Tx(db, site, identity, now_ms(), services.settings)
         result = command_.apply(tx, params)
         _remember(db, identity, idempotency_key, fingerprint, result, tx.ts)
-    services.publisher.publish(site, tx.events)
+        recorded[:] = tx.events
+        return result, tx.events
+
+    result = services.writer.submit(work)
+    if any(event["type"] in NOTICE_EVENTS for event in recorded):
+        # The public notices are on disk before the command answers (after the frames left).
+        services.publisher.refresh_public(site)
     return result
 
 

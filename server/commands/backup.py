@@ -1,6 +1,6 @@
 """Backup requests: staff under threat quietly call the guard or the duty manager, at any time.
 
-Their events are readable by responders only (see state.RESPONDER_ONLY_EVENTS).
+Their events are readable by responders only (see events.RESPONDER_ONLY_EVENTS).
 """
 
 from __future__ import annotations
@@ -34,10 +34,7 @@ def request_backup(tx, params: dict) -> dict:
             "seq": tx.current_seq(),
             "backup_request": _view(tx, open_request["id"]),
         }
-    backup_id = tx.db.execute(
-        "INSERT INTO backup_requests (site, raised_by, location, note, raised_at) VALUES (?, ?, ?, ?, ?)",
-        [tx.site, tx.identity.staff_id, params["location"], params["note"], tx.ts],
-    ).lastrowid
+    backup_id = tx.new_id("backup_requests")
     event = tx.record(
         "backup.requested",
         {
@@ -64,10 +61,6 @@ def _end(tx, backup_id: int, outcome: str) -> dict:
         raise Forbidden("Only the person who asked, a guard or a duty manager can do this.")
     if row["ended_at"] is not None:
         return {"changed": False, "seq": tx.current_seq(), "backup_request": _view(tx, backup_id)}
-    tx.db.execute(
-        "UPDATE backup_requests SET ended_at = ?, ended_by = ?, outcome = ? WHERE id = ?",
-        [tx.ts, tx.identity.staff_id, outcome, backup_id],
-    )
     event = tx.record(
         f"backup.{outcome}", {"backup_id": backup_id, "staff_id": tx.identity.staff_id}
     )

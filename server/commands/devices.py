@@ -20,20 +20,19 @@ def subscribe_push(tx: Tx, params: dict) -> dict:
     if tx.identity.credential_id is None or tx.identity.staff_id is None:
         raise Forbidden("Only an enrolled device can subscribe to push messages.")
     endpoint, p256dh, auth = _checked(params["subscription"])
-    tx.db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?", [endpoint])
-    subscription_id = tx.db.execute(
-        """INSERT INTO push_subscriptions
-           (endpoint, p256dh, auth, credential_id, staff_id, site, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [endpoint, p256dh, auth, tx.identity.credential_id, tx.identity.staff_id, tx.site, tx.ts],
-    ).lastrowid
-    # The endpoint is a capability URL: the log keeps only its host.
+    subscription_id = tx.new_id("push_subscriptions")
+    # The endpoint is a capability URL: it and its keys are never sent to a client
+    # (events.PRIVATE_FIELDS); the log keeps them so that the state can be rebuilt.
     event = tx.record(
         "push.subscribed",
         {
             "subscription_id": subscription_id,
             "staff_id": tx.identity.staff_id,
+            "credential_id": tx.identity.credential_id,
             "push_service": urlsplit(endpoint).hostname,
+            "endpoint": endpoint,
+            "p256dh": p256dh,
+            "auth": auth,
         },
     )
     return {"subscription_id": subscription_id, "seq": event["seq"]}
@@ -42,11 +41,11 @@ def subscribe_push(tx: Tx, params: dict) -> dict:
 @command("drop_push_subscription", ADMINS, subscription_id=Field("int", required=True))
 def drop_push_subscription(tx: Tx, params: dict) -> dict:
     """The push service answered 404 or 410: the subscription has expired."""
-    deleted = tx.db.execute(
-        "DELETE FROM push_subscriptions WHERE id = ? AND site = ?",
+    found = tx.db.execute(
+        "SELECT 1 FROM push_subscriptions WHERE id = ? AND site = ?",
         [params["subscription_id"], tx.site],
-    ).rowcount
-    if not deleted:
+    ).fetchone()
+    if not found:
         return {"changed": False, "seq": tx.current_seq()}
     event = tx.record("push.expired", {"subscription_id": params["subscription_id"]})
     return {"changed": True, "seq": event["seq"]}

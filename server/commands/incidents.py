@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..auth import MANAGERS
 from ..clock import iso
 from ..errors import Conflict, Invalid
@@ -39,22 +37,7 @@ def start_incident(tx, params: dict) -> dict:
             f"{iso(running['started_at'])}; give the all-clear before starting another.",
             incident_id=running["id"],
         )
-    try:
-        incident_id = tx.db.execute(
-            """INSERT INTO incidents (site, kind, drill, message, eta, started_at, started_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [
-                tx.site,
-                params["kind"],
-                int(params["drill"]),
-                params["message"],
-                params["eta"],
-                tx.ts,
-                tx.identity.staff_id,
-            ],
-        ).lastrowid
-    except sqlite3.IntegrityError:  # the partial unique index: another writer won the race
-        raise Conflict("An incident is already active on this site.") from None
+    incident_id = tx.new_id("incidents")
     event = tx.record(
         "incident.started",
         {
@@ -64,11 +47,6 @@ def start_incident(tx, params: dict) -> dict:
             "message": params["message"],
             "eta": iso(params["eta"]),
         },
-    )
-    tx.db.execute("UPDATE incidents SET start_seq = ? WHERE id = ?", [event["seq"], incident_id])
-    tx.db.execute(
-        "INSERT INTO sweeps (incident_id, zone, status) SELECT ?, id, 'unchecked' FROM zones WHERE site = ?",
-        [incident_id, tx.site],
     )
     close_notices(tx, _row(tx, incident_id))
     return incident_answer(tx, incident_id, event["seq"])
@@ -85,10 +63,6 @@ def end_incident(tx, params: dict) -> dict:
     event = tx.record(
         "incident.ended",
         {"incident_id": incident["id"], "reason": params["reason"], "note": params["note"]},
-    )
-    tx.db.execute(
-        "UPDATE incidents SET ended_at = ?, ended_by = ?, end_reason = ?, end_seq = ? WHERE id = ?",
-        [tx.ts, tx.identity.staff_id, params["reason"], event["seq"], incident["id"]],
     )
     restore_notices(tx, incident)
     return incident_answer(tx, incident["id"], event["seq"])
@@ -120,9 +94,6 @@ def update_incident(tx, params: dict) -> dict:
     incident = require_active_incident(tx.db, tx.site)
     eta = None if params["clear_eta"] else params["eta"] or incident["eta"]
     message = incident["message"] if params["message"] is None else params["message"]
-    tx.db.execute(
-        "UPDATE incidents SET eta = ?, message = ? WHERE id = ?", [eta, message, incident["id"]]
-    )
     event = tx.record(
         "incident.updated", {"incident_id": incident["id"], "eta": iso(eta), "message": message}
     )

@@ -25,13 +25,12 @@ def current_notice(tx: Tx) -> dict | None:
 
 
 def _set_notice(tx: Tx, **values) -> None:
-    """Upsert the site's public notice; every change bumps its version."""
+    """Issue the site's public notice anew (`notice.issued`); every change bumps its version."""
     row = current_notice(tx) or {"version": 0}
-    values = {"site": tx.site, **values, "version": row["version"] + 1, "updated_at": tx.ts}
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    tx.db.execute(
-        f"INSERT OR REPLACE INTO public_notices ({columns}) VALUES ({marks})", list(values.values())
+    times = ("since", "eta", "restored_until")
+    payload = {key: iso(value) if key in times else value for key, value in values.items()}
+    tx.record(
+        "notice.issued", {**payload, "drill": bool(payload["drill"]), "version": row["version"] + 1}
     )
 
 
@@ -120,13 +119,8 @@ def configure_notices(tx: Tx, params: dict) -> dict:
     problems = check_notices(settings, ("settings",))
     if problems:
         raise Invalid(summary(problems))
-    row = tx.db.execute("SELECT settings FROM sites WHERE id = ?", [tx.site]).fetchone()
-    site_settings = {**json.loads(row[0]), "notices": settings}
-    tx.db.execute(
-        "UPDATE sites SET settings = ? WHERE id = ?", [json.dumps(site_settings), tx.site]
-    )
+    event = tx.record("notices.configured", {"settings": settings})
     notice = current_notice(tx)
     if notice:
         reissue_notice(tx, notice)
-    event = tx.record("notices.configured", {"settings": settings})
     return {"settings": settings, "seq": event["seq"]}

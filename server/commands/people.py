@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
-from ..clock import iso, now_ms
+from ..clock import iso
 from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from . import Tx, command
 from .fields import Field
@@ -32,10 +31,6 @@ def _slug(value: str, what: str) -> str:
 def create_site(tx: Tx, params: dict) -> dict:
     _slug(tx.site, "site")
     languages = params["languages"] or list(LANGUAGES)
-    tx.db.execute(
-        "INSERT INTO sites (id, name, timezone, languages, created_at) VALUES (?, ?, ?, ?, ?)",
-        [tx.site, params["name"], params["timezone"], json.dumps(languages), tx.ts],
-    )
     event = tx.record(
         "site.created",
         {"name": params["name"], "timezone": params["timezone"], "languages": languages},
@@ -56,19 +51,9 @@ def add_zone(tx: Tx, params: dict) -> dict:
     if tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
         raise Conflict(f"The zone '{zone}' already exists.")
     position = tx.db.execute("SELECT COUNT(*) FROM zones WHERE site = ?", [tx.site]).fetchone()[0]
-    tx.db.execute(
-        "INSERT INTO zones (site, id, name, exits, assembly_point, position) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            tx.site,
-            zone,
-            params["name"],
-            json.dumps(params["exits"]),
-            params["assembly_point"],
-            position,
-        ],
-    )
     event = tx.record(
-        "zone.added", {k: params[k] for k in ("id", "name", "exits", "assembly_point")}
+        "zone.added",
+        {**{k: params[k] for k in ("id", "name", "exits", "assembly_point")}, "position": position},
     )
     return {"zone": zone, "seq": event["seq"]}
 
@@ -82,11 +67,12 @@ def add_zone(tx: Tx, params: dict) -> dict:
     language=Field("choice", choices=LANGUAGES, default="fi"),
 )
 def add_staff(tx: Tx, params: dict) -> dict:
-    staff_id = _add_staff(tx, params)
+    staff_id = add_person(tx, params)
     return {"staff_id": staff_id, "seq": tx.current_seq()}
 
 
-def _add_staff(tx: Tx, params: dict) -> int:
+def add_person(tx: Tx, params: dict) -> int:
+    """Record `staff.added` for a new person of the site; return their id."""
     zone = params.get("home_zone")
     if (
         zone
@@ -95,13 +81,16 @@ def _add_staff(tx: Tx, params: dict) -> int:
         ).fetchone()
     ):
         raise NotFound(f"There is no zone '{zone}' on this site.", field="home_zone")
-    staff_id = tx.db.execute(
-        "INSERT INTO staff (site, name, role, home_zone, language, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [tx.site, params["name"], params["role"], zone, params.get("language") or "fi", tx.ts],
-    ).lastrowid
+    staff_id = tx.new_id("staff")
     tx.record(
         "staff.added",
-        {"staff_id": staff_id, "name": params["name"], "role": params["role"], "home_zone": zone},
+        {
+            "staff_id": staff_id,
+            "name": params["name"],
+            "role": params["role"],
+            "home_zone": zone,
+            "language": params.get("language") or "fi",
+        },
     )
     return staff_id
 
@@ -124,31 +113,27 @@ def create_token(tx: Tx, params: dict) -> dict:
         "SELECT id FROM staff WHERE site = ? AND name = ? AND role = ? ORDER BY id LIMIT 1",
         [tx.site, params["name"], params["role"]],
     ).fetchone()
-    staff_id = row[0] if row else _add_staff(tx, params)
+    staff_id = row[0] if row else add_person(tx, params)
     token = new_secret()
-    credential_id = _add_credential(tx, staff_id, token, "api")
-    tx.record("token.created", {"staff_id": staff_id, "credential_id": credential_id})
-    if params["chain"]:
-        granted = tx.db.execute(
-            "INSERT OR IGNORE INTO chain_admins (staff_id, granted_at) VALUES (?, ?)",
-            [staff_id, tx.ts],
-        ).rowcount
-        if granted:
-            tx.record("chain_admin.granted", {"staff_id": staff_id})
-    # The token itself is in the answer only: neither the log nor the database holds it.
+    credential_id = tx.new_id("credentials")
+    tx.record(
+        "token.created",
+        {"staff_id": staff_id, "credential_id": credential_id, "token_hash": digest(token)},
+    )
+    if (
+        params["chain"]
+        and not tx.db.execute(
+            "SELECT 1 FROM chain_admins WHERE staff_id = ?", [staff_id]
+        ).fetchone()
+    ):
+        tx.record("chain_admin.granted", {"staff_id": staff_id})
+    # The token itself is in the answer only: the log and the database hold its digest.
     return {
         "token": token,
         "staff_id": staff_id,
         "credential_id": credential_id,
         "seq": tx.current_seq(),
     }
-
-
-def _add_credential(tx: Tx, staff_id: int, token: str, kind: str) -> int:
-    return tx.db.execute(
-        "INSERT INTO credentials (token_hash, kind, staff_id, created_at) VALUES (?, ?, ?, ?)",
-        [digest(token), kind, staff_id, tx.ts],
-    ).lastrowid
 
 
 @command("create_enrollment_link", MANAGERS, staff_id=Field("int", required=True))
@@ -161,12 +146,9 @@ def create_enrollment_link(tx: Tx, params: dict) -> dict:
         raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
     code = new_secret()[:24]
     expires_at = tx.ts + tx.settings.enrollment_ttl_hours * 3_600_000
-    tx.db.execute(
-        "INSERT INTO enrollment_links (code_hash, staff_id, expires_at) VALUES (?, ?, ?)",
-        [digest(code), params["staff_id"], expires_at],
-    )
     event = tx.record(
-        "enrollment.created", {"staff_id": params["staff_id"], "expires_at": iso(expires_at)}
+        "enrollment.created",
+        {"staff_id": params["staff_id"], "code_hash": digest(code), "expires_at": iso(expires_at)},
     )
     return {
         "code": code,
@@ -176,36 +158,47 @@ def create_enrollment_link(tx: Tx, params: dict) -> dict:
     }
 
 
-def enroll(services, code: str) -> tuple[str, Identity]:
-    """Use an enrollment link: returns the device's session token and who it belongs to."""
-    with services.store.transaction() as db:
-        link = next(
-            db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [digest(code)]), None
-        )
-        if link is None:
-            raise NotFound(
-                "This enrollment link is not valid. Ask your duty manager for a new one."
-            )
-        if link["used_at"] is not None:
-            raise Gone(
-                "This enrollment link was already used. Ask your duty manager for a new one."
-            )
-        ts = now_ms()
-        if link["expires_at"] < ts:
-            raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
-        person = next(db.query("SELECT * FROM staff WHERE id = ?", [link["staff_id"]]))
-        identity = Identity(person["site"], person["role"], person["name"], person["id"])
-        tx = Tx(db, person["site"], identity, ts)
-        token = new_secret()
-        credential_id = _add_credential(tx, person["id"], token, "device")
-        db.execute(
-            "UPDATE enrollment_links SET used_at = ? WHERE code_hash = ?", [ts, digest(code)]
-        )
-        tx.record("device.enrolled", {"staff_id": person["id"], "credential_id": credential_id})
-    services.publisher.publish(tx.site, tx.events)
-    return token, Identity(
-        identity.site, identity.role, identity.name, identity.staff_id, credential_id, True
+def enrollee(db, code: str) -> Identity:
+    """Who an enrollment code is for, to run `enroll_device` as (404 for an unknown code)."""
+    person = next(
+        db.query(
+            "SELECT s.* FROM enrollment_links l JOIN staff s ON s.id = l.staff_id "
+            "WHERE l.code_hash = ?",
+            [digest(code)],
+        ),
+        None,
     )
+    if person is None:
+        raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+    return Identity(person["site"], person["role"], person["name"], person["id"])
+
+
+@command("enroll_device", EVERYONE, code=Field(required=True, max_length=100))
+def enroll_device(tx: Tx, params: dict) -> dict:
+    """Use an enrollment link: this phone becomes the person's enrolled device. The answer
+    holds the device's session token (never stored: run it without an Idempotency-Key)."""
+    code_hash = digest(params["code"])
+    link = next(
+        tx.db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [code_hash]), None
+    )
+    if link is None or link["staff_id"] != tx.identity.staff_id:
+        raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+    if link["used_at"] is not None:
+        raise Gone("This enrollment link was already used. Ask your duty manager for a new one.")
+    if link["expires_at"] < tx.ts:
+        raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
+    token = new_secret()
+    credential_id = tx.new_id("credentials")
+    event = tx.record(
+        "device.enrolled",
+        {
+            "staff_id": link["staff_id"],
+            "credential_id": credential_id,
+            "token_hash": digest(token),
+            "code_hash": code_hash,
+        },
+    )
+    return {"token": token, "credential_id": credential_id, "seq": event["seq"]}
 
 
 @command("set_language", EVERYONE, language=Field("choice", required=True, choices=LANGUAGES))
@@ -218,9 +211,6 @@ def set_language(tx: Tx, params: dict) -> dict:
     ).fetchone()
     if row[0] == params["language"]:
         return {"changed": False, "seq": tx.current_seq()}
-    tx.db.execute(
-        "UPDATE staff SET language = ? WHERE id = ?", [params["language"], tx.identity.staff_id]
-    )
     event = tx.record(
         "staff.language_changed", {"staff_id": tx.identity.staff_id, "language": params["language"]}
     )

@@ -1,5 +1,7 @@
-"""Importing a site's whole set-up from one file (see site_config): one transaction, so a file
-with an error changes nothing, and one `site.imported` event holding the set-up as imported."""
+"""Importing a site's whole set-up from one file (see site_config): one command, so a file with
+an error changes nothing. Each zone and person that is new or changed is its own event (as if
+added by hand), then one `site.imported` event holds the set-up as imported and applies the
+site's own fields (name, time zone, languages, notice settings, scripts)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from ..site_config import check, normalized, summary
 from . import Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
+from .people import add_person
 
 
 @command("import_site", ADMINS, site_must_be="either", config=Field("object", required=True))
@@ -24,10 +27,10 @@ def import_site(tx: Tx, params: dict) -> dict:
     _site(tx, config)
     _zones(tx, config["zones"])
     _staff(tx, config["staff"])
+    event = tx.record("site.imported", {"config": config})
     notice = current_notice(tx)
     if notice:  # the wording may have changed
         reissue_notice(tx, notice)
-    event = tx.record("site.imported", {"config": config})
     return {
         "site": tx.site,
         "zones": len(config["zones"]),
@@ -37,39 +40,19 @@ def import_site(tx: Tx, params: dict) -> dict:
 
 
 def _site(tx: Tx, config: dict) -> None:
-    settings = json.dumps({"notices": config["notices"], "scripts": config["scripts"]})
-    exists = tx.db.execute("SELECT 1 FROM sites WHERE id = ?", [tx.site]).fetchone()
-    if exists:
-        tx.db.execute(
-            "UPDATE sites SET name = ?, timezone = ?, languages = ?, settings = ? WHERE id = ?",
-            [
-                config["name"],
-                config["timezone"],
-                json.dumps(config["languages"]),
-                settings,
-                tx.site,
-            ],
+    if not tx.db.execute("SELECT 1 FROM sites WHERE id = ?", [tx.site]).fetchone():
+        tx.record(
+            "site.created",
+            {
+                "name": config["name"],
+                "timezone": config["timezone"],
+                "languages": config["languages"],
+            },
         )
-        return
-    tx.db.execute(
-        "INSERT INTO sites (id, name, timezone, languages, settings, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            tx.site,
-            config["name"],
-            config["timezone"],
-            json.dumps(config["languages"]),
-            settings,
-            tx.ts,
-        ],
-    )
-    tx.record(
-        "site.created",
-        {"name": config["name"], "timezone": config["timezone"], "languages": config["languages"]},
-    )
 
 
 def _zones(tx: Tx, zones: list[dict]) -> None:
+    """Each new, changed or removed zone is its own event; unchanged ones are not logged."""
     wanted = {zone["id"] for zone in zones}
     for (zone_id,) in tx.db.execute("SELECT id FROM zones WHERE site = ?", [tx.site]).fetchall():
         if zone_id not in wanted:
@@ -81,40 +64,45 @@ def _zones(tx: Tx, zones: list[dict]) -> None:
             ).fetchone()
             if in_use:
                 raise Conflict(f"Zone '{zone_id}' has a history or staff; keep it in the file.")
-            tx.db.execute("DELETE FROM zones WHERE site = ? AND id = ?", [tx.site, zone_id])
+            tx.record("zone.removed", {"id": zone_id})
+    existing = {
+        row["id"]: row for row in tx.db.query("SELECT * FROM zones WHERE site = ?", [tx.site])
+    }
     for position, zone in enumerate(zones):
-        tx.db.execute(
-            "INSERT INTO zones (site, id, name, exits, assembly_point, position) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET name = excluded.name, "
-            "exits = excluded.exits, assembly_point = excluded.assembly_point, "
-            "position = excluded.position",
-            [
-                tx.site,
-                zone["id"],
-                zone["name"],
-                json.dumps(zone["exits"]),
-                zone["assembly_point"],
-                position,
-            ],
-        )
+        payload = {
+            **{k: zone[k] for k in ("id", "name", "exits", "assembly_point")},
+            "position": position,
+        }
+        before = existing.get(zone["id"])
+        if before is None:
+            tx.record("zone.added", payload)
+        elif _zone_payload(before) != payload:
+            tx.record("zone.changed", payload)
+
+
+def _zone_payload(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "exits": json.loads(row["exits"]),
+        "assembly_point": row["assembly_point"],
+        "position": row["position"],
+    }
 
 
 def _staff(tx: Tx, staff: list[dict]) -> None:
     """People are matched by name; people missing from the file are kept (with their phones)."""
     for person in staff:
-        row = tx.db.execute(
-            "SELECT id FROM staff WHERE site = ? AND name = ? ORDER BY id LIMIT 1",
-            [tx.site, person["name"]],
-        ).fetchone()
-        values = [person["role"], person["home_zone"], person["language"]]
-        if row:
-            tx.db.execute(
-                "UPDATE staff SET role = ?, home_zone = ?, language = ? WHERE id = ?",
-                [*values, row[0]],
-            )
-        else:
-            tx.db.execute(
-                "INSERT INTO staff (site, name, role, home_zone, language, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [tx.site, person["name"], *values, tx.ts],
-            )
+        row = next(
+            tx.db.query(
+                "SELECT * FROM staff WHERE site = ? AND name = ? ORDER BY id LIMIT 1",
+                [tx.site, person["name"]],
+            ),
+            None,
+        )
+        if row is None:
+            add_person(tx, person)
+            continue
+        wanted = {k: person[k] for k in ("role", "home_zone", "language")}
+        if wanted != {k: row[k] for k in wanted}:
+            tx.record("staff.changed", {"staff_id": row["id"], **wanted})

@@ -25,7 +25,8 @@ def _unchanged(tx) -> dict:
 
 
 def _mark_roll_call(tx, columns: tuple[str, ...], event_type: str) -> dict:
-    """Set the first of `columns` (and the others if still empty) for me in the roll call."""
+    """Record my roll-call step, unless its column (the first of `columns`) is already set;
+    the projector also fills the steps before it (projectors.ROLL_CALL_COLUMNS)."""
     staff_id = _person(tx)
     incident = require_active_incident(tx.db, tx.site)
     row = tx.db.execute(
@@ -34,15 +35,6 @@ def _mark_roll_call(tx, columns: tuple[str, ...], event_type: str) -> dict:
     ).fetchone()
     if row is not None and row[0] is not None:
         return _unchanged(tx)
-    tx.db.execute(
-        "INSERT OR IGNORE INTO roll_call (incident_id, staff_id) VALUES (?, ?)",
-        [incident["id"], staff_id],
-    )
-    for column in columns:  # column names come from this module, never from input
-        tx.db.execute(
-            f"UPDATE roll_call SET {column} = COALESCE({column}, ?) WHERE incident_id = ? AND staff_id = ?",
-            [tx.ts, incident["id"], staff_id],
-        )
     event = tx.record(event_type, {"incident_id": incident["id"], "staff_id": staff_id})
     return {"changed": True, "seq": event["seq"]}
 
@@ -79,11 +71,7 @@ def _sweep(tx, zone: str) -> tuple[dict, dict]:
         ),
         None,
     )
-    if sweep is None:  # a zone added while the incident runs
-        tx.db.execute(
-            "INSERT INTO sweeps (incident_id, zone, status) VALUES (?, ?, 'unchecked')",
-            [incident["id"], zone],
-        )
+    if sweep is None:  # a zone added while the incident runs: its first sweep event adds it
         sweep = {
             "incident_id": incident["id"],
             "zone": zone,
@@ -100,13 +88,16 @@ def _set_sweep(
 ) -> dict:
     """Record the zone's new sweep status: by me, or by the person a manager assigned to it."""
     staff_id = assigned_to or _person(tx)
-    tx.db.execute(
-        "UPDATE sweeps SET status = ?, staff_id = ?, note = ?, updated_at = ? WHERE incident_id = ? AND zone = ?",
-        [status, staff_id, note, tx.ts, incident["id"], zone],
-    )
+    name = tx.db.execute("SELECT name FROM staff WHERE id = ?", [staff_id]).fetchone()[0]
     event = tx.record(
         "zone.assigned" if assigned_to else SWEEP_EVENTS[status],
-        {"incident_id": incident["id"], "zone": zone, "staff_id": staff_id, "note": note},
+        {
+            "incident_id": incident["id"],
+            "zone": zone,
+            "staff_id": staff_id,
+            "name": name,
+            "note": note,
+        },
     )
     return {"changed": True, "seq": event["seq"], "zone": zone, "sweep": status}
 
@@ -175,15 +166,13 @@ def request_help(tx, params: dict) -> dict:
     """A person needs help getting out, at this location."""
     staff_id = _person(tx)
     incident = require_active_incident(tx.db, tx.site)
-    help_id = tx.db.execute(
-        "INSERT INTO help_requests (incident_id, raised_by, location, note, raised_at) VALUES (?, ?, ?, ?, ?)",
-        [incident["id"], staff_id, params["location"], params["note"], tx.ts],
-    ).lastrowid
+    help_id = tx.new_id("help_requests")
     event = tx.record(
         "help.requested",
         {
             "incident_id": incident["id"],
             "help_id": help_id,
+            "staff_id": staff_id,
             "location": params["location"],
             "note": params["note"],
         },
@@ -206,10 +195,6 @@ def resolve_help(tx, params: dict) -> dict:
     if row["resolved_at"] is not None:
         return _unchanged(tx)
     staff_id = _person(tx)
-    tx.db.execute(
-        "UPDATE help_requests SET resolved_at = ?, resolved_by = ? WHERE id = ?",
-        [tx.ts, staff_id, row["id"]],
-    )
     event = tx.record(
         "help.resolved",
         {"incident_id": row["incident_id"], "help_id": row["id"], "staff_id": staff_id},

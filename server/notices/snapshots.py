@@ -13,6 +13,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..writer import run_here
 from . import PublicNotice, load_notice
 from .banner import banner_js
 from .cap import cap_xml
@@ -37,11 +38,14 @@ def snapshot_files(notice: PublicNotice) -> dict[str, bytes | None]:
 class Snapshots:
     """The snapshot directory of this deployment."""
 
-    def __init__(self, public_dir: str, store):
+    def __init__(self, public_dir: str, store, run_native=run_here):
         # Absolute: the files are written from the working directory but served by Flask,
         # which would read a relative path from the package's folder.
         self.root = Path(public_dir).resolve()
         self.store = store
+        # Writing and fsync run in a native thread under eventlet: the event loop keeps
+        # sending the alarm's frames meanwhile.
+        self.run_native = run_native
         # flock orders processes; this lock orders the threads (or green threads) of this one,
         # which would otherwise block each other inside flock.
         self._lock = threading.Lock()
@@ -49,26 +53,39 @@ class Snapshots:
     def folder(self, site: str) -> Path:
         return self.root / site
 
-    def refresh(self, site: str) -> PublicNotice:
-        """Render the site's notice from the database as it is now and write its files.
-
-        The lock makes read-then-write one step across processes: without it a slower process
-        could overwrite a newer notice with the older one it had read.
-        """
-        folder = self.folder(site)
-        folder.mkdir(parents=True, exist_ok=True)
-        with self._lock, _locked(folder / ".lock"):
-            with self.store.reading() as db:
-                notice = load_notice(db, site)
-            for name, content in snapshot_files(notice).items():
-                _write_if_changed(folder / name, content)
+    def refresh(self, site: str, force: bool = False) -> PublicNotice:
+        """Render the site's notice from the database as it is now and write its files
+        (`force`: even when the folder holds a newer version, as at start, where the database
+        is the truth even if it was restored from a backup)."""
+        with self.store.reading() as db:
+            notice = load_notice(db, site)
+        files = snapshot_files(notice)  # here: templates are not for native threads
+        with self._lock:
+            self.run_native(_write_snapshot, self.folder(site), notice.version, files, force)
         return notice
 
     def refresh_all(self) -> None:
         with self.store.reading() as db:
             sites = [row[0] for row in db.execute("SELECT id FROM sites")]
         for site in sites:
-            self.refresh(site)
+            self.refresh(site, force=True)
+
+
+def _write_snapshot(folder: Path, version: int, files: dict, force: bool) -> None:
+    """Write the notice's files unless a newer version is on disk already. The flock makes
+    check-then-write one step across processes: without it a slower process could overwrite
+    a newer notice with the older one it had read."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = folder / ".version"
+    with _locked(folder / ".lock"):
+        try:
+            if int(written.read_text()) > version and not force:
+                return
+        except (FileNotFoundError, ValueError):
+            pass
+        for name, content in files.items():
+            _write_if_changed(folder / name, content)
+        _write_if_changed(written, str(version).encode())
 
 
 @contextmanager

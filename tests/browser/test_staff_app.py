@@ -101,6 +101,7 @@ def test_zone_clear_is_recorded(live, phone):
         "incident_id": 1,
         "zone": "entrance",
         "staff_id": AINO,
+        "name": "Aino Aaltonen",
         "note": None,
     }
 

@@ -1,0 +1,371 @@
+"""The state tables as projections of the log: one projector per event type.
+
+Recording an event runs its projector in the same transaction (`commands.Tx.record`), and
+`rebuild` runs them all again over a copy of the log, so the state can always be rebuilt and
+compared with the live one. A projector reads only its event (site, seq, ts, actor, payload)
+and the state the earlier events left: never the clock, never the request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from .clock import parse_iso
+from .events import EVENT_TYPES
+
+PROJECTORS: dict[str, Callable] = {}
+
+
+def projects(*types: str):
+    def register(projector: Callable) -> Callable:
+        for type_ in types:
+            assert type_ in EVENT_TYPES and type_ not in PROJECTORS, type_
+            PROJECTORS[type_] = projector
+        return projector
+
+    return register
+
+
+def apply(db, event: dict) -> None:
+    """Apply one event to the state tables (inside the transaction that appends it)."""
+    PROJECTORS[event["type"]](db, event, event["payload"])
+
+
+def _ms(text: str | None) -> int | None:
+    return parse_iso(text) if text else None
+
+
+def _staff_id(event: dict) -> int | None:
+    return event["actor"].get("staff_id")
+
+
+# --- sites, zones, people ----------------------------------------------------------------
+
+
+@projects("site.created")
+def site_created(db, event, p):
+    db.execute(
+        "INSERT INTO sites (id, name, timezone, languages, created_at) VALUES (?, ?, ?, ?, ?)",
+        [event["site"], p["name"], p["timezone"], json.dumps(p["languages"]), event["ts"]],
+    )
+
+
+@projects("site.imported")
+def site_imported(db, event, p):
+    """The site's own fields; its zones and people came as their own events just before."""
+    config = p["config"]
+    settings = json.dumps({"notices": config["notices"], "scripts": config["scripts"]})
+    db.execute(
+        "UPDATE sites SET name = ?, timezone = ?, languages = ?, settings = ? WHERE id = ?",
+        [
+            config["name"],
+            config["timezone"],
+            json.dumps(config["languages"]),
+            settings,
+            event["site"],
+        ],
+    )
+
+
+@projects("notices.configured")
+def notices_configured(db, event, p):
+    row = db.execute("SELECT settings FROM sites WHERE id = ?", [event["site"]]).fetchone()
+    settings = {**json.loads(row[0]), "notices": p["settings"]}
+    db.execute("UPDATE sites SET settings = ? WHERE id = ?", [json.dumps(settings), event["site"]])
+
+
+@projects("zone.added", "zone.changed")
+def zone_set(db, event, p):
+    db.execute(
+        "INSERT INTO zones (site, id, name, exits, assembly_point, position) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET name = excluded.name, "
+        "exits = excluded.exits, assembly_point = excluded.assembly_point, "
+        "position = excluded.position",
+        [
+            event["site"],
+            p["id"],
+            p["name"],
+            json.dumps(p["exits"]),
+            p["assembly_point"],
+            p["position"],
+        ],
+    )
+
+
+@projects("zone.removed")
+def zone_removed(db, event, p):
+    db.execute("DELETE FROM zones WHERE site = ? AND id = ?", [event["site"], p["id"]])
+
+
+@projects("staff.added")
+def staff_added(db, event, p):
+    db.execute(
+        "INSERT INTO staff (id, site, name, role, home_zone, language, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            p["staff_id"],
+            event["site"],
+            p["name"],
+            p["role"],
+            p["home_zone"],
+            p.get("language") or "fi",  # the first logs did not carry it: the default then
+            event["ts"],
+        ],
+    )
+
+
+@projects("staff.changed")
+def staff_changed(db, event, p):
+    db.execute(
+        "UPDATE staff SET role = ?, home_zone = ?, language = ? WHERE id = ?",
+        [p["role"], p["home_zone"], p["language"], p["staff_id"]],
+    )
+
+
+@projects("staff.language_changed")
+def staff_language_changed(db, event, p):
+    db.execute("UPDATE staff SET language = ? WHERE id = ?", [p["language"], p["staff_id"]])
+
+
+@projects("chain_admin.granted")
+def chain_admin_granted(db, event, p):
+    db.execute(
+        "INSERT OR IGNORE INTO chain_admins (staff_id, granted_at) VALUES (?, ?)",
+        [p["staff_id"], event["ts"]],
+    )
+
+
+def _add_credential(db, event, p, kind: str) -> None:
+    db.execute(
+        "INSERT INTO credentials (id, token_hash, kind, staff_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        [p["credential_id"], p["token_hash"], kind, p["staff_id"], event["ts"]],
+    )
+
+
+@projects("token.created")
+def token_created(db, event, p):
+    _add_credential(db, event, p, "api")
+
+
+@projects("enrollment.created")
+def enrollment_created(db, event, p):
+    db.execute(
+        "INSERT INTO enrollment_links (code_hash, staff_id, expires_at) VALUES (?, ?, ?)",
+        [p["code_hash"], p["staff_id"], _ms(p["expires_at"])],
+    )
+
+
+@projects("device.enrolled")
+def device_enrolled(db, event, p):
+    _add_credential(db, event, p, "device")
+    db.execute(
+        "UPDATE enrollment_links SET used_at = ? WHERE code_hash = ?", [event["ts"], p["code_hash"]]
+    )
+
+
+@projects("push.subscribed")
+def push_subscribed(db, event, p):
+    db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?", [p["endpoint"]])
+    db.execute(
+        """INSERT INTO push_subscriptions
+           (id, endpoint, p256dh, auth, credential_id, staff_id, site, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            p["subscription_id"],
+            p["endpoint"],
+            p["p256dh"],
+            p["auth"],
+            p["credential_id"],
+            p["staff_id"],
+            event["site"],
+            event["ts"],
+        ],
+    )
+
+
+@projects("push.expired")
+def push_expired(db, event, p):
+    db.execute("DELETE FROM push_subscriptions WHERE id = ?", [p["subscription_id"]])
+
+
+# --- incidents and the roll call ----------------------------------------------------------
+
+
+@projects("incident.started")
+def incident_started(db, event, p):
+    db.execute(
+        """INSERT INTO incidents
+           (id, site, kind, drill, message, eta, started_at, started_by, start_seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            p["incident_id"],
+            event["site"],
+            p["kind"],
+            int(p["drill"]),
+            p["message"],
+            _ms(p["eta"]),
+            event["ts"],
+            _staff_id(event),
+            event["seq"],
+        ],
+    )
+    db.execute(
+        "INSERT INTO sweeps (incident_id, zone, status) "
+        "SELECT ?, id, 'unchecked' FROM zones WHERE site = ?",
+        [p["incident_id"], event["site"]],
+    )
+
+
+@projects("incident.updated")
+def incident_updated(db, event, p):
+    db.execute(
+        "UPDATE incidents SET eta = ?, message = ? WHERE id = ?",
+        [_ms(p["eta"]), p["message"], p["incident_id"]],
+    )
+
+
+@projects("incident.ended")
+def incident_ended(db, event, p):
+    db.execute(
+        "UPDATE incidents SET ended_at = ?, ended_by = ?, end_reason = ?, end_seq = ? WHERE id = ?",
+        [event["ts"], _staff_id(event), p["reason"], event["seq"], p["incident_id"]],
+    )
+
+
+# Each roll-call step also proves the ones before it: "safe" means the alarm arrived too.
+ROLL_CALL_COLUMNS = {
+    "alarm.delivered": ("delivered_at",),
+    "alarm.acknowledged": ("acknowledged_at", "delivered_at"),
+    "staff.safe": ("safe_at", "acknowledged_at", "delivered_at"),
+}
+
+
+@projects(*ROLL_CALL_COLUMNS)
+def roll_call_marked(db, event, p):
+    key = [p["incident_id"], p["staff_id"]]
+    db.execute("INSERT OR IGNORE INTO roll_call (incident_id, staff_id) VALUES (?, ?)", key)
+    for column in ROLL_CALL_COLUMNS[event["type"]]:  # names from this module, never input
+        db.execute(
+            f"UPDATE roll_call SET {column} = COALESCE({column}, ?) "
+            "WHERE incident_id = ? AND staff_id = ?",
+            [event["ts"], *key],
+        )
+
+
+SWEEP_STATUS = {
+    "zone.claimed": "claimed",
+    "zone.assigned": "claimed",
+    "zone.cleared": "clear",
+    "zone.blocked": "blocked",
+}
+
+
+@projects(*SWEEP_STATUS)
+def zone_swept(db, event, p):
+    db.execute(
+        "INSERT INTO sweeps (incident_id, zone, status, staff_id, note, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, zone) DO UPDATE SET "
+        "status = excluded.status, staff_id = excluded.staff_id, note = excluded.note, "
+        "updated_at = excluded.updated_at",
+        [
+            p["incident_id"],
+            p["zone"],
+            SWEEP_STATUS[event["type"]],
+            p["staff_id"],
+            p["note"],
+            event["ts"],
+        ],
+    )
+
+
+@projects("help.requested")
+def help_requested(db, event, p):
+    db.execute(
+        "INSERT INTO help_requests (id, incident_id, raised_by, location, note, raised_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            p["help_id"],
+            p["incident_id"],
+            p.get("staff_id", _staff_id(event)),
+            p["location"],
+            p["note"],
+            event["ts"],
+        ],
+    )
+
+
+@projects("help.resolved")
+def help_resolved(db, event, p):
+    db.execute(
+        "UPDATE help_requests SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+        [event["ts"], p["staff_id"], p["help_id"]],
+    )
+
+
+@projects("backup.requested")
+def backup_requested(db, event, p):
+    db.execute(
+        "INSERT INTO backup_requests (id, site, raised_by, location, note, raised_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [p["backup_id"], event["site"], p["staff_id"], p["location"], p["note"], event["ts"]],
+    )
+
+
+@projects("backup.cancelled", "backup.answered")
+def backup_ended(db, event, p):
+    db.execute(
+        "UPDATE backup_requests SET ended_at = ?, ended_by = ?, outcome = ? WHERE id = ?",
+        [event["ts"], p["staff_id"], event["type"].removeprefix("backup."), p["backup_id"]],
+    )
+
+
+# --- the public notice ----------------------------------------------------------------------
+
+
+@projects("notice.issued")
+def notice_issued(db, event, p):
+    db.execute(
+        """INSERT OR REPLACE INTO public_notices
+           (site, state, since, eta, kind, drill, incident_id, restored_until, version, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            event["site"],
+            p["state"],
+            _ms(p["since"]),
+            _ms(p["eta"]),
+            p["kind"],
+            int(p["drill"]),
+            p["incident_id"],
+            _ms(p["restored_until"]),
+            p["version"],
+            event["ts"],
+        ],
+    )
+
+
+@projects("notice.switched", "notice.updated")
+def evidence_only(db, event, p):
+    """What each channel switched to, for the evidence; `notice.issued` holds the notice."""
+
+
+# --- rebuilding ------------------------------------------------------------------------------
+
+# Every table the projectors write, with its key (the order rows are compared in).
+STATE_TABLES = {
+    "sites": "id",
+    "zones": "site, id",
+    "staff": "id",
+    "chain_admins": "staff_id",
+    "credentials": "id",
+    "enrollment_links": "code_hash",
+    "incidents": "id",
+    "roll_call": "incident_id, staff_id",
+    "sweeps": "incident_id, zone",
+    "help_requests": "id",
+    "backup_requests": "id",
+    "public_notices": "site",
+    "push_subscriptions": "id",
+}
+
+assert set(PROJECTORS) == set(EVENT_TYPES), set(EVENT_TYPES) - set(PROJECTORS)

@@ -1,0 +1,112 @@
+"""One writer per process: commands that arrive together share one transaction and one fsync.
+
+A caller hands `submit` its work (a function of the open database that returns the command's
+answer and the events it recorded) and waits. The writer takes every piece of work waiting,
+runs each in its own savepoint (a rejected one leaves no trace and does not disturb the
+others), commits once, publishes the events in the order they were recorded, and only then
+wakes the callers: nothing is acknowledged before its commit. The transaction runs through
+`run_native`, a native thread under eventlet, so the event loop keeps serving (and the next
+batch keeps gathering) while SQLite waits for the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .db import Store, immediate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    work: Callable
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    events: list = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def run_here(function: Callable, *args):
+    """The default `run_native`: in the calling thread (threading mode, the CLI, unit tests)."""
+    return function(*args)
+
+
+class Writer:
+    def __init__(
+        self,
+        store: Store,
+        start_task: Callable,
+        publish: Callable[[list[dict]], None],
+        run_native: Callable = run_here,
+    ):
+        self.store = store
+        self.start_task = start_task
+        self.publish = publish
+        self.run_native = run_native
+        self._waiting: deque[Job] = deque()
+        self._wake = threading.Event()
+        self._started = False
+        self._start_lock = threading.Lock()
+        self.commands = 0  # run since the process started (GET /healthz shows both)
+        self.transactions = 0
+
+    def submit(self, work: Callable):
+        """Run `work(db) -> (answer, events)` in the next batch; return the answer once it
+        is committed, or raise what the work raised (then nothing of it was written)."""
+        job = Job(work)
+        self._waiting.append(job)
+        self._start_once()
+        self._wake.set()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _start_once(self) -> None:
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                self.start_task(self._drain_forever)
+
+    def _drain_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                batch = [self._waiting.popleft() for _ in range(len(self._waiting))]
+                self._write(batch)
+
+    def _write(self, batch: list[Job]) -> None:
+        self.commands += len(batch)
+        self.transactions += 1
+        try:
+            with self.store.writing() as db:
+                self.run_native(_commit, db, batch)
+        except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
+            logger.exception("a batch of %s commands could not be committed", len(batch))
+            for job in batch:
+                job.error, job.events = job.error or error, []
+        try:
+            self.publish([event for job in batch for event in job.events])
+        except Exception:  # the log has them; clients catch up from the gap
+            logger.exception("could not publish a batch")
+        for job in batch:
+            job.done.set()
+
+
+def _commit(db, batch: list[Job]) -> None:
+    """One transaction, one savepoint per command (runs in a native thread under eventlet)."""
+    with immediate(db):
+        for job in batch:
+            db.execute("SAVEPOINT command")
+            try:
+                job.result, job.events = job.work(db)
+            except Exception as error:
+                db.execute("ROLLBACK TO command")
+                job.error = error
+            db.execute("RELEASE command")
