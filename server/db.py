@@ -149,8 +149,13 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
     site TEXT NOT NULL REFERENCES sites(id),
     created_at INTEGER NOT NULL
 );
+-- What a crowd of phones reads at once: a person's credentials and roll-call row, a site's
+-- people, subscriptions and help requests.
+CREATE INDEX IF NOT EXISTS credentials_of_staff ON credentials(staff_id);
+CREATE INDEX IF NOT EXISTS staff_of_site ON staff(site);
+CREATE INDEX IF NOT EXISTS push_subscriptions_of_site ON push_subscriptions(site);
+CREATE INDEX IF NOT EXISTS help_requests_of_incident ON help_requests(incident_id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
-
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
