@@ -26,21 +26,26 @@ def unb64url(text: str) -> bytes:
 
 
 class PushService:
-    """A push service on 127.0.0.1: records each push; answers 410 under /gone/."""
+    """A push service on 127.0.0.1: records each push (with the connection it came on and
+    when); answers 410 under /gone/. One thread per connection, kept alive."""
 
-    def __init__(self):
+    def __init__(self, answer_after: float = 0.0):
+        self.answer_after = answer_after  # seconds: a push service across the internet
         self.received: list[dict] = []
         self.arrived = threading.Condition()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real push services do
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                push = {"path": self.path, "headers": dict(self.headers), "body": body}
+                push.update(at=time.monotonic(), connection=self.client_address)
                 with service.arrived:
-                    service.received.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
+                    service.received.append(push)
                     service.arrived.notify_all()
+                time.sleep(service.answer_after)
                 self.send_response(410 if self.path.startswith("/gone/") else 201)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -201,3 +206,23 @@ def test_vapid_key_is_made_once_and_kept_private(settings, client):
     again = create_app(settings)
     assert again.test_client().get("/api/push/vapid-public-key").get_json()["key"] == first
     again.extensions["exitnow"].store.close()
+
+
+def test_one_vapid_signature_serves_every_push_to_a_push_service(services, push_service):
+    sender = services.publisher.push
+    for number in range(5):  # five phones on one push service, as at one site
+        browser = Browser(f"{push_service.url}/push/{number}")
+        keys = browser.subscription["keys"]
+        row = {"id": number, "endpoint": browser.subscription["endpoint"], "language": "fi"}
+        event = {
+            "type": "incident.started",
+            "site": "demo",
+            "seq": 1,
+            "payload": {"incident_id": 1, "kind": "fire", "drill": False},
+        }
+        assert sender._send({**row, **keys}, event) == "delivered"
+    tokens = {push["headers"]["Authorization"] for push in push_service.wait_for(5)}
+    assert len(tokens) == 1  # signed once, not once per push
+    server_key = sender.public_key
+    claims = verify_vapid(tokens.pop(), push_service.url, server_key)
+    assert time.time() + 11 * 3600 < claims["exp"] <= time.time() + 24 * 3600
