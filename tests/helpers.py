@@ -245,14 +245,20 @@ class StaffClient:
     def _on_event(self, data: dict) -> None:
         with self._changed:
             self.messages.append("event")
-            self.events.append(data)
-            self._changed.notify_all()
+            self._keep([data])
 
     def _on_events(self, data: list) -> None:
         with self._changed:
             self.messages.append("events")
-            self.events.extend(data)
-            self._changed.notify_all()
+            self._keep(data)
+
+    def _keep(self, items: list) -> None:
+        """Record the items not seen yet: one can arrive twice around a (re)connect."""
+        for item in items:
+            seen = self.seqs()
+            if not seen or item.get("last_seq", item["seq"]) > seen[-1]:
+                self.events.append(item)
+        self._changed.notify_all()
 
     def _on_state(self, data: dict) -> None:
         with self._changed:

@@ -68,7 +68,7 @@ def test_reconnecting_phone_receives_exactly_the_events_it_missed(site_with_staf
         {"type": "redacted", "seq": missed[1]["seq"], "last_seq": missed[2]["seq"]},
         {**again.events[2], "type": "zone.cleared"},
     ]
-    assert again.messages == ["events", "state"]
+    assert again.messages[:2] == ["events", "state"]
     assert again.states[-1]["seq"] == missed[-1]["seq"]
 
 
