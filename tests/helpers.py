@@ -30,11 +30,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def flask_cli(db_path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """`flask --app server ARGS` on that database file, as an operator runs it."""
+def flask_cli(db_path, *args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
+    """`flask --app server ARGS` on that database file, as an operator runs it (in the checkout
+    `cwd`, this one by default)."""
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "server", *args],
-        cwd=REPO,
+        cwd=cwd,
         env={
             **os.environ,
             "EXITNOW_DB": str(db_path),
@@ -155,7 +156,7 @@ class LiveServer:
                 self.kill()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return flask_cli(self.db_path, *args, **self.env)
+        return flask_cli(self.db_path, *args, cwd=self.cwd, **self.env)
 
     def token(self, role: str, name: str) -> str:
         result = self.cli("create-token", "--site", "demo", "--role", role, "--name", name)

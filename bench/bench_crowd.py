@@ -1,0 +1,472 @@
+"""The crowd: N enrolled phones answer one alarm as the staff app does, and a duty manager
+watches the roll call fill in.
+
+    python bench/bench_crowd.py [--phones 100 300 1000] [--processes 4] [--repo PATH]
+                                [--logs DIR]
+
+For each N: a fresh database and a real server (`python -m server`, eventlet) of the checkout
+PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
+through enrollment links and `POST /api/enroll`, as phones are; the phones (python-socketio
+AsyncClients on uvloop, signed in by their session cookie) spread over worker processes; a duty
+manager's socket (bearer token) counting `alarm.delivered` and `alarm.acknowledged`. The manager
+starts a drill; each phone, the moment `incident.started` arrives, posts its delivery receipt
+and, 0.5 to 3 s later, "got it". Printed per N: alarm latency, when the manager had every receipt
+and every "got it", the receipt POST's latency, Socket.IO messages per phone, disconnects and the
+server's CPU seconds during the round. `--logs DIR` keeps each server's log there.
+
+Everything runs on 127.0.0.1; every process it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402
+    REPO,
+    cpu_seconds,
+    describe,
+    log_problems,
+    percentile,
+    raise_open_files,
+    server_of,
+)
+
+ROUND_TIMEOUT = 30  # seconds after the trigger before the manager's figures say "never"
+CONNECT_TIMEOUT = 300
+ENROLL_CONCURRENCY = 32
+CONNECT_CONCURRENCY = 16  # per process
+SESSION_COOKIE = "exitnow_session"
+
+
+# --- messages: `event` carries one event, `events` a list (a redacted range is one item) -------
+
+
+def events_in(name: str, data) -> list[dict]:
+    """The events a Socket.IO message carries, whichever of the two shapes it has."""
+    if name == "event" and isinstance(data, dict):
+        return [data]
+    if name == "events" and isinstance(data, list):
+        return data
+    return []
+
+
+def carries_alarm(name: str, data) -> bool:
+    return any(item.get("type") == "incident.started" for item in events_in(name, data))
+
+
+# --- set-up through the API, as an admin and the staff app do ---------------------------------
+
+
+def add_people(server, admin: str, count: int) -> list[int]:
+    """Add `count` staff to the demo site through the set-up API; return their staff ids."""
+    config = server.get("/api/sites/demo/setup", admin).json()["config"]
+    zones = [zone["id"] for zone in config["zones"]]
+    config["staff"] += [
+        {"name": f"phone {i:04d}", "role": "staff", "home_zone": zones[i % len(zones)]}
+        for i in range(count)
+    ]
+    answer = server.post("/api/sites/demo/setup", admin, {"config": config})
+    answer.raise_for_status()
+    people = server.get("/api/sites/demo/state", admin).json()["roll_call"]["staff"]
+    return sorted(p["staff_id"] for p in people if p["name"].startswith("phone "))
+
+
+async def enroll_all(url: str, admin: str, staff_ids: list[int]) -> list[tuple[str, str]]:
+    """Enroll one phone per person concurrently: [(session cookie, CSRF token), ...]."""
+    import aiohttp
+
+    limit = asyncio.Semaphore(ENROLL_CONCURRENCY)
+    connector = aiohttp.TCPConnector(limit=ENROLL_CONCURRENCY)
+    async with aiohttp.ClientSession(
+        url, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
+
+        async def enroll(staff_id: int) -> tuple[str, str]:
+            async with limit:
+                return await enroll_one(http, admin, staff_id)
+
+        return await asyncio.gather(*(enroll(staff_id) for staff_id in staff_ids))
+
+
+async def enroll_one(http, admin: str, staff_id: int) -> tuple[str, str]:
+    """An enrollment link made by the admin, used by the phone; then the phone's CSRF token."""
+    path = f"/api/sites/demo/staff/{staff_id}/enrollment-links"
+    async with http.post(path, json={}, headers={"Authorization": f"Bearer {admin}"}) as answer:
+        answer.raise_for_status()
+        code = (await answer.json())["code"]
+    async with http.post("/api/enroll", json={"code": code}) as answer:
+        answer.raise_for_status()
+        cookie = answer.cookies[SESSION_COOKIE].value
+    async with http.get("/api/me", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}) as answer:
+        answer.raise_for_status()
+        return cookie, (await answer.json())["csrf_token"]
+
+
+# --- phones: one uvloop per worker process, many python-socketio AsyncClients in it ------------
+
+
+@dataclass
+class Phone:
+    """One enrolled phone and what it saw during the round."""
+
+    cookie: str
+    csrf: str
+    connected: bool = False
+    armed: bool = False
+    messages: int = 0
+    alarm_at: int | None = None  # time.time_ns() when incident.started arrived
+    receipt_ms: float | None = None
+    errors: list[str] = field(default_factory=list)
+    dropped_in_round: bool = False
+
+    def headers(self) -> dict:
+        return {"Cookie": f"{SESSION_COOKIE}={self.cookie}", "X-CSRF-Token": self.csrf}
+
+    def arm(self) -> None:
+        self.armed, self.messages, self.alarm_at, self.receipt_ms = True, 0, None, None
+
+    def on_message(self, name: str, data=None) -> None:
+        self.messages += 1
+        if self.alarm_at is None and carries_alarm(name, data):
+            self.alarm_at = time.time_ns()
+            asyncio.get_running_loop().create_task(self.answer_alarm())
+
+    def on_disconnect(self, *_reason) -> None:
+        self.connected = False
+        self.dropped_in_round = self.armed
+
+    async def answer_alarm(self) -> None:
+        """The staff app's automatic receipt at once, then "got it" 0.5 to 3 s later."""
+        started = time.perf_counter()
+        await self.post("/api/sites/demo/incidents/current/delivered")
+        self.receipt_ms = (time.perf_counter() - started) * 1000
+        await asyncio.sleep(random.uniform(0.5, 3))
+        await self.post("/api/sites/demo/incidents/current/acknowledge")
+
+    async def post(self, path: str) -> None:
+        try:
+            async with HTTP.post(path, json={}, headers=self.headers()) as answer:
+                if answer.status >= 300:
+                    self.errors.append(f"{path.rsplit('/', 1)[1]} {answer.status}")
+        except Exception as error:  # a refused or reset connection is a figure, not a crash
+            self.errors.append(f"{path.rsplit('/', 1)[1]} {type(error).__name__}")
+
+
+HTTP = None  # the worker's aiohttp session for the phones' POSTs (one per process)
+
+
+def phone_process(url: str, sessions: list, commands, results) -> None:
+    import uvloop
+
+    uvloop.run(run_phones(url, sessions, commands, results))
+
+
+async def run_phones(url: str, sessions: list, commands, results) -> None:
+    import aiohttp
+
+    global HTTP
+    HTTP = aiohttp.ClientSession(
+        url,
+        connector=aiohttp.TCPConnector(limit=0),  # each phone its own connection, as phones
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+    phones = [Phone(cookie, csrf) for cookie, csrf in sessions]
+    clients = await connect_phones(url, phones)
+    results.put(("connected", sum(p.connected for p in phones)))
+    loop = asyncio.get_running_loop()
+    while (command := await loop.run_in_executor(None, commands.get)) != "stop":
+        if command == "arm":
+            for phone in phones:
+                phone.arm()
+            results.put(("armed", None))
+        elif command == "collect":
+            results.put(("figures", round_figures(phones)))
+    await asyncio.gather(*(c.disconnect() for c in clients if c.connected))
+    await HTTP.close()
+
+
+async def connect_phones(url: str, phones: list[Phone]) -> list:
+    import socketio
+
+    limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def connect(phone: Phone):
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("*", phone.on_message)
+        client.on("disconnect", phone.on_disconnect)
+        async with limit:
+            try:
+                await client.connect(
+                    url,
+                    headers={"Cookie": f"{SESSION_COOKIE}={phone.cookie}"},
+                    transports=["websocket"],
+                    wait_timeout=120,
+                )
+                phone.connected = True
+            except Exception as error:
+                phone.errors.append(f"connect {type(error).__name__}")
+        return client
+
+    return await asyncio.gather(*(connect(phone) for phone in phones))
+
+
+def round_figures(phones: list[Phone]) -> dict:
+    return {
+        "alarm_at": [p.alarm_at for p in phones if p.alarm_at is not None],
+        "receipt_ms": [p.receipt_ms for p in phones if p.receipt_ms is not None],
+        "messages": [p.messages for p in phones if p.armed],
+        "dropped_before": sum(not p.connected and not p.dropped_in_round for p in phones),
+        "dropped_during": sum(p.dropped_in_round for p in phones),
+        "errors": [e for p in phones for e in p.errors],
+    }
+
+
+# --- the duty manager: starts the drill and watches the receipts come in -----------------------
+
+
+def manager_process(url: str, token: str, staff_ids: list[int], commands, results) -> None:
+    import uvloop
+
+    uvloop.run(run_manager(url, token, set(staff_ids), commands, results))
+
+
+class Watch:
+    """What the duty manager's socket has seen of the N phones' receipts and "got it"s."""
+
+    KINDS = ("alarm.delivered", "alarm.acknowledged")
+
+    def __init__(self, staff_ids: set[int]):
+        self.staff_ids = staff_ids
+        self.seen: dict[str, set] = {kind: set() for kind in self.KINDS}
+        self.complete_at: dict[str, int] = {}  # kind -> time.time_ns() when all N were seen
+        self.everything = asyncio.Event()
+
+    def on_message(self, name: str, data=None) -> None:
+        for item in events_in(name, data):
+            people = self.seen.get(item.get("type"))
+            if people is None:
+                continue
+            people.add((item.get("actor") or {}).get("staff_id"))
+            if item["type"] not in self.complete_at and self.staff_ids <= people:
+                self.complete_at[item["type"]] = time.time_ns()
+                if len(self.complete_at) == len(self.KINDS):
+                    self.everything.set()
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(people & self.staff_ids) for kind, people in self.seen.items()}
+
+
+async def run_manager(url: str, token: str, staff_ids: set[int], commands, results) -> None:
+    import socketio
+
+    watch = Watch(staff_ids)
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("*", watch.on_message)
+    await client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=60)
+    results.put(("connected", 1))
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, commands.get) == "fire":
+        started, status = await start_drill(url, token)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watch.everything.wait(), ROUND_TIMEOUT)
+        figures = {"started": started, "status": status, "counts": watch.counts()}
+        results.put(("manager", {**figures, "complete_at": dict(watch.complete_at)}))
+    await client.disconnect()
+
+
+async def start_drill(url: str, token: str) -> tuple[int, int]:
+    """The trigger: (time.time_ns() just before the POST, its HTTP status)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(url) as http:
+        started = time.time_ns()
+        async with http.post(
+            "/api/sites/demo/incidents",
+            json={"kind": "fire", "drill": True},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as answer:
+            return started, answer.status
+
+
+# --- one N: set up, connect, one round, figures ----------------------------------------------
+
+
+class Crowd:
+    """The phone worker processes and the manager's process, with their command queues."""
+
+    def __init__(self, url: str, manager: str, staff_ids: list, sessions: list, processes: int):
+        self.results = multiprocessing.Queue()
+        self.queues = [multiprocessing.Queue() for _ in range(processes + 1)]
+        shares = [sessions[i::processes] for i in range(processes)]
+        targets = [(phone_process, (url, share)) for share in shares if share]
+        targets.append((manager_process, (url, manager, staff_ids)))
+        self.workers = [
+            multiprocessing.Process(target=target, args=(*args, queue, self.results), daemon=True)
+            for (target, args), queue in zip(targets, self.queues, strict=False)
+        ]
+        for worker in self.workers:
+            worker.start()
+        self.connected = sum(self.answers(len(self.workers), CONNECT_TIMEOUT)) - 1
+
+    def answers(self, count: int, timeout: float) -> list:
+        deadline = time.monotonic() + timeout
+        return [
+            self.results.get(timeout=max(1, deadline - time.monotonic()))[1] for _ in range(count)
+        ]
+
+    def tell_phones(self, command: str) -> list:
+        phones = len(self.workers) - 1
+        for queue in self.queues[:phones]:
+            queue.put(command)
+        return self.answers(phones, 60)
+
+    def fire(self) -> dict:
+        self.queues[len(self.workers) - 1].put("fire")
+        return self.answers(1, ROUND_TIMEOUT + 30)[0]
+
+    def stop(self) -> None:
+        for queue in self.queues[: len(self.workers)]:
+            queue.put("stop")
+        for worker in self.workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+
+
+def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path | None) -> dict:
+    """Set up N phones on a fresh server of `repo`, run one alarm, return its figures."""
+    server = server_of(repo, folder)
+    admin = server.token("admin", "bench")
+    manager = server.token("duty_manager", "bench manager")
+    server.start()
+    crowd = None
+    try:
+        setup_started = time.monotonic()
+        staff_ids = add_people(server, admin, count)
+        sessions = asyncio.run(enroll_all(server.url, admin, staff_ids))
+        enrolled_s = time.monotonic() - setup_started
+        crowd = Crowd(server.url, manager, staff_ids, sessions, processes)
+        connected_s = time.monotonic() - setup_started - enrolled_s
+        crowd.tell_phones("arm")
+        cpu_before = cpu_seconds(server.process.pid)
+        seen = crowd.fire()
+        cpu = cpu_seconds(server.process.pid) - cpu_before
+        phones = merge(crowd.tell_phones("collect"))
+        return {
+            "n": count,
+            "enrolled_s": enrolled_s,
+            "connected": crowd.connected,
+            "connected_s": connected_s,
+            "manager": seen,
+            "phones": phones,
+            "cpu": cpu,
+            "log": log_problems(server),
+        }
+    finally:
+        if crowd:
+            crowd.stop()
+        server.stop()
+        if logs:
+            logs.mkdir(parents=True, exist_ok=True)
+            shutil.copy(server.output, logs / f"server-{repo.name}-{count}.log")
+
+
+def merge(parts: list[dict]) -> dict:
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            merged[key] = merged.get(key, type(value)()) + value
+    return merged
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def seconds_until(seen: dict, kind: str, count: int) -> str:
+    if kind in seen["complete_at"]:
+        return f"{(seen['complete_at'][kind] - seen['started']) / 1e9:.2f} s"
+    return f"never ({seen['counts'][kind]} of {count})"
+
+
+def print_figures(figures: dict) -> None:
+    n, seen, phones = figures["n"], figures["manager"], figures["phones"]
+    latency = [(t - seen["started"]) / 1e6 for t in phones["alarm_at"]]
+    messages = phones["messages"] or [0]
+    errors = phones["errors"]
+    rows = [
+        (
+            "set-up",
+            f"{n} enrolled in {figures['enrolled_s']:.1f} s, "
+            f"{figures['connected']} connected in {figures['connected_s']:.1f} s",
+        ),
+        ("trigger POST", f"HTTP {seen['status']}"),
+        (
+            "alarm latency ms",
+            f"p50 {percentile(latency, 0.5):.1f}  p99 "
+            f"{percentile(latency, 0.99):.1f}  ({len(latency)} of {n} phones)",
+        ),
+        ("manager has every receipt", seconds_until(seen, "alarm.delivered", n)),
+        ("manager has every got-it", seconds_until(seen, "alarm.acknowledged", n)),
+        (
+            "receipt POST ms",
+            f"p50 {percentile(phones['receipt_ms'], 0.5):.0f}  p99 "
+            f"{percentile(phones['receipt_ms'], 0.99):.0f}  ({len(phones['receipt_ms'])} answered)",
+        ),
+        ("messages per phone", f"mean {statistics.fmean(messages):.1f}  max {max(messages)}"),
+        (
+            "disconnects",
+            f"before the alarm {phones['dropped_before']}  during the round "
+            f"{phones['dropped_during']}",
+        ),
+        ("server CPU s in the round", f"{figures['cpu']:.2f}"),
+        ("phone errors", summary(errors) if errors else "none"),
+        ("server log errors", f"{len(figures['log'])} lines" if figures["log"] else "none"),
+    ]
+    print(f"\nN = {n}")
+    for name, value in rows:
+        print(f"  {name:<27} {value}")
+    for line in figures["log"][-5:]:
+        print(f"    | {line[:160]}")
+
+
+def summary(errors: list[str]) -> str:
+    kinds: dict[str, int] = {}
+    for error in errors:
+        kinds[error] = kinds.get(error, 0) + 1
+    return ", ".join(f"{kind} x{times}" for kind, times in sorted(kinds.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose server runs")
+    parser.add_argument("--logs", type=Path, help="keep each server's log in this folder")
+    args = parser.parse_args()
+    raise_open_files()
+    repo = args.repo.resolve()
+    print(
+        f"the crowd: one drill, phones in {args.processes} processes (python-socketio on "
+        f"uvloop), 127.0.0.1, 2 cores; server {describe(repo)}"
+    )
+    for count in args.phones:
+        with tempfile.TemporaryDirectory() as folder:
+            print_figures(crowd_round(repo, Path(folder), count, args.processes, args.logs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""What the delivery and crowd benchmarks share: the server of one checkout on a fresh database,
+the open-files limit, the server's CPU time and percentiles."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from helpers import LiveServer  # noqa: E402
+
+
+def raise_open_files() -> None:
+    """A thousand sockets need more than the default 1024 descriptors."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def server_of(repo: Path, folder: Path) -> LiveServer:
+    """`python -m server` of the checkout `repo` (cwd and PYTHONPATH) on a new database in
+    `folder`, with the demo site seeded by that checkout's `flask seed-demo`; not started."""
+    path = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
+    server = LiveServer(folder / "bench.db", env={"PYTHONPATH": path}, cwd=repo)
+    seeded = server.cli("seed-demo")
+    if seeded.returncode != 0:
+        raise RuntimeError(f"seed-demo failed: {seeded.stderr[-2000:]}")
+    return server
+
+
+def describe(repo: Path) -> str:
+    """The checkout as `path (commit)`, for the figures' heading; a work tree with uncommitted
+    changes to tracked files says so, since those changes are what runs."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "no git"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{repo} ({commit}{' + uncommitted changes' if changed else ''})"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (all its threads), from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (`fraction` 0.5 is the median, 0.99 the p99); nan if empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def log_problems(server: LiveServer, lines: int = 30) -> list[str]:
+    """The server log's error lines (tracebacks, ERROR, exceptions), the last `lines` of them."""
+    text = server.output.read_text(errors="replace") if server.output.exists() else ""
+    words = ("Traceback", "ERROR", "Error", "Exception", "exception")
+    return [line for line in text.splitlines() if any(w in line for w in words)][-lines:]
