@@ -6,13 +6,14 @@ watches the roll call fill in.
 
 For each N: a fresh database and a real server (`python -m server`, eventlet) of the checkout
 PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
-through enrollment links and `POST /api/enroll`, as phones are; the phones (python-socketio
-AsyncClients on uvloop, signed in by their session cookie) spread over worker processes; a duty
-manager's socket (bearer token) counting `alarm.delivered` and `alarm.acknowledged`. The manager
+through enrollment links and `POST /api/enroll`, as phones are; the phones (Socket.IO sockets
+signed in by their session cookie, as light as the protocol allows so that the figures are the
+server's: see harness.open_socket) spread over uvloop worker processes; a duty manager's
+python-socketio client (bearer token) counting `alarm.delivered` and `alarm.acknowledged`. The manager
 starts a drill; each phone, the moment `incident.started` arrives, posts its delivery receipt
 and, 0.5 to 3 s later, "got it". Printed per N: alarm latency, when the manager had every receipt
 and every "got it", the receipt POST's latency, Socket.IO messages per phone, disconnects and the
-server's CPU seconds during the round. `--logs DIR` keeps each server's log there.
+CPU seconds of the server and of the clients during the round. `--logs DIR` keeps each server's log there.
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -29,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,8 +41,10 @@ from harness import (  # noqa: E402
     cpu_seconds,
     describe,
     log_problems,
+    open_socket,
     percentile,
     raise_open_files,
+    read_messages,
     server_of,
 )
 
@@ -48,6 +52,7 @@ ROUND_TIMEOUT = 30  # seconds after the trigger before the manager's figures say
 CONNECT_TIMEOUT = 300
 ENROLL_CONCURRENCY = 32
 CONNECT_CONCURRENCY = 16  # per process
+ALARM = "incident.started"
 SESSION_COOKIE = "exitnow_session"
 
 
@@ -61,10 +66,6 @@ def events_in(name: str, data) -> list[dict]:
     if name == "events" and isinstance(data, list):
         return data
     return []
-
-
-def carries_alarm(name: str, data) -> bool:
-    return any(item.get("type") == "incident.started" for item in events_in(name, data))
 
 
 # --- set-up through the API, as an admin and the staff app do ---------------------------------
@@ -115,7 +116,7 @@ async def enroll_one(http, admin: str, staff_id: int) -> tuple[str, str]:
         return cookie, (await answer.json())["csrf_token"]
 
 
-# --- phones: one uvloop per worker process, many python-socketio AsyncClients in it ------------
+# --- phones: one uvloop per worker process, many light sockets (harness.open_socket) in it ------
 
 
 @dataclass
@@ -138,14 +139,20 @@ class Phone:
     def arm(self) -> None:
         self.armed, self.messages, self.alarm_at, self.receipt_ms = True, 0, None, None
 
-    def on_message(self, name: str, data=None) -> None:
+    def on_message(self, text: str) -> None:
+        """A Socket.IO event frame's text; `incident.started` may come alone or in a batch."""
         self.messages += 1
-        if self.alarm_at is None and carries_alarm(name, data):
+        if (
+            self.alarm_at is None
+            and ALARM in text
+            and text.startswith(('42["event"', '42["events"'))
+        ):
             self.alarm_at = time.time_ns()
             asyncio.get_running_loop().create_task(self.answer_alarm())
 
-    def on_disconnect(self, *_reason) -> None:
-        self.connected = False
+    async def listen(self, ws) -> None:
+        await read_messages(ws, self.on_message)
+        self.connected = False  # the server closed it, or the network did
         self.dropped_in_round = self.armed
 
     async def answer_alarm(self) -> None:
@@ -157,8 +164,10 @@ class Phone:
         await self.post("/api/sites/demo/incidents/current/acknowledge")
 
     async def post(self, path: str) -> None:
+        """As the staff app's outbox sends an action: with an Idempotency-Key."""
+        headers = {**self.headers(), "Idempotency-Key": str(uuid.uuid4())}
         try:
-            async with HTTP.post(path, json={}, headers=self.headers()) as answer:
+            async with HTTP.post(path, json={}, headers=headers) as answer:
                 if answer.status >= 300:
                     self.errors.append(f"{path.rsplit('/', 1)[1]} {answer.status}")
         except Exception as error:  # a refused or reset connection is a figure, not a crash
@@ -195,31 +204,28 @@ async def run_phones(url: str, sessions: list, commands, results) -> None:
             results.put(("armed", None))
         elif command == "collect":
             results.put(("figures", round_figures(phones)))
-    await asyncio.gather(*(c.disconnect() for c in clients if c.connected))
+    for reader in clients:
+        if reader:
+            reader.cancel()
     await HTTP.close()
 
 
 async def connect_phones(url: str, phones: list[Phone]) -> list:
-    import socketio
-
+    """Each phone's socket (harness.open_socket, signed in by its session cookie) and the
+    task that reads it."""
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def connect(phone: Phone):
-        client = socketio.AsyncClient(reconnection=False)
-        client.on("*", phone.on_message)
-        client.on("disconnect", phone.on_disconnect)
         async with limit:
             try:
-                await client.connect(
-                    url,
-                    headers={"Cookie": f"{SESSION_COOKIE}={phone.cookie}"},
-                    transports=["websocket"],
-                    wait_timeout=120,
+                ws = await open_socket(
+                    HTTP, url, headers={"Cookie": f"{SESSION_COOKIE}={phone.cookie}"}
                 )
-                phone.connected = True
             except Exception as error:
                 phone.errors.append(f"connect {type(error).__name__}")
-        return client
+                return None
+        phone.connected = True
+        return asyncio.create_task(phone.listen(ws))
 
     return await asyncio.gather(*(connect(phone) for phone in phones))
 
@@ -338,6 +344,10 @@ class Crowd:
         self.queues[len(self.workers) - 1].put("fire")
         return self.answers(1, ROUND_TIMEOUT + 30)[0]
 
+    def cpu_seconds(self) -> float:
+        """The phones' and the manager's processes together."""
+        return sum(cpu_seconds(worker.pid) for worker in self.workers)
+
     def stop(self) -> None:
         for queue in self.queues[: len(self.workers)]:
             queue.put("stop")
@@ -362,9 +372,10 @@ def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path
         crowd = Crowd(server.url, manager, staff_ids, sessions, processes)
         connected_s = time.monotonic() - setup_started - enrolled_s
         crowd.tell_phones("arm")
-        cpu_before = cpu_seconds(server.process.pid)
+        cpu_before, clients_before = cpu_seconds(server.process.pid), crowd.cpu_seconds()
         seen = crowd.fire()
         cpu = cpu_seconds(server.process.pid) - cpu_before
+        clients_cpu = crowd.cpu_seconds() - clients_before
         phones = merge(crowd.tell_phones("collect"))
         return {
             "n": count,
@@ -374,6 +385,7 @@ def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path
             "manager": seen,
             "phones": phones,
             "cpu": cpu,
+            "clients_cpu": clients_cpu,
             "log": log_problems(server),
         }
     finally:
@@ -432,7 +444,10 @@ def print_figures(figures: dict) -> None:
             f"before the alarm {phones['dropped_before']}  during the round "
             f"{phones['dropped_during']}",
         ),
-        ("server CPU s in the round", f"{figures['cpu']:.2f}"),
+        (
+            "CPU s in the round",
+            f"server {figures['cpu']:.2f}  clients {figures['clients_cpu']:.2f}",
+        ),
         ("phone errors", summary(errors) if errors else "none"),
         ("server log errors", f"{len(figures['log'])} lines" if figures["log"] else "none"),
     ]
@@ -460,8 +475,8 @@ def main() -> None:
     raise_open_files()
     repo = args.repo.resolve()
     print(
-        f"the crowd: one drill, phones in {args.processes} processes (python-socketio on "
-        f"uvloop), 127.0.0.1, 2 cores; server {describe(repo)}"
+        f"the crowd: one drill, phones in {args.processes} processes (Socket.IO over aiohttp "
+        f"on uvloop), 127.0.0.1, 2 cores; server {describe(repo)}"
     )
     for count in args.phones:
         with tempfile.TemporaryDirectory() as folder:

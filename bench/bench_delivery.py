@@ -1,8 +1,18 @@
-"""Alarm delivery latency: from the duty manager's POST to each staff client receiving
-`incident.started`, for N clients in separate processes, beside the framework's floor (a bare
-Flask-SocketIO server under eventlet emitting one message of the same size to the same N).
+"""Alarm delivery latency: from the duty manager's POST to each staff phone receiving
+`incident.started`, beside the framework's floor (a bare Flask-SocketIO server under eventlet,
+`floor_server.py`, emitting one message of the same size to the same number of clients).
 
-    python bench/bench_delivery.py [--clients 100 1000] [--rounds 3] [--processes 8]
+    python bench/bench_delivery.py [--clients 100 1000] [--rounds 5] [--processes 4]
+                                   [--repo PATH]
+
+Both servers run at once, each with its own N connected clients, and the rounds alternate
+(floor, project, floor, ...), so both meet the same machine; each has one warm-up
+round first, not counted. The clients are as light as a
+Socket.IO client can be (the Engine.IO v4 / Socket.IO v5 text protocol over aiohttp websockets
+on uvloop, in worker processes): they answer pings and stamp the arrival of any message that
+carries `incident.started`, nothing else. The floor does strictly less work than the project
+(no log, no fsync, no audiences), so it must come out faster; a run in which it does not is
+measuring its clients, and the script says so.
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -11,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,63 +30,78 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import LiveServer, free_port, prepare_database  # noqa: E402
+from harness import (  # noqa: E402
+    REPO,
+    cpu_seconds,
+    describe,
+    open_socket,
+    percentile,
+    raise_open_files,
+    read_messages,
+    server_of,
+)
+from helpers import free_port  # noqa: E402
 
 CONNECT_TIMEOUT = 120
-ROUND_TIMEOUT = 30
+ROUND_TIMEOUT = 20
+CONNECT_CONCURRENCY = 50  # per process
+SETTLE_SECONDS = 1.0  # between rounds, so the all-clear's frames are gone before the next alarm
+ALARM = "incident.started"
 
 
-# --- clients: one asyncio loop per process, many python-socketio AsyncClients in it ---------
+# --- the clients: N light sockets per process (harness.open_socket) -----------------------------
 
 
 def client_process(url: str, auth: dict, count: int, commands, results) -> None:
-    asyncio.run(run_clients(url, auth, count, commands, results))
+    import uvloop
+
+    uvloop.run(run_clients(url, auth, count, commands, results))
 
 
-async def run_clients(url, auth, count, commands, results):
-    import socketio
+async def run_clients(url: str, auth: dict, count: int, commands, results) -> None:
+    import aiohttp
 
-    received: list[int] = []
-    clients = []
-    for _ in range(count):
-        client = socketio.AsyncClient(reconnection=False)
+    stamps: list[int] = []
+    sizes: list[int] = []
+    limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
 
-        @client.on("event")
-        async def on_event(data):
-            if data.get("type") == "incident.started":
-                received.append(time.time_ns())
+        def on_message(text: str) -> None:
+            if text.startswith('42["event') and ALARM in text:
+                stamps.append(time.time_ns())
+                sizes.append(len(text))
 
-        await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=60)
-        clients.append(client)
-    results.put(("connected", count))
-    loop = asyncio.get_running_loop()
-    while True:
-        command = await loop.run_in_executor(None, commands.get)
-        if command == "collect":
-            results.put(("times", list(received)))
-            received.clear()
-        elif command == "stop":
-            break
-    for client in clients:
-        await client.disconnect()
+        async def connect():
+            async with limit:
+                ws = await open_socket(http, url, auth)
+            return asyncio.create_task(read_messages(ws, on_message))
+
+        readers = await asyncio.gather(*(connect() for _ in range(count)))
+        results.put(("connected", count))
+        loop = asyncio.get_running_loop()
+        while await loop.run_in_executor(None, commands.get) != "stop":  # "collect"
+            results.put(("times", stamps[:], sizes[:]))
+            stamps.clear()
+            sizes.clear()
+        for reader in readers:
+            reader.cancel()
 
 
 class Crowd:
-    """N connected clients spread over worker processes."""
+    """N connected clients of one server, spread over worker processes."""
 
     def __init__(self, url: str, auth: dict, clients: int, processes: int):
         self.results = multiprocessing.Queue()
-        self.commands = [multiprocessing.Queue() for _ in range(processes)]
         shares = [clients // processes + (i < clients % processes) for i in range(processes)]
+        self.commands = [multiprocessing.Queue() for share in shares if share]
         self.workers = [
             multiprocessing.Process(
                 target=client_process, args=(url, auth, share, queue, self.results), daemon=True
             )
-            for share, queue in zip(shares, self.commands, strict=True)
-            if share
+            for share, queue in zip([s for s in shares if s], self.commands, strict=True)
         ]
         for worker in self.workers:
             worker.start()
@@ -88,16 +110,18 @@ class Crowd:
             _, count = self.results.get(timeout=max(1, deadline - time.monotonic()))
             connected += count
 
-    def collect(self) -> list[int]:
-        for queue in self.commands[: len(self.workers)]:
+    def collect(self) -> tuple[list[int], list[int]]:
+        for queue in self.commands:
             queue.put("collect")
-        times = []
+        stamps, sizes = [], []
         for _ in self.workers:
-            times += self.results.get(timeout=ROUND_TIMEOUT)[1]
-        return times
+            _, more_stamps, more_sizes = self.results.get(timeout=ROUND_TIMEOUT)
+            stamps += more_stamps
+            sizes += more_sizes
+        return stamps, sizes
 
     def stop(self) -> None:
-        for queue in self.commands[: len(self.workers)]:
+        for queue in self.commands:
             queue.put("stop")
         for worker in self.workers:
             worker.join(timeout=10)
@@ -105,125 +129,172 @@ class Crowd:
                 worker.kill()
 
 
-# --- one round: trigger, wait for every client, return latencies in ms --------------------------
+# --- the two servers -----------------------------------------------------------------------------
 
 
-def measure(crowd: Crowd, clients: int, trigger) -> list[float]:
-    started = time.time_ns()
-    trigger()
-    deadline = time.monotonic() + ROUND_TIMEOUT
-    times: list[int] = []
-    while len(times) < clients and time.monotonic() < deadline:
-        time.sleep(0.2)
-        times += crowd.collect()
-    return [(t - started) / 1e6 for t in times]
+class Project:
+    """Exit Now of one checkout on a fresh database: a staff token for the clients, a duty
+    manager's token for the trigger."""
+
+    name = "exit-now"
+
+    def __init__(self, repo: Path, folder: Path):
+        self.server = server_of(repo, folder)
+        self.staff = self.server.token("staff", "bench phone")
+        self.manager = self.server.token("duty_manager", "bench manager")
+        self.server.start()
+        self.url, self.pid = self.server.url, self.server.process.pid
+        self.auth = {"token": self.staff}
+
+    def fire(self) -> None:
+        started = self.server.post(
+            "/api/sites/demo/incidents", self.manager, {"kind": "fire", "drill": True}
+        )
+        started.raise_for_status()
+
+    def reset(self) -> None:
+        self.server.post(
+            "/api/sites/demo/incidents/current/all-clear", self.manager, {"reason": "drill_over"}
+        ).raise_for_status()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
-def exit_now_rounds(folder: Path, clients: int, rounds: int, processes: int) -> list[float]:
-    tokens = prepare_database(folder / "bench.db", {"staff": 1, "duty_manager": 1})
-    server = LiveServer(folder / "bench.db").start()
-    manager = tokens["duty_manager"][0]
-    crowd = None
-    try:
-        crowd = Crowd(server.url, {"token": tokens["staff"][0]}, clients, processes)
-        samples = []
-        for _ in range(rounds):
-            samples += measure(
-                crowd,
-                clients,
-                lambda: server.post(
-                    "/api/sites/demo/incidents", manager, {"kind": "fire", "drill": True}
-                ),
-            )
-            server.post(
-                "/api/sites/demo/incidents/current/all-clear", manager, {"reason": "drill_over"}
-            )
-            time.sleep(1)
-        return samples
-    finally:
-        if crowd:
-            crowd.stop()
-        server.stop()
+class Floor:
+    """The bare Flask-SocketIO server, emitting a message of `payload_bytes` to everyone."""
 
+    name = "floor"
 
-def floor_rounds(clients: int, rounds: int, processes: int, payload_bytes: int) -> list[float]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "floor_server.py"), str(port), str(payload_bytes)],
-        cwd=REPO,
-    )
-    url = f"http://127.0.0.1:{port}"
-    crowd = None
-    try:
+    def __init__(self, payload_bytes: int):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "bench" / "floor_server.py"), str(port), str(payload_bytes)]
+        )
+        self.pid, self.auth = self.process.pid, {}
         for _ in range(200):
             try:
-                requests.get(url + "/healthz", timeout=1)
-                break
+                requests.get(self.url + "/healthz", timeout=1)
+                return
             except requests.ConnectionError:
                 time.sleep(0.05)
-        crowd = Crowd(url, {}, clients, processes)
-        samples = []
-        for _ in range(rounds):
-            samples += measure(crowd, clients, lambda: requests.post(url + "/fire", timeout=30))
-            time.sleep(1)
-        return samples
-    finally:
-        if crowd:
-            crowd.stop()
-        server.terminate()
-        server.wait(timeout=10)
+        raise RuntimeError("the floor server did not start")
+
+    def fire(self) -> None:
+        requests.post(self.url + "/fire", timeout=30).raise_for_status()
+
+    def reset(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
-def figures(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"n": len(ordered), "median": statistics.median(ordered), "p99": p99, "max": ordered[-1]}
+def one_round(server, crowd: Crowd, clients: int) -> dict:
+    """Trigger once; wait until every client has the alarm; latencies in ms and the frames."""
+    cpu_before = cpu_seconds(server.pid)
+    started = time.time_ns()
+    server.fire()
+    deadline = time.monotonic() + ROUND_TIMEOUT
+    stamps: list[int] = []
+    sizes: list[int] = []
+    while len(stamps) < clients and time.monotonic() < deadline:
+        time.sleep(0.1)
+        more_stamps, more_sizes = crowd.collect()
+        stamps += more_stamps
+        sizes += more_sizes
+    cpu = cpu_seconds(server.pid) - cpu_before
+    server.reset()
+    return {"ms": [(t - started) / 1e6 for t in stamps], "bytes": sizes, "cpu": cpu}
+
+
+def project_frame_bytes(repo: Path) -> int:
+    """How long the project's `incident.started` frame is, measured on a throwaway server."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = Project(repo, Path(folder))
+        crowd = None
+        try:
+            crowd = Crowd(project.url, project.auth, 1, 1)
+            sizes = one_round(project, crowd, 1)["bytes"]
+        finally:
+            if crowd:
+                crowd.stop()
+            project.stop()
+    if not sizes:
+        raise RuntimeError("the project's client never saw incident.started")
+    return sizes[0]
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
+    figures = {}
+    for name, runs in rounds.items():
+        ms = [value for run in runs for value in run["ms"]]
+        figures[name] = (percentile(ms, 0.5), percentile(ms, 0.99), max(ms, default=float("nan")))
+        frame = max((size for run in runs for size in run["bytes"]), default=0)
+        cpu = sum(run["cpu"] for run in runs) / len(runs)
+        print(
+            f"{name:<10} {clients:>5} {len(ms):>9} {figures[name][0]:>8.1f} "
+            f"{figures[name][1]:>8.1f} {figures[name][2]:>8.1f} {frame:>7} {cpu * 1000:>8.0f}"
+        )
+    ours, floor = figures["exit-now"], figures["floor"]
+    ratios = [a / b for a, b in zip(ours, floor, strict=True)]
+    print(f"{'ratio':<10} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
+    if ours[1] < floor[1]:
+        print("  the project's p99 beat the floor: these figures measure the clients, not servers")
+
+
+def measure(repo: Path, clients: int, rounds: int, processes: int, frame_bytes: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        servers = [Floor(frame_bytes), Project(repo, Path(folder))]
+        crowds: list[Crowd] = []
+        try:
+            crowds = [Crowd(s.url, s.auth, clients, processes) for s in servers]
+            seen: dict[str, list[dict]] = {s.name: [] for s in servers}
+            for server, crowd in zip(servers, crowds, strict=True):
+                one_round(server, crowd, clients)  # a warm-up: first emits, lazy imports
+                time.sleep(SETTLE_SECONDS)
+            for _ in range(rounds):
+                for server, crowd in zip(servers, crowds, strict=True):
+                    seen[server.name].append(one_round(server, crowd, clients))
+                    time.sleep(SETTLE_SECONDS)
+            print_rows(clients, seen)
+        finally:
+            for crowd in crowds:
+                crowd.stop()
+            for server in servers:
+                server.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose server runs")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1000 sockets need more than 1024
-    # The floor sends a message as large as Exit Now's incident.started event.
-    payload_bytes = len(
-        json.dumps(
-            {
-                "seq": 20,
-                "type": "incident.started",
-                "ts": "2026-11-24T21:28:54.949Z",
-                "actor": {"staff_id": 7, "name": "duty_manager 0", "role": "duty_manager"},
-                "payload": {
-                    "incident_id": 1,
-                    "kind": "fire",
-                    "drill": True,
-                    "message": None,
-                    "eta": None,
-                },
-            }
-        )
+    raise_open_files()
+    frame_bytes = project_frame_bytes(args.repo)
+    # The floor's frame carries padding to the same length as the project's.
+    padding = max(
+        0, frame_bytes - len('42["event",{"seq":1,"type":"incident.started","padding":""}]')
     )
     print(
-        f"delivery of incident.started, {args.rounds} rounds, clients in "
-        f"{args.processes} processes, 127.0.0.1, 2 cores (ms from POST to receipt)"
+        f"delivery of incident.started, {args.rounds} rounds each, alternating, clients in "
+        f"{args.processes} processes (aiohttp on uvloop), 127.0.0.1, 2 cores; "
+        f"server {describe(args.repo)}"
     )
-    print(f"{'server':<10} {'N':>5} {'received':>9} {'median':>8} {'p99':>8} {'max':>8}")
+    print("ms from the trigger POST to each client's receipt; cpu ms: the server's, per round")
+    print(
+        f"{'server':<10} {'N':>5} {'received':>9} {'median':>8} {'p99':>8} {'max':>8} "
+        f"{'bytes':>7} {'cpu ms':>8}"
+    )
     for clients in args.clients:
-        with tempfile.TemporaryDirectory() as folder:
-            ours = figures(exit_now_rounds(Path(folder), clients, args.rounds, args.processes))
-        floor = figures(floor_rounds(clients, args.rounds, args.processes, payload_bytes))
-        for name, row in (("exit-now", ours), ("floor", floor)):
-            print(
-                f"{name:<10} {clients:>5} {row['n']:>9} {row['median']:>8.1f} "
-                f"{row['p99']:>8.1f} {row['max']:>8.1f}"
-            )
-        print(
-            f"{'ratio':<10} {clients:>5} {'':>9} {ours['median'] / floor['median']:>8.2f} "
-            f"{ours['p99'] / floor['p99']:>8.2f} {ours['max'] / floor['max']:>8.2f}"
-        )
+        measure(args.repo, clients, args.rounds, args.processes, padding)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ the open-files limit, the server's CPU time and percentiles."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -65,3 +66,39 @@ def log_problems(server: LiveServer, lines: int = 30) -> list[str]:
     text = server.output.read_text(errors="replace") if server.output.exists() else ""
     words = ("Traceback", "ERROR", "Error", "Exception", "exception")
     return [line for line in text.splitlines() if any(w in line for w in words)][-lines:]
+
+
+# --- the lightest honest phone: the Socket.IO v5 text protocol over an aiohttp websocket ------
+# A thousand python-socketio clients on two cores spend more CPU than the server they measure;
+# this one does what a phone's socket must (handshake, join "/", answer pings) and no more.
+
+
+async def open_socket(http, url: str, auth: dict | None = None, headers: dict | None = None):
+    """A websocket joined to the namespace "/" (with `auth`, or the session cookie in
+    `headers`); raises if the server refuses."""
+    ws = await http.ws_connect(
+        url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+        headers=headers or {},
+    )
+    opened = await ws.receive_str()  # "0{...}": the Engine.IO handshake
+    if not opened.startswith("0"):
+        raise RuntimeError(f"no Engine.IO handshake: {opened[:80]}")
+    await ws.send_str("40" + json.dumps(auth or {}))
+    joined = await ws.receive_str()
+    if not joined.startswith("40"):
+        raise RuntimeError(f"refused: {joined[:200]}")
+    return ws
+
+
+async def read_messages(ws, on_message) -> None:
+    """Answer pings; hand every Socket.IO event frame's text (`42[name, data]`) to
+    `on_message`; return when the socket closes."""
+    import aiohttp
+
+    async for frame in ws:
+        if frame.type != aiohttp.WSMsgType.TEXT:
+            break
+        if frame.data == "2":  # Engine.IO ping
+            await ws.send_str("3")
+        elif frame.data.startswith("42"):
+            on_message(frame.data)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, request, send_from_directory
+from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +36,18 @@ class Services:
     states: SiteStates
 
 
+class NoFlaskSession(SessionInterface):
+    """Exit Now keeps no Flask session: a phone's cookie is its device credential
+    (server/auth.py). Flask's default still built a signing serializer on every request,
+    a tenth of a receipt's cost under a crowd."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        pass
+
+
 def build_app(settings: Settings | None = None, run_native: Callable = run_here) -> Flask:
     """`run_native(function, *args)` runs blocking disk work off the event loop (the entry
     point passes eventlet's or gevent's thread pool; in threading mode it simply calls)."""
@@ -42,6 +55,7 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     app = Flask(__name__, static_folder=None)
     app.config["SECRET_KEY"] = secret_key_for(settings)
     app.config["TESTING"] = settings.testing
+    app.session_interface = NoFlaskSession()
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,

@@ -166,13 +166,16 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 """
 
 
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's before it fails
+
+
 def connect(path: str) -> sqlite3.Connection:
     """A connection with the pragmas every one of ours has; the schema is created if missing."""
     # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("PRAGMA busy_timeout=5000")
+    connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA foreign_keys=ON")
     connection.executescript(SCHEMA)
     return connection

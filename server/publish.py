@@ -9,7 +9,9 @@ change and at every start.
 Each audience gets one message per batch: while a site is busy, its events wait and leave
 together at most once every BATCH_SECONDS (an `events` message), and at once when it is
 idle (one event alone is today's `event` message), so the first alarm frame never waits.
-A thousand receipts are then a few dozen frames per phone, not a thousand.
+A batch a staff phone could read nothing of (colleagues' receipts, as numbers) waits up to
+NUMBERS_ONLY_SECONDS, and leaves sooner with the next event it may read. A thousand
+receipts are then a handful of frames per phone, not a thousand.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from itertools import groupby
 from .auth import Identity
 from .notices.snapshots import Snapshots
 from .notices.status import status_document
-from .state import batch_for, event_message_for
+from .state import batch_for, event_message_for, may_read
 
 logger = logging.getLogger(__name__)
 BATCH_SECONDS = 0.05
+NUMBERS_ONLY_SECONDS = 1.0
 
 # Each connection joins exactly one room of its site: the one of its audience.
 AUDIENCES = {"responders": True, "staff": False}  # audience -> may read backup requests
@@ -49,9 +52,11 @@ class Publisher:
         self.socketio = socketio
         self.snapshots = snapshots
         self.push = None  # the PushSender, set once the app's services exist
-        self._waiting: dict[str, list[dict]] = {}  # site -> events not sent yet
-        self._last_sent: dict[str, float] = {}  # site -> monotonic time of its last batch
-        self._scheduled: set[str] = set()  # sites whose next batch is already planned
+        # Per (site, audience): the events not sent to it yet, when its last batch left, and
+        # when its next one is planned.
+        self._waiting: dict[tuple[str, str], list[dict]] = {}
+        self._last_sent: dict[tuple[str, str], float] = {}
+        self._planned: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()  # guards the three above
         self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
 
@@ -62,36 +67,54 @@ class Publisher:
             for event in of_site:
                 if event["type"] == "incident.started" and self.push is not None:
                     self.push.alarm_started(site, event)  # locked phones: in the background
-            with self._lock:
-                self._waiting.setdefault(site, []).extend(of_site)
-                if site in self._scheduled:  # they leave with the planned batch
-                    continue
-                wait = self._last_sent.get(site, 0.0) + BATCH_SECONDS - time.monotonic()
-                if wait > 0:
-                    self._scheduled.add(site)
-                    self.socketio.start_background_task(self._send_later, site, wait)
-                    continue
-            self._send(site)
+            for audience in AUDIENCES:
+                self._queue((site, audience), of_site)
 
-    def _send_later(self, site: str, wait: float) -> None:
+    def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
+        with self._lock:
+            waiting = self._waiting.setdefault(to, [])
+            waiting.extend(events)
+            due = self._due(to, waiting)
+            planned = self._planned.get(to)
+            if planned is not None and planned <= due:  # they leave with the planned batch
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                self._planned[to] = due
+                self.socketio.start_background_task(self._send_later, to, wait)
+                return
+        self._send(to)
+
+    def _due(self, to: tuple[str, str], waiting: list[dict]) -> float:
+        """When the next batch to this audience may leave: BATCH_SECONDS after the last one,
+        or NUMBERS_ONLY_SECONDS when it would carry nothing the audience may read (a staff
+        phone needs the numbers of colleagues' receipts only to see that it missed none)."""
+        is_responder = AUDIENCES[to[1]]
+        readable = any(may_read(is_responder, event) for event in waiting)
+        spacing = BATCH_SECONDS if readable else NUMBERS_ONLY_SECONDS
+        return self._last_sent.get(to, float("-inf")) + spacing
+
+    def _send_later(self, to: tuple[str, str], wait: float) -> None:
         self.socketio.sleep(wait)
         with self._lock:
-            self._scheduled.discard(site)
-        self._send(site)
+            if self._planned.get(to, 0.0) > time.monotonic():  # planned again, later
+                return
+            self._planned.pop(to, None)
+        self._send(to)
 
-    def _send(self, site: str) -> None:
+    def _send(self, to: tuple[str, str]) -> None:
+        site, audience = to
         with self._sending:
             with self._lock:
-                events = self._waiting.pop(site, [])
+                events = self._waiting.pop(to, [])
                 if not events:
                     return
-                self._last_sent[site] = time.monotonic()
-            for audience, is_responder in AUDIENCES.items():
-                to = room(site, audience)
-                if len(events) == 1:
-                    self._emit("event", event_message_for(is_responder, events[0]), to)
-                else:
-                    self._emit("events", batch_for(is_responder, events), to)
+                self._last_sent[to] = time.monotonic()
+            is_responder = AUDIENCES[audience]
+            if len(events) == 1:
+                self._emit("event", event_message_for(is_responder, events[0]), room(*to))
+            else:
+                self._emit("events", batch_for(is_responder, events), room(*to))
 
     def refresh_public(self, site: str) -> None:
         """Rewrite the site's snapshot files, then tell the live public screens."""

@@ -4,20 +4,26 @@ A caller hands `submit` its work (a function of the open database that returns t
 answer and the events it recorded) and waits. The writer takes every piece of work waiting,
 runs each in its own savepoint (a rejected one leaves no trace and does not disturb the
 others), commits once, publishes the events in the order they were recorded, and only then
-wakes the callers: nothing is acknowledged before its commit. The transaction runs through
-`run_native`, a native thread under eventlet, so the event loop keeps serving (and the next
-batch keeps gathering) while SQLite waits for the disk.
+wakes the callers: nothing is acknowledged before its commit.
+
+Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
+the fsync, and BEGIN IMMEDIATE when another process is writing; the event loop keeps
+serving, and the next batch keeps gathering, meanwhile. The commands themselves run on
+the loop: they are short statements on cached pages, and in a native thread they fought the
+loop for the GIL at every SQLite call (208 receipts took 606 ms to write that way, under a
+crowd's requests; see bench/README.md).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .db import Store, immediate
+from .db import BUSY_TIMEOUT_MS, Store
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ class Writer:
         self.transactions += 1
         try:
             with self.store.writing() as db:
-                self.run_native(_commit, db, batch)
+                self._commit(db, batch)
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
             logger.exception("a batch of %s commands could not be committed", len(batch))
             for job in batch:
@@ -98,15 +104,40 @@ class Writer:
         for job in batch:
             job.done.set()
 
+    def _begin(self, db) -> None:
+        """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
+        for it in a native thread. (A native round trip costs a turn of the event loop, which
+        under a crowd's requests is hundreds of ms, so it is paid only when there is a wait.)"""
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.run_native(db.execute, "BEGIN IMMEDIATE")
 
-def _commit(db, batch: list[Job]) -> None:
-    """One transaction, one savepoint per command (runs in a native thread under eventlet)."""
-    with immediate(db):
-        for job in batch:
-            db.execute("SAVEPOINT command")
-            try:
-                job.result, job.events = job.work(db)
-            except Exception as error:
-                db.execute("ROLLBACK TO command")
-                job.error = error
-            db.execute("RELEASE command")
+    def _commit(self, db, batch: list[Job]) -> None:
+        """One transaction, one savepoint per command."""
+        self._begin(db)
+        try:
+            for job in batch:
+                _run_in_savepoint(db, job)
+            self.run_native(db.execute, "COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def _run_in_savepoint(db, job: Job) -> None:
+    """A rejected command leaves no trace and does not disturb the rest of its batch."""
+    db.execute("SAVEPOINT command")
+    try:
+        job.result, job.events = job.work(db)
+    except Exception as error:
+        db.execute("ROLLBACK TO command")
+        job.error = error
+    db.execute("RELEASE command")

@@ -152,6 +152,11 @@ def test_staff_phones_get_the_roll_call_as_numbers_in_few_messages_and_catch_up_
             for token in tokens["staff"]
         ]
     )
+    # A lost message shows as a gap at the next one: the manager's next words to everyone.
+    for message in ("Use the east stairs", "Meet at the car park"):
+        said = server.post(f"{SITE}/incidents/current/update", manager, {"message": message})
+        seq = said.json()["seq"]
+        assert wait_for(lambda seq=seq: all(p.last_seq >= seq for p in phones))
     last = server.get(f"{SITE}/events?after=0&limit=1", manager).json()["seq"]
 
     everyone = [console, lossy, *phones]
