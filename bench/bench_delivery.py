@@ -185,7 +185,7 @@ class Floor:
         requests.post(self.url + "/fire", timeout=30).raise_for_status()
 
     def reset(self) -> None:
-        pass
+        requests.post(self.url + "/collect", timeout=30).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -244,6 +244,9 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
     ours, floor = figures["exit-now"], figures["floor"]
     ratios = [a / b for a, b in zip(ours, floor, strict=True)]
     print(f"{'ratio':<10} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
+    for name, runs in rounds.items():
+        each = " ".join(f"{percentile(run['ms'], 0.99):.0f}" for run in runs)
+        print(f"  {name} p99 of each round, ms: {each}")
     if ours[1] < floor[1]:
         print("  the project's p99 beat the floor: these figures measure the clients, not servers")
 

@@ -1,5 +1,8 @@
 """The framework's floor: a bare Flask-SocketIO app under eventlet that emits one message to
-every connected client when POST /fire is called. Same listen backlog and pool size as Exit Now.
+every connected client when POST /fire is called. Same listen backlog and pool size as Exit Now,
+and the same garbage collection: POST /collect runs a full one and freezes the survivors, as
+Exit Now does by itself while no alarm is on (server/timers.py), so that neither meets a full
+collection of a thousand connections in the middle of a round.
 
     python bench/floor_server.py PORT PAYLOAD_BYTES
 """
@@ -8,6 +11,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import gc  # noqa: E402
 import sys  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
@@ -22,6 +26,14 @@ PADDING = "x" * int(sys.argv[2])
 @app.post("/fire")
 def fire():
     socketio.emit("event", {"seq": 1, "type": "incident.started", "padding": PADDING})
+    return {"ok": True}
+
+
+@app.post("/collect")
+def collect():
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
     return {"ok": True}
 
 

@@ -1,6 +1,6 @@
 """After commit: fan the same events out to everyone who must hear of them.
 
-Staff and managers first (their Socket.IO rooms, and Web Push for locked phones, sent in the
+Staff and managers first (their Socket.IO rooms, then Web Push for locked phones, sent in the
 background), then the public channels: the snapshot files and the live screens.
 A failure here never undoes a command: the event is already in the log, a client that
 missed it sees the gap in `seq` and replays it, and snapshots are rewritten on the next
@@ -16,6 +16,7 @@ receipts are then a handful of frames per phone, not a thousand.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -64,11 +65,15 @@ class Publisher:
         """Called by the writer after each commit, with the batch's events in log order."""
         for site, of_site in groupby(events, key=lambda event: event["site"]):
             of_site = list(of_site)
-            for event in of_site:
-                if event["type"] == "incident.started" and self.push is not None:
-                    self.push.alarm_started(site, event)  # locked phones: in the background
             for audience in AUDIENCES:
                 self._queue((site, audience), of_site)
+            for event in of_site:  # then locked phones, in the background
+                if event["type"] == "incident.started":
+                    # Out of the garbage collector's walks for the alarm's time: every object
+                    # there is now, the phones' connections included (see timers.py).
+                    gc.freeze()
+                    if self.push is not None:
+                        self.push.alarm_started(site, event)
 
     def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
         with self._lock:

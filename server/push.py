@@ -1,5 +1,5 @@
-"""Web Push to enrolled devices (VAPID, RFC 8291 aes128gcm via pywebpush): the alarm wakes a
-locked phone. Runs after commit, in the background: a slow push service never delays the
+"""Web Push to enrolled devices (VAPID; RFC 8291 aes128gcm bodies from push_encryption.py):
+the alarm wakes a locked phone. Runs after commit, in the background: a slow push service never delays the
 alarm on connected screens, and a failure never undoes the command.
 
 Per push service (an origin: scheme, host and port, the JWT's `aud`) the sender keeps one
@@ -26,11 +26,11 @@ import certifi
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
-from pywebpush import WebPusher
 
 from . import commands
 from .auth import command_line
 from .notices.texts import default_texts
+from .push_encryption import encrypt
 
 logger = logging.getLogger(__name__)
 SENDERS = 50  # pushes in flight at once, and kept-alive connections per push service
@@ -227,15 +227,9 @@ class PushSender:
 
     def _send(self, row: dict, event: dict) -> str:
         try:
-            subscription = {
-                "endpoint": row["endpoint"],
-                "keys": {"p256dh": row["p256dh"], "auth": row["auth"]},
-            }
             message = json.dumps(alarm_message(event, row)).encode()
-            body = WebPusher(subscription).encode(message, "aes128gcm")["body"]
-        except (
-            Exception
-        ):  # a subscription the browser's keys do not fit: visible, and the rest go on
+            body = encrypt(message, row["p256dh"], row["auth"])
+        except Exception:  # keys a browser gave that do not fit: visible, and the rest go on
             logger.exception("could not encrypt the push to subscription %s", row["id"])
             return "failed"
         return self._post(row["endpoint"], body)

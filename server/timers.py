@@ -14,6 +14,7 @@ from .clock import now_ms
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5
 COLLECT_EVERY_SECONDS = 60
+FULL_COLLECTION_EVERY_MINUTES = 60
 
 
 def start(services) -> None:
@@ -51,17 +52,22 @@ def _reopen_loop(services) -> None:
 def _collect_while_quiet(services) -> None:
     """Python's full garbage collection walks every object, and with a thousand phones
     connected it stopped the event loop for 100-160 ms (measured), alarm frames waiting.
-    So the server runs it itself once a minute while no site has an incident, then freezes
-    the survivors (gc.freeze): the automatic collections, an alarm's included, then walk
-    only what is newer."""
+    So the server collects by itself while no site has an incident and freezes what
+    survived (gc.freeze): the automatic collections, an alarm's included, then walk only
+    what is newer (an alarm freezes everything there is as it starts, too: publish.py).
+    Each minute it collects what is new since the last freeze (quick); each hour it
+    unfreezes and walks everything, for the rare cycle among the frozen objects."""
+    minutes = 0
     while True:
         try:
             with services.store.reading() as db:
                 alarm_on = db.execute("SELECT 1 FROM incidents WHERE ended_at IS NULL").fetchone()
             if alarm_on is None:
-                gc.unfreeze()
+                if minutes % FULL_COLLECTION_EVERY_MINUTES == 0:
+                    gc.unfreeze()
                 gc.collect()
                 gc.freeze()
+                minutes += 1
         except Exception:  # keep the timer alive
             logger.exception("collecting garbage failed")
         services.socketio.sleep(COLLECT_EVERY_SECONDS)

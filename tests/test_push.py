@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from server.push_encryption import encrypt
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -226,3 +228,15 @@ def test_one_vapid_signature_serves_every_push_to_a_push_service(services, push_
     server_key = sender.public_key
     claims = verify_vapid(tokens.pop(), push_service.url, server_key)
     assert time.time() + 11 * 3600 < claims["exp"] <= time.time() + 24 * 3600
+
+
+def test_each_push_body_has_its_own_key_and_salt_and_a_phone_decrypts_it():
+    browser = Browser("http://127.0.0.1:9/push/1")
+    keys = browser.subscription["keys"]
+    message = json.dumps({"title": "Poistu nyt – älä jää hakemaan tavaroita"}).encode()
+    first, second = (encrypt(message, keys["p256dh"], keys["auth"]) for _ in range(2))
+    assert first[:16] != second[:16]  # the salt
+    assert first[21:86] != second[21:86]  # the sender's ECDH public key
+    assert browser.decrypt(first) == browser.decrypt(second) == json.loads(message)
+    with pytest.raises(ValueError):
+        encrypt(b"x" * 3994, keys["p256dh"], keys["auth"])  # over the 4096 bytes of one record
