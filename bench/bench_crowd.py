@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
     REPO,
+    Connection,
     cpu_seconds,
     describe,
     log_problems,
@@ -125,6 +126,7 @@ class Phone:
 
     cookie: str
     csrf: str
+    http: Connection  # its own HTTP connection for its POSTs
     connected: bool = False
     armed: bool = False
     messages: int = 0
@@ -167,14 +169,14 @@ class Phone:
         """As the staff app's outbox sends an action: with an Idempotency-Key."""
         headers = {**self.headers(), "Idempotency-Key": str(uuid.uuid4())}
         try:
-            async with HTTP.post(path, json={}, headers=headers) as answer:
-                if answer.status >= 300:
-                    self.errors.append(f"{path.rsplit('/', 1)[1]} {answer.status}")
+            status = await self.http.post(path, headers)
+            if status >= 300:
+                self.errors.append(f"{path.rsplit('/', 1)[1]} {status}")
         except Exception as error:  # a refused or reset connection is a figure, not a crash
             self.errors.append(f"{path.rsplit('/', 1)[1]} {type(error).__name__}")
 
 
-HTTP = None  # the worker's aiohttp session for the phones' POSTs (one per process)
+HTTP = None  # the worker's aiohttp session, for the phones' websockets (one per process)
 
 
 def phone_process(url: str, sessions: list, commands, results) -> None:
@@ -188,12 +190,11 @@ async def run_phones(url: str, sessions: list, commands, results) -> None:
 
     global HTTP
     HTTP = aiohttp.ClientSession(
-        url,
-        connector=aiohttp.TCPConnector(limit=0),  # each phone its own connection, as phones
+        connector=aiohttp.TCPConnector(limit=0),
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=60),
     )
-    phones = [Phone(cookie, csrf) for cookie, csrf in sessions]
+    phones = [Phone(cookie, csrf, Connection(url)) for cookie, csrf in sessions]
     clients = await connect_phones(url, phones)
     results.put(("connected", sum(p.connected for p in phones)))
     loop = asyncio.get_running_loop()
@@ -207,6 +208,8 @@ async def run_phones(url: str, sessions: list, commands, results) -> None:
     for reader in clients:
         if reader:
             reader.cancel()
+    for phone in phones:
+        phone.http.close()
     await HTTP.close()
 
 
