@@ -3,7 +3,7 @@
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
 // Bump the version whenever a shell file changes; the old cache is deleted on activate.
-const SHELL_CACHE = "exitnow-shell-v8";
+const SHELL_CACHE = "exitnow-shell-v9";
 
 const SHELL = [
   "/",

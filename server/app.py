@@ -10,10 +10,12 @@ from flask import Flask, jsonify, request, send_from_directory
 from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import PWA_DIR, realtime
 from .db import Store
-from .errors import Rejected
+from .errors import INTERNAL_ERROR, Rejected
+from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .publish import Publisher
 from .push import PushSender
@@ -36,6 +38,16 @@ class Services:
     states: SiteStates
 
 
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a site's whole set-up with thousands of people fits
+
+
+class StoredInteger(IntegerConverter):
+    """`<int:...>` in a route, up to what SQLite stores: a larger number is a 404, not a bug."""
+
+    def __init__(self, url_map, **options):
+        super().__init__(url_map, **{"max": LARGEST_INTEGER, **options})
+
+
 class NoFlaskSession(SessionInterface):
     """Exit Now keeps no Flask session: a phone's cookie is its device credential
     (server/auth.py). Flask's default still built a signing serializer on every request,
@@ -56,6 +68,8 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     app.config["SECRET_KEY"] = secret_key_for(settings)
     app.config["TESTING"] = settings.testing
     app.session_interface = NoFlaskSession()
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.url_map.converters["int"] = StoredInteger
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
@@ -84,7 +98,38 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     app.add_template_filter(duration)
 
     _register_error_handlers(app)
+    app.after_request(security_headers)
     return app
+
+
+# The staff app's pages load only their own files; the socket and the API are same-origin.
+APP_PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# Documents that hold their own styles and no script (the incident report).
+DOCUMENT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+APP_PAGES = {"index", "admin_page", "setup_page", "enroll_page", "pwa_file", "public.screen"}
+PUBLIC_STATUS_PAGE = "public.status_page"  # carries its own policy, and may be framed
+
+
+def security_headers(response):
+    """On every answer: no MIME sniffing, no Referer (an enrollment link holds its code). On
+    every HTML page: a Content-Security-Policy and no framing, except the public status page,
+    which brings its policy in the file (it is served by nginx or a CDN too) and which a
+    shop's own site may show in a frame."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if response.mimetype != "text/html" or request.endpoint == PUBLIC_STATUS_PAGE:
+        return response
+    policy = APP_PAGE_POLICY if request.endpoint in APP_PAGES else DOCUMENT_POLICY
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
 
 
 def duration(seconds: float) -> str:
@@ -172,10 +217,4 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def bug(error: Exception):
         logger.exception("unexpected error on %s %s", request.method, request.path)
-        body = {
-            "type": "about:blank",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "This is a bug in Exit Now; it has been logged.",
-        }
-        return problem(body, 500)
+        return problem(INTERNAL_ERROR, 500)

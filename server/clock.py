@@ -19,8 +19,15 @@ def iso(ms: int | None) -> str | None:
 
 
 def parse_iso(text: str) -> int:
-    """ISO 8601 with a time zone -> UTC milliseconds; ValueError when unreadable or naive."""
+    """ISO 8601 with a time zone -> UTC milliseconds; ValueError when unreadable, naive, or
+    not a time every clock can show again (in UTC between the years 1970 and 9998)."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("time zone missing")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is in the year 10000
+        raise ValueError("out of range") from None
+    if not 1970 <= utc.year <= 9998:  # any zone's local time of it is a valid datetime too
+        raise ValueError("out of range")
     return int(moment.timestamp() * 1000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -171,6 +173,7 @@ BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's before it
 
 def connect(path: str) -> sqlite3.Connection:
     """A connection with the pragmas every one of ours has; the schema is created if missing."""
+    _owner_only(path)
     # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -179,6 +182,18 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     connection.executescript(SCHEMA)
     return connection
+
+
+def _owner_only(path: str) -> None:
+    """The database holds every digest, push key and name: readable by its owner only (mode
+    0600, which SQLite gives its -wal and -shm files too). An older file is tightened."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
 
 
 @contextmanager

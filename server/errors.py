@@ -51,3 +51,13 @@ class Gone(Rejected):
 
 class IdempotencyMismatch(Rejected):
     status, title, slug = 422, "Idempotency-Key reused", "idempotency-key-reused"
+
+
+# What a caller gets for a bug: over HTTP a 500 with this body, over the socket this error in
+# the acknowledgement. Nothing of the command was written.
+INTERNAL_ERROR = {
+    "type": "about:blank",
+    "title": "Internal error",
+    "status": 500,
+    "detail": "This is a bug in Exit Now; it has been logged.",
+}

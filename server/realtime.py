@@ -9,7 +9,8 @@ from flask import request
 from flask_socketio import ConnectionRefusedError
 
 from . import auth, commands, log
-from .errors import Rejected
+from .errors import INTERNAL_ERROR, Invalid, Rejected
+from .names import LARGEST_INTEGER, problem_in
 from .notices import load_notice
 from .notices.status import status_document
 from .publish import PUBLIC_NAMESPACE, public_room, room_of
@@ -96,6 +97,9 @@ def register(socketio, services) -> None:
                     + ", ".join(sorted(ACTIONS))
                     + "."
                 )
+            problem = problem_in(data)
+            if problem:
+                raise Invalid(problem)
             result = commands.execute(
                 services,
                 identity,
@@ -107,6 +111,9 @@ def register(socketio, services) -> None:
             return {"ok": True, "result": result}
         except Rejected as rejected:
             return {"ok": False, "error": rejected.problem()}
+        except Exception:  # a bug: the sender still gets an answer, as over HTTP
+            logger.exception("unexpected error in the action %r", data.get("command"))
+            return {"ok": False, "error": INTERNAL_ERROR}
 
 
 def register_public(socketio, services) -> None:
@@ -145,7 +152,8 @@ def _session_identity(socketio) -> auth.Identity:
 
 def _last_seq(data) -> int | None:
     value = data.get("last_seq") if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return value if whole and 0 <= value <= LARGEST_INTEGER else None
 
 
 def _idempotency_key(value) -> str | None:

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .auth import ROLES
+from .names import SLUG_RULE, is_slug
 from .notices import NoticeSettings
 from .notices.texts import default_texts
 
 LANGUAGES = ("fi", "sv", "en")
 KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
-SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
 
 
@@ -262,8 +262,8 @@ def _unknown(mapping: dict, path: tuple, known: set) -> list:
 
 
 def _slug(value, path: tuple, what: str) -> list:
-    if not isinstance(value, str) or not value or len(value) > 40 or not set(value) <= SLUG_CHARS:
-        return [(path, f"a {what} id of a-z, 0-9, '-' and '_' (at most 40)")]
+    if not is_slug(value):
+        return [(path, f"a {what} id of {SLUG_RULE}")]
     return []
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from .. import auth, commands
 from ..errors import Forbidden, Invalid, NotFound, Unauthenticated
+from ..names import DEEPEST_NESTING, problem_in
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -55,9 +56,15 @@ def json_body():
     """The request's JSON body (an empty body counts as {}), or a clear 400."""
     if not request.get_data():
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the decoder gave up on thousands of nested brackets
+        raise Invalid(f"The JSON is nested more than {DEEPEST_NESTING} levels deep.") from None
     if body is None:
         raise Invalid("The request body is not valid JSON.")
+    problem = problem_in(body)
+    if problem:
+        raise Invalid(problem)
     return body
 
 

@@ -67,6 +67,8 @@ def banner(site: str):
 
 def phone(site: str, lang: str, format: str):
     """Twilio fetches TwiML with POST (its webhook); other platforms GET SSML or text."""
+    if lang not in LANGUAGES:
+        raise NotFound(f"There is no phone message in '{lang}'.")
     return snapshot(site, f"phone.{lang}.{format}", PHONE_TYPES[format])
 
 

@@ -7,6 +7,7 @@ from flask import g, jsonify, request
 from .. import log
 from ..clock import iso
 from ..errors import Invalid
+from ..names import LARGEST_INTEGER
 from ..state import batch_for, site_state
 from . import api, require_member, services
 
@@ -64,6 +65,7 @@ def _whole_number(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
-        raise Invalid(f"'{name}' must be a whole number.", field=name)
+    whole = raw.isascii() and raw.isdecimal() and len(raw) <= len(str(LARGEST_INTEGER))
+    if not whole or int(raw) > LARGEST_INTEGER:
+        raise Invalid(f"'{name}' must be a whole number from 0 to {LARGEST_INTEGER}.", field=name)
     return int(raw)

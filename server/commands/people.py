@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..clock import iso
 from ..errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from ..names import SLUG_RULE, is_slug
 from . import Tx, command
 from .fields import Field
 
 LANGUAGES = ("fi", "sv", "en")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 def _slug(value: str, what: str) -> str:
-    if not SLUG.match(value):
-        raise Invalid(f"A {what} id uses a-z, 0-9, '-' and '_' only (at most 40).", field="id")
+    if not is_slug(value):
+        raise Invalid(f"A {what} id uses {SLUG_RULE}.", field="id")
     return value
 
 

@@ -13,6 +13,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import NotFound
+from ..names import is_slug
 from ..writer import run_here
 from . import PublicNotice, load_notice
 from .banner import banner_js
@@ -51,6 +53,9 @@ class Snapshots:
         self._lock = threading.Lock()
 
     def folder(self, site: str) -> Path:
+        """The site's folder; a name that is no site id ("..", "a/b") names none."""
+        if not is_slug(site):
+            raise NotFound(f"There is no site '{site}'.")
         return self.root / site
 
     def refresh(self, site: str, force: bool = False) -> PublicNotice:

@@ -1,0 +1,45 @@
+"""The ids people choose for sites and zones, and the values any JSON input may hold: one rule
+each, for the API, the socket, site files and the file names built from them."""
+
+from __future__ import annotations
+
+import re
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+SLUG_RULE = "a-z, 0-9, '-' and '_', starting with a letter or digit, at most 40"
+
+LARGEST_INTEGER = 2**63 - 1  # what SQLite stores
+DEEPEST_NESTING = 32
+# Tab, line feed and carriage return may stand in text (a script's lines); no other control
+# character, and no lone surrogate (half of a UTF-16 pair, which no UTF-8 text can hold).
+FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def is_slug(value) -> bool:
+    return isinstance(value, str) and SLUG.fullmatch(value) is not None
+
+
+def problem_in(value, depth: int = 0) -> str | None:
+    """What makes a decoded JSON value unfit to store, or None: numbers SQLite cannot hold,
+    nesting deeper than any command needs, control characters or lone surrogates in text."""
+    if depth > DEEPEST_NESTING:
+        return f"The JSON is nested more than {DEEPEST_NESTING} levels deep."
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        if abs(value) > LARGEST_INTEGER:
+            return f"A number is larger than {LARGEST_INTEGER}."
+        return None
+    if isinstance(value, float):
+        return None if value == value and abs(value) != float("inf") else "A number is not finite."
+    if isinstance(value, str):
+        if FORBIDDEN_CHARACTERS.search(value):
+            return "Text holds a control character or half of a UTF-16 surrogate pair."
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        problem = problem_in(key, depth + 1) if isinstance(key, str) else None
+        problem = problem or problem_in(item, depth + 1)
+        if problem:
+            return problem
+    return None

@@ -1,0 +1,38 @@
+"""What an attacker on the same machine or in the browser finds: files only the server's user
+can read, and pages that refuse to be framed, sniffed or to leak their address."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_database_and_the_keys_are_readable_by_their_owner_only(live_server, tmp_path):
+    folder = live_server.db_path.parent
+    live_server.token("admin", "someone")  # a write, so the -wal file exists
+    secrets = [live_server.db_path, folder / "vapid_private.pem"]
+    secrets += [p for p in (folder / f"{live_server.db_path.name}-wal",) if p.exists()]
+    for path in secrets:
+        assert mode(path) == 0o600, path
+
+
+def test_an_older_database_readable_by_everyone_is_tightened_at_start(live_servers, tmp_path):
+    db_path = tmp_path / "old.db"
+    db_path.touch(mode=0o644)
+    os.chmod(db_path, 0o644)
+    live_servers(db_path).start()
+    assert mode(db_path) == 0o600
+
+
+def test_pages_carry_security_headers_and_api_answers_are_not_sniffed(client, demo_links):
+    for path in ("/", "/admin", "/setup", "/enroll/abc", "/screen/demo"):
+        answer = client.get(path)
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert "default-src 'self'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["Referrer-Policy"] == "no-referrer", path
+    api = client.get("/api/sites/demo/state")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
