@@ -181,6 +181,11 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA foreign_keys=ON")
     connection.executescript(SCHEMA)
+    # Answers kept before they were sealed (server/sealed.py) are plain JSON and may hold an
+    # enrollment code: they go (their only use, a retry with the same key, is long past).
+    connection.execute(
+        "DELETE FROM idempotency_keys WHERE substr(result, 1, 1) IN ('{', '[', '\"')"
+    )
     return connection
 
 

@@ -6,6 +6,7 @@ from here before it may monkey-patch anything.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -105,6 +106,7 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
     return settings
 
 
+@functools.cache
 def secret_key_for(settings: Settings) -> str:
     """The configured secret, or one generated once and kept (mode 0600) beside the database."""
     if settings.secret_key:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 
+import requests
+
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
@@ -36,3 +38,19 @@ def test_pages_carry_security_headers_and_api_answers_are_not_sniffed(client, de
         assert answer.headers["Referrer-Policy"] == "no-referrer", path
     api = client.get("/api/sites/demo/state")
     assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_enrollment_code_kept_for_a_retry_is_in_no_file_and_the_retry_gets_it(live_server):
+    admin = live_server.token("admin", "admin")
+    path = "/api/sites/demo/staff/2/enrollment-links"
+    first = live_server.post(path, admin, key="link-for-aino").json()
+    again = live_server.post(path, admin, key="link-for-aino").json()
+    assert again["code"] == first["code"]  # the same answer, as Idempotency-Key promises
+    folder = live_server.db_path.parent
+    for file in folder.glob(f"{live_server.db_path.name}*"):
+        assert first["code"].encode() not in file.read_bytes(), file.name
+        assert b"link-for-aino" not in file.read_bytes(), file.name
+    enrolled = requests.post(
+        f"{live_server.url}/api/enroll", json={"code": first["code"]}, timeout=5
+    )
+    assert enrolled.ok  # the code still enrolls, once

@@ -10,15 +10,15 @@ HTTP, Socket.IO, enrollment and the CLI all call `execute`; nothing else writes.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import log, projectors
+from .. import log, projectors, sealed
 from ..auth import Identity
 from ..clock import now_ms
 from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound
 from ..events import EVENT_TYPES, NOTICE_EVENTS
+from ..settings import secret_key_for
 from .fields import Field, check
 
 
@@ -78,17 +78,18 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
     """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
     command_ = COMMANDS[name]
     recorded: list[dict] = []
+    secret = secret_key_for(services.settings)
 
     def work(db):
         authorise(db, identity, site, command_)
         params = check(command_.schema, body)
         fingerprint = _fingerprint(site, name, params)
-        earlier = _remembered(db, identity, idempotency_key, fingerprint)
+        earlier = _remembered(db, secret, identity, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier, []
         tx = Tx(db, site, identity, now_ms(), services.settings)
         result = command_.apply(tx, params)
-        _remember(db, identity, idempotency_key, fingerprint, result, tx.ts)
+        _remember(db, secret, identity, idempotency_key, fingerprint, result, tx.ts)
         recorded[:] = tx.events
         return result, tx.events
 
@@ -118,26 +119,32 @@ def _fingerprint(site: str, name: str, params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _remembered(db, identity: Identity, key: str | None, fingerprint: str):
+def _remembered(db, secret: str, identity: Identity, key: str | None, fingerprint: str):
     """The stored answer to an earlier request with this Idempotency-Key, if any."""
     if not key or identity.credential_id is None:
         return None
     row = db.execute(
         "SELECT fingerprint, result FROM idempotency_keys WHERE credential_id = ? AND key = ?",
-        [identity.credential_id, key],
+        [identity.credential_id, sealed.key_digest(key)],
     ).fetchone()
     if row is None:
         return None
     if row[0] != fingerprint:
         raise IdempotencyMismatch("This Idempotency-Key was already used for a different request.")
-    return json.loads(row[1])
+    return sealed.unseal(secret, key, row[1])
 
 
-def _remember(db, identity: Identity, key: str | None, fingerprint: str, result, ts: int):
+def _remember(db, secret: str, identity: Identity, key: str | None, fingerprint: str, result, ts):
     if key and identity.credential_id is not None:
         db.execute(
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
-            [identity.credential_id, key, fingerprint, json.dumps(result), ts],
+            [
+                identity.credential_id,
+                sealed.key_digest(key),
+                fingerprint,
+                sealed.seal(secret, key, result),
+                ts,
+            ],
         )
 
 
