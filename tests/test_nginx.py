@@ -60,3 +60,22 @@ def test_nginx_keeps_serving_the_closed_notice_after_the_app_is_killed(
     banner = requests.get(static + "/embed/demo/banner.js", timeout=5)
     assert banner.status_code == 200 and '"state": "closed"' in banner.text
     assert requests.get(static + "/demo/.lock", timeout=5).status_code == 404
+
+
+def test_a_browser_behind_nginx_gets_its_live_connection(tmp_path, live_servers, nginx):
+    db_path, public_dir = tmp_path / "site.db", tmp_path / "public"
+    prepare_database(db_path, {"staff": 1})
+    app = live_servers(db_path, env={"EXITNOW_PUBLIC_DIR": str(public_dir)}).start()
+    front = nginx(public_dir, app.port)
+    # As Chromium opens it: the Engine.IO handshake with the page's own origin (port included).
+    handshake = requests.get(
+        f"{front}/socket.io/?EIO=4&transport=polling", headers={"Origin": front}, timeout=5
+    )
+    assert handshake.status_code == 200, handshake.text
+    assert handshake.text.startswith("0{")
+    foreign = requests.get(
+        f"{front}/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": "http://evil.example"},
+        timeout=5,
+    )
+    assert foreign.status_code == 400  # cross-site hijacking is still refused
