@@ -15,12 +15,15 @@ from werkzeug.routing import IntegerConverter
 from . import PWA_DIR, realtime
 from .db import Store
 from .errors import INTERNAL_ERROR, Rejected
+from .message_queue import manager_for
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .publish import Publisher
 from .push import PushSender
+from .readiness import readiness
 from .settings import Settings, load_settings, secret_key_for
 from .state import SiteStates
+from .timers import tell_heads_now
 from .writer import Writer, run_here
 
 logger = logging.getLogger(__name__)
@@ -73,10 +76,10 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
-        message_queue=settings.message_queue,
         # The phones must notice a dead connection (and reconnect) within seconds.
         ping_interval=10,
         ping_timeout=10,
+        **manager_for(settings.message_queue, lambda: tell_heads_now(app.extensions["exitnow"])),
     )
     store = Store(settings.db_path)
     publisher = Publisher(socketio, Snapshots(settings.public_dir, store, run_native))
@@ -191,6 +194,12 @@ def _register_pages(app: Flask) -> None:
             "transactions": services.writer.transactions,
         }
         return jsonify({"ok": True, "writer": writer})
+
+    @app.get("/readyz")
+    def readyz():
+        checks = readiness(app.extensions["exitnow"])
+        is_ready = all(check is not False for check in checks.values())
+        return jsonify({"ready": is_ready, "checks": checks}), 200 if is_ready else 503
 
 
 def _register_error_handlers(app: Flask) -> None:

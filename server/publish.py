@@ -48,6 +48,16 @@ def public_room(site: str) -> str:
     return f"public:{site}"
 
 
+def connections_per_site(socketio) -> dict[str, int]:
+    """How many staff and responder connections each site has in this process."""
+    counts: dict[str, int] = {}
+    for name, members in socketio.server.manager.rooms.get("/", {}).items():
+        if name and name.startswith("site:") and members:
+            site = name.split(":")[1]
+            counts[site] = counts.get(site, 0) + len(members)
+    return counts
+
+
 class Publisher:
     def __init__(self, socketio, snapshots: Snapshots):
         self.socketio = socketio

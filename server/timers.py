@@ -10,9 +10,12 @@ import logging
 from . import commands
 from .auth import command_line
 from .clock import now_ms
+from .message_queue import start_listening
+from .publish import AUDIENCES, connections_per_site, room
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5
+HEAD_EVERY_SECONDS = 5
 COLLECT_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
 
@@ -20,7 +23,9 @@ FULL_COLLECTION_EVERY_MINUTES = 60
 def start(services) -> None:
     """Call once per server process (not from the CLI or unit tests)."""
     services.publisher.snapshots.refresh_all()
+    start_listening(services.socketio)
     services.socketio.start_background_task(_reopen_loop, services)
+    services.socketio.start_background_task(_tell_heads_forever, services)
     services.socketio.start_background_task(_collect_while_quiet, services)
 
 
@@ -71,3 +76,49 @@ def _collect_while_quiet(services) -> None:
         except Exception:  # keep the timer alive
             logger.exception("collecting garbage failed")
         services.socketio.sleep(COLLECT_EVERY_SECONDS)
+
+
+def _tell_heads_forever(services) -> None:
+    """Supervise the path to every phone, as a fire-alarm panel supervises its wiring: every
+    HEAD_EVERY_SECONDS each client connected to this process gets `head`, its site's latest
+    `seq` read from the shared log (not through the message queue), and a client that is
+    behind asks for the rest. So an event lost anywhere, in Redis or on the way, is caught
+    up within two periods even when nothing else happens. The head told is the one read a
+    period earlier: by then every event up to it has left in some batch (they wait at most
+    a second), so a client that is up to date never asks for nothing."""
+    read_before: dict[str, int] = {}
+    while True:
+        services.socketio.sleep(HEAD_EVERY_SECONDS)
+        try:
+            read_now = read_heads(services)
+            tell_heads(services, read_before)
+            read_before = read_now
+        except Exception:  # keep the supervision alive; the next period tries again
+            logger.exception("telling the clients their sites' heads failed")
+
+
+def tell_heads_now(services) -> None:
+    """After a message-queue outage: every client here learns its site's head at once."""
+    tell_heads(services, read_heads(services))
+
+
+def read_heads(services) -> dict[str, int]:
+    """The latest `seq` of each site that has clients connected to this process."""
+    sites = sorted(connections_per_site(services.socketio))
+    if not sites:
+        return {}
+    marks = ",".join("?" * len(sites))
+    with services.store.reading() as db:
+        return dict(
+            db.execute(
+                f"SELECT site, MAX(seq) FROM events WHERE site IN ({marks}) GROUP BY site",
+                sites,
+            ).fetchall()
+        )
+
+
+def tell_heads(services, heads: dict[str, int]) -> None:
+    """Send `head` to this process's own clients of each site (never through the queue)."""
+    for site, seq in heads.items():
+        for audience in AUDIENCES:
+            services.socketio.emit("head", {"seq": seq}, to=room(site, audience), ignore_queue=True)

@@ -61,14 +61,16 @@ class Writer:
         self.commands = 0  # run since the process started (GET /healthz shows both)
         self.transactions = 0
 
-    def submit(self, work: Callable):
+    def submit(self, work: Callable, timeout: float | None = None):
         """Run `work(db) -> (answer, events)` in the next batch; return the answer once it
-        is committed, or raise what the work raised (then nothing of it was written)."""
+        is committed, or raise what the work raised (then nothing of it was written).
+        With a `timeout` (the readiness probe), TimeoutError when the batch is not done."""
         job = Job(work)
         self._waiting.append(job)
         self._start_once()
         self._wake.set()
-        job.done.wait()
+        if not job.done.wait(timeout):
+            raise TimeoutError("the writer did not commit in time")
         if job.error is not None:
             raise job.error
         return job.result

@@ -3,14 +3,18 @@ port, connected python-socketio clients, and a Redis server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Api, LiveServer, StaffClient, free_port, prepare_database  # noqa: F401
+from helpers import (  # noqa: F401
+    REPO,
+    Api,
+    LiveServer,
+    RedisServer,
+    StaffClient,
+    free_port,
+    prepare_database,
+)
 
 from server import create_app, demo
 from server.auth import command_line
@@ -138,42 +142,13 @@ def connect():
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A private redis-server on 127.0.0.1 (Debian's package; .ci/run installs it)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: apt-get install -y redis-server")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def redis_server(tmp_path) -> RedisServer:
+    """A private redis-server on 127.0.0.1 (Debian's package; .ci/run installs it), started."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    return redis_server.url

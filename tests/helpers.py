@@ -206,6 +206,44 @@ def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[st
     return tokens
 
 
+class RedisServer:
+    """Debian's redis-server on 127.0.0.1 and a fixed port, which can be stopped and started
+    again (an outage); no persistence."""
+
+    def __init__(self, folder: Path):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise RuntimeError("redis-server is not installed: apt-get install -y redis-server")
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> RedisServer:
+        options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--dir", str(self.folder), *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 class Api:
     """A signed-in HTTP client of the app under test."""
 
@@ -240,6 +278,7 @@ class StaffClient:
         self.sio.on("event", self._on_event)
         self.sio.on("events", self._on_events)
         self.sio.on("state", self._on_state)
+        self.sio.on("head", self._on_head)
         auth = {"token": token} if last_seq is None else {"token": token, "last_seq": last_seq}
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
 
@@ -254,11 +293,16 @@ class StaffClient:
             self._keep(data)
 
     def _keep(self, items: list) -> None:
-        """Record the items not seen yet: one can arrive twice around a (re)connect."""
+        """As the staff app does: skip what was seen (one can arrive twice around a
+        reconnect), and at a gap in `seq` ask for the rest and drop the batch's tail."""
         for item in items:
-            seen = self.seqs()
-            if not seen or item.get("last_seq", item["seq"]) > seen[-1]:
-                self.events.append(item)
+            last = self.last_seq()
+            if last is not None and item.get("last_seq", item["seq"]) <= last:
+                continue
+            if last is not None and item["seq"] > last + 1:
+                self.sio.emit("sync", {"last_seq": last})
+                break
+            self.events.append(item)
         self._changed.notify_all()
 
     def _on_state(self, data: dict) -> None:
@@ -266,6 +310,19 @@ class StaffClient:
             self.messages.append("state")
             self.states.append(data)
             self._changed.notify_all()
+
+    def _on_head(self, data: dict) -> None:
+        """As the staff app does: behind the site's head, ask for the rest."""
+        with self._changed:
+            self.messages.append("head")
+            last = self.last_seq()
+            if last is not None and data["seq"] > last:
+                self.sio.emit("sync", {"last_seq": last})
+
+    def last_seq(self) -> int | None:
+        """The newest seq this client knows, from events or the last state."""
+        known = self.seqs()[-1:] + [state["seq"] for state in self.states[-1:]]
+        return max(known, default=None)
 
     def seqs(self) -> list[int]:
         """Every sequence number this client has learnt, redacted ranges included."""

@@ -61,6 +61,8 @@ export class Server extends EventTarget {
     this.socket.on("event", (event) => this.receiveEvent(event));
     // A batch: events in seq order; a run this person may not read is one redacted range.
     this.socket.on("events", (events) => events.every((event) => this.receiveEvent(event)));
+    // Every few seconds the site's newest seq: behind it, a message was lost on the way.
+    this.socket.on("head", (head) => this.receiveHead(head));
     addEventListener("online", () => this.flush());
   }
 
@@ -90,6 +92,12 @@ export class Server extends EventTarget {
     this.lastSeq = last;
     this.emit("event", event);
     return true;
+  }
+
+  receiveHead(head) {
+    if (this.lastSeq !== null && head.seq > this.lastSeq) {
+      this.socket.emit("sync", { last_seq: this.lastSeq });
+    }
   }
 
   // Send now, not through the outbox: starting or ending an incident must not happen later

@@ -1,0 +1,76 @@
+"""The path to every phone is supervised: an event lost in a message-queue outage still
+reaches every phone of every worker, and /readyz says when a worker cannot do its job."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import requests
+from helpers import prepare_database
+
+SUPERVISED_SECONDS = 10  # the contract: a lost message is noticed and caught up within it
+
+
+def readiness(server) -> tuple[int, dict]:
+    answer = requests.get(server.url + "/readyz", timeout=10)
+    return answer.status_code, answer.json()
+
+
+def wait_for(check, timeout: float = SUPERVISED_SECONDS) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_single_worker_is_ready_and_says_what_it_checked(live_server):
+    status, body = readiness(live_server)
+
+    assert status == 200
+    assert body == {
+        "ready": True,
+        "checks": {"database": True, "message_queue": None, "snapshots": True},
+    }
+
+
+def test_events_made_while_redis_is_down_reach_every_phone_of_every_worker(
+    tmp_path, live_servers, connect, redis_server
+):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 2, "duty_manager": 1})
+    queue = {"EXITNOW_MESSAGE_QUEUE": redis_server.url}
+    workers = [live_servers(db_path, env=queue).start() for _ in range(2)]
+    phones = [
+        connect(worker.url, token) for worker, token in zip(workers, tokens["staff"], strict=True)
+    ]
+    assert all(phone.wait_until(lambda c: c.states) for phone in phones)
+    assert [readiness(worker)[0] for worker in workers] == [200, 200]
+
+    redis_server.stop()
+
+    for worker in workers:
+        assert wait_for(lambda w=worker: readiness(w)[0] == 503), "readyz stayed green"
+        assert readiness(worker)[1]["checks"]["message_queue"] is False
+    manager = tokens["duty_manager"][0]
+    started = workers[0].post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    assert started.status_code == 201  # the log is in SQLite: commands go on
+    updated = workers[1].post(
+        "/api/sites/demo/incidents/current/update", manager, {"message": "Use exit B"}
+    )
+    assert updated.status_code == 200, updated.text
+    with sqlite3.connect(db_path) as db:
+        last = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
+
+    redis_server.start()
+
+    for phone in phones:
+        assert phone.wait_until(lambda c: c.seqs()[-1:] == [last], timeout=SUPERVISED_SECONDS), (
+            f"a phone missed events: it has {phone.seqs()[-3:]}, the log {last}"
+        )
+        first = phone.seqs().index(started.json()["seq"])
+        assert phone.seqs()[first:] == list(range(started.json()["seq"], last + 1))
+    for worker in workers:
+        assert wait_for(lambda w=worker: readiness(w)[0] == 200), "readyz stayed red"
