@@ -10,12 +10,15 @@ from flask import Flask, jsonify, request, send_from_directory
 from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import PWA_DIR, realtime
 from .db import Store
-from .errors import INTERNAL_ERROR, Rejected
+from .errors import INTERNAL_ERROR, Forbidden, Rejected
 from .message_queue import manager_for
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import Metrics, is_allowed
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .publish import Publisher
@@ -39,6 +42,7 @@ class Services:
     publisher: Publisher
     writer: Writer
     states: SiteStates
+    metrics: Metrics
 
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a site's whole set-up with thousands of people fits
@@ -81,10 +85,16 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
         ping_timeout=10,
         **manager_for(settings.message_queue, lambda: tell_heads_now(app.extensions["exitnow"])),
     )
+    # Outside Socket.IO's middleware, so the socket sees it too; the origin check reads
+    # X-Forwarded-Proto itself. The client's address counts failed sign-ins (rate_limits.py).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=0)
     store = Store(settings.db_path)
-    publisher = Publisher(socketio, Snapshots(settings.public_dir, store, run_native))
+    metrics = Metrics()
+    metrics.watch_socketio(socketio)
+    publisher = Publisher(socketio, Snapshots(settings.public_dir, store, run_native), metrics)
     writer = Writer(store, socketio.start_background_task, publisher.publish, run_native)
-    services = Services(settings, store, socketio, publisher, writer, SiteStates())
+    writer.on_batch = metrics.batch_commands.observe
+    services = Services(settings, store, socketio, publisher, writer, SiteStates(), metrics)
     publisher.push = PushSender(services)
 
     app.extensions["exitnow"] = services
@@ -194,6 +204,13 @@ def _register_pages(app: Flask) -> None:
             "transactions": services.writer.transactions,
         }
         return jsonify({"ok": True, "writer": writer})
+
+    @app.get("/metrics")
+    def metrics():
+        services = app.extensions["exitnow"]
+        if not is_allowed(request.remote_addr, services.settings.metrics_allow):
+            raise Forbidden("Only the networks in EXITNOW_METRICS_ALLOW may read /metrics.")
+        return services.metrics.exposition(), 200, {"Content-Type": METRICS_CONTENT_TYPE}
 
     @app.get("/readyz")
     def readyz():

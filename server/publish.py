@@ -59,9 +59,11 @@ def connections_per_site(socketio) -> dict[str, int]:
 
 
 class Publisher:
-    def __init__(self, socketio, snapshots: Snapshots):
+    def __init__(self, socketio, snapshots: Snapshots, metrics):
         self.socketio = socketio
         self.snapshots = snapshots
+        self.metrics = metrics
+        self._alarm_committed: dict[str, float] = {}  # site -> when its alarm was committed
         self.push = None  # the PushSender, set once the app's services exist
         # Per (site, audience): the events not sent to it yet, when its last batch left, and
         # when its next one is planned.
@@ -79,6 +81,7 @@ class Publisher:
                 self._queue((site, audience), of_site)
             for event in of_site:  # then locked phones, in the background
                 if event["type"] == "incident.started":
+                    self._alarm_committed[site] = time.monotonic()
                     # Out of the garbage collector's walks for the alarm's time: every object
                     # there is now, the phones' connections included (see timers.py).
                     gc.freeze()
@@ -130,6 +133,9 @@ class Publisher:
                 self._emit("event", event_message_for(is_responder, events[0]), room(*to))
             else:
                 self._emit("events", batch_for(is_responder, events), room(*to))
+            if any(event["type"] == "incident.started" for event in events):
+                committed = self._alarm_committed.get(site, time.monotonic())
+                self.metrics.alarm_fanout.labels(audience).observe(time.monotonic() - committed)
 
     def refresh_public(self, site: str) -> None:
         """Rewrite the site's snapshot files, then tell the live public screens."""

@@ -195,6 +195,7 @@ class PushSender:
             )
         outcomes = self._send_all(rows, event)
         for row, outcome in zip(rows, outcomes, strict=True):
+            self.services.metrics.pushes.labels(outcome).inc()
             if outcome == "expired":
                 commands.execute(
                     self.services,

@@ -33,6 +33,8 @@ class Settings:
 
     listen_backlog: int = 2048
     max_connections: int = 10000
+    metrics_allow: str = "127.0.0.1/32,::1/128"
+    trusted_proxies: int = 0
     testing: bool = False
 
     @property
@@ -85,6 +87,18 @@ ENVIRONMENT = (
         int,
         "most simultaneous connections per process",
     ),
+    (
+        "EXITNOW_TRUSTED_PROXIES",
+        "trusted_proxies",
+        int,
+        "reverse proxies in front (their X-Forwarded-For names the client)",
+    ),
+    (
+        "EXITNOW_METRICS_ALLOW",
+        "metrics_allow",
+        str,
+        "client networks that may read /metrics (comma-separated)",
+    ),
 )
 
 
@@ -103,6 +117,8 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
     settings = Settings(**values)
     if settings.async_mode not in ASYNC_MODES:
         raise SystemExit(f"EXITNOW_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
+    if settings.trusted_proxies < 0:
+        raise SystemExit("EXITNOW_TRUSTED_PROXIES must be 0 or more")
     return settings
 
 

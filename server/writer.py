@@ -60,6 +60,7 @@ class Writer:
         self._start_lock = threading.Lock()
         self.commands = 0  # run since the process started (GET /healthz shows both)
         self.transactions = 0
+        self.on_batch: Callable[[int], None] = lambda size: None  # the metrics' histogram
 
     def submit(self, work: Callable, timeout: float | None = None):
         """Run `work(db) -> (answer, events)` in the next batch; return the answer once it
@@ -92,6 +93,7 @@ class Writer:
     def _write(self, batch: list[Job]) -> None:
         self.commands += len(batch)
         self.transactions += 1
+        self.on_batch(len(batch))
         try:
             with self.store.writing() as db:
                 self._commit(db, batch)

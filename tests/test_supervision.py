@@ -74,3 +74,5 @@ def test_events_made_while_redis_is_down_reach_every_phone_of_every_worker(
         assert phone.seqs()[first:] == list(range(started.json()["seq"], last + 1))
     for worker in workers:
         assert wait_for(lambda w=worker: readiness(w)[0] == 200), "readyz stayed red"
+        metrics = requests.get(worker.url + "/metrics", timeout=10).text
+        assert "exitnow_message_queue_reconnects_total 1.0" in metrics

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .. import log, projectors, sealed
 from ..auth import Identity
 from ..clock import now_ms
-from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound
+from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, Rejected
 from ..events import EVENT_TYPES, NOTICE_EVENTS
 from ..settings import secret_key_for
 from .fields import Field, check
@@ -79,13 +79,16 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
     command_ = COMMANDS[name]
     recorded: list[dict] = []
     secret = secret_key_for(services.settings)
+    repeated = False
 
     def work(db):
+        nonlocal repeated
         authorise(db, identity, site, command_)
         params = check(command_.schema, body)
         fingerprint = _fingerprint(site, name, params)
         earlier = _remembered(db, secret, identity, idempotency_key, fingerprint)
         if earlier is not None:
+            repeated = True
             return earlier, []
         tx = Tx(db, site, identity, now_ms(), services.settings)
         result = command_.apply(tx, params)
@@ -93,7 +96,15 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
         recorded[:] = tx.events
         return result, tx.events
 
-    result = services.writer.submit(work)
+    outcome = "failed"
+    try:
+        result = services.writer.submit(work)
+        outcome = "repeated" if repeated else "accepted"
+    except Rejected:
+        outcome = "rejected"
+        raise
+    finally:
+        services.metrics.commands.labels(name, outcome).inc()
     if any(event["type"] in NOTICE_EVENTS for event in recorded):
         # The public notices are on disk before the command answers (after the frames left).
         services.publisher.refresh_public(site)
