@@ -2,8 +2,9 @@
 // the alarm pushed to a locked phone, and opens the alarm screen when the alarm is tapped.
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
-// Bump the version whenever a shell file changes; the old cache is deleted on activate.
-const SHELL_CACHE = "exitnow-shell-v9";
+// The server stamps a digest of the app's files here (server/pages.py): any change to the app
+// is a new cache, and the old one is deleted on activate.
+const SHELL_CACHE = "exitnow-shell-@SHELL_VERSION@";
 
 const SHELL = [
   "/",

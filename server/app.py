@@ -6,24 +6,24 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, jsonify, request
 from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import PWA_DIR, realtime
+from . import realtime
 from .db import Store
-from .errors import INTERNAL_ERROR, Forbidden, Rejected
+from .errors import INTERNAL_ERROR, Rejected
 from .message_queue import manager_for
-from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from .metrics import Metrics, is_allowed
+from .metrics import Metrics
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
+from .pages import register_pages, security_headers
 from .publish import Publisher
 from .push import PushSender
-from .readiness import readiness
+from .report import duration
 from .settings import Settings, load_settings, secret_key_for
 from .state import SiteStates
 from .timers import tell_heads_now
@@ -107,116 +107,12 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     app.register_blueprint(api)
     app.register_blueprint(public)
     register_cli(app)
-    _register_pages(app)
+    register_pages(app)
     app.add_template_filter(duration)
 
     _register_error_handlers(app)
     app.after_request(security_headers)
     return app
-
-
-# The staff app's pages load only their own files; the socket and the API are same-origin.
-APP_PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-# Documents that hold their own styles and no script (the incident report).
-DOCUMENT_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
-)
-APP_PAGES = {"index", "admin_page", "setup_page", "enroll_page", "pwa_file", "public.screen"}
-PUBLIC_STATUS_PAGE = "public.status_page"  # carries its own policy, and may be framed
-
-
-def security_headers(response):
-    """On every answer: no MIME sniffing, no Referer (an enrollment link holds its code). On
-    every HTML page: a Content-Security-Policy and no framing, except the public status page,
-    which brings its policy in the file (it is served by nginx or a CDN too) and which a
-    shop's own site may show in a frame."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    if response.mimetype != "text/html" or request.endpoint == PUBLIC_STATUS_PAGE:
-        return response
-    policy = APP_PAGE_POLICY if request.endpoint in APP_PAGES else DOCUMENT_POLICY
-    response.headers["Content-Security-Policy"] = policy
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
-
-
-def duration(seconds: float) -> str:
-    """12345.6 -> "3 h 25 min 46 s": how long, as a reader of a report wants it."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if hours or minutes else []
-    return " ".join([*parts, f"{secs} s"])
-
-
-def _register_pages(app: Flask) -> None:
-
-    @app.get("/")
-    def index():
-        return send_from_directory(PWA_DIR, "index.html")
-
-    @app.get("/sw.js")
-    def service_worker():
-        # At the root, so that its scope is the whole app; never cached for long.
-        response = send_from_directory(PWA_DIR, "sw.js", mimetype="text/javascript")
-        response.headers["Cache-Control"] = "no-cache"
-        return response
-
-    @app.get("/manifest.webmanifest")
-    def manifest():
-        return send_from_directory(
-            PWA_DIR, "manifest.webmanifest", mimetype="application/manifest+json"
-        )
-
-    @app.get("/admin")
-    def admin_page():
-        # Duty managers and admins make enrollment codes here; the API checks the role.
-        return send_from_directory(PWA_DIR, "admin.html")
-
-    @app.get("/setup")
-    def setup_page():
-        # Admins edit zones, staff, notice texts and scripts here; the API checks the role.
-        return send_from_directory(PWA_DIR, "setup.html")
-
-    @app.get("/enroll/<code>")
-    def enroll_page(code: str):
-        # A page, not the enrollment itself: link previews and scanners must not use up the code.
-        return send_from_directory(PWA_DIR, "enroll.html")
-
-    @app.get("/pwa/<path:name>")
-    def pwa_file(name: str):
-        return send_from_directory(PWA_DIR, name)
-
-    @app.get("/healthz")
-    def healthz():
-        services = app.extensions["exitnow"]
-        with services.store.reading() as db:
-            db.execute("SELECT 1").fetchone()
-        # How well group commit works: commands per transaction (one fsync each).
-        writer = {
-            "commands": services.writer.commands,
-            "transactions": services.writer.transactions,
-        }
-        return jsonify({"ok": True, "writer": writer})
-
-    @app.get("/metrics")
-    def metrics():
-        services = app.extensions["exitnow"]
-        if not is_allowed(request.remote_addr, services.settings.metrics_allow):
-            raise Forbidden("Only the networks in EXITNOW_METRICS_ALLOW may read /metrics.")
-        return services.metrics.exposition(), 200, {"Content-Type": METRICS_CONTENT_TYPE}
-
-    @app.get("/readyz")
-    def readyz():
-        checks = readiness(app.extensions["exitnow"])
-        is_ready = all(check is not False for check in checks.values())
-        return jsonify({"ready": is_ready, "checks": checks}), 200 if is_ready else 503
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -132,3 +132,13 @@ def report_csv(report: dict) -> str:
             ]
         )
     return out.getvalue()
+
+
+def duration(seconds: float) -> str:
+    """12345.6 -> "3 h 25 min 46 s": how long, as a reader of a report wants it."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if hours or minutes else []
+    return " ".join([*parts, f"{secs} s"])
