@@ -53,6 +53,16 @@ class IdempotencyMismatch(Rejected):
     status, title, slug = 422, "Idempotency-Key reused", "idempotency-key-reused"
 
 
+class TooManyRequests(Rejected):
+    """Too many failures from one address (server/rate_limits.py); `retry_after` in seconds."""
+
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 # What a caller gets for a bug: over HTTP a 500 with this body, over the socket this error in
 # the acknowledgement. Nothing of the command was written.
 INTERNAL_ERROR = {

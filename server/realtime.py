@@ -8,8 +8,8 @@ import logging
 from flask import request
 from flask_socketio import ConnectionRefusedError
 
-from . import auth, commands, log
-from .errors import INTERNAL_ERROR, Invalid, Rejected
+from . import auth, commands, log, rate_limits
+from .errors import INTERNAL_ERROR, Invalid, Rejected, Unauthenticated
 from .names import LARGEST_INTEGER, problem_in
 from .notices import load_notice
 from .notices.status import status_document
@@ -49,7 +49,10 @@ def register(socketio, services) -> None:
 
     @socketio.on("connect")
     def connect(auth_data=None):
-        identity = _identify(services, auth_data)
+        try:
+            identity = _identify(services, auth_data)
+        except Rejected as refused:  # a wrong token, or too many from this address
+            raise ConnectionRefusedError(refused.detail, refused.problem()) from None
         if identity is None:
             raise ConnectionRefusedError("unauthorized: send auth={'token': ...} or sign in")
         socketio.server.save_session(request.sid, {"identity": identity})
@@ -136,14 +139,20 @@ def register_public(socketio, services) -> None:
 
 
 def _identify(services, auth_data) -> auth.Identity | None:
+    """Who connects, or None without a token or cookie. One that identifies nobody is a failed
+    sign-in (Unauthenticated), limited per client address (429, server/rate_limits.py)."""
     token = auth_data.get("token") if isinstance(auth_data, dict) else None
     via_cookie = not token
     if via_cookie:  # the PWA: its session cookie came with the handshake
         token = request.cookies.get(auth.SESSION_COOKIE)
-    if not isinstance(token, str):
+    if not isinstance(token, str) or not token:
         return None
-    with services.store.reading() as db:
-        return auth.identify(db, token, via_cookie=via_cookie)
+    with rate_limits.counting_failures(rate_limits.SIGN_IN):
+        with services.store.reading() as db:
+            identity = auth.identify(db, token, via_cookie=via_cookie)
+        if identity is None:
+            raise Unauthenticated("unauthorized: this token or session is unknown or revoked")
+    return identity
 
 
 def _session_identity(socketio) -> auth.Identity:

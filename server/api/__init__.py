@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import auth, commands
-from ..errors import Forbidden, Invalid, NotFound, Unauthenticated
+from .. import auth, commands, rate_limits
+from ..errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
 from ..names import DEEPEST_NESTING, problem_in
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -24,21 +24,30 @@ def services():
 
 @api.before_request
 def authenticate() -> None:
-    """Set g.identity from the bearer token or the device session cookie; CSRF-check cookie writes."""
+    """Set g.identity from the bearer token or the device session cookie; CSRF-check cookie writes.
+
+    A token or cookie that identifies nobody is a failed sign-in, limited per client address
+    (server/rate_limits.py). Public routes ignore the cookie: a phone enrolling again still
+    has its old one, and their answer does not depend on it.
+    """
     g.identity = None
+    public = request.endpoint in PUBLIC_ENDPOINTS
     header = request.headers.get("Authorization")
     token = auth.bearer_token(header)
     if header and token is None:
         raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
     via_cookie = token is None
-    if via_cookie:
+    if via_cookie and not public:
         token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
-        with services().store.reading() as db:
-            g.identity = auth.identify(db, token, via_cookie=via_cookie)
-        if g.identity is None and not via_cookie:
-            raise Unauthenticated("This token is not valid (unknown or revoked).")
-    if request.endpoint in PUBLIC_ENDPOINTS:
+        with rate_limits.counting_failures(rate_limits.SIGN_IN):
+            with services().store.reading() as db:
+                g.identity = auth.identify(db, token, via_cookie=via_cookie)
+            if g.identity is None and via_cookie:
+                raise Unauthenticated("Sign in: enroll this device, or send a bearer token.")
+            if g.identity is None:
+                raise Unauthenticated("This token is not valid (unknown or revoked).")
+    if public:
         return
     if g.identity is None:
         raise Unauthenticated("Sign in: enroll this device, or send a bearer token.")
@@ -50,6 +59,16 @@ def authenticate() -> None:
         )
     ):
         raise Forbidden(f"Missing or wrong {auth.CSRF_HEADER} header.")
+
+
+@api.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests):
+    """The app's problem+json answer, and when to try again."""
+    response = jsonify(error.problem())
+    response.status_code = error.status
+    response.content_type = "application/problem+json"
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def json_body():

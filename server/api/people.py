@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from flask import current_app, g, jsonify
 
-from .. import auth, commands
+from .. import auth, commands, rate_limits
 from ..commands.people import enrollee
 from ..errors import Invalid
 from ..qr import qr_svg
@@ -31,7 +31,8 @@ def enroll():
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, str) or not code:
         raise Invalid('Send {"code": "..."} from the enrollment link.', field="code")
-    with services().store.reading() as db:
+    # An unknown code is a failed guess, limited per address; a used or expired one is not.
+    with rate_limits.counting_failures(rate_limits.ENROLLMENT), services().store.reading() as db:
         person = enrollee(db, code)
     enrolled = commands.execute(services(), person, person.site, "enroll_device", {"code": code})
     token = enrolled["token"]

@@ -1,0 +1,158 @@
+"""Rate limits on guessing: enrollment codes and sign-in credentials, per client address.
+
+Only failures count: an enrollment code nobody was given, a bearer token or session cookie
+that identifies nobody. A department store's thousand phones behind the shop's one NAT
+address enroll and sign in at once in an alarm without spending anything. An address may
+fail BURST times at once and FAILURES_PER_MINUTE times a minute after that (a token bucket);
+once it has no failure left, its attempts are refused with 429 and Retry-After before their
+code or credential is looked at, so guessing gets no answer, until the bucket refills.
+
+    with rate_limits.counting_failures(rate_limits.SIGN_IN):
+        ...  # look the credential up; a Rejected raised here counts as one failure
+
+The client address is the request's (ProxyFix in the app factory applies
+EXITNOW_TRUSTED_PROXIES); an IPv6 /64, which one subscriber is handed whole, counts as one.
+
+The counts live in this process's memory and a restart forgets them. That is acceptable:
+with nginx pinning a client address to one worker, that worker sees all of its attempts; when
+nginx spreads an address over several workers (sticky by a cookie, which a guesser need not
+send), the address gets each worker's allowance, still a small bound. Memory
+stays bounded however many addresses an attacker rotates through: an address is forgotten
+once its bucket is full again (a minute after its last failure at most), and each limit
+remembers at most MAX_ADDRESSES, dropping the least recently failed first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, request
+
+from .errors import Rejected, TooManyRequests
+
+FAILURES_PER_MINUTE = 10
+BURST = 10  # failures a fresh address may make at once
+MAX_ADDRESSES = 10_000  # per limit: a few MB at most
+
+# What is being guessed; each has its own limit.
+ENROLLMENT = "enrollment"
+SIGN_IN = "sign-in"
+
+EXTENSION = "exitnow.rate_limits"  # the app's limits, in app.extensions
+
+
+class FailureLimit:
+    """Failures per address as a token bucket: BURST at once, FAILURES_PER_MINUTE refilled."""
+
+    def __init__(
+        self,
+        what: str,
+        clock: Callable[[], float] = time.monotonic,
+        per_minute: int = FAILURES_PER_MINUTE,
+        burst: int = BURST,
+        max_addresses: int = MAX_ADDRESSES,
+    ):
+        self.what = what  # "failed sign-ins", as the refusal names it
+        self.clock = clock  # seconds; tests pass their own
+        self.per_second = per_minute / 60
+        self.burst = burst
+        self.max_addresses = max_addresses
+        # address -> (failures it had left, when): least recently failed first
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()  # threading mode serves requests in parallel
+
+    def __len__(self) -> int:
+        """How many addresses are remembered."""
+        return len(self._buckets)
+
+    def check(self, address: str) -> None:
+        """Raise TooManyRequests when `address` has no failure left to spend."""
+        with self._lock:
+            left = self._left(address, self.clock())
+        if left < 1:
+            wait = math.ceil((1 - left) / self.per_second)
+            raise TooManyRequests(
+                f"Too many {self.what} from this address: try again in {wait} s.",
+                retry_after=wait,
+            )
+
+    def failed(self, address: str) -> None:
+        """Spend one of the address's failures."""
+        with self._lock:
+            now = self.clock()
+            self._buckets[address] = (max(self._left(address, now) - 1, 0.0), now)
+            self._buckets.move_to_end(address)
+            self._forget(now)
+
+    def _left(self, address: str, now: float) -> float:
+        entry = self._buckets.get(address)
+        if entry is None:
+            return self.burst
+        left, since = entry
+        return min(self.burst, left + (now - since) * self.per_second)
+
+    def _forget(self, now: float) -> None:
+        """Drop the addresses whose bucket is full again (the oldest failures come first), then
+        the least recently failed beyond MAX_ADDRESSES."""
+        full_after = self.burst / self.per_second
+        while self._buckets:
+            address, (_left, since) = next(iter(self._buckets.items()))
+            if now - since < full_after and len(self._buckets) <= self.max_addresses:
+                break
+            del self._buckets[address]
+
+
+class RateLimits(dict):
+    """One app's limits: {ENROLLMENT: FailureLimit, SIGN_IN: FailureLimit}."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        super().__init__(
+            {
+                ENROLLMENT: FailureLimit("failed enrollments", clock),
+                SIGN_IN: FailureLimit("failed sign-ins", clock),
+            }
+        )
+
+
+def install(app: Flask, clock: Callable[[], float] = time.monotonic) -> RateLimits:
+    """Give `app` fresh limits (a test passes a clock it moves itself)."""
+    app.extensions[EXTENSION] = RateLimits(clock)
+    return app.extensions[EXTENSION]
+
+
+def limits_of(app: Flask) -> RateLimits:
+    return app.extensions.get(EXTENSION) or app.extensions.setdefault(EXTENSION, RateLimits())
+
+
+@contextmanager
+def counting_failures(kind: str) -> Iterator[None]:
+    """Around one attempt of `kind` (ENROLLMENT or SIGN_IN) by this request's client: 429 at
+    once when the address has no failure left; a Rejected raised inside spends one."""
+    limit = limits_of(current_app)[kind]
+    address = client_address()
+    limit.check(address)
+    try:
+        yield
+    except Rejected:
+        limit.failed(address)
+        raise
+
+
+def client_address() -> str:
+    """Whom to count: the request's client address, an IPv6 address by its /64."""
+    address = (request.remote_addr or "unknown")[:100]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # not an address (a proxy's header): still one client, kept short
+        return address
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
