@@ -4,8 +4,12 @@ Only failures count: an enrollment code nobody was given, a bearer token or sess
 that identifies nobody. A department store's thousand phones behind the shop's one NAT
 address enroll and sign in at once in an alarm without spending anything. An address may
 fail BURST times at once and FAILURES_PER_MINUTE times a minute after that (a token bucket);
-once it has no failure left, its attempts are refused with 429 and Retry-After before their
-code or credential is looked at, so guessing gets no answer, until the bucket refills.
+once it has no failure left, its failures are answered 429 with Retry-After until the bucket
+refills. A valid credential always passes, even from a refused address: someone failing on
+purpose on the shop's guest Wi-Fi (the staff phones' NAT address too) must never lock the
+staff out during an alarm. Guessing gains nothing from that: tokens carry 256 bits and
+enrollment codes 144, and a guesser still spends a lookup per guess at a bounded rate of
+answers it can tell apart.
 
     with rate_limits.counting_failures(rate_limits.SIGN_IN):
         ...  # look the credential up; a Rejected raised here counts as one failure
@@ -132,14 +136,15 @@ def limits_of(app: Flask) -> RateLimits:
 
 @contextmanager
 def counting_failures(kind: str) -> Iterator[None]:
-    """Around one attempt of `kind` (ENROLLMENT or SIGN_IN) by this request's client: 429 at
-    once when the address has no failure left; a Rejected raised inside spends one."""
+    """Around one attempt of `kind` (ENROLLMENT or SIGN_IN) by this request's client: a
+    Rejected raised inside spends one of the address's failures, and is answered 429 instead
+    when it has none left. An attempt that succeeds is never refused."""
     limit = limits_of(current_app)[kind]
     address = client_address()
-    limit.check(address)
     try:
         yield
     except Rejected:
+        limit.check(address)
         limit.failed(address)
         raise
 
