@@ -44,6 +44,19 @@ class Identity:
     def is_responder(self) -> bool:
         return self.role in RESPONDERS
 
+    @property
+    def is_command_line(self) -> bool:
+        """The operator at the server's command line, who is nobody on the staff list."""
+        return self.staff_id is None
+
+    def may_vouch_for(self, role: str, is_chain_admin: bool) -> bool:
+        """Whether this person may make a credential (an enrollment link) for someone with
+        `role`: no more rights than their own, and the chain's admin only from the command
+        line or by the chain's admin."""
+        if is_chain_admin:
+            return self.is_command_line or self.chain_admin
+        return ROLES.index(role) <= ROLES.index(self.role)
+
 
 def command_line(site: str) -> Identity:
     """The operator at the server's command line: an admin of the site."""

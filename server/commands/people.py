@@ -138,10 +138,16 @@ def create_token(tx: Tx, params: dict) -> dict:
 def create_enrollment_link(tx: Tx, params: dict) -> dict:
     """A single-use, expiring link that turns a phone into this person's enrolled device."""
     person = tx.db.execute(
-        "SELECT id FROM staff WHERE id = ? AND site = ?", [params["staff_id"], tx.site]
+        """SELECT s.role, a.staff_id IS NOT NULL FROM staff s
+           LEFT JOIN chain_admins a ON a.staff_id = s.id AND s.role = 'admin'
+           WHERE s.id = ? AND s.site = ?""",
+        [params["staff_id"], tx.site],
     ).fetchone()
     if person is None:
         raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
+    # The link signs a phone in as that person: a credential no stronger than its maker's.
+    if not tx.identity.may_vouch_for(*person):
+        raise Forbidden("You may enroll phones only for people with no more rights than yours.")
     code = new_secret()[:24]
     expires_at = tx.ts + tx.settings.enrollment_ttl_hours * 3_600_000
     event = tx.record(
