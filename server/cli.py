@@ -3,12 +3,13 @@ selects the database."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
 from flask import Flask
 
-from . import commands, demo, log, site_config
+from . import backup, commands, demo, log, site_config
 from .auth import ROLES, command_line
 from .clock import now_ms
 from .errors import Rejected
@@ -104,6 +105,27 @@ def register_cli(app: Flask) -> None:
             )
             sys.exit(1)
         click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
+
+    @app.cli.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option(
+        "--pages",
+        default=backup.PAGES_PER_STEP,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="database pages copied per step",
+    )
+    def backup_database(file: str, pages: int) -> None:
+        """Copy the live database into FILE (a new file) while the server runs, then check it."""
+        try:
+            made = backup.back_up(services.settings.db_path, file, pages)
+        except FileExistsError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        except (backup.BackupFailed, OSError, sqlite3.Error) as error:
+            click.echo(f"error: backup failed, {file} was not written: {error}", err=True)
+            sys.exit(1)
+        click.echo(made.describe())
 
     @app.cli.command("rebuild-state")
     @click.option(
