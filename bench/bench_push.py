@@ -182,7 +182,7 @@ def main() -> None:
         services = create_app(settings).extensions["exitnow"]
         demo.seed(services)
         subscribe_devices(services, subscriptions)
-        sender = services.publisher.push
+        sender = services.push
 
         def send_alarm() -> None:
             outcome = sender.send_alarm("demo", EVENT)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import Flask, jsonify, request
 from flask.sessions import SessionInterface
@@ -13,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import realtime
+from . import commands, realtime
+from .auth import command_line
 from .db import Store
 from .errors import INTERNAL_ERROR, Rejected
 from .message_queue import manager_for
@@ -24,25 +24,13 @@ from .pages import register_pages, security_headers
 from .publish import Publisher
 from .push import PushSender
 from .report import duration
+from .services import Services
 from .settings import Settings, load_settings, secret_key_for
 from .state import SiteStates
 from .timers import tell_heads_now
 from .writer import Writer, run_here
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What commands and handlers need, built once per app."""
-
-    settings: Settings
-    store: Store
-    socketio: SocketIO
-    publisher: Publisher
-    writer: Writer
-    states: SiteStates
-    metrics: Metrics
 
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a site's whole set-up with thousands of people fits
@@ -67,6 +55,33 @@ class NoFlaskSession(SessionInterface):
         pass
 
 
+def build_services(settings: Settings, socketio: SocketIO, run_native: Callable) -> Services:
+    """Each part once, wired in the order they need one another."""
+    store = Store(settings.db_path)
+    metrics = Metrics()
+    metrics.watch_socketio(socketio)
+    snapshots = Snapshots(settings.public_dir, store, run_native)
+
+    def drop_push_subscription(site: str, subscription_id: int) -> None:
+        # A command needs the whole of the services, which exist by the time a push expires.
+        params = {"subscription_id": subscription_id}
+        commands.execute(services, command_line(site), site, "drop_push_subscription", params)
+
+    push = PushSender(settings, store, socketio, metrics, drop_push_subscription)
+    publisher = Publisher(socketio, snapshots, push, metrics)
+    writer = Writer(
+        store,
+        socketio.start_background_task,
+        publisher.publish,
+        run_native,
+        on_batch=metrics.batch_commands.observe,
+    )
+    services = Services(
+        settings, store, writer, socketio, publisher, snapshots, push, SiteStates(), metrics
+    )
+    return services
+
+
 def build_app(settings: Settings | None = None, run_native: Callable = run_here) -> Flask:
     """`run_native(function, *args)` runs blocking disk work off the event loop (the entry
     point passes eventlet's or gevent's thread pool; in threading mode it simply calls)."""
@@ -88,15 +103,7 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     # Outside Socket.IO's middleware, so the socket sees it too; the origin check reads
     # X-Forwarded-Proto itself. The client's address counts failed sign-ins (rate_limits.py).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=0)
-    store = Store(settings.db_path)
-    metrics = Metrics()
-    metrics.watch_socketio(socketio)
-    publisher = Publisher(socketio, Snapshots(settings.public_dir, store, run_native), metrics)
-    writer = Writer(store, socketio.start_background_task, publisher.publish, run_native)
-    writer.on_batch = metrics.batch_commands.observe
-    services = Services(settings, store, socketio, publisher, writer, SiteStates(), metrics)
-    publisher.push = PushSender(services)
-
+    services = build_services(settings, socketio, run_native)
     app.extensions["exitnow"] = services
     realtime.register(socketio, services)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import commands
 from .auth import command_line
+
+if TYPE_CHECKING:
+    from .services import Services
 
 SITE = "demo"
 ZONES = [
@@ -42,12 +47,12 @@ PEOPLE = [
 ]
 
 
-def is_empty(services) -> bool:
+def is_empty(services: Services) -> bool:
     with services.store.reading() as db:
         return db.execute("SELECT COUNT(*) FROM sites").fetchone()[0] == 0
 
 
-def seed(services) -> list[tuple[dict, str]]:
+def seed(services: Services) -> list[tuple[dict, str]]:
     """Create the demo site; return each person with their enrollment link."""
     operator = command_line(SITE)
 

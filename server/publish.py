@@ -21,11 +21,16 @@ import logging
 import threading
 import time
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from .auth import Identity
 from .notices.snapshots import Snapshots
 from .notices.status import status_document
 from .state import batch_for, event_message_for, may_read
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
+    from .push import PushSender
 
 logger = logging.getLogger(__name__)
 BATCH_SECONDS = 0.05
@@ -59,12 +64,12 @@ def connections_per_site(socketio) -> dict[str, int]:
 
 
 class Publisher:
-    def __init__(self, socketio, snapshots: Snapshots, metrics):
+    def __init__(self, socketio, snapshots: Snapshots, push: PushSender, metrics: Metrics):
         self.socketio = socketio
         self.snapshots = snapshots
+        self.push = push
         self.metrics = metrics
         self._alarm_committed: dict[str, float] = {}  # site -> when its alarm was committed
-        self.push = None  # the PushSender, set once the app's services exist
         # Per (site, audience): the events not sent to it yet, when its last batch left, and
         # when its next one is planned.
         self._waiting: dict[tuple[str, str], list[dict]] = {}
@@ -85,8 +90,7 @@ class Publisher:
                     # Out of the garbage collector's walks for the alarm's time: every object
                     # there is now, the phones' connections included (see timers.py).
                     gc.freeze()
-                    if self.push is not None:
-                        self.push.alarm_started(site, event)
+                    self.push.alarm_started(site, event)
 
     def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
         with self._lock:

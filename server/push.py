@@ -20,6 +20,7 @@ import urllib.request
 from base64 import b64encode
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -27,10 +28,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
 
-from . import commands
-from .auth import command_line
 from .notices.texts import default_texts
 from .push_encryption import encrypt
+
+if TYPE_CHECKING:
+    from .db import Store
+    from .metrics import Metrics
+    from .settings import Settings
 
 logger = logging.getLogger(__name__)
 SENDERS = 50  # pushes in flight at once, and kept-alive connections per push service
@@ -164,11 +168,23 @@ def connector_for(audience: str) -> Callable[[], http.client.HTTPConnection]:
 
 
 class PushSender:
-    def __init__(self, services):
-        self.services = services
-        key_path = Path(services.settings.db_path).resolve().parent / "vapid_private.pem"
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        socketio,
+        metrics: Metrics,
+        drop_subscription: Callable[[str, int], None],
+    ):
+        """`drop_subscription(site, id)` runs the command that forgets an expired one."""
+        self.settings = settings
+        self.store = store
+        self.socketio = socketio
+        self.metrics = metrics
+        self.drop_subscription = drop_subscription
+        key_path = Path(settings.db_path).resolve().parent / "vapid_private.pem"
         self.vapid = load_or_create_key(key_path)
-        self.tokens = VapidTokens(self.vapid, services.settings.vapid_subject)
+        self.tokens = VapidTokens(self.vapid, settings.vapid_subject)
         self.connections = PushConnections(SENDERS)
 
     @property
@@ -181,11 +197,11 @@ class PushSender:
 
     def alarm_started(self, site: str, event: dict) -> None:
         """Push the alarm to every subscribed device of the site, in the background."""
-        self.services.socketio.start_background_task(self.send_alarm, site, event)
+        self.socketio.start_background_task(self.send_alarm, site, event)
 
     def send_alarm(self, site: str, event: dict) -> dict:
         """Send now; return how many pushes were delivered, expired and failed."""
-        with self.services.store.reading() as db:
+        with self.store.reading() as db:
             rows = list(
                 db.query(
                     """SELECT p.*, s.language FROM push_subscriptions p
@@ -195,15 +211,9 @@ class PushSender:
             )
         outcomes = self._send_all(rows, event)
         for row, outcome in zip(rows, outcomes, strict=True):
-            self.services.metrics.pushes.labels(outcome).inc()
+            self.metrics.pushes.labels(outcome).inc()
             if outcome == "expired":
-                commands.execute(
-                    self.services,
-                    command_line(site),
-                    site,
-                    "drop_push_subscription",
-                    {"subscription_id": row["id"]},
-                )
+                self.drop_subscription(site, row["id"])
         return {name: outcomes.count(name) for name in ("delivered", "expired", "failed")}
 
     def _send_all(self, rows: list[dict], event: dict) -> list[str]:
@@ -220,7 +230,7 @@ class PushSender:
                     return
                 outcomes[index] = self._send(row, event)
 
-        start = self.services.socketio.start_background_task
+        start = self.socketio.start_background_task
         tasks = [start(sender) for _ in range(min(SENDERS, len(rows)))]
         for task in tasks:
             task.join()
@@ -242,7 +252,7 @@ class PushSender:
             headers = {
                 "Authorization": self.tokens.authorization(audience),
                 "Content-Encoding": "aes128gcm",
-                "TTL": str(self.services.settings.push_ttl_seconds),
+                "TTL": str(self.settings.push_ttl_seconds),
                 "Urgency": "high",
             }
             try:
@@ -261,7 +271,7 @@ class PushSender:
                     "push attempt %s to %s failed: HTTP %s", attempt, parts.netloc, status
                 )
             if attempt < ATTEMPTS:
-                self.services.socketio.sleep(0.5 * attempt)
+                self.socketio.sleep(0.5 * attempt)
         logger.error("push to %s failed after %s attempts", parts.netloc, ATTEMPTS)
         return "failed"
 

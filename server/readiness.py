@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 from .message_queue import SupervisedRedisManager
+
+if TYPE_CHECKING:
+    from .services import Services
 
 PROBE_SECONDS = 3
 
 
-def readiness(services) -> dict[str, bool | None]:
+def readiness(services: Services) -> dict[str, bool | None]:
     """Each check by name: True, False, or None when it does not apply here."""
     return {
         "database": _database_writable(services),
         "message_queue": _message_queue_alive(services.socketio),
-        "snapshots": _folder_writable(services.publisher.snapshots.root),
+        "snapshots": _folder_writable(services.snapshots.root),
     }
 
 
-def _database_writable(services) -> bool:
+def _database_writable(services: Services) -> bool:
     """The writer takes the write lock and commits an empty transaction (no fsync), within
     PROBE_SECONDS: its loop runs and no other process holds the file."""
     if not os.access(services.store.path, os.W_OK):

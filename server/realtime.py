@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import request
 from flask_socketio import ConnectionRefusedError
@@ -15,6 +16,9 @@ from .notices import load_notice
 from .notices.status import status_document
 from .publish import PUBLIC_NAMESPACE, public_room, room_of
 from .state import batch_for, site_row
+
+if TYPE_CHECKING:
+    from .services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ ACTIONS = frozenset(
 )
 
 
-def register(socketio, services) -> None:
+def register(socketio, services: Services) -> None:
     """Attach the Socket.IO handlers for one app."""
     register_public(socketio, services)
 
@@ -119,7 +123,7 @@ def register(socketio, services) -> None:
             return {"ok": False, "error": INTERNAL_ERROR}
 
 
-def register_public(socketio, services) -> None:
+def register_public(socketio, services: Services) -> None:
     """The public namespace: anyone may listen to a site's notice (the queue screens)."""
 
     @socketio.on("connect", namespace=PUBLIC_NAMESPACE)
@@ -138,7 +142,7 @@ def register_public(socketio, services) -> None:
         socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE)
 
 
-def _identify(services, auth_data) -> auth.Identity | None:
+def _identify(services: Services, auth_data) -> auth.Identity | None:
     """Who connects, or None without a token or cookie. One that identifies nobody is a failed
     sign-in (Unauthenticated), limited per client address (429, server/rate_limits.py)."""
     token = auth_data.get("token") if isinstance(auth_data, dict) else None

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import gc
 import logging
+from typing import TYPE_CHECKING
 
 from . import commands
 from .auth import command_line
 from .clock import now_ms
 from .message_queue import start_listening
 from .publish import AUDIENCES, connections_per_site, room
+
+if TYPE_CHECKING:
+    from .services import Services
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5
@@ -20,16 +24,16 @@ COLLECT_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
 
 
-def start(services) -> None:
+def start(services: Services) -> None:
     """Call once per server process (not from the CLI or unit tests)."""
-    services.publisher.snapshots.refresh_all()
+    services.snapshots.refresh_all()
     start_listening(services.socketio)
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)
     services.socketio.start_background_task(_collect_while_quiet, services)
 
 
-def reopen_due_sites(services) -> list[str]:
+def reopen_due_sites(services: Services) -> list[str]:
     """Reopen every site whose restored time is over; return their ids."""
     now = now_ms()
     with services.store.reading() as db:
@@ -45,7 +49,7 @@ def reopen_due_sites(services) -> list[str]:
     return due
 
 
-def _reopen_loop(services) -> None:
+def _reopen_loop(services: Services) -> None:
     while True:
         services.socketio.sleep(CHECK_EVERY_SECONDS)
         try:
@@ -54,7 +58,7 @@ def _reopen_loop(services) -> None:
             logger.exception("reopening the public channels failed")
 
 
-def _collect_while_quiet(services) -> None:
+def _collect_while_quiet(services: Services) -> None:
     """Python's full garbage collection walks every object, and with a thousand phones
     connected it stopped the event loop for 100-160 ms (measured), alarm frames waiting.
     So the server collects by itself while no site has an incident and freezes what
@@ -78,7 +82,7 @@ def _collect_while_quiet(services) -> None:
         services.socketio.sleep(COLLECT_EVERY_SECONDS)
 
 
-def _tell_heads_forever(services) -> None:
+def _tell_heads_forever(services: Services) -> None:
     """Supervise the path to every phone, as a fire-alarm panel supervises its wiring: every
     HEAD_EVERY_SECONDS each client connected to this process gets `head`, its site's latest
     `seq` read from the shared log (not through the message queue), and a client that is
@@ -97,12 +101,12 @@ def _tell_heads_forever(services) -> None:
             logger.exception("telling the clients their sites' heads failed")
 
 
-def tell_heads_now(services) -> None:
+def tell_heads_now(services: Services) -> None:
     """After a message-queue outage: every client here learns its site's head at once."""
     tell_heads(services, read_heads(services))
 
 
-def read_heads(services) -> dict[str, int]:
+def read_heads(services: Services) -> dict[str, int]:
     """The latest `seq` of each site that has clients connected to this process."""
     sites = sorted(connections_per_site(services.socketio))
     if not sites:
@@ -117,7 +121,7 @@ def read_heads(services) -> dict[str, int]:
         )
 
 
-def tell_heads(services, heads: dict[str, int]) -> None:
+def tell_heads(services: Services, heads: dict[str, int]) -> None:
     """Send `head` to this process's own clients of each site (never through the queue)."""
     for site, seq in heads.items():
         for audience in AUDIENCES:

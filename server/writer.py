@@ -49,6 +49,7 @@ class Writer:
         start_task: Callable,
         publish: Callable[[list[dict]], None],
         run_native: Callable = run_here,
+        on_batch: Callable[[int], None] = lambda size: None,
     ):
         self.store = store
         self.start_task = start_task
@@ -60,7 +61,7 @@ class Writer:
         self._start_lock = threading.Lock()
         self.commands = 0  # run since the process started (GET /healthz shows both)
         self.transactions = 0
-        self.on_batch: Callable[[int], None] = lambda size: None  # the metrics' histogram
+        self.on_batch = on_batch  # told each batch's size (the metrics' histogram)
 
     def submit(self, work: Callable, timeout: float | None = None):
         """Run `work(db) -> (answer, events)` in the next batch; return the answer once it

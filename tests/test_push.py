@@ -211,7 +211,7 @@ def test_vapid_key_is_made_once_and_kept_private(settings, client):
 
 
 def test_one_vapid_signature_serves_every_push_to_a_push_service(services, push_service):
-    sender = services.publisher.push
+    sender = services.push
     for number in range(5):  # five phones on one push service, as at one site
         browser = Browser(f"{push_service.url}/push/{number}")
         keys = browser.subscription["keys"]

@@ -24,7 +24,7 @@ PHONE_TYPES = {
 
 def snapshot(site: str, name: str, mimetype: str, cors: bool = False):
     """A snapshot file with ETag, Last-Modified and conditional GET (304)."""
-    folder: Path = current_app.extensions["exitnow"].publisher.snapshots.folder(site)
+    folder: Path = current_app.extensions["exitnow"].snapshots.folder(site)
     path = folder / name
     if not folder.is_dir():
         raise NotFound(f"There is no site '{site}'.")
@@ -38,7 +38,7 @@ def snapshot(site: str, name: str, mimetype: str, cors: bool = False):
 
 
 def site_languages(site: str) -> list[str]:
-    folder = current_app.extensions["exitnow"].publisher.snapshots.folder(site)
+    folder = current_app.extensions["exitnow"].snapshots.folder(site)
     return [lang for lang in LANGUAGES if (folder / f"status.{lang}.html").is_file()]
 
 
@@ -85,7 +85,7 @@ for _format in PHONE_TYPES:  # one plain rule per format, exactly as integrators
 @public.get("/screen/<site>")
 def screen(site: str):
     """The queue-ticket screen: a page that follows the notice live (see pwa/js/screen.js)."""
-    if not current_app.extensions["exitnow"].publisher.snapshots.folder(site).is_dir():
+    if not current_app.extensions["exitnow"].snapshots.folder(site).is_dir():
         raise NotFound(f"There is no site '{site}'.")
     return send_from_directory(PWA_DIR, "screen.html")
 

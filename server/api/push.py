@@ -9,7 +9,7 @@ from . import api, run, services
 
 @api.get("/push/vapid-public-key")
 def vapid_public_key():
-    return jsonify({"key": services().publisher.push.public_key})
+    return jsonify({"key": services().push.public_key})
 
 
 @api.post("/push/subscriptions")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import log, projectors, sealed
 from ..auth import Identity
@@ -20,6 +21,9 @@ from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, Rejecte
 from ..events import EVENT_TYPES, NOTICE_EVENTS
 from ..settings import secret_key_for
 from .fields import Field, check
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,9 @@ class Tx:
         return self.events[-1]["seq"] if self.events else log.latest_seq(self.db, self.site)
 
 
-def execute(services, identity: Identity, site: str, name: str, body=None, idempotency_key=None):
+def execute(
+    services: Services, identity: Identity, site: str, name: str, body=None, idempotency_key=None
+):
     """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
     command_ = COMMANDS[name]
     recorded: list[dict] = []

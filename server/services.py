@@ -1,0 +1,36 @@
+"""The parts one app is made of, each a named member, built once by the app factory
+(server/app.py) and handed to commands, handlers and timers.
+
+Defined low in the tree, so that any module may name the type: the parts are imported for
+type checking only, and nothing here imports them at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
+
+    from .db import Store
+    from .metrics import Metrics
+    from .notices.snapshots import Snapshots
+    from .publish import Publisher
+    from .push import PushSender
+    from .settings import Settings
+    from .state import SiteStates
+    from .writer import Writer
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store  # the SQLite file: reading connections and the writer's
+    writer: Writer  # group commit: every command's one way into the log
+    socketio: SocketIO
+    publisher: Publisher  # after commit: batches to the Socket.IO rooms, then the rest
+    snapshots: Snapshots  # the public notice files
+    push: PushSender  # Web Push to locked phones
+    states: SiteStates  # the site state sent on connect, shared per seq
+    metrics: Metrics
