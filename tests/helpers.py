@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 import socketio
 
+from deploy.launch import start_nginx_process
 from server import create_app, demo
 from server.auth import command_line
 from server.commands import execute
@@ -64,43 +65,19 @@ NGINX_CONFIG = REPO / "server" / "notices" / "nginx.conf"
 def start_nginx(
     prefix: Path, public_dir: Path, app_port: int, connections: int = 256
 ) -> tuple[subprocess.Popen, str]:
-    """Debian's nginx on 127.0.0.1 with the documented server block: (process, base URL)."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(binary):
-        raise RuntimeError("nginx is not installed: apt-get install -y nginx-light")
+    """Debian's nginx on 127.0.0.1 with the documented one-app block (server/notices/nginx.conf)
+    and a private prefix, as deploy/launch.py runs the production one: (process, base URL)."""
     port = free_port()
     server_block = (
         NGINX_CONFIG.read_text()
         .replace("@LISTEN@", f"127.0.0.1:{port}")
         .replace("@PUBLIC_DIR@", str(public_dir))
         .replace("@APP@", f"127.0.0.1:{app_port}")
-    )
-    (prefix / "logs").mkdir(parents=True, exist_ok=True)
-    # pytest's folders are private to their owner: let the workers run as that owner.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"{user}\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
-        f"events {{ worker_connections {connections}; }}\nhttp {{\naccess_log off;\n"
-        f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n"
-        f"{server_block}\n}}\n"
-    )
-    process = subprocess.Popen(
-        [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        .replace("@NOTICES@", str(NGINX_CONFIG.parent))
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            requests.get(url + "/status/none.json", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("nginx did not start")
+    answers = lambda: requests.get(url + "/status/none.json", timeout=1).status_code  # noqa: E731
+    return start_nginx_process(prefix, server_block, answers, connections), url
 
 
 class LiveServer:

@@ -1,0 +1,1 @@
+"""The production recipe (deploy/README.md) and its local launcher, `deploy.launch`."""
