@@ -10,6 +10,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from .errors import Forbidden
+
 ROLES = ("staff", "guard", "duty_manager", "admin")
 ADMINS = frozenset({"admin"})
 MANAGERS = frozenset({"duty_manager", "admin"})
@@ -48,6 +50,15 @@ class Identity:
     def is_command_line(self) -> bool:
         """The operator at the server's command line, who is nobody on the staff list."""
         return self.staff_id is None
+
+    def check_rights(self, site: str, roles: frozenset, doing: str) -> None:
+        """403 unless this person is a member of `site` (or the chain's admin) with one of
+        `roles`: the one check of who may do what, for commands and for reads alike."""
+        if not self.may_act_on(site):
+            raise Forbidden(f"You are not a member of site '{site}'.")
+        if self.role not in roles:
+            allowed = " or ".join(sorted(roles))
+            raise Forbidden(f"Only {allowed} may {doing}; you are {self.role}.")
 
     def may_vouch_for(self, role: str, is_chain_admin: bool) -> bool:
         """Whether this person may make a credential (an enrollment link) for someone with

@@ -113,7 +113,7 @@ def register(socketio, services: Services) -> None:
                 identity.site,
                 data["command"],
                 data.get("params"),
-                _idempotency_key(data.get("idempotency_key")),
+                commands.checked_idempotency_key(data.get("idempotency_key"), "idempotency_key"),
             )
             return {"ok": True, "result": result}
         except Rejected as rejected:
@@ -167,11 +167,3 @@ def _last_seq(data) -> int | None:
     value = data.get("last_seq") if isinstance(data, dict) else None
     whole = isinstance(value, int) and not isinstance(value, bool)
     return value if whole and 0 <= value <= LARGEST_INTEGER else None
-
-
-def _idempotency_key(value) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 200:
-        raise Rejected("idempotency_key must be a string of 1 to 200 characters.")
-    return value

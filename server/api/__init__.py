@@ -88,10 +88,9 @@ def json_body():
 
 
 def idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise Invalid("Idempotency-Key must be 1 to 200 characters.")
-    return key
+    return commands.checked_idempotency_key(
+        request.headers.get("Idempotency-Key"), "Idempotency-Key"
+    )
 
 
 def run(site: str, name: str, status: int = 200, **from_path):
@@ -128,14 +127,10 @@ def command_route(rule: str, name: str, summary: str, status: int = 200) -> None
 
 def require_member(db, site: str, roles: frozenset = auth.EVERYONE, reading: str = "") -> None:
     """404 for an unknown site, 403 for someone from another site or without one of `roles`
-    (reads only; commands check themselves)."""
-    if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
+    (reads only; commands check themselves, with the same rule)."""
+    if not commands.site_exists(db, site):
         raise NotFound(f"There is no site '{site}'.")
-    if not g.identity.may_act_on(site):
-        raise Forbidden(f"You are not a member of site '{site}'.")
-    if g.identity.role not in roles:
-        allowed = " or ".join(sorted(roles))
-        raise Forbidden(f"Only {allowed} may read {reading}; you are {g.identity.role}.")
+    g.identity.check_rights(site, roles, f"read {reading}")
 
 
 # Importing the route modules registers their routes.

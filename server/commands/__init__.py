@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import log, projectors, sealed
 from ..auth import Identity
 from ..clock import now_ms
-from ..errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, Rejected
+from ..errors import Conflict, IdempotencyMismatch, Invalid, NotFound, Rejected
 from ..events import EVENT_TYPES, NOTICE_EVENTS
 from ..settings import secret_key_for
 from .fields import Field, check
@@ -118,17 +118,23 @@ def execute(
 
 
 def authorise(db, identity: Identity, site: str, command_: Command) -> None:
-    exists = db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
+    exists = site_exists(db, site)
     if command_.site_must_be == "new" and exists:
         raise Conflict(f"The site '{site}' already exists.")
     if command_.site_must_be == "existing" and not exists:
         raise NotFound(f"There is no site '{site}'.")
+    identity.check_rights(site, command_.roles, "do this")
 
-    if not identity.may_act_on(site):
-        raise Forbidden(f"You are not a member of site '{site}'.")
-    if identity.role not in command_.roles:
-        allowed = " or ".join(sorted(command_.roles))
-        raise Forbidden(f"Only {allowed} may do this; you are {identity.role}.")
+
+def site_exists(db, site: str) -> bool:
+    return db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
+
+
+def checked_idempotency_key(key, named: str) -> str | None:
+    """The client's key for a retry (the header or the socket's field `named`), or a 400."""
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 200):
+        raise Invalid(f"{named} must be a string of 1 to 200 characters.")
+    return key
 
 
 def _fingerprint(site: str, name: str, params: dict) -> str:
