@@ -7,8 +7,8 @@ Everything listens on 127.0.0.1 only. In the run folder: a self-signed test cert
 127.0.0.1 and localhost (tls/), per node its database, snapshot folder, worker logs and Redis
 (node1/, node2/), and nginx's configuration with its private prefix (nginx/). It starts
 Debian's redis-server and nginx and `python -m server` per worker, waits until every worker
-answers /healthz and nginx answers through TLS, prints the HTTPS address and every process id,
-and on Ctrl-C or SIGTERM stops every process it started, by its own process ids.
+is ready (/readyz) and nginx answers through TLS, prints the HTTPS address and every process
+id, and on Ctrl-C or SIGTERM stops every process it started, by its own process ids.
 
 The tests start and stop the same stack in their own process: `Stack(folder).start()`, then
 `kill_worker(i)`, `restart_worker(i)`, `stop_redis()`, `start_redis()` and `stop()`.
@@ -213,10 +213,12 @@ class Worker:
 
     def wait_ready(self, timeout: float = 30) -> None:
         what = f"{self.node.name} worker {self.number} (log: {self.log})"
-        wait_until(self._healthy, what, timeout, self.process)
+        wait_until(self._ready, what, timeout, self.process)
 
-    def _healthy(self) -> bool:
-        return get(self.url + "/healthz", timeout=1) == 200
+    def _ready(self) -> bool:
+        """/readyz: more than /healthz (the process answers), it can write the log and the
+        snapshots and hears the other workers (its message-queue listener is subscribed)."""
+        return get(self.url + "/readyz", timeout=5) == 200
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash or a power cut."""
@@ -482,7 +484,7 @@ class Stack:
         self.nodes[node].workers[i].kill()
 
     def restart_worker(self, i: int, node: int = 0) -> None:
-        """Start worker i again on its port; returns when it answers /healthz."""
+        """Start worker i again on its port; returns when it is ready (/readyz)."""
         worker = self.nodes[node].workers[i]
         worker.stop()
         worker.spawn()

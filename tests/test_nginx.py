@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import prepare_database, start_nginx
+from helpers import NGINX_CONFIG, REPO, prepare_database, start_nginx
 
 
 @pytest.fixture
@@ -79,3 +79,15 @@ def test_a_browser_behind_nginx_gets_its_live_connection(tmp_path, live_servers,
         timeout=5,
     )
     assert foreign.status_code == 400  # cross-site hijacking is still refused
+
+
+def test_the_one_app_block_and_production_share_one_definition_of_the_public_channels():
+    """server/notices/nginx.conf and deploy/nginx.conf include the same snippets; neither
+    has a copy of the public locations or of the proxy headers."""
+    public = (NGINX_CONFIG.parent / "nginx-public.conf").read_text()
+    for config in (NGINX_CONFIG, REPO / "deploy" / "nginx.conf"):
+        text = config.read_text()
+        for snippet in ("nginx-maps.conf", "nginx-public.conf", "nginx-proxy.conf"):
+            assert f"include @NOTICES@/{snippet};" in text, (config, snippet)
+        assert "try_files" not in text and "proxy_set_header" not in text, config
+    assert "location ~ ^/status/" in public and "try_files" in public

@@ -299,7 +299,7 @@ async def crowd_scenario(stack: Stack, http, tokens: dict, phones: list, tasks: 
     restarting = time.monotonic()
     await asyncio.to_thread(stack.restart_worker, 0)
     restarted = time.monotonic()
-    figures["worker restart until /healthz (s)"] = round(restarted - restarting, 2)
+    figures["worker restart until /readyz (s)"] = round(restarted - restarting, 2)
     await asyncio.sleep(1)  # changes go on after the restart too
     changes.cancel()
     last_change = time.monotonic()
@@ -331,34 +331,58 @@ async def crowd_scenario(stack: Stack, http, tokens: dict, phones: list, tasks: 
     return figures
 
 
-def test_long_polling_stays_on_the_worker_that_opened_its_session(tmp_path):
+@pytest.fixture(scope="module")
+def one_node(tmp_path_factory):
+    """One node of two workers behind nginx, with a staff member and a duty manager."""
+    stack = Stack(tmp_path_factory.mktemp("production") / "run", workers=2)
+    tokens = prepare_database(stack.nodes[0].db_path, {"staff": 1, "duty_manager": 1})
+    with stack:
+        stack.start()
+        yield stack, tokens
+
+
+def test_long_polling_stays_on_the_worker_that_opened_its_session(one_node):
     """A phone whose network allows no WebSocket polls: every request of its session must
     reach the worker that knows the session, which nginx's sticky cookie sees to (without
     it, such a client fails to connect through two workers at all)."""
-    stack = Stack(tmp_path / "run", workers=2)
-    tokens = prepare_database(stack.nodes[0].db_path, {"staff": 1, "duty_manager": 1})
+    stack, tokens = one_node
     manager = tokens["duty_manager"][0]
-    with stack:
-        stack.start()
-        http = requests.Session()
-        http.trust_env = False  # else REQUESTS_CA_BUNDLE would win over verify
-        http.verify = str(stack.certificate)
-        client = socketio.Client(reconnection=False, http_session=http)
-        got = threading.Event()
-        client.on("event", lambda _event: got.set())
-        client.on("events", lambda _batch: got.set())
-        client.connect(stack.url, auth={"token": tokens["staff"][0]}, transports=["polling"])
-        try:
-            assert "exitnow_worker" in http.cookies  # nginx's, for the socket's path only
-            for _ in range(3):  # rounds of polling requests, each of which must stick
-                got.clear()
-                assert post(stack, "/api/sites/demo/incidents", manager, {"kind": "fire"}).ok
-                assert got.wait(10)
-                answer = client.call("action", {"command": "acknowledge", "params": {}}, timeout=10)
-                assert answer["ok"] is True, answer
-                body = {"reason": "false_alarm"}
-                ended = post(stack, "/api/sites/demo/incidents/current/all-clear", manager, body)
-                assert ended.ok, ended.text
-            assert client.transport() == "polling"
-        finally:
-            client.disconnect()
+    http = requests.Session()
+    http.trust_env = False  # else REQUESTS_CA_BUNDLE would win over verify
+    http.verify = str(stack.certificate)
+    client = socketio.Client(reconnection=False, http_session=http)
+    got = threading.Event()
+    client.on("event", lambda _event: got.set())
+    client.on("events", lambda _batch: got.set())
+    client.connect(stack.url, auth={"token": tokens["staff"][0]}, transports=["polling"])
+    try:
+        assert "exitnow_worker" in http.cookies  # nginx's, for the socket's path only
+        for _ in range(3):  # rounds of polling requests, each of which must stick
+            got.clear()
+            assert post(stack, "/api/sites/demo/incidents", manager, {"kind": "fire"}).ok
+            assert got.wait(10)
+            answer = client.call("action", {"command": "acknowledge", "params": {}}, timeout=10)
+            assert answer["ok"] is True, answer
+            body = {"reason": "false_alarm"}
+            ended = post(stack, "/api/sites/demo/incidents/current/all-clear", manager, body)
+            assert ended.ok, ended.text
+        assert client.transport() == "polling"
+    finally:
+        client.disconnect()
+
+
+def test_a_client_cannot_choose_its_address_through_nginx(one_node):
+    """The workers trust one proxy (EXITNOW_TRUSTED_PROXIES=1) and nginx appends the address
+    it saw to X-Forwarded-For: a guesser who sends a new address of its own with every try
+    still meets the guessing limit of the address it comes from."""
+    stack, _ = one_node
+    statuses = [
+        requests.get(
+            stack.url + "/api/me",
+            headers={"Authorization": "Bearer wrong", "X-Forwarded-For": f"203.0.113.{i}"},
+            verify=str(stack.certificate),
+            timeout=10,
+        ).status_code
+        for i in range(40)  # each of the two workers allows 10 at once
+    ]
+    assert set(statuses) == {401, 429}
