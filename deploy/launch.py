@@ -417,7 +417,6 @@ class Stack:
         self.worker_count = workers
         self.port = port or free_port()
         self.url = f"https://{HOST}:{self.port}"
-        self.nodes: list[Node] = []
         self.nodes = [Node(self, i + 1, tuple(sites[i])) for i in range(nodes)]
         self.nginx: subprocess.Popen | None = None
         self.certificate, self.certificate_key = make_certificate(self.folder / "tls")
@@ -538,10 +537,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", default="var/launch", help="the run folder (var/launch)")
     args = parser.parse_args(argv)
 
-    def stop_on_sigterm(_signum, _frame):
+    def interrupt(_signum, _frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # Both, explicitly: a shell starts a background job with SIGINT ignored.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     stack = Stack(Path(args.run), workers=args.workers, nodes=args.nodes, port=args.port)
     try:
         links = stack.start(demo=args.demo)
@@ -565,6 +566,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C waits for the stop
+            signal.signal(number, signal.SIG_IGN)
         stack.stop()
         print("stopped", flush=True)
 
