@@ -12,7 +12,9 @@ LARGEST_INTEGER = 2**63 - 1  # what SQLite stores
 DEEPEST_NESTING = 32
 # Tab, line feed and carriage return may stand in text (a script's lines); no other control
 # character, and no lone surrogate (half of a UTF-16 pair, which no UTF-8 text can hold).
-FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# CONTROL_CHARACTERS is also the OpenAPI document's pattern for text (as a character class).
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+FORBIDDEN_CHARACTERS = re.compile(rf"[{CONTROL_CHARACTERS}\ud800-\udfff]")
 
 
 def is_slug(value) -> bool:

@@ -1,174 +1,171 @@
-"""The OpenAPI 3 document, built from the command routes and their input schemas, so that
-the documentation cannot drift from what the server checks."""
+"""The OpenAPI 3.1 document, built from the command routes, their input fields and their answers
+(server/api/schemas.py), so that the documentation cannot drift from what the server checks.
+Operation ids and who may call without signing in come from the app's own routes."""
 
 from __future__ import annotations
 
 import re
 
-from flask import jsonify
+from flask import current_app, jsonify
 
 from ..commands import COMMANDS
-from ..commands.fields import Field
-from . import COMMAND_ROUTES, api
+from ..names import LARGEST_INTEGER
+from . import COMMAND_ROUTES, PUBLIC_ENDPOINTS, api
+from .schemas import (
+    EVENTS,
+    ID,
+    INCIDENTS,
+    REPORT,
+    RESULTS,
+    SCHEMAS,
+    SCRIPTS,
+    SETUP,
+    SITES,
+    SLUG_ID,
+    body_schema,
+    field_schema,
+    obj,
+    ref,
+)
 
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-ERRORS = {str(code): PROBLEM for code in (400, 401, 403, 404, 409, 422)}
+JSON = "application/json"
 
-# Routes that are not commands, described by hand.
+# What can go wrong, by the kind of route: 401 not signed in (or a malformed or unknown
+# token, on any route; 429 after too many of those from one address), 403 another site or
+# role, 404 an unknown site or thing, 400 bad input, 409 against the current state, 413 a
+# body over 2 MiB, 422 a reused Idempotency-Key.
+ANYONE = (401, 429)
+READS = (401, 403, 404, 429)
+COMMAND_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429)
+
+# Routes written by hand that run one command (server/api/people.py, push.py).
+HAND_COMMANDS = [
+    (
+        "/api/sites/{site}/staff/{staff_id}/enrollment-links",
+        "create_enrollment_link",
+        201,
+        "A single-use, expiring enrollment link for a staff member (duty manager, admin)",
+    ),
+    ("/api/me/language", "set_language", 200, "Set my language (the app and my pushed alarms)"),
+    ("/api/push/subscriptions", "subscribe_push", 201, "Store this device's Web Push subscription"),
+]
+
+
+def answer(schema: dict, media: str = JSON, description: str = "OK") -> dict:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def problems(codes) -> dict:
+    return {
+        str(code): {"$ref": f"#/components/responses/{'TooMany' if code == 429 else 'Problem'}"}
+        for code in codes
+    }
+
+
+def read(summary: str, schema: dict, errors=READS, media: str = JSON, **more) -> dict:
+    """A GET route: its answer and what can go wrong."""
+    responses = {"200": answer(schema, media), **problems(errors)}
+    return {"get": {"summary": summary, "responses": responses, **more}}
+
+
+REPORTS = {
+    "json": (JSON, REPORT, "The evidence report as data"),
+    "csv": ("text/csv", {"type": "string"}, "The report's timeline, one row per event"),
+    "html": ("text/html", {"type": "string"}, "The report as a page that prints well"),
+    "pdf": ("application/pdf", {"type": "string", "format": "binary"}, "The report as PDF"),
+}
+
+# Routes that are not a command's route (enroll reads its code itself).
 READ_ROUTES = {
-    "/api/sites/{site}/state": {
-        "get": {
-            "summary": "The whole state of the site at a sequence number (seq, incident, zones, roll call)",
-            "responses": {
-                "200": {"description": "state; `incident` is null when none is active"},
-                **ERRORS,
-            },
-        }
-    },
-    "/api/sites/{site}/incidents": {
-        "get": {
-            "summary": "Incident history, newest first, drills marked (duty manager, admin)",
-            "responses": {"200": {"description": "{incidents}"}, **ERRORS},
-        }
-    },
+    "/api/sites": read("The sites I may see (all of them for a chain admin)", SITES, ANYONE),
+    "/api/sites/{site}/state": read(
+        "The whole state of the site at a sequence number; responders get everyone's roll-call "
+        "row and the open backup requests, staff the counts and their own row",
+        ref("State"),
+    ),
+    "/api/sites/{site}/events": read(
+        "Events after ?after=N (at most ?limit=, 1000), as Socket.IO sends them",
+        EVENTS,
+        (400, *READS),
+        parameters=[
+            {"name": "after", "in": "query", "schema": {**ID, "minimum": 0}},
+            {"name": "limit", "in": "query", "schema": {**ID, "minimum": 0}},
+        ],
+    ),
+    "/api/sites/{site}/incidents": read(
+        "Incident history, newest first, drills marked (duty manager, admin)", INCIDENTS
+    ),
     **{
-        f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": {
-            "get": {
-                "summary": f"The evidence report as {fmt.upper()} (duty manager, admin)",
-                "responses": {"200": {"description": description}, **ERRORS},
-            }
-        }
-        for fmt, description in (
-            ("json", "{events (seq, ts, type, actor, hash), channels, verification, ...}"),
-            ("csv", "one row per event"),
-            ("html", "a page that prints well"),
-            ("pdf", "the same, as PDF"),
+        f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": read(
+            f"{summary} (duty manager, admin)", schema, media=media
         )
+        for fmt, (media, schema, summary) in REPORTS.items()
     },
-    "/api/sites": {
-        "get": {
-            "summary": "The sites I may see (all of them for a chain admin), open or closed",
-            "responses": {"200": {"description": "{sites: [{id, name, incident}]}"}, **ERRORS},
-        }
-    },
-    "/api/sites/{site}/setup": {
-        "get": {
-            "summary": "The site's set-up as in its site file, with the default wording (admin)",
-            "responses": {"200": {"description": "{config, defaults, kinds}"}, **ERRORS},
-        }
-    },
-    "/api/sites/{site}/scripts": {
-        "get": {
-            "summary": "The customer scripts of every incident kind in every language of the site",
-            "responses": {"200": {"description": "{languages, language_names, scripts}"}, **ERRORS},
-        }
-    },
-    "/api/sites/{site}/events": {
-        "get": {
-            "summary": "Events after ?after=N (at most ?limit=, 1000), as Socket.IO sends them",
-            "parameters": [
-                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-            ],
-            "responses": {"200": {"description": "{events, seq}"}, **ERRORS},
-        }
-    },
-    "/api/sites/{site}/staff/{staff_id}/enrollment-links": {
-        "post": {
-            "summary": "A single-use, expiring enrollment link for a staff member (duty manager, admin)",
-            "responses": {"201": {"description": "{code, path, url, expires_at, seq}"}, **ERRORS},
-        }
-    },
+    "/api/sites/{site}/setup": read(
+        "The site's set-up as in its site file, with the default wording (admin)", SETUP
+    ),
+    "/api/sites/{site}/scripts": read(
+        "The customer scripts of every incident kind in every language of the site", SCRIPTS
+    ),
+    "/api/me": read(
+        "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
+    ),
+    "/api/push/vapid-public-key": read(
+        "The applicationServerKey a browser subscribes with",
+        obj({"key": {"type": "string"}}),
+        ANYONE,
+    ),
+    "/api/openapi.json": read(
+        "This document",
+        obj({"openapi": {"type": "string"}, "info": {"type": "object"}}, closed=False),
+        ANYONE,
+    ),
     "/api/enroll": {
         "post": {
             "summary": "Use an enrollment code; sets the device's session cookie",
-            "security": [],
             "requestBody": {
+                "required": True,
                 "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["code"],
-                            "properties": {"code": {"type": "string"}},
-                        }
+                    JSON: {
+                        "schema": obj(
+                            {"code": field_schema(COMMANDS["enroll_device"].schema["code"])},
+                            closed=False,
+                        )
                     }
-                }
+                },
             },
             "responses": {
-                "201": {"description": "{site, role, name, staff_id, csrf_token}"},
-                **ERRORS,
+                "201": answer(ref("Me"), description="enrolled; the answer sets the cookie"),
+                **problems((400, 401, 404, 410, 413, 429)),
             },
-        }
-    },
-    "/api/me": {
-        "get": {
-            "summary": "Who I am signed in as (and my CSRF token when signed in by cookie)",
-            "responses": {
-                "200": {"description": "{site, role, name, staff_id, csrf_token?}"},
-                **ERRORS,
-            },
-        }
-    },
-    "/api/push/vapid-public-key": {
-        "get": {
-            "summary": "The applicationServerKey a browser subscribes with",
-            "security": [],
-            "responses": {"200": {"description": "{key}"}},
-        }
-    },
-    "/api/push/subscriptions": {
-        "post": {
-            "summary": "Store this device's Web Push subscription",
-            "requestBody": {
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["subscription"],
-                            "properties": {"subscription": {"type": "object"}},
-                        }
-                    }
-                }
-            },
-            "responses": {"201": {"description": "{subscription_id, seq}"}, **ERRORS},
-        }
-    },
-    "/api/me/language": {
-        "post": {
-            "summary": "Set my language (the app and my pushed alarms)",
-            "requestBody": {
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["language"],
-                            "properties": {
-                                "language": {"type": "string", "enum": ["fi", "sv", "en"]}
-                            },
-                        }
-                    }
-                }
-            },
-            "responses": {"200": {"description": "{changed, seq}"}, **ERRORS},
-        }
-    },
-    "/api/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": [],
-            "responses": {"200": {"description": "OpenAPI 3"}},
         }
     },
 }
 
-FIELD_TYPES = {
-    "text": {"type": "string"},
-    "bool": {"type": "boolean"},
-    "int": {"type": "integer", "minimum": 1},
-    "time": {"type": "string", "format": "date-time"},
-    "list": {"type": "array", "items": {"type": "string"}},
-    "object": {"type": "object"},
-}
+
+def command_operation(path: str, name: str, status: int, summary: str) -> dict:
+    """POST `path` runs command `name`: its body is the command's fields not in the path."""
+    command = COMMANDS[name]
+    in_path = set(re.findall(r"{(\w+)}", path))
+    body = {field: f for field, f in command.schema.items() if field not in in_path}
+    operation = {
+        "summary": summary,
+        "operationId": name,
+        "parameters": [
+            *path_parameters(path, command.schema),
+            {"$ref": "#/components/parameters/IdempotencyKey"},
+        ],
+        "responses": {
+            str(status): answer(RESULTS[name], description="the command's result, with `seq`"),
+            **problems(COMMAND_ERRORS),
+        },
+    }
+    if body:
+        operation["requestBody"] = {
+            "required": any(f.required for f in body.values()),
+            "content": {JSON: {"schema": body_schema(body)}},
+        }
+    return operation
 
 
 def openapi_path(rule: str) -> str:
@@ -176,69 +173,67 @@ def openapi_path(rule: str) -> str:
     return "/api" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-def field_schema(field: Field) -> dict:
-    if field.kind == "choice":
-        return {"type": "string", "enum": list(field.choices)}
-    schema = dict(FIELD_TYPES[field.kind])
-    if field.kind == "text":
-        schema["maxLength"] = field.max_length
-    return schema
+def path_parameters(path: str, fields: dict | None = None) -> list[dict]:
+    """The site by the slug rule, a command's field by its declaration, any other an id."""
+    fields = fields or {}
 
+    def schema(name: str) -> dict:
+        if name == "site":
+            return SLUG_ID
+        return field_schema(fields[name], name) if name in fields else ID
 
-def command_operation(route) -> dict:
-    command = COMMANDS[route.command]
-    in_path = set(re.findall(r"<(?:\w+:)?(\w+)>", route.rule)) - {"site"}
-    body = {name: f for name, f in command.schema.items() if name not in in_path}
-    operation = {
-        "summary": route.summary,
-        "operationId": route.command,
-        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
-        "responses": {
-            str(route.status): {"description": "the command's result, with `seq`"},
-            **ERRORS,
-        },
-    }
-    if body:
-        operation["requestBody"] = {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": [name for name, f in body.items() if f.required],
-                        "properties": {name: field_schema(f) for name, f in body.items()},
-                    }
-                }
-            }
-        }
-    return operation
-
-
-def path_parameters(path: str) -> list[dict]:
     return [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer" if name.endswith("_id") else "string"},
-        }
+        {"name": name, "in": "path", "required": True, "schema": schema(name)}
         for name in re.findall(r"{(\w+)}", path)
     ]
 
 
-def document() -> dict:
-    paths = {path: dict(operations) for path, operations in READ_ROUTES.items()}
-    for route in COMMAND_ROUTES:
-        paths.setdefault(openapi_path(route.rule), {})["post"] = command_operation(route)
-    for path, operations in paths.items():
-        for operation in operations.values():
-            operation["parameters"] = path_parameters(path) + operation.get("parameters", [])
+def endpoints() -> dict[tuple[str, str], str]:
+    """(OpenAPI path, method) -> the Flask endpoint of the API's routes."""
     return {
-        "openapi": "3.0.3",
+        (openapi_path(rule.rule[len(api.url_prefix) :]), method.lower()): rule.endpoint
+        for rule in current_app.url_map.iter_rules()
+        if rule.endpoint.startswith(f"{api.name}.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def document() -> dict:
+    paths = {
+        path: {
+            method: {
+                **operation,
+                "parameters": path_parameters(path) + operation.get("parameters", []),
+            }
+            for method, operation in operations.items()
+        }
+        for path, operations in READ_ROUTES.items()
+    }
+    for route in COMMAND_ROUTES:
+        path = openapi_path(route.rule)
+        paths.setdefault(path, {})["post"] = command_operation(
+            path, route.command, route.status, route.summary
+        )
+    for path, name, status, summary in HAND_COMMANDS:
+        paths.setdefault(path, {})["post"] = command_operation(path, name, status, summary)
+    routes = endpoints()
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            endpoint = routes.get((path, method), "")
+            operation.setdefault("operationId", endpoint.rpartition(".")[2])
+            if endpoint in PUBLIC_ENDPOINTS:
+                operation["security"] = []
+    return {
+        "openapi": "3.1.0",
         "info": {
             "title": "Exit Now",
             "version": "1.0.0",
-            "description": "Emergency evacuation coordination. Errors are application/problem+json.",
+            "description": (
+                "Emergency evacuation coordination. Errors are application/problem+json. "
+                "Bodies are JSON objects of at most 2 MiB, nested at most 32 levels, with whole "
+                f"numbers within ±{LARGEST_INTEGER} and text without control characters (tab, "
+                "line feed and carriage return aside) or lone surrogates."
+            ),
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": dict(sorted(paths.items())),
@@ -252,27 +247,23 @@ def document() -> dict:
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                     "description": "The same key again gives the same answer and writes nothing more.",
                 }
             },
+            "schemas": SCHEMAS,
             "responses": {
                 "Problem": {
-                    "description": "RFC 9457 problem: type, title, status, detail",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "type": {"type": "string"},
-                                    "title": {"type": "string"},
-                                    "status": {"type": "integer"},
-                                    "detail": {"type": "string"},
-                                },
-                            }
-                        }
+                    "description": "RFC 9457 problem: type, title, status, detail (and field)",
+                    "content": {"application/problem+json": {"schema": ref("Problem")}},
+                },
+                "TooMany": {
+                    "description": "Too many failed sign-ins or enrollments from this address",
+                    "headers": {
+                        "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
                     },
-                }
+                    "content": {"application/problem+json": {"schema": ref("Problem")}},
+                },
             },
         },
     }

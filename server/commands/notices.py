@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 
 from ..auth import ADMINS
-from ..clock import iso
+from ..clock import iso, parse_iso
 from ..errors import Invalid
 from ..notices import CHANNELS, NoticeSettings
 from ..site_config import check_notices, summary
 from . import Tx, command
 from .fields import Field
+
+# The last moment the log can hold (clock.parse_iso reads no later year): however long a
+# site's restored time is set, the all-clear goes through and says "open again" until then.
+LAST_MOMENT = parse_iso("9998-12-31T23:59:59.999Z")
 
 
 def notice_settings(tx: Tx) -> NoticeSettings:
@@ -79,7 +83,7 @@ def restore_notices(tx: Tx, incident: dict) -> None:
         kind=notice["kind"],
         drill=notice["drill"],
         incident_id=incident["id"],
-        restored_until=tx.ts + minutes * 60_000,
+        restored_until=min(tx.ts + minutes * 60_000, LAST_MOMENT),
     )
     _switched(tx, "restored", incident["id"])
 

@@ -1,0 +1,422 @@
+"""JSON schemas for the OpenAPI document: a command's input from its `Field` declarations, and
+the shape of every answer. Enumerations come from the tuples the code checks against (kinds,
+roles, languages, channels, event types, the id and text rules), never copied; the shapes of
+the answers are tested against the real answers (tests/test_schemathesis.py)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from ..auth import ROLES
+from ..commands.devices import BASE64URL
+from ..commands.fields import Field
+from ..commands.incidents import END_REASONS, KINDS
+from ..commands.sweep import SWEEP_EVENTS
+from ..events import EVENT_TYPES
+from ..names import CONTROL_CHARACTERS, LARGEST_INTEGER, SLUG
+from ..notices import CHANNELS, NoticeSettings
+from ..notices.texts import LANGUAGES
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    if "enum" in schema:
+        return {**schema, "type": [schema["type"], "null"], "enum": [*schema["enum"], None]}
+    if "type" in schema:
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: dict, optional: dict | None = None, closed: bool = True) -> dict:
+    """An object with these properties (all of `required` present); no others when `closed`."""
+    schema = {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+    }
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def extended(base: dict, **more: dict) -> dict:
+    """`base` (made by obj) with more required properties."""
+    return {
+        **base,
+        "required": base["required"] + list(more),
+        "properties": {**base["properties"], **more},
+    }
+
+
+def enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+# --- the input rules (server/names.py, server/commands/fields.py) -------------------------
+
+TEXT = {"type": "string", "pattern": f"^[^{CONTROL_CHARACTERS}]*$"}
+SLUG_ID = {"type": "string", "pattern": f"^{SLUG.pattern}$"}  # sites and zones
+ID = {"type": "integer", "minimum": 1, "maximum": LARGEST_INTEGER}
+
+JSON_TYPES = {bool: "boolean", int: "integer", str: "string", dict: "object", list: "array"}
+FIELD_TYPES = {
+    "text": TEXT,
+    "bool": {"type": "boolean"},
+    "int": ID,
+    "time": {"type": "string", "format": "date-time"},
+}
+
+# A site's public-channel settings: the fields of notices.NoticeSettings, each of the type of
+# its default (site_config.check_notices); any left out keeps its default.
+NOTICE_SETTINGS = obj(
+    {},
+    {
+        f.name: {"type": JSON_TYPES[type(getattr(NoticeSettings(), f.name))]}
+        | ({"minimum": 0} if f.name == "restored_minutes" else {})
+        for f in fields(NoticeSettings)
+    },
+)
+# PushSubscription.toJSON() as a browser gives it (commands/devices.py).
+PUSH_SUBSCRIPTION = obj(
+    {
+        "endpoint": {"type": "string", "format": "uri", "maxLength": 2000},
+        "keys": obj(
+            {
+                name: {"type": "string", "pattern": BASE64URL.pattern, "maxLength": 200}
+                for name in ("p256dh", "auth")
+            },
+            closed=False,
+        ),
+    },
+    closed=False,
+)
+# A site's whole set-up in the site file's shape (site_config.py; `flask site-import`).
+SITE_CONFIG = obj(
+    {"site": SLUG_ID, "name": {**TEXT, "minLength": 1}},
+    {
+        "timezone": {"type": "string", "description": "an IANA time zone, e.g. Europe/Helsinki"},
+        "languages": {**array(enum(LANGUAGES)), "minItems": 1},
+        "zones": array(
+            obj(
+                {"id": SLUG_ID, "name": TEXT, "assembly_point": TEXT},
+                {"exits": array({"type": "string", "minLength": 1})},
+            )
+        ),
+        "staff": array(
+            obj(
+                {"name": TEXT, "role": enum(ROLES)},
+                {"home_zone": {"type": ["string", "null"]}, "language": enum(LANGUAGES)},
+            )
+        ),
+        "notices": NOTICE_SETTINGS,
+        "scripts": {"type": "object", "description": "language -> kind -> {title, lines}"},
+    },
+)
+# The commands' object fields, by name.
+OBJECTS = {"settings": NOTICE_SETTINGS, "subscription": PUSH_SUBSCRIPTION, "config": SITE_CONFIG}
+
+
+def field_schema(field: Field, name: str = "") -> dict:
+    """A command's input field as JSON schema (text is stripped, and required text must not
+    be empty; times in UTC between the years 1970 and 9998)."""
+    if field.kind == "choice":
+        return enum(field.choices)
+    if field.kind == "list":
+        return array({**TEXT, "minLength": 1, "maxLength": field.max_length})
+    if field.kind == "object":
+        return OBJECTS.get(name, {"type": "object"})
+    schema = dict(FIELD_TYPES[field.kind])
+    if field.kind == "text":
+        schema["maxLength"] = field.max_length
+        if field.required:
+            schema["minLength"] = 1
+    return schema
+
+
+def body_schema(inputs: dict[str, Field]) -> dict:
+    """A command's JSON body: exactly these fields; null for one that is not required is the
+    same as leaving it out."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [name for name, f in inputs.items() if f.required],
+        "properties": {
+            name: field_schema(f, name) if f.required else nullable(field_schema(f, name))
+            for name, f in inputs.items()
+        },
+    }
+
+
+# --- the answers ---------------------------------------------------------------------------
+
+STRING = {"type": "string"}
+BOOL = {"type": "boolean"}
+COUNT = {"type": "integer", "minimum": 0}
+SEQ = COUNT
+TIME = {"type": "string", "format": "date-time"}
+SOMETIME = nullable(TIME)
+MAYBE_TEXT = nullable(STRING)
+MAYBE_ID = nullable(ID)
+ANY_OBJECT = {"type": "object"}
+SWEEPS = ("unchecked", *SWEEP_EVENTS)
+
+SCHEMAS = {
+    "Problem": obj(
+        {
+            "type": STRING,
+            "title": STRING,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": STRING,
+        },
+        {"field": STRING},
+        closed=False,  # a conflict may name what it is about (zone, incident_id)
+    ),
+    "Actor": obj({"staff_id": MAYBE_ID, "name": STRING, "role": enum(ROLES)}),
+    "Incident": obj(
+        {
+            "id": ID,
+            "site": STRING,
+            "kind": enum(KINDS),
+            "drill": BOOL,
+            "message": MAYBE_TEXT,
+            "eta": SOMETIME,
+            "started_at": TIME,
+            "started_by": MAYBE_ID,
+            "start_seq": SEQ,
+            "ended_at": SOMETIME,
+            "ended_by": MAYBE_ID,
+            "end_reason": nullable(enum(END_REASONS)),
+            "end_seq": nullable(SEQ),
+        }
+    ),
+    "Zone": obj(
+        {
+            "id": STRING,
+            "name": STRING,
+            "exits": array(STRING),
+            "assembly_point": STRING,
+            "sweep": enum(SWEEPS),
+            "by": MAYBE_ID,
+            "by_name": MAYBE_TEXT,
+            "note": MAYBE_TEXT,
+            "updated_at": SOMETIME,
+        }
+    ),
+    "RollCall": obj(
+        {
+            "enrolled": COUNT,
+            "delivered": COUNT,
+            "acknowledged": COUNT,
+            "safe": COUNT,
+            "staff": array(
+                obj(
+                    {
+                        "staff_id": ID,
+                        "name": STRING,
+                        "role": enum(ROLES),
+                        "home_zone": MAYBE_TEXT,
+                        "enrolled": BOOL,
+                        "delivered_at": SOMETIME,
+                        "acknowledged_at": SOMETIME,
+                        "safe_at": SOMETIME,
+                    }
+                )
+            ),
+        }
+    ),
+    "HelpRequest": obj(
+        {
+            "id": ID,
+            "incident_id": ID,
+            "raised_by": ID,
+            "location": STRING,
+            "note": MAYBE_TEXT,
+            "raised_at": TIME,
+            "resolved_at": SOMETIME,
+            "resolved_by": MAYBE_ID,
+        }
+    ),
+    "BackupRequest": obj(
+        {
+            "id": ID,
+            "raised_by": ID,
+            "location": STRING,
+            "note": MAYBE_TEXT,
+            "raised_at": TIME,
+            "ended_at": SOMETIME,
+            "outcome": nullable(enum(("cancelled", "answered"))),
+        }
+    ),
+    "State": obj(
+        {
+            "site": obj(
+                {
+                    "id": SLUG_ID,
+                    "name": STRING,
+                    "timezone": STRING,
+                    "languages": array(enum(LANGUAGES)),
+                }
+            ),
+            "seq": SEQ,
+            "incident": nullable(ref("Incident")),
+            "zones": array(ref("Zone")),
+            "roll_call": ref("RollCall"),
+            "help_requests": array(ref("HelpRequest")),
+        },
+        {"backup_requests": array(ref("BackupRequest"))},  # responders only
+    ),
+    "Event": obj(
+        {
+            "seq": SEQ,
+            "type": enum(sorted(EVENT_TYPES)),
+            "ts": TIME,
+            "actor": ref("Actor"),
+            "payload": ANY_OBJECT,
+        }
+    ),
+    # An event this reader may not read, or a run of them (to last_seq): only the numbers.
+    "Redacted": obj({"type": enum(["redacted"]), "seq": SEQ}, {"last_seq": SEQ}),
+    "Me": obj(
+        {
+            "site": SLUG_ID,
+            "role": enum(ROLES),
+            "name": STRING,
+            "staff_id": MAYBE_ID,
+            "chain_admin": BOOL,
+            "home_zone": MAYBE_TEXT,
+            "language": enum(LANGUAGES),
+        },
+        {"csrf_token": STRING},  # signed in by cookie
+    ),
+}
+
+CHANGED = obj({"changed": BOOL, "seq": SEQ})
+INCIDENT_RESULT = extended(SCHEMAS["Incident"], seq=SEQ)
+SWEEP_RESULT = obj({"changed": BOOL, "seq": SEQ}, {"zone": STRING, "sweep": enum(SWEEPS)})
+HELP_RESULT = obj({"changed": BOOL, "seq": SEQ}, {"help_request": ref("HelpRequest")})
+BACKUP_RESULT = extended(CHANGED, backup_request=ref("BackupRequest"))
+ENROLLMENT_LINK = obj({"code": STRING, "path": STRING, "expires_at": TIME, "seq": SEQ})
+
+# What each command answers, by name; docs.py fails to build for a command routed without one.
+RESULTS = {
+    "start_incident": INCIDENT_RESULT,
+    "update_incident": INCIDENT_RESULT,
+    "end_incident": INCIDENT_RESULT,
+    "record_delivery": CHANGED,
+    "acknowledge": CHANGED,
+    "report_safe": CHANGED,
+    "claim_zone": SWEEP_RESULT,
+    "clear_zone": SWEEP_RESULT,
+    "block_zone": SWEEP_RESULT,
+    "assign_zone": SWEEP_RESULT,
+    "request_help": HELP_RESULT,
+    "resolve_help": HELP_RESULT,
+    "request_backup": BACKUP_RESULT,
+    "cancel_backup": BACKUP_RESULT,
+    "answer_backup": BACKUP_RESULT,
+    "configure_notices": obj({"settings": NOTICE_SETTINGS, "seq": SEQ}),
+    "import_site": obj({"site": SLUG_ID, "zones": COUNT, "staff": COUNT, "seq": SEQ}),
+    "set_language": CHANGED,
+    "subscribe_push": obj({"subscription_id": ID, "seq": SEQ}),
+    # The route adds the link as a URL and as a QR code (SVG) to the command's answer.
+    "create_enrollment_link": extended(ENROLLMENT_LINK, url=STRING, qr_svg=STRING),
+}
+
+# The answers of the routes that read.
+SITES = obj(
+    {
+        "sites": array(
+            obj(
+                {
+                    "id": SLUG_ID,
+                    "name": STRING,
+                    "incident": nullable(
+                        obj({"id": ID, "kind": enum(KINDS), "drill": BOOL, "started_at": TIME})
+                    ),
+                }
+            )
+        )
+    }
+)
+INCIDENTS = obj({"incidents": array(ref("Incident"))})
+EVENTS = obj({"events": array({"oneOf": [ref("Event"), ref("Redacted")]}), "seq": SEQ})
+
+
+def per(keys, value: dict) -> dict:
+    """An object from each of `keys` (or some of them) to `value`."""
+    return {"type": "object", "propertyNames": enum(keys), "additionalProperties": value}
+
+
+# The wording per language and incident kind (server/texts/<lang>.json).
+SCRIPT = per(KINDS, obj({"title": STRING, "lines": array(STRING)}))
+CLOSED = per(KINDS, obj({"headline": STRING, "body": STRING}))
+SCRIPTS = obj(
+    {
+        "languages": array(enum(LANGUAGES)),
+        "language_names": per(LANGUAGES, STRING),
+        "scripts": per(LANGUAGES, SCRIPT),
+    }
+)
+SETUP = obj(
+    {
+        "config": SITE_CONFIG,
+        "kinds": array(enum(KINDS)),
+        "defaults": obj(
+            {
+                "notices": NOTICE_SETTINGS,
+                "closed": per(LANGUAGES, CLOSED),
+                "scripts": per(LANGUAGES, SCRIPT),
+            }
+        ),
+    }
+)
+REPORT = obj(
+    {
+        "site": obj({"id": SLUG_ID, "name": STRING, "timezone": STRING}),
+        "incident": ref("Incident"),
+        "generated_at": TIME,
+        "events": array(
+            obj(
+                {
+                    "seq": SEQ,
+                    "ts": TIME,
+                    "local_time": TIME,
+                    "type": enum(sorted(EVENT_TYPES)),
+                    "actor": ref("Actor"),
+                    "payload": ANY_OBJECT,
+                    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                }
+            )
+        ),
+        "channels": obj(
+            {
+                "per_channel": obj(
+                    {
+                        channel: obj(
+                            {
+                                "closed_at": SOMETIME,
+                                "reopened_at": SOMETIME,
+                                "closed_seconds": nullable({"type": "number"}),
+                            }
+                        )
+                        for channel in CHANNELS
+                    }
+                ),
+                "total_closed_seconds": nullable({"type": "number"}),
+            }
+        ),
+        "roll_call": ref("RollCall"),
+        "zones": array(ref("Zone")),
+        "help_requests": array(ref("HelpRequest")),
+        "verification": obj(
+            {"ok": BOOL, "count": COUNT, "last_hash": MAYBE_TEXT, "problem": MAYBE_TEXT}
+        ),
+    }
+)

@@ -1,0 +1,200 @@
+"""schemathesis against /api/openapi.json, on the app in this process: every operation, as an
+admin and as a duty manager of the demo site, bounded and derandomized so that every run sends
+the same cases. No answer may be a 5xx or have a status, content type or body that the document
+does not describe; input that the document calls invalid must get a 4xx; a route that needs a
+signed-in caller must refuse one without a token or with a wrong one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from ipaddress import IPv4Address
+from itertools import count
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis import checks
+
+from server.auth import command_line
+from server.commands import execute
+from server.site_config import read_site
+
+SITE = "demo"
+ROLES = ("admin", "duty_manager")
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.negative_data_rejection,
+    checks.ignored_auth,
+    # Not yet checks.unsupported_method: see test_a_405_names_the_allowed_methods.
+]
+EXAMPLES = 12  # generated cases per operation and role, besides the examples and coverage phases
+START = "POST /api/sites/{site}/incidents"
+
+# Operations whose generated cases may all be refused (their refusals are checked all the
+# same): a push subscription needs an http(s) endpoint where the document only says "uri", an
+# update needs a future eta or a message.
+MAY_FAIL = {"POST /api/push/subscriptions", "POST /api/sites/{site}/incidents/current/update"}
+# ... and those a duty manager must never get through.
+ADMIN_ONLY = {
+    "GET /api/sites/{site}/setup",
+    "POST /api/sites/{site}/setup",
+    "POST /api/sites/{site}/notice-settings",
+}
+
+
+def invalid_on_purpose(case, location: str) -> bool:
+    """Whether this case was generated to be refused for what it holds in `location`."""
+    component = case.meta.components.get(location) if case.meta else None
+    return component is not None and component.mode.is_negative
+
+
+def steered(known: dict[str, list]):
+    """A flatmap_case hook: a path parameter or body field may be swapped for a value that
+    names something real (the demo site, its zones and people, an unused enrollment code, the
+    site's own set-up), so that more than "there is no such site" (404) is explored. A case
+    meant to be refused for its path or body keeps them as they are."""
+
+    def choices(values, location: str, case) -> dict:
+        if not isinstance(values, dict) or invalid_on_purpose(case, location):
+            return {}
+        return {
+            name: st.sampled_from([*known[name], v]) for name, v in values.items() if name in known
+        }
+
+    def hook(context, case):
+        def apply(chosen: tuple[dict, dict]):
+            path, body = chosen
+            if path:
+                case.path_parameters.update(path)
+            if body:
+                case.body.update(body)
+            return case
+
+        path = choices(case.path_parameters, "path", case)
+        body = choices(case.body, "body", case)
+        return st.tuples(st.fixed_dictionaries(path), st.fixed_dictionaries(body)).map(apply)
+
+    return hook
+
+
+@pytest.fixture
+def known(services, client, demo_links, make_token, other_site_manager, monkeypatch) -> dict:
+    """The demo site with an incident, a help request and a backup request to act on, and
+    another site: the real names and numbers the cases may use."""
+    # No push service is reached from here, whatever subscription a case stores.
+    monkeypatch.setattr(services.publisher.push, "alarm_started", lambda site, event: None)
+    staff = {"Authorization": f"Bearer {make_token('staff', name='Sanna')}"}
+    execute(services, command_line(SITE), SITE, "start_incident", {"kind": "fire", "drill": True})
+    client.post(f"/api/sites/{SITE}/help-requests", json={"location": "lifts"}, headers=staff)
+    client.post(f"/api/sites/{SITE}/backup-requests", json={"location": "till 3"}, headers=staff)
+    with services.store.reading() as db:
+        config = read_site(db, SITE)
+        people = [row[0] for row in db.execute("SELECT id FROM staff WHERE site = ?", [SITE])]
+    return {
+        "site": [SITE, "other"],
+        "zone": [zone["id"] for zone in config["zones"]],
+        "staff_id": people,
+        **dict.fromkeys(("incident_id", "help_id", "backup_id"), [1, 2]),
+        "code": [link.rsplit("/", 1)[1] for _, link in demo_links],
+        "config": [config],
+    }
+
+
+@pytest.fixture(params=ROLES)
+def role(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def api_schema(app, known, role):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    schema.hook("flatmap_case")(steered(known))
+    return schema
+
+
+@pytest.fixture
+def bearer(role, make_token) -> dict:
+    return {"Authorization": f"Bearer {make_token(role, name=f'Schemathesis {role}')}"}
+
+
+@pytest.fixture
+def answers(app, api_schema, role):
+    """Each case's operation and status. At the end: nothing answered 5xx (probes included),
+    every operation was called, and all but a few succeeded at least once."""
+    statuses: Counter = Counter()
+    addresses = count(1)
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        # Each request from its own address: the probes' wrong tokens are failed sign-ins,
+        # and one address would soon get 429 for everything (server/rate_limits.py).
+        environ["REMOTE_ADDR"] = str(IPv4Address("10.0.0.0") + next(addresses))
+
+        def start(status, headers, exc_info=None):
+            statuses[int(status.split()[0])] += 1
+            return start_response(status, headers, exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = counting
+    cases: Counter = Counter()
+    yield cases
+    app.wsgi_app = inner
+    print(f"\n{role}: {cases.total()} cases, {statuses.total()} requests: {dict(statuses)}")
+    assert [status for status in statuses if status >= 500] == []
+    operations = {result.ok().label for result in api_schema.get_all_operations()}
+    succeeded = {label for label, status in cases if 200 <= status < 300}
+    assert operations - {label for label, _ in cases} == set()
+    if role == "admin":
+        assert operations - succeeded <= MAY_FAIL
+    else:
+        assert operations - succeeded <= MAY_FAIL | ADMIN_ONLY
+        assert succeeded & ADMIN_ONLY == set()
+
+
+def set_scene(services, operation: str) -> None:
+    """An incident is running for every operation but the one that starts one, so that the
+    commands of an incident get past "no incident is active" (409)."""
+    with services.store.reading() as db:
+        running = db.execute(
+            "SELECT 1 FROM incidents WHERE site = ? AND ended_at IS NULL", [SITE]
+        ).fetchone()
+    operator = command_line(SITE)
+    if operation == START and running:
+        execute(services, operator, SITE, "end_incident", {"reason": "drill_over"})
+    elif operation != START and not running:
+        execute(services, operator, SITE, "start_incident", {"kind": "fire", "drill": True})
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_answers_as_documented(case, services, bearer, answers):
+    set_scene(services, case.operation.label)
+    response = case.call_and_validate(headers=bearer, checks=CHECKS)
+    if case.method.upper() == case.operation.method.upper():  # not a probe of another method
+        answers[case.operation.label, response.status_code] += 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server/app.py's HTTPException handler builds a new answer without the error's "
+    "headers; when it keeps them, add checks.unsupported_method to CHECKS and drop this mark",
+)
+def test_a_405_names_the_allowed_methods(client):
+    # RFC 9110: a 405 carries Allow. schemathesis' unsupported_method check found it missing.
+    answer = client.delete(f"/api/sites/{SITE}/state")
+    assert answer.status_code == 405
+    assert "GET" in answer.headers.get("Allow", "")
