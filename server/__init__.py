@@ -22,7 +22,12 @@ def create_app(settings=None, run_native=None):
     """Build the Flask app (with its SocketIO extension at app.extensions['socketio']);
     `run_native(function, *args)` runs blocking disk work off the event loop."""
     from .app import build_app
+    from .settings import load_settings
     from .writer import run_here
 
     quiet_eventlet_notice()
+    if settings is None:
+        # `flask --app server ...` builds the app this way: a command-line process serves no
+        # sockets, and without eventlet's monkey-patching its writer task would never run.
+        settings = load_settings().with_changes(async_mode="threading")
     return build_app(settings, run_native or run_here)
