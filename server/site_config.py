@@ -68,7 +68,12 @@ def check(data) -> list[tuple[tuple, str]]:
     except (ZoneInfoNotFoundError, ValueError):
         problems.append((("timezone",), "not a known time zone, e.g. Europe/Helsinki"))
     languages = data.get("languages", list(LANGUAGES))
-    if not isinstance(languages, list) or not set(languages) <= set(LANGUAGES) or not languages:
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(language, str) for language in languages)  # before hashing
+        or not set(languages) <= set(LANGUAGES)
+    ):
         problems.append((("languages",), f"a list of: {', '.join(LANGUAGES)}"))
     zone_ids = set()
     for index, zone in enumerate(_list(data, "zones", problems)):
@@ -78,9 +83,10 @@ def check(data) -> list[tuple[tuple, str]]:
             continue
         problems += _unknown(zone, path, {"id", "name", "exits", "assembly_point"})
         problems += _slug(zone.get("id"), (*path, "id"), "zone")
-        if zone.get("id") in zone_ids:
-            problems.append(((*path, "id"), f"zone '{zone['id']}' is listed twice"))
-        zone_ids.add(zone.get("id"))
+        if isinstance(zone.get("id"), str):  # else named above; a list cannot be hashed
+            if zone["id"] in zone_ids:
+                problems.append(((*path, "id"), f"zone '{zone['id']}' is listed twice"))
+            zone_ids.add(zone["id"])
         problems += _text(zone.get("name"), (*path, "name"))
         problems += _text(zone.get("assembly_point"), (*path, "assembly_point"))
         exits = zone.get("exits", [])

@@ -135,10 +135,6 @@ def test_a_restored_time_beyond_the_year_9998_still_lets_the_all_clear_through(c
     assert client.get("/status/demo.json").get_json()["state"] == "restored"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site_config.check puts zone ids and languages in a set: a list there is a TypeError",
-)
 @pytest.mark.parametrize("change", [{"zones": [{"id": []}]}, {"languages": [{}]}])
 def test_a_list_where_a_site_file_wants_a_name_is_a_400(client, make_token, change):
     admin = {"Authorization": f"Bearer {make_token('admin')}"}
