@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from helpers import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
     REPO,
     Api,
     LiveServer,
@@ -136,6 +138,23 @@ def connect():
     yield make
     for client in clients:
         client.close()
+
+
+# --- Chromium ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole run, here so that tests/browser and
+    tests/test_production.py share it: Playwright's sync API allows one at a time."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
 
 
 # --- Redis ----------------------------------------------------------------------------------
