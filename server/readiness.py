@@ -2,8 +2,9 @@
 
 /healthz says the process answers; /readyz says it can write the log, hear the other
 workers (the message queue's listener), and write the public notices. A worker that is not
-ready answers 503 and names what is wrong, so nginx or an orchestrator stops sending it
-phones while it recovers (it reconnects to the message queue by itself).
+ready answers 503 and names what is wrong, for an orchestrator (systemd, Kubernetes) or an
+operator to act on; open-source nginx has no active health checks and cannot (deploy/README.md).
+The worker reconnects to the message queue by itself.
 """
 
 from __future__ import annotations

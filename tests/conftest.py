@@ -16,6 +16,7 @@ from helpers import (  # noqa: F401
     StaffClient,
     free_port,
     prepare_database,
+    unit_settings,
 )
 
 from server import create_app, demo
@@ -28,13 +29,7 @@ from server.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(
-        db_path=str(tmp_path / "exitnow.db"),
-        public_dir=str(tmp_path / "public"),
-        async_mode="threading",
-        secret_key="test-secret",
-        testing=True,
-    )
+    return unit_settings(tmp_path / "exitnow.db")
 
 
 @pytest.fixture

@@ -162,19 +162,24 @@ class LiveServer:
         )
 
 
+def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
+    """Settings for an app in the test's own process: its database file, the public folder
+    beside it, threading mode (no monkey-patching in pytest)."""
+    return Settings(
+        db_path=str(db_path),
+        public_dir=str(Path(db_path).parent / "public"),
+        async_mode="threading",
+        secret_key=secret_key,
+        testing=True,
+    )
+
+
 def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
     """Seed the demo site into a database file and make bearer tokens: {role: [token, ...]}.
 
     Quicker than one `flask create-token` process per person when a test needs fifty.
     """
-    settings = Settings(
-        db_path=str(db_path),
-        public_dir=str(db_path.parent / "public"),
-        async_mode="threading",
-        secret_key="x",
-        testing=True,
-    )
-    services = create_app(settings).extensions["exitnow"]
+    services = create_app(unit_settings(db_path, "x")).extensions["exitnow"]
     demo.seed(services)
     tokens = {
         role: [

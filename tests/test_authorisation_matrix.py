@@ -29,7 +29,7 @@ import pytest
 import requests
 import socketio
 import websocket
-from helpers import Api, LiveServer
+from helpers import Api, LiveServer, unit_settings
 
 from server import create_app, demo
 from server.api import COMMAND_ROUTES
@@ -146,14 +146,7 @@ class Route:
 def write_routes() -> list[Route]:
     """Every rule of the app's url_map that takes POST, PUT, PATCH or DELETE."""
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            db_path=f"{folder}/routes.db",
-            public_dir=f"{folder}/public",
-            async_mode="threading",
-            secret_key="routes",
-            testing=True,
-        )
-        app = create_app(settings)
+        app = create_app(unit_settings(Path(folder) / "routes.db", "routes"))
         try:
             return sorted(
                 (
@@ -235,14 +228,7 @@ def cookie_of(response) -> str:
 
 
 def build_world(folder: Path, secret_key: str) -> World:
-    settings = Settings(
-        db_path=str(folder / "exitnow.db"),
-        public_dir=str(folder / "public"),
-        async_mode="threading",
-        secret_key=secret_key,
-        testing=True,
-    )
-    app = create_app(settings)
+    app = create_app(unit_settings(folder / "exitnow.db", secret_key))
     services = app.extensions["exitnow"]
     client = app.test_client(use_cookies=False)
 
@@ -314,13 +300,7 @@ def settings(world, tmp_path) -> Settings:
     """conftest's app, client and event_count, on a fresh copy of the prepared world."""
     folder = tmp_path / "world"
     shutil.copytree(world.folder, folder)
-    return Settings(
-        db_path=str(folder / "exitnow.db"),
-        public_dir=str(folder / "public"),
-        async_mode="threading",
-        secret_key="test-secret",
-        testing=True,
-    )
+    return unit_settings(folder / "exitnow.db")
 
 
 @pytest.fixture
@@ -427,16 +407,21 @@ def test_the_matrix_is_not_empty():
 # --- HTTP: every write route, every caller who must be refused -----------------------------
 
 
-@pytest.mark.parametrize(("route", "caller"), MATRIX)
-def test_a_write_is_refused_with_nothing_logged(http, world, event_count, route, caller):
-    prepare(http, world, route.command)
-    before = event_count()
-    answer = http.open(
+def send(http, world, route: Route, caller: Caller):
+    """The route's usual request (its path and body in this world) as `caller` sends it."""
+    return http.open(
         world.path(route),
         method=route.method,
         json=world.body(route.command),
         headers=caller.headers(world),
     )
+
+
+@pytest.mark.parametrize(("route", "caller"), MATRIX)
+def test_a_write_is_refused_with_nothing_logged(http, world, event_count, route, caller):
+    prepare(http, world, route.command)
+    before = event_count()
+    answer = send(http, world, route, caller)
     assert answer.status_code == caller.status, answer.get_data(as_text=True)
     assert answer.get_json()["status"] == caller.status  # problem+json
     assert event_count() == before
@@ -448,12 +433,7 @@ def test_the_phone_with_its_csrf_token_is_allowed(http, world, event_count, rout
     write, so every refusal above is the rule at work, not a bad body or a missing incident."""
     prepare(http, world, route.command)
     before = event_count()
-    answer = http.open(
-        world.path(route),
-        method=route.method,
-        json=world.body(route.command),
-        headers=Caller("admin's phone cookie: its own CSRF token", 200).headers(world),
-    )
+    answer = send(http, world, route, Caller("admin's phone cookie: its own CSRF token", 200))
     assert 200 <= answer.status_code < 300, answer.get_json()
     assert event_count() > before
 
