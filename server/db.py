@@ -194,7 +194,13 @@ def _owner_only(path: str) -> None:
     0600, which SQLite gives its -wal and -shm files too). An older file is tightened."""
     if path == ":memory:" or path.startswith("file:"):
         return
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not os.path.exists(path):
+        # Created here, before this process has a connection to it. Never open and close an
+        # existing database file beside SQLite: closing any descriptor of a file drops every
+        # POSIX lock this process holds on it, and another process closing its connection
+        # then takes this one's WAL for its own and deletes it while it is still in use.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for name in (path, f"{path}-wal", f"{path}-shm"):
         with contextlib.suppress(FileNotFoundError):
             if os.stat(name).st_mode & 0o077:

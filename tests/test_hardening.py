@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import requests
+
+from server.db import Store
 
 
 def mode(path) -> int:
@@ -28,6 +32,39 @@ def test_an_older_database_readable_by_everyone_is_tightened_at_start(live_serve
     os.chmod(db_path, 0o644)
     live_servers(db_path).start()
     assert mode(db_path) == 0o600
+
+
+# Another process (a CLI command) that opens the database, reads, prints and closes it.
+READ_AND_CLOSE = (
+    "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); "
+    "print(db.execute('SELECT ' + sys.argv[2]).fetchall()); db.close()"
+)
+
+
+def test_another_process_closing_the_database_leaves_the_servers_wal_in_place(tmp_path):
+    """Tightening the file's mode must not cost the server its locks: once it did (an open and
+    close of the file dropped them), and a CLI command closing its connection deleted the
+    running server's WAL, so what the server wrote afterwards no other process could see."""
+    store = Store(str(tmp_path / "exitnow.db"))
+    with store.transaction() as db:
+        db.execute("CREATE TABLE notes (text)")
+    with store.reading() as db:  # as the server reads all the time
+        db.execute("SELECT * FROM notes").fetchall()
+    subprocess.run(
+        [sys.executable, "-c", READ_AND_CLOSE, store.path, "COUNT(*) FROM notes"], check=True
+    )
+
+    with store.transaction() as db:
+        db.execute("INSERT INTO notes VALUES ('written after the other process left')")
+    seen = subprocess.run(
+        [sys.executable, "-c", READ_AND_CLOSE, store.path, "* FROM notes"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "written after the other process left" in seen.stdout
+    store.close()
 
 
 def test_pages_carry_security_headers_and_api_answers_are_not_sniffed(client, demo_links):
