@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from . import commands, realtime
 from .auth import command_line
 from .db import Store
-from .errors import INTERNAL_ERROR, Rejected
+from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
 from .message_queue import manager_for
 from .metrics import Metrics
 from .names import LARGEST_INTEGER
@@ -131,7 +131,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Rejected)
     def rejected(error: Rejected):
-        return problem(error.problem(), error.status)
+        response = problem(error.problem(), error.status)
+        if isinstance(error, Unauthenticated):
+            # RFC 9110 15.5.2: a 401 names the scheme that would be accepted (RFC 6750).
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -141,7 +145,13 @@ def _register_error_handlers(app: Flask) -> None:
             "status": error.code,
             "detail": error.description,
         }
-        return problem(body, error.code or 500)
+        response = problem(body, error.code or 500)
+        # What the status needs besides the body (a 405's Allow, RFC 9110 15.5.6); not
+        # werkzeug's Content-Type for its HTML page.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def bug(error: Exception):

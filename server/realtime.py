@@ -25,31 +25,11 @@ logger = logging.getLogger(__name__)
 # Most events in one catch-up message.
 CATCH_UP_BATCH = 500
 
-# Commands a connected client may send as an `action` message.
-ACTIONS = frozenset(
-    {
-        "start_incident",
-        "update_incident",
-        "end_incident",
-        "record_delivery",
-        "acknowledge",
-        "report_safe",
-        "claim_zone",
-        "clear_zone",
-        "block_zone",
-        "assign_zone",
-        "request_help",
-        "resolve_help",
-        "request_backup",
-        "cancel_backup",
-        "answer_backup",
-    }
-)
-
 
 def register(socketio, services: Services) -> None:
     """Attach the Socket.IO handlers for one app."""
     register_public(socketio, services)
+    actions = commands.socket_actions()
 
     @socketio.on("connect")
     def connect(auth_data=None):
@@ -98,10 +78,10 @@ def register(socketio, services: Services) -> None:
         """Run a command; the acknowledgement carries the result or a problem+json error."""
         identity = _session_identity(socketio)
         try:
-            if not isinstance(data, dict) or data.get("command") not in ACTIONS:
+            if not isinstance(data, dict) or data.get("command") not in actions:
                 raise Rejected(
                     "Send {command, params, idempotency_key}; command is one of: "
-                    + ", ".join(sorted(ACTIONS))
+                    + ", ".join(sorted(actions))
                     + "."
                 )
             problem = problem_in(data)

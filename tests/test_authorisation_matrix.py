@@ -1,5 +1,5 @@
 """The authorisation matrix: every write route (read from the app's url_map) and every socket
-action (server.realtime.ACTIONS) against every caller who must be refused, each refused with
+action (server.commands.socket_actions()) against every caller who must be refused, each refused with
 4xx and nothing logged.
 
 A route or action added later is in the matrix by itself, and fails until WHO_MAY says who may
@@ -32,15 +32,14 @@ import websocket
 from helpers import Api, LiveServer, unit_settings
 
 from server import create_app, demo
-from server.api import COMMAND_ROUTES
 from server.api.public import PHONE_TYPES
 from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, command_line
-from server.commands import COMMANDS, execute
+from server.commands import COMMANDS, execute, routed, socket_actions
 from server.publish import PUBLIC_NAMESPACE
-from server.realtime import ACTIONS
 from server.settings import Settings
 
 SITE = "demo"
+ACTIONS = socket_actions()
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EVIL = "http://evil.example"
 
@@ -78,11 +77,6 @@ WHO_MAY: dict[str, frozenset] = {
 OWN_ONLY: dict[str, frozenset] = {"cancel_backup": frozenset({"staff"})}
 
 # POST routes that are not commands of a site: what each is.
-ENDPOINT_COMMANDS = {
-    "api.create_enrollment_link": "create_enrollment_link",
-    "api.set_language": "set_language",
-    "api.subscribe": "subscribe_push",
-}
 PUBLIC_WRITES = {"api.enroll"}  # anyone with a code: test_enrollment_* below
 READS_BY_POST = {f"public.phone_{format}" for format in PHONE_TYPES}  # Twilio fetches with POST
 
@@ -165,8 +159,8 @@ def write_routes() -> list[Route]:
             app.extensions["exitnow"].store.close()
 
 
-# Each route's command: the routes command_route made, and the others named above.
-COMMAND_OF = {f"api.{route.command}": route.command for route in COMMAND_ROUTES} | ENDPOINT_COMMANDS
+# Each route's command, as the commands declare their routes.
+COMMAND_OF = {f"api.{command.name}": command.name for command in routed()}
 ROUTES = write_routes()
 COMMAND_ROUTES_ = [route for route in ROUTES if route.command]
 

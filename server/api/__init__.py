@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
@@ -93,36 +94,43 @@ def idempotency_key() -> str | None:
     )
 
 
-def run(site: str, name: str, status: int = 200, **from_path):
-    """Run a command with the JSON body plus the fields named in the URL; answer its result."""
+def run(command: commands.Command, site: str | None = None, **from_path):
+    """Run `command` with the JSON body plus the fields named in the URL, on the URL's site or
+    else the caller's own; answer its result (with what ANSWER_EXTRAS adds) and status."""
     params = json_body()
     if from_path:
         if not isinstance(params, dict):
             raise Invalid("The request body must be a JSON object.")
         params = {**params, **from_path}
-    result = commands.execute(services(), g.identity, site, name, params, idempotency_key())
-    return jsonify(result), status
+    site = site or g.identity.site
+    result = commands.execute(services(), g.identity, site, command.name, params, idempotency_key())
+    extra = ANSWER_EXTRAS.get(command.name)
+    return jsonify(extra(result) if extra else result), command.route.status
 
 
-@dataclass(frozen=True)
-class CommandRoute:
-    rule: str
-    command: str
-    status: int
-    summary: str
+# What a command's HTTP answer adds to its result (a link's full URL and QR code, say).
+ANSWER_EXTRAS: dict[str, Callable[[dict], dict]] = {}
 
 
-COMMAND_ROUTES: list[CommandRoute] = []
+def answer_adds(name: str):
+    """Register `extra(result) -> answer` for the HTTP answer of command `name`."""
+
+    def register(extra: Callable[[dict], dict]) -> Callable[[dict], dict]:
+        ANSWER_EXTRAS[name] = extra
+        return extra
+
+    return register
 
 
-def command_route(rule: str, name: str, summary: str, status: int = 200) -> None:
-    """POST `rule` runs command `name`; the OpenAPI document is built from these routes."""
-
-    def view(site: str, **from_path):
-        return run(site, name, status, **from_path)
-
-    api.add_url_rule(rule, endpoint=name, view_func=view, methods=["POST"])
-    COMMAND_ROUTES.append(CommandRoute(rule, name, status, summary))
+def _add_command_routes() -> None:
+    """POST /api<rule> for every command declared with a route (server/commands/)."""
+    for command in commands.routed():
+        api.add_url_rule(
+            command.route.rule,
+            endpoint=command.name,
+            view_func=functools.partial(run, command),
+            methods=["POST"],
+        )
 
 
 def require_member(db, site: str, roles: frozenset = auth.EVERYONE, reading: str = "") -> None:
@@ -133,5 +141,7 @@ def require_member(db, site: str, roles: frozenset = auth.EVERYONE, reading: str
     g.identity.check_rights(site, roles, f"read {reading}")
 
 
+_add_command_routes()
+
 # Importing the route modules registers their routes.
-from . import docs, incidents, people, push, reports, scripts, setup, sites  # noqa: E402,F401
+from . import docs, people, push, reports, scripts, setup, sites  # noqa: E402,F401

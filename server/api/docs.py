@@ -8,9 +8,10 @@ import re
 
 from flask import current_app, jsonify
 
+from .. import commands
 from ..commands import COMMANDS
 from ..names import LARGEST_INTEGER
-from . import COMMAND_ROUTES, PUBLIC_ENDPOINTS, api
+from . import PUBLIC_ENDPOINTS, api
 from .schemas import (
     EVENTS,
     ID,
@@ -37,18 +38,6 @@ JSON = "application/json"
 ANYONE = (401, 429)
 READS = (401, 403, 404, 429)
 COMMAND_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429)
-
-# Routes written by hand that run one command (server/api/people.py, push.py).
-HAND_COMMANDS = [
-    (
-        "/api/sites/{site}/staff/{staff_id}/enrollment-links",
-        "create_enrollment_link",
-        201,
-        "A single-use, expiring enrollment link for a staff member (duty manager, admin)",
-    ),
-    ("/api/me/language", "set_language", 200, "Set my language (the app and my pushed alarms)"),
-    ("/api/push/subscriptions", "subscribe_push", 201, "Store this device's Web Push subscription"),
-]
 
 
 def answer(schema: dict, media: str = JSON, description: str = "OK") -> dict:
@@ -143,13 +132,13 @@ READ_ROUTES = {
 }
 
 
-def command_operation(path: str, name: str, status: int, summary: str) -> dict:
-    """POST `path` runs command `name`: its body is the command's fields not in the path."""
-    command = COMMANDS[name]
+def command_operation(path: str, command: commands.Command) -> dict:
+    """POST `path` runs `command`: its body is the command's fields not in the path."""
+    name, status = command.name, command.route.status
     in_path = set(re.findall(r"{(\w+)}", path))
     body = {field: f for field, f in command.schema.items() if field not in in_path}
     operation = {
-        "summary": summary,
+        "summary": command.route.summary,
         "operationId": name,
         "parameters": [
             *path_parameters(path, command.schema),
@@ -209,13 +198,9 @@ def document() -> dict:
         }
         for path, operations in READ_ROUTES.items()
     }
-    for route in COMMAND_ROUTES:
-        path = openapi_path(route.rule)
-        paths.setdefault(path, {})["post"] = command_operation(
-            path, route.command, route.status, route.summary
-        )
-    for path, name, status, summary in HAND_COMMANDS:
-        paths.setdefault(path, {})["post"] = command_operation(path, name, status, summary)
+    for command in commands.routed():
+        path = openapi_path(command.route.rule)
+        paths.setdefault(path, {})["post"] = command_operation(path, command)
     routes = endpoints()
     for path, operations in paths.items():
         for method, operation in operations.items():

@@ -7,21 +7,19 @@ from dataclasses import replace
 from flask import current_app, g, jsonify
 
 from .. import auth, commands, rate_limits
-from ..commands.people import enrollee
+from ..commands.devices import enrollee
 from ..errors import Invalid
 from ..qr import qr_svg
-from . import api, json_body, run, services
+from . import answer_adds, api, json_body, services
 
 SESSION_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept for a cookie
 
 
-@api.post("/sites/<site>/staff/<int:staff_id>/enrollment-links")
-def create_enrollment_link(site: str, staff_id: int):
-    response, status = run(site, "create_enrollment_link", status=201, staff_id=staff_id)
-    body = response.get_json()
-    body["url"] = services().settings.base_url + body["path"]
-    body["qr_svg"] = qr_svg(body["url"], "Exit Now")
-    return jsonify(body), status
+@answer_adds("create_enrollment_link")
+def with_url_and_qr(link: dict) -> dict:
+    """The link in full, and as a QR code the phone can scan off the manager's screen."""
+    url = services().settings.base_url + link["path"]
+    return {**link, "url": url, "qr_svg": qr_svg(url, "Exit Now")}
 
 
 @api.post("/enroll")
@@ -48,12 +46,6 @@ def enroll():
         secure=services().settings.base_url.startswith("https://"),
     )
     return response
-
-
-@api.post("/me/language")
-def set_language():
-    """Body: {"language": "fi" | "sv" | "en"}, for the signed-in person."""
-    return run(g.identity.site, "set_language")
 
 
 @api.get("/me")

@@ -1,18 +1,13 @@
-"""Web Push: the key a browser subscribes with, and storing a device's subscription."""
+"""Web Push: the key a browser subscribes with (the command subscribe_push stores a device's
+subscription)."""
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import jsonify
 
-from . import api, run, services
+from . import api, services
 
 
 @api.get("/push/vapid-public-key")
 def vapid_public_key():
     return jsonify({"key": services().push.public_key})
-
-
-@api.post("/push/subscriptions")
-def subscribe():
-    """Body: {"subscription": <PushSubscription.toJSON()>}; for the signed-in device."""
-    return run(g.identity.site, "subscribe_push", status=201)

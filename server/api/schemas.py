@@ -11,7 +11,7 @@ from ..auth import ROLES
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
 from ..commands.incidents import END_REASONS, KINDS
-from ..commands.sweep import SWEEP_EVENTS
+from ..commands.zones import SWEEP_EVENTS
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, NoticeSettings

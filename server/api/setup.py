@@ -1,5 +1,5 @@
 """A site's set-up for its admins: read it (with the default wording beside it, so the set-up
-page can show what a blank field means) and replace it, through the same `import_site` command
+page can show what a blank field means) and replace it (POST), through the same `import_site` command
 as `flask site-import`, so the page and the file are checked by the same rules."""
 
 from __future__ import annotations
@@ -12,11 +12,7 @@ from ..auth import ADMINS
 from ..notices import NoticeSettings
 from ..notices.texts import LANGUAGES, default_texts
 from ..site_config import KINDS, read_site
-from . import api, command_route, require_member, services
-
-command_route(
-    "/sites/<site>/setup", "import_site", "Replace the site's set-up (admin): body {config: ...}"
-)
+from . import api, require_member, services
 
 
 @api.get("/sites/<site>/setup")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import log, projectors, sealed
 from ..auth import Identity
 from ..clock import now_ms
-from ..errors import Conflict, IdempotencyMismatch, Invalid, NotFound, Rejected
+from ..errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, NotFound, Rejected
 from ..events import EVENT_TYPES, NOTICE_EVENTS
 from ..settings import secret_key_for
 from .fields import Field, check
@@ -27,26 +27,59 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Route:
+    """How the HTTP API reaches a command: `POST /api<rule>`. The URL's fields (`<zone>`) are
+    command fields; a rule without `<site>` acts on the caller's own site (`/me/language`)."""
+
+    rule: str
+    summary: str
+    status: int = 200
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     roles: frozenset
     schema: dict[str, Field]
     apply: Callable
     site_must_be: str = "existing"  # or "new" (create_site), or "either" (import_site)
+    route: Route | None = None  # None: the command line, the server itself or a page runs it
+    socket: bool = False  # a connected client may send it as an `action` message
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, roles: frozenset, /, *, site_must_be: str = "existing", **schema: Field):
-    """Register a function `apply(tx, params) -> result` as the command `name`; the keyword
-    arguments are its input fields."""
+def command(
+    name: str,
+    roles: frozenset,
+    /,
+    *,
+    route: Route | None = None,
+    socket: bool = False,
+    site_must_be: str = "existing",
+    **schema: Field,
+):
+    """Register a function `apply(tx, params) -> result` as the command `name`, once for every
+    way in: who may run it (`roles`), its HTTP `route`, whether the socket may send it, and its
+    input fields (the keyword arguments). The API's routes, the socket's actions and the
+    OpenAPI document are made from this declaration."""
 
     def register(apply: Callable) -> Callable:
-        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be)
+        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be, route, socket)
         return apply
 
     return register
+
+
+def routed() -> list[Command]:
+    """The commands the HTTP API runs, in the order they were declared."""
+    return [command_ for command_ in COMMANDS.values() if command_.route]
+
+
+def socket_actions() -> frozenset[str]:
+    """The commands a connected client may send as an `action` message."""
+    return frozenset(name for name, command_ in COMMANDS.items() if command_.socket)
 
 
 @dataclass
@@ -76,6 +109,22 @@ class Tx:
 
     def current_seq(self) -> int:
         return self.events[-1]["seq"] if self.events else log.latest_seq(self.db, self.site)
+
+    def unchanged(self, **more) -> dict:
+        """The answer to a repeat that changes nothing (and is not logged again)."""
+        return {"changed": False, "seq": self.current_seq(), **more}
+
+    def changed(self, event: dict, **more) -> dict:
+        """The answer to a command that recorded `event` (its last)."""
+        return {"changed": True, "seq": event["seq"], **more}
+
+    def person(self, doing: str) -> int:
+        """The acting staff member's id: only a staff member of this site can be `doing` it.
+        A token or a chain admin from another site may run an incident here, but is not in
+        this site's roll call."""
+        if self.identity.staff_id is None or self.identity.site != self.site:
+            raise Forbidden(f"Only a staff member of this site can {doing}.")
+        return self.identity.staff_id
 
 
 def execute(
@@ -172,4 +221,14 @@ def _remember(db, secret: str, identity: Identity, key: str | None, fingerprint:
 
 
 # Importing the command modules registers their commands.
-from . import backup, devices, incidents, notices, people, setup, sweep  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    backup_requests,
+    devices,
+    help_requests,
+    incidents,
+    notices,
+    roll_call,
+    sites,
+    staff,
+    zones,
+)

@@ -1,20 +1,149 @@
-"""A device's Web Push subscription: added by the phone, dropped when the push service says
-it is gone (404 or 410)."""
+"""Credentials and devices: bearer tokens for integrations, enrollment links that turn a phone
+into a person's enrolled device, and the device's Web Push subscription (added by the phone,
+dropped when the push service says it is gone, 404 or 410)."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-from ..auth import ADMINS, EVERYONE
-from ..errors import Forbidden, Invalid
-from . import Tx, command
+from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
+from ..clock import iso
+from ..errors import Forbidden, Gone, Invalid, NotFound
+from . import Route, Tx, command
 from .fields import Field
+from .staff import add_person
 
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
-@command("subscribe_push", EVERYONE, subscription=Field("object", required=True))
+@command(
+    "create_token",
+    ADMINS,
+    name=Field(required=True, max_length=100),
+    role=Field("choice", required=True, choices=ROLES),
+    chain=Field("bool", default=False),
+)
+def create_token(tx: Tx, params: dict) -> dict:
+    """A bearer token for an integration or script, acting as the named person of that role.
+
+    With `chain`, the person becomes the chain's admin: an admin of every site. Only the
+    operator at the command line may grant that."""
+    if params["chain"] and (params["role"] != "admin" or tx.identity.staff_id is not None):
+        raise Forbidden("Only the command line makes a chain admin, and with the admin role.")
+    row = tx.db.execute(
+        "SELECT id FROM staff WHERE site = ? AND name = ? AND role = ? ORDER BY id LIMIT 1",
+        [tx.site, params["name"], params["role"]],
+    ).fetchone()
+    staff_id = row[0] if row else add_person(tx, params)
+    token = new_secret()
+    credential_id = tx.new_id("credentials")
+    tx.record(
+        "token.created",
+        {"staff_id": staff_id, "credential_id": credential_id, "token_hash": digest(token)},
+    )
+    if (
+        params["chain"]
+        and not tx.db.execute(
+            "SELECT 1 FROM chain_admins WHERE staff_id = ?", [staff_id]
+        ).fetchone()
+    ):
+        tx.record("chain_admin.granted", {"staff_id": staff_id})
+    # The token itself is in the answer only: the log and the database hold its digest.
+    return {
+        "token": token,
+        "staff_id": staff_id,
+        "credential_id": credential_id,
+        "seq": tx.current_seq(),
+    }
+
+
+@command(
+    "create_enrollment_link",
+    MANAGERS,
+    route=Route(
+        "/sites/<site>/staff/<int:staff_id>/enrollment-links",
+        "A single-use, expiring enrollment link for a staff member (duty manager, admin)",
+        201,
+    ),
+    staff_id=Field("int", required=True),
+)
+def create_enrollment_link(tx: Tx, params: dict) -> dict:
+    """A single-use, expiring link that turns a phone into this person's enrolled device."""
+    person = tx.db.execute(
+        """SELECT s.role, a.staff_id IS NOT NULL FROM staff s
+           LEFT JOIN chain_admins a ON a.staff_id = s.id AND s.role = 'admin'
+           WHERE s.id = ? AND s.site = ?""",
+        [params["staff_id"], tx.site],
+    ).fetchone()
+    if person is None:
+        raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
+    # The link signs a phone in as that person: a credential no stronger than its maker's.
+    if not tx.identity.may_vouch_for(*person):
+        raise Forbidden("You may enroll phones only for people with no more rights than yours.")
+    code = new_secret()[:24]
+    expires_at = tx.ts + tx.settings.enrollment_ttl_hours * 3_600_000
+    event = tx.record(
+        "enrollment.created",
+        {"staff_id": params["staff_id"], "code_hash": digest(code), "expires_at": iso(expires_at)},
+    )
+    return {
+        "code": code,
+        "path": f"/enroll/{code}",
+        "expires_at": iso(expires_at),
+        "seq": event["seq"],
+    }
+
+
+def enrollee(db, code: str) -> Identity:
+    """Who an enrollment code is for, to run `enroll_device` as (404 for an unknown code)."""
+    person = next(
+        db.query(
+            "SELECT s.* FROM enrollment_links l JOIN staff s ON s.id = l.staff_id "
+            "WHERE l.code_hash = ?",
+            [digest(code)],
+        ),
+        None,
+    )
+    if person is None:
+        raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+    return Identity(person["site"], person["role"], person["name"], person["id"])
+
+
+@command("enroll_device", EVERYONE, code=Field(required=True, max_length=100))
+def enroll_device(tx: Tx, params: dict) -> dict:
+    """Use an enrollment link: this phone becomes the person's enrolled device. The answer
+    holds the device's session token (never stored: run it without an Idempotency-Key)."""
+    code_hash = digest(params["code"])
+    link = next(
+        tx.db.query("SELECT * FROM enrollment_links WHERE code_hash = ?", [code_hash]), None
+    )
+    if link is None or link["staff_id"] != tx.identity.staff_id:
+        raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+    if link["used_at"] is not None:
+        raise Gone("This enrollment link was already used. Ask your duty manager for a new one.")
+    if link["expires_at"] < tx.ts:
+        raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
+    token = new_secret()
+    credential_id = tx.new_id("credentials")
+    event = tx.record(
+        "device.enrolled",
+        {
+            "staff_id": link["staff_id"],
+            "credential_id": credential_id,
+            "token_hash": digest(token),
+            "code_hash": code_hash,
+        },
+    )
+    return {"token": token, "credential_id": credential_id, "seq": event["seq"]}
+
+
+@command(
+    "subscribe_push",
+    EVERYONE,
+    route=Route("/push/subscriptions", "Store this device's Web Push subscription", 201),
+    subscription=Field("object", required=True),
+)
 def subscribe_push(tx: Tx, params: dict) -> dict:
     """Store (or move to this device) a PushSubscription as the browser gives it."""
     if tx.identity.credential_id is None or tx.identity.staff_id is None:
@@ -46,9 +175,9 @@ def drop_push_subscription(tx: Tx, params: dict) -> dict:
         [params["subscription_id"], tx.site],
     ).fetchone()
     if not found:
-        return {"changed": False, "seq": tx.current_seq()}
+        return tx.unchanged()
     event = tx.record("push.expired", {"subscription_id": params["subscription_id"]})
-    return {"changed": True, "seq": event["seq"]}
+    return tx.changed(event)
 
 
 def _checked(subscription: dict) -> tuple[str, str, str]:

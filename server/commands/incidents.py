@@ -6,7 +6,7 @@ from ..auth import MANAGERS
 from ..clock import iso
 from ..errors import Conflict, Invalid
 from ..state import active_incident, incident_view
-from . import command
+from . import Route, command
 from .fields import Field
 from .notices import close_notices, follow_eta, restore_notices
 
@@ -24,6 +24,8 @@ def require_active_incident(db, site: str) -> dict:
 @command(
     "start_incident",
     MANAGERS,
+    route=Route("/sites/<site>/incidents", "Start an incident (duty manager, admin)", 201),
+    socket=True,
     kind=Field("choice", required=True, choices=KINDS),
     drill=Field("bool", default=False),
     message=Field(max_length=500),
@@ -55,6 +57,8 @@ def start_incident(tx, params: dict) -> dict:
 @command(
     "end_incident",
     MANAGERS,
+    route=Route("/sites/<site>/incidents/current/all-clear", "All-clear with a reason"),
+    socket=True,
     reason=Field("choice", required=True, choices=END_REASONS),
     note=Field(max_length=500),
 )
@@ -81,6 +85,8 @@ def incident_answer(tx, incident_id: int, seq: int) -> dict:
 @command(
     "update_incident",
     MANAGERS,
+    route=Route("/sites/<site>/incidents/current/update", "Change the eta or the message"),
+    socket=True,
     eta=Field("time", future=True),
     clear_eta=Field("bool", default=False),
     message=Field(max_length=500),

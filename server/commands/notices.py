@@ -11,7 +11,7 @@ from ..clock import iso, parse_iso
 from ..errors import Invalid
 from ..notices import CHANNELS, NoticeSettings
 from ..site_config import check_notices, summary
-from . import Tx, command
+from . import Route, Tx, command
 from .fields import Field
 
 # The last moment the log can hold (clock.parse_iso reads no later year): however long a
@@ -93,7 +93,7 @@ def reopen_notices(tx: Tx, params: dict) -> dict:
     """After the restored time, the channels go back to plain "open" (run by the server's timer)."""
     notice = current_notice(tx)
     if not notice or notice["state"] != "restored" or notice["restored_until"] > tx.ts:
-        return {"changed": False, "seq": tx.current_seq()}
+        return tx.unchanged()
     _set_notice(
         tx,
         state="open",
@@ -116,7 +116,12 @@ def follow_eta(tx: Tx, incident_id: int, eta: int | None) -> None:
         tx.record("notice.updated", {"incident_id": incident_id, "eta": iso(eta)})
 
 
-@command("configure_notices", ADMINS, settings=Field("object", required=True))
+@command(
+    "configure_notices",
+    ADMINS,
+    route=Route("/sites/<site>/notice-settings", "Public channel settings (admin)"),
+    settings=Field("object", required=True),
+)
 def configure_notices(tx: Tx, params: dict) -> dict:
     """Set the site's public-channel settings (see notices.NoticeSettings)."""
     settings = params["settings"]

@@ -8,44 +8,40 @@ from __future__ import annotations
 from ..auth import EVERYONE, RESPONDERS
 from ..errors import Forbidden, NotFound
 from ..state import backup_request_view
-from . import command
+from . import Route, command
 from .fields import Field
 
 
 @command(
     "request_backup",
     EVERYONE,
+    route=Route("/sites/<site>/backup-requests", "I need backup here (any time)", 201),
+    socket=True,
     location=Field(required=True, max_length=200),
     note=Field(max_length=500),
 )
 def request_backup(tx, params: dict) -> dict:
-    if tx.identity.staff_id is None:
-        raise Forbidden("Only a staff member can ask for backup.")
+    staff_id = tx.person("ask for backup")
     open_request = next(
         tx.db.query(
-            "SELECT id FROM backup_requests WHERE raised_by = ? AND ended_at IS NULL",
-            [tx.identity.staff_id],
+            "SELECT id FROM backup_requests WHERE raised_by = ? AND ended_at IS NULL", [staff_id]
         ),
         None,
     )
     if open_request is not None:  # a second press while help is already on its way
-        return {
-            "changed": False,
-            "seq": tx.current_seq(),
-            "backup_request": _view(tx, open_request["id"]),
-        }
+        return tx.unchanged(backup_request=_view(tx, open_request["id"]))
     backup_id = tx.new_id("backup_requests")
     event = tx.record(
         "backup.requested",
         {
             "backup_id": backup_id,
-            "staff_id": tx.identity.staff_id,
+            "staff_id": staff_id,
             "name": tx.identity.name,
             "location": params["location"],
             "note": params["note"],
         },
     )
-    return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
+    return tx.changed(event, backup_request=_view(tx, backup_id))
 
 
 def _end(tx, backup_id: int, outcome: str) -> dict:
@@ -60,19 +56,33 @@ def _end(tx, backup_id: int, outcome: str) -> dict:
     if row["raised_by"] != tx.identity.staff_id and tx.identity.role not in RESPONDERS:
         raise Forbidden("Only the person who asked, a guard or a duty manager can do this.")
     if row["ended_at"] is not None:
-        return {"changed": False, "seq": tx.current_seq(), "backup_request": _view(tx, backup_id)}
+        return tx.unchanged(backup_request=_view(tx, backup_id))
     event = tx.record(
         f"backup.{outcome}", {"backup_id": backup_id, "staff_id": tx.identity.staff_id}
     )
-    return {"changed": True, "seq": event["seq"], "backup_request": _view(tx, backup_id)}
+    return tx.changed(event, backup_request=_view(tx, backup_id))
 
 
-@command("cancel_backup", EVERYONE, backup_id=Field("int", required=True))
+@command(
+    "cancel_backup",
+    EVERYONE,
+    route=Route("/sites/<site>/backup-requests/<int:backup_id>/cancel", "Cancel a backup request"),
+    socket=True,
+    backup_id=Field("int", required=True),
+)
 def cancel_backup(tx, params: dict) -> dict:
     return _end(tx, params["backup_id"], "cancelled")
 
 
-@command("answer_backup", RESPONDERS, backup_id=Field("int", required=True))
+@command(
+    "answer_backup",
+    RESPONDERS,
+    route=Route(
+        "/sites/<site>/backup-requests/<int:backup_id>/answer", "On my way (guard, manager)"
+    ),
+    socket=True,
+    backup_id=Field("int", required=True),
+)
 def answer_backup(tx, params: dict) -> dict:
     """A guard or duty manager is on the way; the request ends."""
     return _end(tx, params["backup_id"], "answered")

@@ -1,7 +1,9 @@
-"""Importing a site's whole set-up from one file (see site_config): one command, so a file with
-an error changes nothing. Each zone and person that is new or changed is its own event (as if
-added by hand), then one `site.imported` event holds the set-up as imported and applies the
-site's own fields (name, time zone, languages, notice settings, scripts)."""
+"""Sites: creating one, and importing a site's whole set-up from one file (see site_config).
+
+An import is one command, so a file with an error changes nothing. Each zone and person that is
+new or changed is its own event (as if added by hand), then one `site.imported` event holds the
+set-up as imported and applies the site's own fields (name, time zone, languages, notice
+settings, scripts)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,46 @@ import json
 
 from ..auth import ADMINS
 from ..errors import Conflict, Invalid
+from ..names import SLUG_RULE, is_slug
 from ..site_config import check, normalized, summary
-from . import Tx, command
+from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
-from .people import add_person
+from .staff import LANGUAGES, add_person
 
 
-@command("import_site", ADMINS, site_must_be="either", config=Field("object", required=True))
+def checked_id(value: str, what: str) -> str:
+    """A site's or a zone's id, by the one rule for both (names.SLUG), or a 400."""
+    if not is_slug(value):
+        raise Invalid(f"A {what} id uses {SLUG_RULE}.", field="id")
+    return value
+
+
+@command(
+    "create_site",
+    ADMINS,
+    site_must_be="new",
+    name=Field(required=True, max_length=200),
+    timezone=Field(max_length=60, default="UTC"),
+    languages=Field("list", max_length=5),
+)
+def create_site(tx: Tx, params: dict) -> dict:
+    checked_id(tx.site, "site")
+    languages = params["languages"] or list(LANGUAGES)
+    event = tx.record(
+        "site.created",
+        {"name": params["name"], "timezone": params["timezone"], "languages": languages},
+    )
+    return {"site": tx.site, "seq": event["seq"]}
+
+
+@command(
+    "import_site",
+    ADMINS,
+    route=Route("/sites/<site>/setup", "Replace the site's set-up (admin): body {config: ...}"),
+    site_must_be="either",
+    config=Field("object", required=True),
+)
 def import_site(tx: Tx, params: dict) -> dict:
     problems = check(params["config"])
     if problems:

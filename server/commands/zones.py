@@ -1,0 +1,148 @@
+"""Zones: adding one to a site, and its sweep during an incident (unchecked, claimed, clear,
+blocked). A repeat that changes nothing is answered but not logged again."""
+
+from __future__ import annotations
+
+from ..auth import ADMINS, EVERYONE, MANAGERS
+from ..errors import Conflict, NotFound
+from . import Route, Tx, command
+from .fields import Field
+from .incidents import require_active_incident
+from .sites import checked_id
+
+SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "zone.blocked"}
+
+
+@command(
+    "add_zone",
+    ADMINS,
+    id=Field(required=True, max_length=40),
+    name=Field(required=True, max_length=200),
+    exits=Field("list", max_length=200, default=[]),
+    assembly_point=Field(required=True, max_length=200),
+)
+def add_zone(tx: Tx, params: dict) -> dict:
+    zone = checked_id(params["id"], "zone")
+    if tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
+        raise Conflict(f"The zone '{zone}' already exists.")
+    position = tx.db.execute("SELECT COUNT(*) FROM zones WHERE site = ?", [tx.site]).fetchone()[0]
+    event = tx.record(
+        "zone.added",
+        {**{k: params[k] for k in ("id", "name", "exits", "assembly_point")}, "position": position},
+    )
+    return {"zone": zone, "seq": event["seq"]}
+
+
+def _sweep(tx, zone: str) -> tuple[dict, dict]:
+    """The zone (404 if unknown) and its sweep row in the active incident (409 if none)."""
+    rows = list(tx.db.query("SELECT * FROM zones WHERE site = ? AND id = ?", [tx.site, zone]))
+    if not rows:
+        raise NotFound(f"There is no zone '{zone}' on this site.")
+    incident = require_active_incident(tx.db, tx.site)
+    sweep = next(
+        tx.db.query(
+            """SELECT w.*, s.name AS staff_name FROM sweeps w LEFT JOIN staff s ON s.id = w.staff_id
+               WHERE w.incident_id = ? AND w.zone = ?""",
+            [incident["id"], zone],
+        ),
+        None,
+    )
+    if sweep is None:  # a zone added while the incident runs: its first sweep event adds it
+        sweep = {
+            "incident_id": incident["id"],
+            "zone": zone,
+            "status": "unchecked",
+            "staff_id": None,
+            "staff_name": None,
+            "note": None,
+        }
+    return incident, sweep
+
+
+def _set_sweep(
+    tx, incident: dict, zone: str, status: str, note: str | None, assigned_to: int | None = None
+) -> dict:
+    """Record the zone's new sweep status: by me, or by the person a manager assigned to it."""
+    staff_id = assigned_to or tx.person("sweep a zone")
+    name = tx.db.execute("SELECT name FROM staff WHERE id = ?", [staff_id]).fetchone()[0]
+    event = tx.record(
+        "zone.assigned" if assigned_to else SWEEP_EVENTS[status],
+        {
+            "incident_id": incident["id"],
+            "zone": zone,
+            "staff_id": staff_id,
+            "name": name,
+            "note": note,
+        },
+    )
+    return tx.changed(event, zone=zone, sweep=status)
+
+
+@command(
+    "claim_zone",
+    EVERYONE,
+    route=Route("/sites/<site>/zones/<zone>/claim", "I am sweeping this zone"),
+    socket=True,
+    zone=Field(required=True, max_length=100),
+)
+def claim_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "claimed":
+        if sweep["staff_id"] == tx.identity.staff_id:
+            return tx.unchanged()
+        raise Conflict(f"{sweep['staff_name']} is already sweeping this zone.", zone=params["zone"])
+    if sweep["status"] == "clear":
+        raise Conflict("This zone is already reported clear.", zone=params["zone"])
+    return _set_sweep(tx, incident, params["zone"], "claimed", None)
+
+
+@command(
+    "clear_zone",
+    EVERYONE,
+    route=Route("/sites/<site>/zones/<zone>/clear", "This zone is swept clear"),
+    socket=True,
+    zone=Field(required=True, max_length=100),
+)
+def clear_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "clear":
+        return tx.unchanged()
+    return _set_sweep(tx, incident, params["zone"], "clear", None)
+
+
+@command(
+    "block_zone",
+    EVERYONE,
+    route=Route("/sites/<site>/zones/<zone>/block", "This zone cannot be swept"),
+    socket=True,
+    zone=Field(required=True, max_length=100),
+    note=Field(max_length=500),
+)
+def block_zone(tx, params: dict) -> dict:
+    incident, sweep = _sweep(tx, params["zone"])
+    if sweep["status"] == "blocked" and sweep["note"] == params["note"]:
+        return tx.unchanged()
+    return _set_sweep(tx, incident, params["zone"], "blocked", params["note"])
+
+
+@command(
+    "assign_zone",
+    MANAGERS,
+    route=Route("/sites/<site>/zones/<zone>/assign", "Send someone to sweep it"),
+    socket=True,
+    zone=Field(required=True, max_length=100),
+    staff_id=Field("int", required=True),
+)
+def assign_zone(tx, params: dict) -> dict:
+    """The duty manager sends someone to sweep a zone nobody has swept yet, or a blocked one."""
+    incident, sweep = _sweep(tx, params["zone"])
+    person = tx.db.execute(
+        "SELECT id FROM staff WHERE id = ? AND site = ?", [params["staff_id"], tx.site]
+    ).fetchone()
+    if person is None:
+        raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
+    if sweep["status"] == "clear":
+        raise Conflict("This zone is already reported clear.", zone=params["zone"])
+    if sweep["status"] == "claimed" and sweep["staff_id"] == params["staff_id"]:
+        return tx.unchanged()
+    return _set_sweep(tx, incident, params["zone"], "claimed", None, assigned_to=params["staff_id"])
