@@ -29,7 +29,7 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.negative_data_rejection,
     checks.ignored_auth,
-    # Not yet checks.unsupported_method: see test_a_405_names_the_allowed_methods.
+    checks.unsupported_method,
 ]
 EXAMPLES = 12  # generated cases per operation and role, besides the examples and coverage phases
 START = "POST /api/sites/{site}/incidents"
@@ -188,13 +188,21 @@ def test_the_api_answers_as_documented(case, services, bearer, answers):
         answers[case.operation.label, response.status_code] += 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/app.py's HTTPException handler builds a new answer without the error's "
-    "headers; when it keeps them, add checks.unsupported_method to CHECKS and drop this mark",
-)
 def test_a_405_names_the_allowed_methods(client):
-    # RFC 9110: a 405 carries Allow. schemathesis' unsupported_method check found it missing.
+    # RFC 9110 15.5.6: a 405 carries Allow. schemathesis' unsupported_method check found it
+    # missing.
     answer = client.delete(f"/api/sites/{SITE}/state")
+
     assert answer.status_code == 405
-    assert "GET" in answer.headers.get("Allow", "")
+    assert answer.content_type == "application/problem+json"
+    assert set(answer.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_401_names_the_bearer_scheme(client):
+    # RFC 9110 15.5.2: a 401 carries WWW-Authenticate, here RFC 6750's Bearer.
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eDp5"}):
+        answer = client.get(f"/api/sites/{SITE}/state", headers=headers)
+
+        assert answer.status_code == 401
+        assert answer.content_type == "application/problem+json"
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
