@@ -42,65 +42,71 @@ def register(socketio, services: Services) -> None:
         socketio.server.save_session(request.sid, {"identity": identity})
         # Catch up after the CONNECT answer is sent: messages emitted inside this handler
         # would reach the client before it knows it is connected.
-        socketio.start_background_task(catch_up, request.sid, identity, _last_seq(auth_data))
-
-    def catch_up(sid: str, identity: auth.Identity, last_seq: int | None) -> None:
-        """Join the site's room, send the events missed after `last_seq` (as `events`
-        batches), then the state.
-
-        Nothing here yields between joining and the last send, so a live event cannot slip in
-        between; one committed just before may arrive twice (same seq): clients skip seen seqs.
-        """
-        socketio.server.enter_room(sid, room_of(identity))
-        with services.store.reading() as db:
-            missed = []
-            if last_seq is not None:
-                missed = log.events_after(
-                    db, identity.site, last_seq, services.settings.replay_limit + 1
-                )
-                if len(missed) > services.settings.replay_limit:
-                    missed = []  # too far behind: the state alone brings the client up to date
-            state = services.states.for_person(db, identity)
-        for start in range(0, len(missed), CATCH_UP_BATCH):
-            batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
-            socketio.emit("events", batch, to=sid)
-        socketio.emit("state", state, to=sid)
+        socketio.start_background_task(
+            catch_up, socketio, services, request.sid, identity, _last_seq(auth_data)
+        )
 
     @socketio.on("sync")
     def sync(data=None):
         """A client that saw a gap in `seq` asks again for what it missed."""
         identity = _session_identity(socketio)
         if identity is not None:
-            catch_up(request.sid, identity, _last_seq(data))
+            catch_up(socketio, services, request.sid, identity, _last_seq(data))
 
     @socketio.on("action")
     def action(data=None):
         """Run a command; the acknowledgement carries the result or a problem+json error."""
-        identity = _session_identity(socketio)
         try:
-            if not isinstance(data, dict) or data.get("command") not in actions:
-                raise Rejected(
-                    "Send {command, params, idempotency_key}; command is one of: "
-                    + ", ".join(sorted(actions))
-                    + "."
-                )
-            problem = problem_in(data)
-            if problem:
-                raise Invalid(problem)
-            result = commands.execute(
-                services,
-                identity,
-                identity.site,
-                data["command"],
-                data.get("params"),
-                commands.checked_idempotency_key(data.get("idempotency_key"), "idempotency_key"),
-            )
-            return {"ok": True, "result": result}
+            return {"ok": True, "result": _run_action(services, socketio, actions, data)}
         except Rejected as rejected:
             return {"ok": False, "error": rejected.problem()}
         except Exception:  # a bug: the sender still gets an answer, as over HTTP
             logger.exception("unexpected error in the action %r", data.get("command"))
             return {"ok": False, "error": INTERNAL_ERROR}
+
+
+def catch_up(
+    socketio, services: Services, sid: str, identity: auth.Identity, last_seq: int | None
+) -> None:
+    """Join the site's room, send the events missed after `last_seq` (as `events` batches),
+    then the state.
+
+    Nothing here yields between joining and the last send, so a live event cannot slip in
+    between; one committed just before may arrive twice (same seq): clients skip seen seqs.
+    """
+    socketio.server.enter_room(sid, room_of(identity))
+    with services.store.reading() as db:
+        missed = []
+        if last_seq is not None:
+            missed = log.events_after(
+                db, identity.site, last_seq, services.settings.replay_limit + 1
+            )
+            if len(missed) > services.settings.replay_limit:
+                missed = []  # too far behind: the state alone brings the client up to date
+        state = services.states.for_person(db, identity)
+    for start in range(0, len(missed), CATCH_UP_BATCH):
+        batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
+        socketio.emit("events", batch, to=sid)
+    socketio.emit("state", state, to=sid)
+
+
+def _run_action(services: Services, socketio, actions: frozenset[str], data) -> dict:
+    """The command of an `action` message {command, params, idempotency_key}, run as the
+    connection's identity on its own site; a command not declared for the socket is refused."""
+    if not isinstance(data, dict) or data.get("command") not in actions:
+        raise Rejected(
+            "Send {command, params, idempotency_key}; command is one of: "
+            + ", ".join(sorted(actions))
+            + "."
+        )
+    problem = problem_in(data)
+    if problem:
+        raise Invalid(problem)
+    identity = _session_identity(socketio)
+    key = commands.checked_idempotency_key(data.get("idempotency_key"), "idempotency_key")
+    return commands.execute(
+        services, identity, identity.site, data["command"], data.get("params"), key
+    )
 
 
 def register_public(socketio, services: Services) -> None:

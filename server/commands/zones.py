@@ -10,6 +10,9 @@ from .fields import Field
 from .incidents import require_active_incident
 from .sites import checked_id
 
+# The zone a sweep command is about: a field of its URL.
+ZONE = Field(required=True, max_length=100)
+
 SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "zone.blocked"}
 
 
@@ -83,7 +86,7 @@ def _set_sweep(
     EVERYONE,
     route=Route("/sites/<site>/zones/<zone>/claim", "I am sweeping this zone"),
     socket=True,
-    zone=Field(required=True, max_length=100),
+    zone=ZONE,
 )
 def claim_zone(tx, params: dict) -> dict:
     incident, sweep = _sweep(tx, params["zone"])
@@ -101,7 +104,7 @@ def claim_zone(tx, params: dict) -> dict:
     EVERYONE,
     route=Route("/sites/<site>/zones/<zone>/clear", "This zone is swept clear"),
     socket=True,
-    zone=Field(required=True, max_length=100),
+    zone=ZONE,
 )
 def clear_zone(tx, params: dict) -> dict:
     incident, sweep = _sweep(tx, params["zone"])
@@ -115,7 +118,7 @@ def clear_zone(tx, params: dict) -> dict:
     EVERYONE,
     route=Route("/sites/<site>/zones/<zone>/block", "This zone cannot be swept"),
     socket=True,
-    zone=Field(required=True, max_length=100),
+    zone=ZONE,
     note=Field(max_length=500),
 )
 def block_zone(tx, params: dict) -> dict:
@@ -130,7 +133,7 @@ def block_zone(tx, params: dict) -> dict:
     MANAGERS,
     route=Route("/sites/<site>/zones/<zone>/assign", "Send someone to sweep it"),
     socket=True,
-    zone=Field(required=True, max_length=100),
+    zone=ZONE,
     staff_id=Field("int", required=True),
 )
 def assign_zone(tx, params: dict) -> dict:
