@@ -12,6 +12,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import requests
 import socketio
 from helpers import enrolled_page, prepare_database
+from test_supervision import SUPERVISED_SECONDS, readiness, wait_for
 
 from deploy.launch import Stack
 
@@ -39,6 +41,17 @@ def post(stack: Stack, path: str, token: str, body: dict) -> requests.Response:
     return requests.post(
         stack.url + path, json=body, headers=headers, verify=str(stack.certificate), timeout=10
     )
+
+
+@contextlib.contextmanager
+def one_node_of(folder: Path, people: dict[str, int]) -> Iterator[tuple[Stack, dict]]:
+    """One node of two workers behind nginx, its database the demo site with tokens for these
+    people ({role: count}): (stack, {role: [token, ...]}); stopped at the end."""
+    stack = Stack(folder, workers=2)
+    tokens = prepare_database(stack.nodes[0].db_path, people)
+    with stack:
+        stack.start()
+        yield stack, tokens
 
 
 @pytest.fixture
@@ -202,10 +215,7 @@ def test_a_thousand_phones_are_back_with_every_event_after_a_worker_is_killed(tm
     changing the incident, and started again 2 s later. Every phone connects again (to the
     other worker, through nginx), none is refused, and within 5 s of the restart every phone
     has every event up to the last one: each seq, none skipped."""
-    stack = Stack(tmp_path / "run", workers=2)
-    tokens = prepare_database(stack.nodes[0].db_path, {"staff": PHONES, "duty_manager": 1})
-    with stack:
-        stack.start()
+    with one_node_of(tmp_path / "run", {"staff": PHONES, "duty_manager": 1}) as (stack, tokens):
         # In a thread of its own: the run's Chromium (Playwright's sync API) holds an event
         # loop in this one.
         figures = run_in_thread(
@@ -322,13 +332,73 @@ async def crowd_scenario(stack: Stack, http, tokens: dict, phones: list, tasks: 
     return figures
 
 
+# --- Redis stopped and started while changes are made ------------------------------------------
+
+
+def test_events_made_while_redis_is_down_reach_every_client_of_every_worker(
+    tmp_path, connect, monkeypatch
+):
+    """Clients on both workers, through nginx with TLS; Redis stopped (its process, by its id)
+    while the duty manager makes changes: the workers go on taking commands, each says it is
+    not ready (/readyz 503), and within 10 s of Redis returning every client of every worker
+    has every event, none skipped."""
+    people = {"staff": 20, "duty_manager": 1}
+    with one_node_of(tmp_path / "run", people) as (stack, tokens):
+        # What python-socketio's websocket-client trusts for wss://: the test certificate.
+        monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(stack.certificate))
+        workers = stack.nodes[0].workers
+        staff, clients = iter(tokens["staff"]), []
+        # nginx sends each new socket to a worker by a hash of its own: connect until each
+        # worker has two.
+        while min(established_to(worker.port) for worker in workers) < 2:
+            clients.append(connect(stack.url, next(staff)))
+        assert all(client.wait_until(lambda c: c.states) for client in clients)
+        assert [readiness(worker)[0] for worker in workers] == [200, 200]
+        manager = tokens["duty_manager"][0]
+
+        stack.stop_redis()
+        started = post(stack, "/api/sites/demo/incidents", manager, {"kind": "fire"})
+        assert started.status_code == 201, started.text  # the log is in SQLite: commands go on
+        for worker in workers:
+            assert wait_for(lambda w=worker: readiness(w)[0] == 503), "/readyz stayed 200"
+            assert readiness(worker)[1]["checks"]["message_queue"] is False
+        for n in range(3):
+            body = {"message": f"Use exit {'ABC'[n]}"}
+            updated = post(stack, "/api/sites/demo/incidents/current/update", manager, body)
+            assert updated.status_code == 200, updated.text
+        head = last_seq(stack, manager)
+        stack.start_redis()
+        returned = time.monotonic()
+
+        deadline = returned + SUPERVISED_SECONDS
+        for client in clients:
+            assert client.wait_until(
+                lambda c: c.last_seq() == head, max(0.0, deadline - time.monotonic())
+            ), f"a client has {client.seqs()[-3:]}, the log {head}"
+        print(f"\nevery client caught up {time.monotonic() - returned:.2f} s after Redis returned")
+        for client in clients:  # every event after the state it connected with, none skipped
+            assert client.seqs() == list(range(client.states[0]["seq"] + 1, head + 1))
+        for worker in workers:
+            assert wait_for(lambda w=worker: readiness(w)[0] == 200), "/readyz stayed 503"
+
+
+def last_seq(stack: Stack, token: str) -> int:
+    """The demo site's newest seq, from the API through nginx."""
+    answer = requests.get(
+        stack.url + "/api/sites/demo/events?after=0&limit=1",
+        headers={"Authorization": f"Bearer {token}"},
+        verify=str(stack.certificate),
+        timeout=10,
+    )
+    assert answer.ok, answer.text
+    return answer.json()["seq"]
+
+
 @pytest.fixture(scope="module")
 def one_node(tmp_path_factory):
     """One node of two workers behind nginx, with a staff member and a duty manager."""
-    stack = Stack(tmp_path_factory.mktemp("production") / "run", workers=2)
-    tokens = prepare_database(stack.nodes[0].db_path, {"staff": 1, "duty_manager": 1})
-    with stack:
-        stack.start()
+    folder = tmp_path_factory.mktemp("production") / "run"
+    with one_node_of(folder, {"staff": 1, "duty_manager": 1}) as (stack, tokens):
         yield stack, tokens
 
 
