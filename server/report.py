@@ -14,6 +14,7 @@ from . import log
 from .clock import iso, now_ms
 from .errors import NotFound
 from .notices import CHANNELS
+from .report_channels import channel_times
 from .state import help_request_view, incident_view, roll_call_view, zone_views
 
 
@@ -26,14 +27,16 @@ def incident_report(db, site: str, incident_id: int) -> dict:
         raise NotFound(f"There is no incident {incident_id} on site '{site}'.")
     site_row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
     zone = _zone(site_row["timezone"])
-    events = _events(db, site, row)
+    channels = channel_times(db, site, row)
+    events = _events(db, site, row, {c[k] for c in channels for k in ("from_seq", "until_seq")})
     verification = log.verify(db, site)
     return {
         "site": {"id": site, "name": site_row["name"], "timezone": site_row["timezone"]},
         "incident": incident_view(row),
         "generated_at": iso(now_ms()),
         "events": [_event_row(event, zone) for event in events],
-        "channels": _channels(events, row["id"]),
+        "channels": channels,
+        "closures": _closures(events, row["id"]),
         "roll_call": roll_call_view(db, site, row["id"]),
         "zones": zone_views(db, site, row["id"]),
         "help_requests": [
@@ -56,17 +59,21 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _events(db, site: str, incident: dict) -> list[dict]:
+def _events(db, site: str, incident: dict, channel_seqs: set) -> list[dict]:
     """From incident.started to the last event that names this incident (after the all-clear,
-    the channels' switch to "restored" still belongs to it)."""
+    the channels' switch to "restored" still belongs to it), and the entries that put this
+    incident's words on a public channel or took them off (the switch back to "open")."""
     last = db.execute(
         """SELECT MAX(seq) FROM events WHERE site = ? AND seq >= ?
            AND json_extract(payload, '$.incident_id') = ?""",
         [site, incident["start_seq"], incident["id"]],
     ).fetchone()[0]
+    last = last or incident["start_seq"]
+    later = sorted(seq for seq in channel_seqs if seq is not None and seq > last)
     rows = db.query(
-        "SELECT * FROM events WHERE site = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-        [site, incident["start_seq"], last or incident["start_seq"]],
+        f"""SELECT * FROM events WHERE site = ? AND (seq BETWEEN ? AND ?
+            OR seq IN ({", ".join("?" * len(later))})) ORDER BY seq""",
+        [site, incident["start_seq"], last, *later],
     )
     return [log.row_to_entry(r) for r in rows]
 
@@ -84,7 +91,7 @@ def _event_row(event: dict, zone: ZoneInfo) -> dict:
     }
 
 
-def _channels(events: list[dict], incident_id: int) -> dict:
+def _closures(events: list[dict], incident_id: int) -> dict:
     """Per public channel: when it said closed, when it said open again, for how long."""
     spans = {
         channel: {"closed_at": None, "reopened_at": None, "closed_seconds": None}

@@ -44,7 +44,7 @@ def report_pdf(report: dict) -> bytes:
 
     heading("Public channels")
     rows = [["Channel", "Closed from (UTC)", "Open again from (UTC)", "Closed seconds"]]
-    for channel, span in report["channels"]["per_channel"].items():
+    for channel, span in report["closures"]["per_channel"].items():
         rows.append(
             [
                 channel,
@@ -54,7 +54,7 @@ def report_pdf(report: dict) -> bytes:
             ]
         )
     _table(pdf, family, rows, (40, 70, 70, 40))
-    total = report["channels"]["total_closed_seconds"]
+    total = report["closures"]["total_closed_seconds"]
     pdf.cell(
         0,
         6,

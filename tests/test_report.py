@@ -59,17 +59,17 @@ def test_report_lists_every_event_of_the_incident_with_its_hash(finished_inciden
 
 def test_report_says_how_long_each_channel_said_closed(finished_incident):
     manager, incident_id = finished_incident
-    channels = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()["channels"]
-    assert set(channels["per_channel"]) == {
+    closures = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()["closures"]
+    assert set(closures["per_channel"]) == {
         "status_page",
         "banner",
         "phone_queue",
         "queue_screen",
         "alert_feed",
     }
-    for span in channels["per_channel"].values():
+    for span in closures["per_channel"].values():
         assert span["closed_at"] and span["reopened_at"] and span["closed_seconds"] >= 0
-    assert channels["total_closed_seconds"] >= 0
+    assert closures["total_closed_seconds"] >= 0
 
 
 def test_report_carries_the_roll_call_and_a_matching_verification(finished_incident, services):
@@ -151,3 +151,49 @@ def test_report_as_pdf_has_the_text_and_the_pages(finished_incident):
     assert report["verification"]["last_hash"] in text.replace("\n", "")
     for kind in ("incident.started", "zone.cleared", "staff.safe", "incident.ended"):
         assert kind in text
+
+
+def test_report_says_what_each_channel_said_in_each_language_and_when(api_as, services):
+    """Closed (and closed again with a new reopening time), restored, then open: each wording
+    of each channel and language, from the log entry that put it up to the one that took it
+    down, with exactly those entries' times."""
+    from server.auth import command_line
+    from server.commands import execute
+
+    manager = api_as("duty_manager")
+    api_as("admin").post(f"{SITE}/notice-settings", {"settings": {"restored_minutes": 0}})
+    incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
+    manager.post(f"{SITE}/incidents/current/update", {"eta": "2999-01-01T12:00:00Z"})
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    execute(services, command_line("demo"), "demo", "reopen_notices", {})
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+
+    entries = {e["seq"]: e for e in report["events"]}
+    channels = report["channels"]
+    for said in channels:
+        assert set(said) == {
+            "channel",
+            "language",
+            "text",
+            "from",
+            "until",
+            "from_seq",
+            "until_seq",
+        }
+        assert said["from"] == entries[said["from_seq"]]["ts"]
+        assert said["until"] == entries[said["until_seq"]]["ts"]
+    phone_fi = [c for c in channels if (c["channel"], c["language"]) == ("phone_queue", "fi")]
+    first, second, restored = phone_fi
+    assert first["text"].startswith("Exit Now demo shop on suljettu palohälytyksen vuoksi.")
+    assert first["text"].endswith("Kiitos soitostasi. Näkemiin.")
+    assert "avaavamme uudelleen kello 14:00" in second["text"]  # 12:00 UTC in Helsinki
+    assert restored["text"].startswith("Exit Now demo shop on taas auki kello ")
+    assert first["until_seq"] == second["from_seq"]
+    assert entries[second["from_seq"]]["type"] == "notice.issued"
+    assert entries[restored["from_seq"]]["payload"] == {
+        "channel": "phone_queue",
+        "state": "restored",
+        "incident_id": incident_id,
+    }
+    assert entries[restored["until_seq"]]["payload"]["state"] == "open"
+    assert len(channels) == 5 * 3 * 3  # five channels, three languages, three wordings

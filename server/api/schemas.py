@@ -395,7 +395,20 @@ REPORT = obj(
                 }
             )
         ),
-        "channels": obj(
+        "channels": array(
+            obj(
+                {
+                    "channel": enum(CHANNELS),
+                    "language": enum(LANGUAGES),
+                    "text": STRING,
+                    "from": TIME,
+                    "until": SOMETIME,
+                    "from_seq": SEQ,
+                    "until_seq": nullable(SEQ),
+                }
+            )
+        ),
+        "closures": obj(
             {
                 "per_channel": obj(
                     {

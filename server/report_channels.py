@@ -1,0 +1,162 @@
+"""What each public channel told the public during an incident, in each language, from when to
+when: replayed from the log's notice events, so that "we could not be reached" is answered by
+the words callers heard and the seq of the entries that started and ended them.
+
+A channel's wording changes at its own `notice.switched` (closed, restored, open), and while it
+stays switched, at a `notice.issued` of the same state (a new estimated reopening time or new
+wording). The site's name, languages and own wording are taken as the log had them then.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .clock import iso, parse_iso
+from .notices import CHANNELS, NoticeSettings, PublicNotice
+from .notices.texts import notice_texts, site_languages
+
+# The events that set what the public notice says, in the order the log holds them.
+SITE_EVENTS = ("site.created", "site.imported", "notices.configured")
+NOTICE_EVENTS = ("notice.issued", "notice.switched")
+
+
+def channel_times(db, site: str, incident: dict) -> list[dict]:
+    """[{channel, language, text, from, until, from_seq, until_seq}] for every wording this
+    incident put on a channel; `until` and `until_seq` are None while it still shows."""
+    replay = _Replay(site, incident)
+    for entry in _entries(db, site, incident["start_seq"]):
+        replay.apply(entry)
+        if replay.is_done():
+            break
+    return [span.view() for span in sorted(replay.spans, key=_order)]
+
+
+def _entries(db, site: str, start_seq: int):
+    """The site's set-up events from the beginning, its notice events from the incident on."""
+    site_types = ", ".join("?" * len(SITE_EVENTS))
+    notice_types = ", ".join("?" * len(NOTICE_EVENTS))
+    rows = db.execute(
+        f"""SELECT seq, ts, type, payload FROM events WHERE site = ?
+            AND (type IN ({site_types}) OR (seq >= ? AND type IN ({notice_types})))
+            ORDER BY seq""",
+        [site, *SITE_EVENTS, start_seq, *NOTICE_EVENTS],
+    )
+    for seq, ts, type_, payload in rows:
+        yield {"seq": seq, "ts": ts, "type": type_, "payload": json.loads(payload)}
+
+
+@dataclass
+class _Span:
+    channel: str
+    language: str
+    text: str
+    start: dict  # the log entry that put these words on the channel
+    end: dict | None = None  # the one that took them off
+
+    def view(self) -> dict:
+        return {
+            "channel": self.channel,
+            "language": self.language,
+            "text": self.text,
+            "from": iso(self.start["ts"]),
+            "until": iso(self.end["ts"]) if self.end else None,
+            "from_seq": self.start["seq"],
+            "until_seq": self.end["seq"] if self.end else None,
+        }
+
+
+def _order(span: _Span) -> tuple:
+    return span.start["seq"], CHANNELS.index(span.channel), span.language
+
+
+@dataclass
+class _Replay:
+    site: str
+    incident: dict
+    setup: dict = field(default_factory=dict)  # name, timezone, languages, notices
+    notice: PublicNotice | None = None
+    switched: dict = field(default_factory=dict)  # channel -> its state ("open" when absent)
+    showing: dict = field(default_factory=dict)  # (channel, language) -> the open _Span
+    spans: list = field(default_factory=list)  # this incident's wordings
+
+    def apply(self, entry: dict) -> None:
+        payload = entry["payload"]
+        if entry["type"] == "site.created":
+            self.setup = {**self.setup, **payload}
+        elif entry["type"] == "site.imported":
+            config = payload["config"]
+            self.setup = {key: config[key] for key in ("name", "timezone", "languages")}
+            self.setup["notices"] = config.get("notices")
+        elif entry["type"] == "notices.configured":
+            self.setup = {**self.setup, "notices": payload["settings"]}
+        elif entry["type"] == "notice.issued":
+            self.notice = self._notice(entry)
+            for channel, state in self.switched.items():
+                if state == self.notice.state:
+                    self._show(channel, entry)
+        elif entry["type"] == "notice.switched":
+            self.switched[payload["channel"]] = payload["state"]
+            self._show(payload["channel"], entry)
+
+    def is_done(self) -> bool:
+        """Past this incident's notices, and none of its wordings is still showing."""
+        return bool(self.spans) and all(span.end for span in self.spans)
+
+    def _show(self, channel: str, entry: dict) -> None:
+        """The channel shows the current notice from this entry on."""
+        is_ours = self.notice is not None and self.notice.incident_id == self.incident["id"]
+        shows_notice = self.switched[channel] != "open" and self.notice is not None
+        words = _channel_words(self.notice, channel) if shows_notice else {}
+        for language in self._showing_languages(channel):
+            span = self.showing[(channel, language)]
+            if words.get(language) != span.text:
+                span.end = entry
+                del self.showing[(channel, language)]
+        for language, text in words.items():
+            if (channel, language) in self.showing:
+                continue
+            span = _Span(channel, language, text, entry)
+            self.showing[(channel, language)] = span
+            if is_ours:
+                self.spans.append(span)
+
+    def _showing_languages(self, channel: str):
+        return [language for (ch, language) in self.showing if ch == channel]
+
+    def _notice(self, entry: dict) -> PublicNotice:
+        p = entry["payload"]
+        return PublicNotice(
+            site=self.site,
+            site_name=self.setup.get("name", self.site),
+            timezone=self.setup.get("timezone", "UTC"),
+            languages=self.setup.get("languages") or [],
+            state=p["state"],
+            since=parse_iso(p["since"]) if p.get("since") else None,
+            eta=parse_iso(p["eta"]) if p.get("eta") else None,
+            kind=p["kind"],
+            drill=bool(p["drill"]),
+            incident_id=p["incident_id"],
+            incident_started=None,  # the CAP identifiers need it; the words do not
+            version=p["version"],
+            updated=entry["ts"],
+            settings=NoticeSettings.from_json(self.setup.get("notices")),
+        )
+
+
+def _channel_words(notice: PublicNotice, channel: str) -> dict:
+    """{language: the words this channel shows of the notice}, as its renderer says them."""
+    return {lang: _words(notice, channel, lang) for lang in site_languages(notice)}
+
+
+def _words(notice: PublicNotice, channel: str, lang: str) -> str:
+    texts = notice_texts(notice, lang)
+    if channel != "phone_queue":  # status page, banner, queue screen, alert feed: read
+        return "\n".join([texts["headline"], texts["text"]])
+    # The phone queue's TwiML (notices/templates/phone.twiml): what a caller hears, in order.
+    said = [texts["text"]]
+    if notice.state == "closed":
+        if notice.settings.phone_when_closed == "voicemail":
+            said.append(texts["phone_leave_message"])
+        said.append(texts["phone_goodbye"])
+    return " ".join(said)
