@@ -1,5 +1,7 @@
-"""The ids people choose for sites and zones, and the values any JSON input may hold: one rule
-each, for the API, the socket, site files and the file names built from them."""
+"""The ids people choose for sites and zones, the closed sets of words every part shares
+(languages, incident kinds, all-clear reasons), and the values any JSON input may hold: one
+rule each, for the API, the socket, site files, the file names built from them and the app
+(served to it at GET /api/vocabulary)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,15 @@ import re
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 SLUG_RULE = "a-z, 0-9, '-' and '_', starting with a letter or digit, at most 40"
+
+# Here, in the lowest module (it imports nothing of ours), because commands, site files, the
+# public notices, push and the API all check against them. Each language has its sentences in
+# server/texts/<lang>.json (with its name in itself, "language_name") and pwa/texts/<lang>.json;
+# a new site gets them all, in this order.
+LANGUAGES = ("fi", "sv", "en")
+DEFAULT_LANGUAGE = "fi"  # a person's, when none is given
+KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")  # of incident
+END_REASONS = ("resolved", "false_alarm", "drill_over")  # of an all-clear
 
 LARGEST_INTEGER = 2**63 - 1  # what SQLite stores
 DEEPEST_NESTING = 32

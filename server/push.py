@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
 
+from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
 from .push_encryption import encrypt
 
@@ -278,7 +279,7 @@ class PushSender:
 
 def alarm_message(event: dict, row: dict) -> dict:
     """What the service worker shows: in the staff member's own language."""
-    texts = default_texts(row["language"] if row["language"] in ("fi", "sv", "en") else "fi")
+    texts = default_texts(row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE)
     payload = event["payload"]
     titles = texts["drill"] if payload["drill"] else texts["alarm"]
     return {

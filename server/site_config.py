@@ -10,12 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .auth import ROLES
-from .names import SLUG_RULE, is_slug
+from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from .notices import NoticeSettings
 from .notices.texts import default_texts
 
-LANGUAGES = ("fi", "sv", "en")
-KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
 KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
 
 
@@ -103,7 +101,7 @@ def check(data) -> list[tuple[tuple, str]]:
             problems.append(((*path, "role"), f"one of: {', '.join(ROLES)}"))
         if person.get("home_zone") not in (None, *zone_ids):
             problems.append(((*path, "home_zone"), f"no zone '{person.get('home_zone')}' above"))
-        if person.get("language", "fi") not in LANGUAGES:
+        if person.get("language", DEFAULT_LANGUAGE) not in LANGUAGES:
             problems.append(((*path, "language"), f"one of: {', '.join(LANGUAGES)}"))
     problems += check_notices(data.get("notices", {}))
     problems += _check_scripts(data.get("scripts", {}))
@@ -208,7 +206,7 @@ def normalized(data: dict) -> dict:
                 "name": p["name"],
                 "role": p["role"],
                 "home_zone": p.get("home_zone"),
-                "language": p.get("language", "fi"),
+                "language": p.get("language", DEFAULT_LANGUAGE),
             }
             for p in data.get("staff", [])
         ],

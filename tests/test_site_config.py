@@ -11,6 +11,9 @@ import pytest
 import yaml
 from helpers import flask_cli
 
+from server.commands.sites import checked_id
+from server.errors import Invalid
+
 SHOP = """\
 site: shop-42
 name: Kauppa 42
@@ -123,6 +126,21 @@ def test_a_file_with_a_mistake_names_line_and_field_and_changes_nothing(
     assert result.returncode != 0
     assert f"line {line}: {field}:" in result.stderr
     assert "Nothing was changed." in result.stderr
+    assert events_in(settings) == 0
+
+
+def test_a_zone_id_that_add_zone_refuses_is_refused_in_a_site_file_too(settings, tmp_path):
+    """One id rule (names.SLUG) for add_zone and site files: a file cannot bring in `-x`."""
+    with pytest.raises(Invalid):
+        checked_id("-x", "zone")
+    source = tmp_path / "shop-42.yaml"
+    source.write_text(SHOP.replace("id: back", "id: -x").replace("zone: back", "zone: -x"))
+
+    result = flask_cli(settings.db_path, "site-import", str(source))
+
+    assert result.returncode != 0
+    assert "line 10: zones[1].id: a zone id of a-z, 0-9" in result.stderr
+    assert "starting with a letter or digit" in result.stderr
     assert events_in(settings) == 0
 
 

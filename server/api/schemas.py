@@ -10,12 +10,10 @@ from dataclasses import fields
 from ..auth import ROLES
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
-from ..commands.incidents import END_REASONS, KINDS
 from ..commands.zones import SWEEP_EVENTS
 from ..events import EVENT_TYPES
-from ..names import CONTROL_CHARACTERS, LARGEST_INTEGER, SLUG
+from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, NoticeSettings
-from ..notices.texts import LANGUAGES
 
 
 def ref(name: str) -> dict:

@@ -9,9 +9,10 @@ from dataclasses import asdict
 from flask import jsonify
 
 from ..auth import ADMINS
+from ..names import KINDS, LANGUAGES
 from ..notices import NoticeSettings
-from ..notices.texts import LANGUAGES, default_texts
-from ..site_config import KINDS, read_site
+from ..notices.texts import default_texts
+from ..site_config import read_site
 from . import api, require_member, services
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from ..auth import MANAGERS
 from ..clock import iso
 from ..errors import Conflict, Invalid
+from ..names import END_REASONS, KINDS
 from ..state import active_incident, incident_view
 from . import Route, command
 from .fields import Field
 from .notices import close_notices, follow_eta, restore_notices
-
-KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
-END_REASONS = ("resolved", "false_alarm", "drill_over")
 
 
 def require_active_incident(db, site: str) -> dict:

@@ -11,12 +11,12 @@ import json
 
 from ..auth import ADMINS
 from ..errors import Conflict, Invalid
-from ..names import SLUG_RULE, is_slug
+from ..names import LANGUAGES, SLUG_RULE, is_slug
 from ..site_config import check, normalized, summary
 from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
-from .staff import LANGUAGES, add_person
+from .staff import add_person
 
 
 def checked_id(value: str, what: str) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from ..auth import ADMINS, EVERYONE, ROLES
 from ..errors import NotFound
+from ..names import DEFAULT_LANGUAGE, LANGUAGES
 from . import Route, Tx, command
 from .fields import Field
-
-LANGUAGES = ("fi", "sv", "en")
 
 
 @command(
@@ -16,7 +15,7 @@ LANGUAGES = ("fi", "sv", "en")
     name=Field(required=True, max_length=100),
     role=Field("choice", required=True, choices=ROLES),
     home_zone=Field(max_length=40),
-    language=Field("choice", choices=LANGUAGES, default="fi"),
+    language=Field("choice", choices=LANGUAGES, default=DEFAULT_LANGUAGE),
 )
 def add_staff(tx: Tx, params: dict) -> dict:
     staff_id = add_person(tx, params)
@@ -41,7 +40,7 @@ def add_person(tx: Tx, params: dict) -> int:
             "name": params["name"],
             "role": params["role"],
             "home_zone": zone,
-            "language": params.get("language") or "fi",
+            "language": params.get("language") or DEFAULT_LANGUAGE,
         },
     )
     return staff_id

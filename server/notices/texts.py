@@ -12,12 +12,12 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..names import LANGUAGES
 from . import PublicNotice
 
 logger = logging.getLogger(__name__)
 
 TEXTS_DIR = Path(__file__).resolve().parent.parent / "texts"
-LANGUAGES = ("fi", "sv", "en")
 
 
 @cache
