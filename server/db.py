@@ -71,6 +71,17 @@ CREATE TABLE IF NOT EXISTS events (
     hash TEXT NOT NULL,
     UNIQUE (site, seq)
 );
+-- The log is append-only inside SQLite too, a second line behind the hash chain: an UPDATE,
+-- a DELETE or an INSERT OR REPLACE of an event fails (REPLACE deletes without firing a
+-- DELETE trigger). Whoever holds the file can drop these; what holds then is the chain
+-- against the signed checkpoints (server/checkpoints.py) and their witnesses.
+CREATE TRIGGER IF NOT EXISTS events_are_never_changed BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the log is append-only: an event is never changed'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_never_deleted BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the log is append-only: an event is never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_never_replaced BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id OR (site = NEW.site AND seq = NEW.seq))
+BEGIN SELECT RAISE(ABORT, 'the log is append-only: an event is never replaced'); END;
 CREATE TABLE IF NOT EXISTS incidents (
     id INTEGER PRIMARY KEY,
     site TEXT NOT NULL REFERENCES sites(id),

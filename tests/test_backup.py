@@ -10,6 +10,7 @@ import stat
 import threading
 import time
 
+from attacker import edit_log
 from helpers import flask_cli, prepare_database
 
 SITE = "/api/sites/demo"
@@ -149,8 +150,8 @@ def test_a_second_backup_to_the_same_file_is_refused_and_changes_nothing(live_se
 
 def test_a_copy_whose_log_does_not_verify_is_not_kept(live_servers, tmp_path):
     server, _ = started_server(live_servers, tmp_path)
-    with sqlite3.connect(server.db_path) as db:  # someone edits the evidence
-        db.execute("UPDATE events SET actor = '{}' WHERE site = 'demo' AND seq = 2")
+    # Someone edits the evidence, dropping the append-only triggers first.
+    edit_log(server.db_path, "UPDATE events SET actor = '{}' WHERE site = 'demo' AND seq = 2")
     target = tmp_path / "exitnow-backup.db"
     result = server.cli("backup", str(target))
     assert result.returncode == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 
+import pytest
+from attacker import edit_log
 from helpers import flask_cli
 
 from server import log
@@ -58,13 +60,14 @@ def test_verify_log_names_the_first_edited_row(settings, services, api_as):
     started = manager.post("/api/sites/demo/incidents", {"kind": "fire", "drill": True}).get_json()
     manager.post("/api/sites/demo/incidents/current/all-clear", {"reason": "drill_over"})
     services.store.close()
-    # Someone rewrites history: the drill becomes a real fire.
-    with sqlite3.connect(settings.db_path) as raw:
-        raw.execute(
-            "UPDATE events SET payload = replace(payload, '\"drill\":true', '\"drill\":false') "
-            "WHERE site = 'demo' AND seq = ?",
-            [started["seq"]],
-        )
+    # Someone rewrites history (dropping the append-only triggers first): the drill becomes a
+    # real fire.
+    edit_log(
+        settings.db_path,
+        "UPDATE events SET payload = replace(payload, '\"drill\":true', '\"drill\":false') "
+        "WHERE site = 'demo' AND seq = ?",
+        [started["seq"]],
+    )
 
     result = verify_log_cli(settings.db_path)
 
@@ -75,8 +78,7 @@ def test_verify_log_names_the_first_edited_row(settings, services, api_as):
 
 def test_verify_log_notices_a_deleted_row(settings, services, demo_links):
     services.store.close()
-    with sqlite3.connect(settings.db_path) as raw:
-        raw.execute("DELETE FROM events WHERE site = 'demo' AND seq = 3")
+    edit_log(settings.db_path, "DELETE FROM events WHERE site = 'demo' AND seq = 3")
 
     result = verify_log_cli(settings.db_path)
 
@@ -90,3 +92,23 @@ def test_rejected_command_writes_nothing_to_the_log(api_as, event_count):
     answer = staff.post("/api/sites/demo/incidents", {"kind": "fire"})
     assert answer.status_code == 403
     assert event_count() == before
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET payload = '{}' WHERE seq = 2",
+        "DELETE FROM events WHERE seq = 2",
+        "INSERT OR REPLACE INTO events (site, seq, ts, actor, type, payload, hash) "
+        "SELECT site, seq, ts, actor, type, '{}', hash FROM events WHERE seq = 2",
+    ],
+    ids=["update", "delete", "replace"],
+)
+def test_the_database_refuses_to_change_or_remove_an_event(settings, services, demo_links, sql):
+    services.store.close()
+    with sqlite3.connect(settings.db_path) as raw:
+        before = raw.execute("SELECT * FROM events ORDER BY id").fetchall()
+        with pytest.raises(sqlite3.IntegrityError, match="the log is append-only"):
+            raw.execute(sql)
+        assert raw.execute("SELECT * FROM events ORDER BY id").fetchall() == before
+    raw.close()
