@@ -54,6 +54,13 @@ def one_node_of(folder: Path, people: dict[str, int]) -> Iterator[tuple[Stack, d
         yield stack, tokens
 
 
+def socket_urls(context) -> list[str]:
+    """The URL of every WebSocket that the context's pages open from now on."""
+    urls: list[str] = []
+    context.on("page", lambda page: page.on("websocket", lambda socket: urls.append(socket.url)))
+    return urls
+
+
 @pytest.fixture
 def two_nodes(tmp_path):
     """Two nodes of two workers each behind one nginx: node 1 owns the demo shop, node 2 the
@@ -68,10 +75,11 @@ def two_nodes(tmp_path):
 
 def test_phones_get_their_own_sites_alarm_through_nginx_with_tls(two_nodes, browser):
     stack = two_nodes
-    phones = {}
+    phones, sockets = {}, {}
     for node, site, staff_id in ((0, "demo", AINO), (1, "outlet", OLGA)):
         # Each phone is its own browser; the test certificate is not in Chromium's store.
         context = browser.new_context(ignore_https_errors=True)
+        sockets[site] = socket_urls(context)
         page = enrolled_page(context, stack.nodes[node], staff_id, site=site)
         page.wait_for_selector("#screen-home:not([hidden])")
         page.wait_for_function("() => document.getElementById('connection').className === 'ok'")
@@ -79,6 +87,16 @@ def test_phones_get_their_own_sites_alarm_through_nginx_with_tls(two_nodes, brow
         phones[site] = page
     assert "Aino Aaltonen" in phones["demo"].inner_text("#home-who")
     assert "Olga Olsson" in phones["outlet"].inner_text("#home-who")
+    # nginx routes a socket by the site in its query, not only by the node cookie.
+    assert all(
+        urls and all(f"site={site}" in url for url in urls) for site, urls in sockets.items()
+    )
+    # The outlet's queue screen, a browser of its own (no node cookie): with status.json
+    # unreachable, whatever it shows came through its socket, which must reach node 2.
+    screen = browser.new_context(ignore_https_errors=True).new_page()
+    screen.route("**/status/outlet.json", lambda route: route.abort())
+    screen.goto(stack.url + "/screen/outlet")
+    screen.wait_for_function("() => document.body.dataset.state === 'open'", timeout=5_000)
 
     started = post(
         stack, "/api/sites/outlet/incidents", bearer(stack, 1, "outlet"), {"kind": "fire"}
@@ -87,6 +105,7 @@ def test_phones_get_their_own_sites_alarm_through_nginx_with_tls(two_nodes, brow
     assert started.status_code == 201, started.text
     phones["outlet"].wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
     assert phones["outlet"].inner_text("#alarm-title") == "Brandlarm"  # Olga reads Swedish
+    screen.wait_for_selector("#takeover.closed:not([hidden])", timeout=5_000)
     assert phones["demo"].is_hidden("#screen-alarm")  # another site, another node
     # The outlet's notice, from node 2's snapshot folder; the demo shop stays open.
     verify = str(stack.certificate)

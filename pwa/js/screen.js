@@ -55,7 +55,13 @@ async function poll() {
   }
 }
 
-const socket = io("/public", { auth: { site }, transports: ["websocket", "polling"] });
+// The site in the query too: with sites sharded over nodes, nginx routes the socket by it
+// (deploy/nginx.conf); the server reads it from auth.
+const socket = io("/public", {
+  auth: { site },
+  query: { site },
+  transports: ["websocket", "polling"],
+});
 socket.on("notice", show);
 socket.on("connect", () => connection.classList.remove("lost"));
 socket.on("disconnect", () => connection.classList.add("lost"));

@@ -52,6 +52,9 @@ export class Server extends EventTarget {
     // auth is a function so that every reconnection sends the newest last_seq.
     this.socket = io({
       auth: (send) => send(this.lastSeq === null ? {} : { last_seq: this.lastSeq }),
+      // With sites sharded over nodes, nginx routes the socket by its site (deploy/nginx.conf),
+      // not only by the node cookie its enrollment link set.
+      query: { site: this.me.site },
       transports: ["websocket", "polling"],
     });
     this.socket.on("connect", () => this.setConnected(true));
