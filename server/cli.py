@@ -1,13 +1,15 @@
 """`flask --app server ...` commands. They run the same commands as the API; `$EXITNOW_DB`
-selects the database."""
+selects the database. Each command is a function of its own; `register_cli` adds them all
+(the `flask` command pushes the app's context, so `current_app` is the loaded app)."""
 
 from __future__ import annotations
 
 import sqlite3
 import sys
+from typing import NoReturn
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from . import backup, commands, demo, log, site_config
 from .auth import ROLES, command_line
@@ -17,148 +19,176 @@ from .qr import qr_svg, qr_terminal
 from .rebuild import rebuild
 
 
-def register_cli(app: Flask) -> None:
-    services = app.extensions["exitnow"]
+def services():
+    return current_app.extensions["exitnow"]
 
-    def run(site: str, name: str, params: dict) -> dict:
-        try:
-            return commands.execute(services, command_line(site), site, name, params)
-        except Rejected as rejected:
-            click.echo(f"error: {rejected.detail}", err=True)
-            sys.exit(1)
 
-    @app.cli.command("create-token")
-    @click.option("--site", required=True, help="site id, e.g. demo")
-    @click.option("--role", required=True, type=click.Choice(ROLES))
-    @click.option("--name", required=True, help="the person or integration the token acts as")
-    @click.option("--chain", is_flag=True, help="an admin of every site (with --role admin)")
-    def create_token(site: str, role: str, name: str, chain: bool) -> None:
-        """Print a bearer token (last line of output) acting as NAME with ROLE on SITE."""
-        result = run(site, "create_token", {"name": name, "role": role, "chain": chain})
-        click.echo(f"Bearer token for {name} ({role}) on {site}; it is shown only once:")
-        click.echo(result["token"])
+def fail(message: str) -> NoReturn:
+    """Say what went wrong on standard error and exit 1."""
+    click.echo(message, err=True)
+    sys.exit(1)
 
-    @app.cli.command("enrollment-link")
-    @click.option("--site", required=True)
-    @click.option("--staff-id", required=True, type=int)
-    def enrollment_link(site: str, staff_id: int) -> None:
-        """Print a new single-use enrollment link for a staff member."""
-        result = run(site, "create_enrollment_link", {"staff_id": staff_id})
-        click.echo(f"Valid until {result['expires_at']}:")
-        click.echo(services.settings.base_url + result["path"])
 
-    @app.cli.command("enroll-qr")
-    @click.option("--site", required=True)
-    @click.option("--staff-id", required=True, type=int)
-    @click.option("--svg", "svg_path", type=click.Path(dir_okay=False), help="also write an SVG")
-    def enroll_qr(site: str, staff_id: int, svg_path: str | None) -> None:
-        """Print a new enrollment link as a QR code to scan (and optionally write it as SVG)."""
-        result = run(site, "create_enrollment_link", {"staff_id": staff_id})
-        url = services.settings.base_url + result["path"]
-        click.echo(qr_terminal(url))
-        if svg_path:
-            with open(svg_path, "w", encoding="utf-8") as file:
-                file.write(qr_svg(url, "Exit Now"))
-        click.echo(f"Valid once, until {result['expires_at']}:")
-        click.echo(url)
+def run(site: str, name: str, params: dict) -> dict:
+    """Run a command as the command line (an admin of the site); a refusal exits 1."""
+    try:
+        return commands.execute(services(), command_line(site), site, name, params)
+    except Rejected as rejected:
+        fail(f"error: {rejected.detail}")
 
-    @app.cli.command("site-import")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def site_import(path: str) -> None:
-        """Create or update a site from one YAML or JSON file; on any error, change nothing."""
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-        try:
-            config = site_config.parse(text)
-        except site_config.ConfigError as error:
-            for problem in error.problems:
-                click.echo(f"{path}: {site_config.describe(problem)}", err=True)
-            click.echo("Nothing was changed.", err=True)
-            sys.exit(1)
-        result = run(config["site"], "import_site", {"config": config})
-        click.echo(
-            f"Imported site {result['site']}: {result['zones']} zones, {result['staff']} people."
+
+@click.command("create-token")
+@click.option("--site", required=True, help="site id, e.g. demo")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", required=True, help="the person or integration the token acts as")
+@click.option("--chain", is_flag=True, help="an admin of every site (with --role admin)")
+def create_token(site: str, role: str, name: str, chain: bool) -> None:
+    """Print a bearer token (last line of output) acting as NAME with ROLE on SITE."""
+    result = run(site, "create_token", {"name": name, "role": role, "chain": chain})
+    click.echo(f"Bearer token for {name} ({role}) on {site}; it is shown only once:")
+    click.echo(result["token"])
+
+
+def new_enrollment_link(site: str, staff_id: int) -> tuple[str, str]:
+    """(the link, until when it works)."""
+    result = run(site, "create_enrollment_link", {"staff_id": staff_id})
+    return services().settings.base_url + result["path"], result["expires_at"]
+
+
+@click.command("enrollment-link")
+@click.option("--site", required=True)
+@click.option("--staff-id", required=True, type=int)
+def enrollment_link(site: str, staff_id: int) -> None:
+    """Print a new single-use enrollment link for a staff member."""
+    url, expires_at = new_enrollment_link(site, staff_id)
+    click.echo(f"Valid until {expires_at}:")
+    click.echo(url)
+
+
+@click.command("enroll-qr")
+@click.option("--site", required=True)
+@click.option("--staff-id", required=True, type=int)
+@click.option("--svg", "svg_path", type=click.Path(dir_okay=False), help="also write an SVG")
+def enroll_qr(site: str, staff_id: int, svg_path: str | None) -> None:
+    """Print a new enrollment link as a QR code to scan (and optionally write it as SVG)."""
+    url, expires_at = new_enrollment_link(site, staff_id)
+    click.echo(qr_terminal(url))
+    if svg_path:
+        with open(svg_path, "w", encoding="utf-8") as file:
+            file.write(qr_svg(url, "Exit Now"))
+    click.echo(f"Valid once, until {expires_at}:")
+    click.echo(url)
+
+
+@click.command("site-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def site_import(path: str) -> None:
+    """Create or update a site from one YAML or JSON file; on any error, change nothing."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        config = site_config.parse(text)
+    except site_config.ConfigError as error:
+        for problem in error.problems:
+            click.echo(f"{path}: {site_config.describe(problem)}", err=True)
+        fail("Nothing was changed.")
+    result = run(config["site"], "import_site", {"config": config})
+    click.echo(
+        f"Imported site {result['site']}: {result['zones']} zones, {result['staff']} people."
+    )
+
+
+@click.command("site-export")
+@click.argument("site")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
+def site_export(site: str, as_json: bool) -> None:
+    """Print a site's whole set-up as YAML (or JSON), ready for site-import."""
+    with services().store.reading() as db:
+        if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
+            fail(f"error: There is no site '{site}'.")
+        config = site_config.read_site(db, site)
+    click.echo(site_config.dump(config, as_json), nl=False)
+
+
+@click.command("verify-log")
+@click.option("--site", default=None, help="only this site's chain")
+def verify_log(site: str | None) -> None:
+    """Check the hash chain; exit non-zero naming the first bad entry."""
+    with services().store.reading() as db:
+        result = log.verify(db, site)
+    if not result.ok:
+        fail(f"log verification FAILED after {result.count} good entries: {result.problem}")
+    click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--pages",
+    default=backup.PAGES_PER_STEP,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="database pages copied per step",
+)
+def backup_database(file: str, pages: int) -> None:
+    """Copy the live database into FILE (a new file) while the server runs, then check it."""
+    try:
+        made = backup.back_up(services().settings.db_path, file, pages)
+    except FileExistsError as error:
+        fail(f"error: {error}")
+    except (backup.BackupFailed, OSError, sqlite3.Error) as error:
+        fail(f"error: backup failed, {file} was not written: {error}")
+    click.echo(made.describe())
+
+
+@click.command("rebuild-state")
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False),
+    help="the new database file (default: beside the live one, with a timestamp)",
+)
+def rebuild_state(into: str | None) -> None:
+    """Rebuild every state table from the log into a fresh file; compare with the live one."""
+    live = services().settings.db_path
+    into = into or f"{live}.rebuilt-{now_ms()}"
+    try:
+        found = rebuild(live, into)
+    except FileExistsError as error:
+        fail(f"error: {error}")
+    if found:
+        fail(
+            "\n".join([f"rebuilt state in {into} DIFFERS from {live}:"] + [f"  {f}" for f in found])
         )
+    click.echo(f"rebuilt state in {into} matches {live}: every state table is equal")
 
-    @app.cli.command("site-export")
-    @click.argument("site")
-    @click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
-    def site_export(site: str, as_json: bool) -> None:
-        """Print a site's whole set-up as YAML (or JSON), ready for site-import."""
-        with services.store.reading() as db:
-            if not db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone():
-                click.echo(f"error: There is no site '{site}'.", err=True)
-                sys.exit(1)
-            config = site_config.read_site(db, site)
-        click.echo(site_config.dump(config, as_json), nl=False)
 
-    @app.cli.command("verify-log")
-    @click.option("--site", default=None, help="only this site's chain")
-    def verify_log(site: str | None) -> None:
-        """Check the hash chain; exit non-zero naming the first bad entry."""
-        with services.store.reading() as db:
-            result = log.verify(db, site)
-        if not result.ok:
-            click.echo(
-                f"log verification FAILED after {result.count} good entries: {result.problem}",
-                err=True,
-            )
-            sys.exit(1)
-        click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
-
-    @app.cli.command("backup")
-    @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option(
-        "--pages",
-        default=backup.PAGES_PER_STEP,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="database pages copied per step",
-    )
-    def backup_database(file: str, pages: int) -> None:
-        """Copy the live database into FILE (a new file) while the server runs, then check it."""
-        try:
-            made = backup.back_up(services.settings.db_path, file, pages)
-        except FileExistsError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(1)
-        except (backup.BackupFailed, OSError, sqlite3.Error) as error:
-            click.echo(f"error: backup failed, {file} was not written: {error}", err=True)
-            sys.exit(1)
-        click.echo(made.describe())
-
-    @app.cli.command("rebuild-state")
-    @click.option(
-        "--into",
-        type=click.Path(dir_okay=False),
-        help="the new database file (default: beside the live one, with a timestamp)",
-    )
-    def rebuild_state(into: str | None) -> None:
-        """Rebuild every state table from the log into a fresh file; compare with the live one."""
-        live = services.settings.db_path
-        into = into or f"{live}.rebuilt-{now_ms()}"
-        try:
-            found = rebuild(live, into)
-        except FileExistsError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(1)
-        if found:
-            click.echo(f"rebuilt state in {into} DIFFERS from {live}:", err=True)
-            for line in found:
-                click.echo(f"  {line}", err=True)
-            sys.exit(1)
-        click.echo(f"rebuilt state in {into} matches {live}: every state table is equal")
-
-    @app.cli.command("seed-demo")
-    def seed_demo() -> None:
-        """Create the demo site (when the database is empty) and print enrollment links."""
-        if not demo.is_empty(services):
-            click.echo("The database is not empty; the demo site was not created.", err=True)
-            sys.exit(1)
-        print_links(demo.seed(services))
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo site (when the database is empty) and print enrollment links."""
+    if not demo.is_empty(services()):
+        fail("The database is not empty; the demo site was not created.")
+    print_links(demo.seed(services()))
 
 
 def print_links(links) -> None:
     click.echo("Enrollment links (single use):")
     for person, url in links:
         click.echo(f"  {person['name']:<16} {person['role']:<13} {url}")
+
+
+COMMANDS = (
+    create_token,
+    enrollment_link,
+    enroll_qr,
+    site_import,
+    site_export,
+    verify_log,
+    backup_database,
+    rebuild_state,
+    seed_demo,
+)
+
+
+def register_cli(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
