@@ -108,11 +108,13 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     realtime.register(socketio, services)
 
     from .api import api
+    from .api.hooks import hooks
     from .api.public import public
     from .cli import register_cli
 
     app.register_blueprint(api)
     app.register_blueprint(public)
+    app.register_blueprint(hooks)
     register_cli(app)
     register_pages(app)
     app.add_template_filter(duration)

@@ -17,6 +17,11 @@ ADMINS = frozenset({"admin"})
 MANAGERS = frozenset({"duty_manager", "admin"})
 RESPONDERS = frozenset({"guard", "duty_manager", "admin"})  # see backup requests
 EVERYONE = frozenset(ROLES)
+# The building's fire-alarm panel (or its bridge) acts in the log too, but is nobody's role:
+# no token or phone can carry it, only a signed webhook (server/api/hooks.py).
+PANEL_ROLE = "alarm_panel"
+PANEL = frozenset({PANEL_ROLE})
+ACTOR_ROLES = (*ROLES, PANEL_ROLE)  # who can appear as an event's actor
 
 SESSION_COOKIE = "exitnow_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -72,6 +77,12 @@ class Identity:
 def command_line(site: str) -> Identity:
     """The operator at the server's command line: an admin of the site."""
     return Identity(site=site, role="admin", name="command line")
+
+
+def alarm_panel(site: str) -> Identity:
+    """The site's fire-alarm panel, as its signed webhook and its timers act: nobody on the
+    staff list, and no person's rights."""
+    return Identity(site=site, role=PANEL_ROLE, name="alarm panel")
 
 
 def new_secret() -> str:

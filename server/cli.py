@@ -162,6 +162,23 @@ def rebuild_state(into: str | None) -> None:
     click.echo(f"rebuilt state in {into} matches {live}: every state table is equal")
 
 
+@click.command("panel-secret")
+@click.option("--site", required=True)
+@click.option("--rotate", is_flag=True, help="a second secret; the old one stays valid too")
+@click.option("--retire-old", is_flag=True, help="after a rotation: only the newest is valid")
+def panel_secret(site: str, rotate: bool, retire_old: bool) -> None:
+    """Make the webhook secret of SITE's alarm panel (printed once), rotate or retire it."""
+    if rotate and retire_old:
+        fail("error: --rotate and --retire-old are two steps: rotate first.")
+    if retire_old:
+        retired = run(site, "retire_old_alarm_panel_secrets", {})["retired"]
+        click.echo(f"Retired {len(retired)} old secret(s); the newest alone is valid now.")
+        return
+    result = run(site, "add_alarm_panel_secret", {"rotate": rotate})
+    click.echo(f"Alarm panel secret of {site} ({result['valid']} valid now); shown only once:")
+    click.echo(result["secret"])
+
+
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo site (when the database is empty) and print enrollment links."""
@@ -185,6 +202,7 @@ COMMANDS = (
     verify_log,
     backup_database,
     rebuild_state,
+    panel_secret,
     seed_demo,
 )
 

@@ -168,6 +168,61 @@ CREATE INDEX IF NOT EXISTS credentials_of_staff ON credentials(staff_id);
 CREATE INDEX IF NOT EXISTS staff_of_site ON staff(site);
 CREATE INDEX IF NOT EXISTS push_subscriptions_of_site ON push_subscriptions(site);
 CREATE INDEX IF NOT EXISTS help_requests_of_incident ON help_requests(incident_id);
+-- The fire-alarm panel (server/alarm_panel.py): its sealed webhook secrets, every signal it
+-- sent (by the sender's event id), its pre-alarm countdowns and whether its link is up.
+CREATE TABLE IF NOT EXISTS alarm_panel_secrets (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    sealed TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS alarm_panel_signals (
+    site TEXT NOT NULL REFERENCES sites(id),
+    event_id TEXT NOT NULL,
+    signal TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT,
+    seq INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    incident_id INTEGER,
+    pre_alarm_id INTEGER,
+    PRIMARY KEY (site, event_id)
+);
+CREATE INDEX IF NOT EXISTS alarm_panel_signals_in_order ON alarm_panel_signals(site, seq);
+CREATE TABLE IF NOT EXISTS pre_alarms (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    event_id TEXT NOT NULL,
+    detail TEXT,
+    started_at INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    ended_at INTEGER,
+    outcome TEXT CHECK (outcome IN ('confirmed', 'dismissed', 'expired')),
+    ended_by INTEGER REFERENCES staff(id),
+    incident_id INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_pre_alarm_per_site
+    ON pre_alarms(site) WHERE ended_at IS NULL;
+CREATE TABLE IF NOT EXISTS alarm_panel_links (
+    site TEXT PRIMARY KEY REFERENCES sites(id),
+    state TEXT NOT NULL CHECK (state IN ('up', 'down')),
+    since INTEGER NOT NULL,
+    interval_seconds INTEGER NOT NULL
+);
+-- Not state but working memory, like idempotency_keys: when each site's panel was last heard
+-- (a heartbeat is not an event: only the link going up or down is), and the signatures of
+-- the deliveries of the last minutes, so that one replayed byte for byte is refused.
+CREATE TABLE IF NOT EXISTS alarm_panel_heartbeats (
+    site TEXT PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    interval_seconds INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarm_panel_deliveries (
+    signature TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,

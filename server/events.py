@@ -35,7 +35,22 @@ EVENT_TYPES = {
     "notice.switched": "one public channel switched to open, closed or restored",
     "notice.updated": "the public notice changed without switching (a new estimated reopening time)",
     "notices.configured": "a site's public-channel settings or wording changed",
+    "alarm_panel.secret_added": "a webhook secret was made for the site's alarm panel (sealed)",
+    "alarm_panel.secrets_retired": "the alarm panel's older webhook secrets stopped working",
+    "alarm_panel.signalled": "the fire-alarm panel sent a signal, and what the policy did",
+    "alarm_panel.link_up": "the alarm panel's heartbeat is heard (again)",
+    "alarm_panel.link_down": "the alarm panel's heartbeat stopped for three of its intervals",
+    "pre_alarm.started": "the panel's pre-alarm: duty managers have until a deadline to answer",
+    "pre_alarm.confirmed": "a duty manager (or the panel's fire alarm) confirmed the pre-alarm",
+    "pre_alarm.dismissed": "a duty manager dismissed the pre-alarm: no evacuation",
+    "pre_alarm.expired": "nobody answered the pre-alarm in time: the evacuation started by itself",
 }
+
+# The panel's signals and countdowns are for those who lead (responders): a floor staff phone
+# hears of a fire alarm when the incident starts.
+ALARM_PANEL_EVENTS = frozenset(
+    type_ for type_ in EVENT_TYPES if type_.startswith(("alarm_panel.", "pre_alarm."))
+)
 
 # Events after which the public snapshots are written again.
 NOTICE_EVENTS = frozenset({"site.created", "site.imported", "notice.issued", "notices.configured"})
@@ -45,23 +60,28 @@ ROLL_CALL_EVENTS = frozenset({"alarm.delivered", "alarm.acknowledged", "staff.sa
 
 # Readable by those who watch the roll call (guards, duty managers, admins) only; the others
 # receive the numbers, redacted, so that a gap in seq still always means a lost message.
-RESPONDER_ONLY_EVENTS = ROLL_CALL_EVENTS | frozenset(
-    {
-        "backup.requested",
-        "backup.cancelled",
-        "backup.answered",
-        "staff.added",
-        "staff.changed",
-        "staff.language_changed",
-        "chain_admin.granted",
-        "token.created",
-        "enrollment.created",
-        "device.enrolled",
-        "push.subscribed",
-        "push.expired",
-    }
+RESPONDER_ONLY_EVENTS = (
+    ROLL_CALL_EVENTS
+    | frozenset(
+        {
+            "backup.requested",
+            "backup.cancelled",
+            "backup.answered",
+            "staff.added",
+            "staff.changed",
+            "staff.language_changed",
+            "chain_admin.granted",
+            "token.created",
+            "enrollment.created",
+            "device.enrolled",
+            "push.subscribed",
+            "push.expired",
+        }
+    )
+    | ALARM_PANEL_EVENTS
 )
 
 # Payload fields the log needs to rebuild the state but no client is ever sent: digests of
-# secrets and the push subscription (a capability URL and its keys).
-PRIVATE_FIELDS = frozenset({"token_hash", "code_hash", "endpoint", "p256dh", "auth"})
+# secrets, the alarm panel's sealed secrets and the push subscription (a capability URL and
+# its keys).
+PRIVATE_FIELDS = frozenset({"token_hash", "code_hash", "endpoint", "p256dh", "auth", "sealed"})

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .alarm_panel import check_policy
 from .auth import ROLES
 from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from .notices import NoticeSettings
 from .notices.texts import default_texts
 
+FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
+FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/alarm_panel.py)
 KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
 
 
@@ -56,9 +59,7 @@ def check(data) -> list[tuple[tuple, str]]:
     """Every problem as (path, message); an empty list when the set-up is sound."""
     if not isinstance(data, dict):
         return [((), "the file must hold one mapping: site, name, zones, staff, ...")]
-    problems = _unknown(
-        data, (), {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
-    )
+    problems = _unknown(data, (), FILE_FIELDS)
     problems += _slug(data.get("site"), ("site",), "site")
     problems += _text(data.get("name"), ("name",))
     try:
@@ -105,6 +106,7 @@ def check(data) -> list[tuple[tuple, str]]:
             problems.append(((*path, "language"), f"one of: {', '.join(LANGUAGES)}"))
     problems += check_notices(data.get("notices", {}))
     problems += _check_scripts(data.get("scripts", {}))
+    problems += check_policy(data.get("alarm_panel", {}))
     return problems
 
 
@@ -212,6 +214,7 @@ def normalized(data: dict) -> dict:
         ],
         "notices": data.get("notices", {}),
         "scripts": data.get("scripts", {}),
+        **({"alarm_panel": data["alarm_panel"]} if data.get("alarm_panel") else {}),
     }
 
 
@@ -244,6 +247,8 @@ def read_site(db, site: str) -> dict:
         ],
         "notices": settings.get("notices", {}),
         "scripts": settings.get("scripts", {}),
+        # The fire-alarm panel's policy (server/alarm_panel.py), when the site has its own.
+        **({"alarm_panel": settings["alarm_panel"]} if settings.get("alarm_panel") else {}),
     }
 
 

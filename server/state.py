@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 
 from . import log
+from .alarm_panel import panel_view
 from .auth import Identity
-from .clock import iso
+from .clock import iso, now_ms
 from .events import PRIVATE_FIELDS, RESPONDER_ONLY_EVENTS
 
 
@@ -182,6 +183,7 @@ def site_state(db, site: str, is_responder: bool) -> dict:
                 [site],
             )
         ]
+        state["alarm_panel"] = panel_view(db, site, now_ms())
     return state
 
 

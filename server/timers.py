@@ -8,7 +8,7 @@ import gc
 import logging
 from typing import TYPE_CHECKING
 
-from . import commands
+from . import alarm_panel, auth, commands
 from .auth import command_line
 from .clock import now_ms
 from .message_queue import start_listening
@@ -22,6 +22,7 @@ CHECK_EVERY_SECONDS = 5
 HEAD_EVERY_SECONDS = 5
 COLLECT_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
+PANEL_EVERY_SECONDS = 1
 
 
 def start(services: Services) -> None:
@@ -31,6 +32,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)
     services.socketio.start_background_task(_collect_while_quiet, services)
+    services.socketio.start_background_task(_watch_alarm_panels, services)
 
 
 def reopen_due_sites(services: Services) -> list[str]:
@@ -56,6 +58,28 @@ def _reopen_loop(services: Services) -> None:
             reopen_due_sites(services)
         except Exception:  # keep the timer alive; the next round tries again
             logger.exception("reopening the public channels failed")
+
+
+def watch_alarm_panels(services: Services) -> None:
+    """Start the evacuation of every site whose pre-alarm nobody answered in time, and say
+    "link down" for every site whose panel's heartbeat stopped (server/alarm_panel.py)."""
+    now = now_ms()
+    with services.store.reading() as db:
+        expired = alarm_panel.sites_past_deadline(db, now)
+        silent = alarm_panel.sites_gone_silent(db, now)
+    for site in expired:  # as above: the loser of a race between processes changes nothing
+        commands.execute(services, auth.alarm_panel(site), site, "expire_pre_alarm")
+    for site in silent:
+        commands.execute(services, auth.alarm_panel(site), site, "mark_alarm_panel_link_down")
+
+
+def _watch_alarm_panels(services: Services) -> None:
+    while True:  # every second: a pre-alarm's countdown is a promise to the duty manager
+        services.socketio.sleep(PANEL_EVERY_SECONDS)
+        try:
+            watch_alarm_panels(services)
+        except Exception:  # keep the watch alive
+            logger.exception("watching the alarm panels failed")
 
 
 def _collect_while_quiet(services: Services) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from ..auth import ROLES
+from ..alarm_panel import ACTIONS as PANEL_ACTIONS
+from ..alarm_panel import LONGEST_COUNTDOWN_SECONDS
+from ..auth import ACTOR_ROLES, ROLES
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
 from ..commands.zones import SWEEP_EVENTS
@@ -95,6 +97,19 @@ PUSH_SUBSCRIPTION = obj(
     },
     closed=False,
 )
+# What the fire-alarm panel's signals do on a site (server/alarm_panel.py).
+ALARM_PANEL_POLICY = obj(
+    {},
+    {
+        **{signal: enum(actions) for signal, actions in PANEL_ACTIONS.items()},
+        "countdown_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": LONGEST_COUNTDOWN_SECONDS,
+        },
+        "kind": enum(KINDS),
+    },
+)
 # A site's whole set-up in the site file's shape (site_config.py; `flask site-import`).
 SITE_CONFIG = obj(
     {"site": SLUG_ID, "name": {**TEXT, "minLength": 1}},
@@ -115,6 +130,7 @@ SITE_CONFIG = obj(
         ),
         "notices": NOTICE_SETTINGS,
         "scripts": {"type": "object", "description": "language -> kind -> {title, lines}"},
+        "alarm_panel": ALARM_PANEL_POLICY,
     },
 )
 # The commands' object fields, by name.
@@ -176,7 +192,7 @@ SCHEMAS = {
         {"field": STRING},
         closed=False,  # a conflict may name what it is about (zone, incident_id)
     ),
-    "Actor": obj({"staff_id": MAYBE_ID, "name": STRING, "role": enum(ROLES)}),
+    "Actor": obj({"staff_id": MAYBE_ID, "name": STRING, "role": enum(ACTOR_ROLES)}),
     "Incident": obj(
         {
             "id": ID,
@@ -268,7 +284,22 @@ SCHEMAS = {
             "roll_call": ref("RollCall"),
             "help_requests": array(ref("HelpRequest")),
         },
-        {"backup_requests": array(ref("BackupRequest"))},  # responders only
+        {  # responders only
+            "backup_requests": array(ref("BackupRequest")),
+            "alarm_panel": ref("AlarmPanel"),
+        },
+    ),
+    # The fire-alarm panel as the console shows it (server/alarm_panel.py panel_view).
+    "AlarmPanel": obj(
+        {
+            "link": nullable(obj({"state": enum(["up", "down"]), "since": TIME})),
+            "pre_alarm": nullable(
+                obj({"id": ID, "detail": MAYBE_TEXT, "started_at": TIME, "deadline": TIME})
+            ),
+            "notes": array(
+                obj({"event": enum(list(PANEL_ACTIONS)), "detail": MAYBE_TEXT, "at": TIME})
+            ),
+        }
     ),
     "Event": obj(
         {

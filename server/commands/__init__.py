@@ -222,6 +222,7 @@ def _remember(db, secret: str, identity: Identity, key: str | None, fingerprint:
 
 # Importing the command modules registers their commands.
 from . import (  # noqa: E402,F401
+    alarm_panel,
     backup_requests,
     devices,
     help_requests,
