@@ -1,5 +1,6 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, and a plain host page
-on its own origin for the embeddable banner."""
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, the real server on the
+demo site with the people a test needs, and a plain host page on its own origin for the
+embeddable banner."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import prepare_database
 
 
 @pytest.fixture
@@ -20,6 +22,26 @@ def context(browser):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+@pytest.fixture
+def server_with(tmp_path, live_servers):
+    """server_with({role: count}) -> (the real server, started, on the demo site with those
+    people, their tokens {role: [token, ...]})."""
+
+    def start(people: dict[str, int]):
+        db_path = tmp_path / "site.db"
+        tokens = prepare_database(db_path, people)
+        return live_servers(db_path).start(), tokens
+
+    return start
+
+
+@pytest.fixture
+def live(server_with):
+    """The real server on the demo site with a duty manager: (server, the manager's token)."""
+    server, tokens = server_with({"duty_manager": 1})
+    return server, tokens["duty_manager"][0]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import enrolled_page, prepare_database
+from helpers import enrolled_page
 
 from server.events import ROLL_CALL_EVENTS
 
@@ -13,10 +13,8 @@ MAIJA = 1  # the demo's duty manager
 
 
 @pytest.fixture
-def site(tmp_path, live_servers):
-    db_path = tmp_path / "site.db"
-    tokens = prepare_database(db_path, {"duty_manager": 1, "staff": 2})
-    return live_servers(db_path).start(), tokens
+def site(server_with):
+    return server_with({"duty_manager": 1, "staff": 2})
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ a rule of its own policy (Chromium reports each refusal as a console error)."""
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page, prepare_database
+from helpers import enrolled_page
 
 AINO = 2  # a staff member of the demo site
 
 
 @pytest.fixture
-def live(tmp_path, live_servers):
-    db_path = tmp_path / "site.db"
-    tokens = prepare_database(db_path, {"duty_manager": 1, "admin": 1, "staff": 1})
-    server = live_servers(db_path, env={"EXITNOW_PUBLIC_DIR": str(tmp_path / "public")}).start()
-    return server, tokens
+def site(server_with):
+    return server_with({"duty_manager": 1, "admin": 1, "staff": 1})
 
 
 def refusals(page) -> list[str]:
@@ -23,8 +20,8 @@ def refusals(page) -> list[str]:
     return found
 
 
-def test_the_public_pages_keep_their_policy_and_work(live, page):
-    server, tokens = live
+def test_the_public_pages_keep_their_policy_and_work(site, page):
+    server, tokens = site
     server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
     refused = refusals(page)
     status = page.goto(f"{server.url}/status/demo?lang=en")
@@ -41,8 +38,8 @@ def test_the_public_pages_keep_their_policy_and_work(live, page):
     assert refused == []
 
 
-def test_the_staff_app_works_under_the_policy(live, context):
-    server, tokens = live
+def test_the_staff_app_works_under_the_policy(site, context):
+    server, tokens = site
     refused: list[str] = []
     context.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else 0)
     page = enrolled_page(context, server, AINO)

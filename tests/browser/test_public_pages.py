@@ -6,22 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import prepare_database
 
 BANNER_HOST = """<!doctype html><html lang="en"><head><title>Shop</title>
 <style>p { color: rgb(10, 20, 30); font-size: 13px; } h2 { color: rgb(200, 0, 0); }</style>
 </head><body><h2>Our shop</h2><p id="own">Welcome to our web shop.</p>
 <script>window.hostScriptRan = true;</script>
 <script src="{src}" data-interval="1" async></script></body></html>"""
-
-
-@pytest.fixture
-def live(tmp_path, live_servers):
-    """The real server with its own public dir; returns (server, manager token)."""
-    db_path = tmp_path / "site.db"
-    tokens = prepare_database(db_path, {"duty_manager": 1})
-    server = live_servers(db_path, env={"EXITNOW_PUBLIC_DIR": str(tmp_path / "public")}).start()
-    return server, tokens["duty_manager"][0]
 
 
 def banner_text(page) -> str:

@@ -4,14 +4,13 @@ notice; a mistake is named and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page, prepare_database
+from helpers import enrolled_page
 
 
 @pytest.fixture
-def site(tmp_path, live_servers):
-    db_path = tmp_path / "site.db"
-    tokens = prepare_database(db_path, {"admin": 1})
-    return live_servers(db_path).start(), tokens["admin"][0]
+def site(server_with):
+    server, tokens = server_with({"admin": 1})
+    return server, tokens["admin"][0]
 
 
 @pytest.fixture
