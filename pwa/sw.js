@@ -11,16 +11,24 @@ const SHELL = [
   "/manifest.webmanifest",
   "/pwa/css/app.css",
   "/pwa/js/app.js",
+  "/pwa/js/device.js",
+  "/pwa/js/deliberate.js",
   "/pwa/js/dom.js",
+  "/pwa/js/fit.js",
   "/pwa/js/server.js",
   "/pwa/js/store.js",
   "/pwa/js/texts.js",
   "/pwa/js/model.js",
   "/pwa/js/screens/alarm.js",
+  "/pwa/js/screens/allclear.js",
+  "/pwa/js/screens/backup.js",
   "/pwa/js/screens/console.js",
   "/pwa/js/screens/customer.js",
+  "/pwa/js/screens/end.js",
   "/pwa/js/screens/home.js",
+  "/pwa/js/screens/readiness.js",
   "/pwa/js/screens/responder.js",
+  "/pwa/js/screens/start.js",
   "/pwa/texts/fi.json",
   "/pwa/texts/sv.json",
   "/pwa/texts/en.json",
@@ -64,19 +72,44 @@ self.addEventListener("fetch", (event) => {
 });
 
 self.addEventListener("push", (event) => {
-  const alarm = event.data ? event.data.json() : {};
-  event.waitUntil(
-    self.registration.showNotification(alarm.title || "Exit Now", {
-      body: alarm.body || "",
-      tag: "exitnow-alarm",
-      renotify: true,
-      requireInteraction: true,
-      vibrate: [600, 200, 600, 200, 600],
-      icon: "/pwa/icons/icon-192.png",
-      data: { url: alarm.url || "/#alarm", seq: alarm.seq },
-    }),
-  );
+  const message = event.data ? event.data.json() : {};
+  const shown = self.registration.showNotification(message.title || "Exit Now",
+                                                   notificationFor(message));
+  // A test alarm is answered at once: the receipt is what the duty manager's readiness shows.
+  const answered = message.type === "test_alarm.sent" ? answerTest(message) : null;
+  event.waitUntil(Promise.all([shown, answered]));
 });
+
+// The alarm insists until tapped, and the all-clear replaces it (the same tag); a test alarm
+// and a backup request each have their own tag and do not wait for a tap.
+function notificationFor(message) {
+  const isAlarm = message.type === "incident.started";
+  const isAlarmTag = isAlarm || message.type === "incident.ended";
+  return {
+    body: message.body || "",
+    tag: isAlarmTag ? "exitnow-alarm" : `exitnow-${message.type}`,
+    renotify: true,
+    requireInteraction: isAlarm,
+    vibrate: isAlarm ? [600, 200, 600, 200, 600] : [200],
+    icon: "/pwa/icons/icon-192.png",
+    data: { url: message.url || "/#alarm", seq: message.seq },
+  };
+}
+
+// The push carries the path to answer and this phone's CSRF token (encrypted to it alone); the
+// session cookie goes with the request as with any of the app's writes.
+function answerTest(message) {
+  return fetch(message.answer, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      "X-CSRF-Token": message.csrf_token,
+      "Idempotency-Key": `test-alarm-${message.test_id}`,
+    },
+    body: "{}",
+  }).catch(() => {});
+}
 
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();

@@ -44,6 +44,14 @@ EVENT_TYPES = {
     "pre_alarm.confirmed": "a duty manager (or the panel's fire alarm) confirmed the pre-alarm",
     "pre_alarm.dismissed": "a duty manager dismissed the pre-alarm: no evacuation",
     "pre_alarm.expired": "nobody answered the pre-alarm in time: the evacuation started by itself",
+    "push.sent": "a round of pushes went out: each subscription's answer (accepted, failed, expired)",
+    "test_alarm.sent": "a duty manager sent a test alarm to one person's phones or everyone's",
+    "test_alarm.answered": "a phone's service worker answered a test alarm (its receipt)",
+    "alarm.escalated": "a phone had not confirmed the alarm in time: pushed again, or an SMS",
+    "sms.sent": "the SMS service's answer to an escalation's text message (accepted or failed)",
+    "webhook.added": "an admin subscribed a URL to a site's events (URL and secret sealed)",
+    "webhook.removed": "an admin removed a webhook subscription",
+    "webhook.tested": "an admin asked for a test delivery to one webhook",
 }
 
 # The panel's signals and countdowns are for those who lead (responders): a floor staff phone
@@ -76,6 +84,14 @@ RESPONDER_ONLY_EVENTS = (
             "device.enrolled",
             "push.subscribed",
             "push.expired",
+            "push.sent",
+            "test_alarm.sent",
+            "test_alarm.answered",
+            "alarm.escalated",
+            "sms.sent",
+            "webhook.added",
+            "webhook.removed",
+            "webhook.tested",
         }
     )
     | ALARM_PANEL_EVENTS
@@ -84,4 +100,15 @@ RESPONDER_ONLY_EVENTS = (
 # Payload fields the log needs to rebuild the state but no client is ever sent: digests of
 # secrets, the alarm panel's sealed secrets and the push subscription (a capability URL and
 # its keys).
-PRIVATE_FIELDS = frozenset({"token_hash", "code_hash", "endpoint", "p256dh", "auth", "sealed"})
+PRIVATE_FIELDS = frozenset(
+    {
+        "token_hash",
+        "code_hash",
+        "endpoint",
+        "p256dh",
+        "auth",
+        "sealed",
+        "url_sealed",
+        "secret_sealed",
+    }
+)

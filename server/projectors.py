@@ -119,6 +119,8 @@ def staff_added(db, event, p):
             event["ts"],
         ],
     )
+    if p.get("phone"):
+        db.execute("UPDATE staff SET phone = ? WHERE id = ?", [p["phone"], p["staff_id"]])
 
 
 @projects("staff.changed")
@@ -127,6 +129,8 @@ def staff_changed(db, event, p):
         "UPDATE staff SET role = ?, home_zone = ?, language = ? WHERE id = ?",
         [p["role"], p["home_zone"], p["language"], p["staff_id"]],
     )
+    if "phone" in p:  # older logs did not carry it: the number stays as it was
+        db.execute("UPDATE staff SET phone = ? WHERE id = ?", [p["phone"], p["staff_id"]])
 
 
 @projects("staff.language_changed")
@@ -439,6 +443,124 @@ def pre_alarm_ended(db, event, p):
     )
 
 
+# --- phone readiness, escalation and webhooks -------------------------------------------------
+
+
+@projects("push.sent")
+def push_sent(db, event, p):
+    """The push service's answer for each subscription; a test alarm's and an escalation's
+    pushes also mark the person's test and attempt."""
+    for result in p["results"]:
+        db.execute(
+            "INSERT OR REPLACE INTO push_outcomes (subscription_id, site, staff_id, "
+            "credential_id, outcome, status, purpose, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result["subscription_id"],
+                event["site"],
+                result["staff_id"],
+                result.get("credential_id"),
+                result["outcome"],
+                result.get("status"),
+                p["purpose"],
+                event["ts"],
+            ],
+        )
+    best = _best_outcomes(p["results"])
+    if p["purpose"] == "test":
+        for staff_id, outcome in best.items():
+            db.execute(
+                "UPDATE test_alarm_phones SET pushed_at = ?, outcome = ? "
+                "WHERE test_id = ? AND staff_id = ?",
+                [event["ts"], outcome, p["test_id"], staff_id],
+            )
+    if p["purpose"] == "escalation":
+        for staff_id, outcome in best.items():
+            db.execute(
+                "UPDATE escalations SET outcome = ? "
+                "WHERE incident_id = ? AND staff_id = ? AND channel = 'push' AND step = ?",
+                [outcome, p["incident_id"], staff_id, p["step"]],
+            )
+
+
+def _best_outcomes(results: list[dict]) -> dict[int, str]:
+    """Per person, the best answer over their subscriptions: one phone that can ring is enough."""
+    rank = {"accepted": 0, "failed": 1, "expired": 2}
+    best: dict[int, str] = {}
+    for result in results:
+        known = best.get(result["staff_id"])
+        if known is None or rank[result["outcome"]] < rank[known]:
+            best[result["staff_id"]] = result["outcome"]
+    return best
+
+
+@projects("test_alarm.sent")
+def test_alarm_sent(db, event, p):
+    db.execute(
+        "INSERT INTO test_alarms (id, site, staff_id, sent_at, sent_by) VALUES (?, ?, ?, ?, ?)",
+        [p["test_id"], event["site"], p["staff_id"], event["ts"], _staff_id(event)],
+    )
+    for staff_id in p["staff_ids"]:
+        db.execute(
+            "INSERT INTO test_alarm_phones (test_id, staff_id) VALUES (?, ?)",
+            [p["test_id"], staff_id],
+        )
+
+
+@projects("test_alarm.answered")
+def test_alarm_answered(db, event, p):
+    db.execute(
+        "UPDATE test_alarm_phones SET answered_at = COALESCE(answered_at, ?) "
+        "WHERE test_id = ? AND staff_id = ?",
+        [event["ts"], p["test_id"], p["staff_id"]],
+    )
+
+
+@projects("alarm.escalated")
+def alarm_escalated(db, event, p):
+    db.execute(
+        "INSERT INTO escalations (incident_id, staff_id, step, channel, at) VALUES (?, ?, ?, ?, ?)",
+        [p["incident_id"], p["staff_id"], p["step"], p["channel"], event["ts"]],
+    )
+
+
+@projects("sms.sent")
+def sms_sent(db, event, p):
+    db.execute(
+        "UPDATE escalations SET outcome = ?, status = ? "
+        "WHERE incident_id = ? AND staff_id = ? AND step = ?",
+        [p["outcome"], p.get("status"), p["incident_id"], p["staff_id"], p["step"]],
+    )
+
+
+@projects("webhook.added")
+def webhook_added(db, event, p):
+    db.execute(
+        "INSERT INTO webhooks (id, site, url_sealed, secret_sealed, origin, events, format, "
+        "created_at, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            p["webhook_id"],
+            event["site"],
+            p["url_sealed"],
+            p["secret_sealed"],
+            p["origin"],
+            json.dumps(p["events"]),
+            p["format"],
+            event["ts"],
+            event["seq"],
+        ],
+    )
+
+
+@projects("webhook.removed")
+def webhook_removed(db, event, p):
+    db.execute("UPDATE webhooks SET removed_at = ? WHERE id = ?", [event["ts"], p["webhook_id"]])
+
+
+@projects("webhook.tested")
+def webhook_tested(db, event, p):
+    """Only a delivery (to that one webhook) follows; nothing in the state changes."""
+
+
 # --- rebuilding ------------------------------------------------------------------------------
 
 # Every table the projectors write, with its key (the order rows are compared in).
@@ -460,6 +582,11 @@ STATE_TABLES = {
     "alarm_panel_signals": "site, event_id",
     "alarm_panel_links": "site",
     "pre_alarms": "id",
+    "push_outcomes": "subscription_id",
+    "test_alarms": "id",
+    "test_alarm_phones": "test_id, staff_id",
+    "escalations": "incident_id, staff_id, step",
+    "webhooks": "id",
 }
 
 assert set(PROJECTORS) == set(EVENT_TYPES), set(EVENT_TYPES) - set(PROJECTORS)

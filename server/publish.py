@@ -90,7 +90,7 @@ class Publisher:
                     # Out of the garbage collector's walks for the alarm's time: every object
                     # there is now, the phones' connections included (see timers.py).
                     gc.freeze()
-                    self.push.alarm_started(site, event)
+            self.push.follow(site, of_site)  # the alarm, all-clear, backup, test, escalation
 
     def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
         with self._lock:

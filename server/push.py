@@ -9,6 +9,7 @@ RFC 8291 requires."""
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from base64 import b64encode
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -28,9 +30,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
 
+from .auth import Identity, csrf_token
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
 from .push_encryption import encrypt
+from .settings import secret_key_for
 
 if TYPE_CHECKING:
     from .db import Store
@@ -168,6 +172,24 @@ def connector_for(audience: str) -> Callable[[], http.client.HTTPConnection]:
     return through_proxy
 
 
+# Who each push round goes to: every phone of the site, or the responders'.
+EVERYONE = "everyone"
+RESPONDERS = "responders"
+
+
+@dataclass(frozen=True)
+class PushRound:
+    """One round of pushes after a commit: why (`purpose`, which the log's `push.sent` keeps
+    with `context`), to whom (EVERYONE, RESPONDERS or a list of staff ids), the message each
+    phone gets (made per subscription row, in its owner's language), and anyone left out."""
+
+    purpose: str
+    audience: str | tuple[int, ...]
+    message: Callable[[dict], dict]
+    context: dict = field(default_factory=dict)
+    leave_out: int | None = None  # the person whose own request it is
+
+
 class PushSender:
     def __init__(
         self,
@@ -175,14 +197,15 @@ class PushSender:
         store: Store,
         socketio,
         metrics: Metrics,
-        drop_subscription: Callable[[str, int], None],
+        record_outcomes: Callable[[str, dict], None],
     ):
-        """`drop_subscription(site, id)` runs the command that forgets an expired one."""
+        """`record_outcomes(site, outcome)` runs the command that logs what the push service
+        answered for each subscription (`push.sent`) and forgets the expired ones."""
         self.settings = settings
         self.store = store
         self.socketio = socketio
         self.metrics = metrics
-        self.drop_subscription = drop_subscription
+        self.record_outcomes = record_outcomes
         key_path = Path(settings.db_path).resolve().parent / "vapid_private.pem"
         self.vapid = load_or_create_key(key_path)
         self.tokens = VapidTokens(self.vapid, settings.vapid_subject)
@@ -196,30 +219,65 @@ class PushSender:
         )
         return b64urlencode(raw)
 
-    def alarm_started(self, site: str, event: dict) -> None:
-        """Push the alarm to every subscribed device of the site, in the background."""
-        self.socketio.start_background_task(self.send_alarm, site, event)
+    def follow(self, site: str, events: list[dict]) -> None:
+        """After commit: the pushes a site's events call for, each round in the background
+        (the alarm, the all-clear, a backup request, a test alarm, an escalation)."""
+        for round_ in rounds_for(events, secret_key_for(self.settings)):
+            self.socketio.start_background_task(self.send_round, site, round_)
 
     def send_alarm(self, site: str, event: dict) -> dict:
-        """Send now; return how many pushes were delivered, expired and failed."""
+        """Push the alarm now; return how many pushes were delivered, expired and failed."""
+        return self.send_round(site, alarm_round(event))
+
+    def send_round(self, site: str, round_: PushRound) -> dict:
+        """Send one round now; log each subscription's answer; return the counts."""
+        rows = self._subscriptions(site, round_)
+        answers = self._send_all(rows, round_.message)
+        results = []
+        for row, (outcome, status) in zip(rows, answers, strict=True):
+            self.metrics.pushes.labels(METRIC_OF[outcome]).inc()
+            results.append(
+                {
+                    "subscription_id": row["id"],
+                    "staff_id": row["staff_id"],
+                    "credential_id": row["credential_id"],
+                    "outcome": outcome,
+                    "status": status,
+                }
+            )
+        if results:
+            try:
+                self.record_outcomes(
+                    site, {"purpose": round_.purpose, **round_.context, "results": results}
+                )
+            except Exception:  # the pushes went out; only their record is missing
+                logger.exception("could not log the answers to a %s push", round_.purpose)
+        outcomes = [outcome for outcome, _status in answers]
+        return {METRIC_OF[name]: outcomes.count(name) for name in METRIC_OF}
+
+    def _subscriptions(self, site: str, round_: PushRound) -> list[dict]:
+        where, args = "p.site = ?", [site]
+        if round_.audience == RESPONDERS:
+            where += " AND s.role IN ('guard', 'duty_manager', 'admin')"
+        elif round_.audience != EVERYONE:
+            where += f" AND p.staff_id IN ({','.join('?' * len(round_.audience))})"
+            args += list(round_.audience)
+        if round_.leave_out is not None:
+            where += " AND p.staff_id != ?"
+            args.append(round_.leave_out)
         with self.store.reading() as db:
-            rows = list(
+            return list(
                 db.query(
-                    """SELECT p.*, s.language FROM push_subscriptions p
-                   JOIN staff s ON s.id = p.staff_id WHERE p.site = ?""",
-                    [site],
+                    f"""SELECT p.*, s.language, s.role, s.name AS staff_name
+                        FROM push_subscriptions p JOIN staff s ON s.id = p.staff_id
+                        WHERE {where} ORDER BY p.id""",
+                    args,
                 )
             )
-        outcomes = self._send_all(rows, event)
-        for row, outcome in zip(rows, outcomes, strict=True):
-            self.metrics.pushes.labels(outcome).inc()
-            if outcome == "expired":
-                self.drop_subscription(site, row["id"])
-        return {name: outcomes.count(name) for name in ("delivered", "expired", "failed")}
 
-    def _send_all(self, rows: list[dict], event: dict) -> list[str]:
-        """SENDERS background tasks take the subscriptions in turn: each row's outcome."""
-        outcomes = ["failed"] * len(rows)
+    def _send_all(self, rows: list[dict], message: Callable[[dict], dict]) -> list[tuple]:
+        """SENDERS background tasks take the subscriptions in turn: each row's answer."""
+        answers: list[tuple] = [("failed", None)] * len(rows)
         queue = iter(enumerate(rows))
         turn = threading.Lock()
 
@@ -229,26 +287,27 @@ class PushSender:
                     index, row = next(queue, (None, None))
                 if row is None:
                     return
-                outcomes[index] = self._send(row, event)
+                answers[index] = self._send(row, message(row))
 
         start = self.socketio.start_background_task
         tasks = [start(sender) for _ in range(min(SENDERS, len(rows)))]
         for task in tasks:
             task.join()
-        return outcomes
+        return answers
 
-    def _send(self, row: dict, event: dict) -> str:
+    def _send(self, row: dict, message: dict) -> tuple[str, int | None]:
+        """(accepted, failed or expired; the push service's status, None without one)."""
         try:
-            message = json.dumps(alarm_message(event, row)).encode()
-            body = encrypt(message, row["p256dh"], row["auth"])
+            body = encrypt(json.dumps(message).encode(), row["p256dh"], row["auth"])
         except Exception:  # keys a browser gave that do not fit: visible, and the rest go on
             logger.exception("could not encrypt the push to subscription %s", row["id"])
-            return "failed"
+            return "failed", None
         return self._post(row["endpoint"], body)
 
-    def _post(self, endpoint: str, body: bytes) -> str:
+    def _post(self, endpoint: str, body: bytes) -> tuple[str, int | None]:
         parts = urlsplit(endpoint)
         audience = f"{parts.scheme}://{parts.netloc}"
+        status = None
         for attempt in range(1, ATTEMPTS + 1):
             headers = {
                 "Authorization": self.tokens.authorization(audience),
@@ -262,28 +321,75 @@ class PushSender:
                 logger.warning("push attempt %s to %s failed: %s", attempt, parts.netloc, error)
             else:
                 if 200 <= status < 300:
-                    return "delivered"
+                    return "accepted", status
                 if status in (404, 410):
-                    return "expired"
+                    return "expired", status
                 if status < 500:  # the push service refused this message: retrying will not help
                     logger.error("push to %s refused: HTTP %s", parts.netloc, status)
-                    return "failed"
+                    return "failed", status
                 logger.warning(
                     "push attempt %s to %s failed: HTTP %s", attempt, parts.netloc, status
                 )
             if attempt < ATTEMPTS:
                 self.socketio.sleep(0.5 * attempt)
         logger.error("push to %s failed after %s attempts", parts.netloc, ATTEMPTS)
-        return "failed"
+        return "failed", status
+
+
+# The log's words for a push service's answer, and the metric's (exitnow_pushes_total).
+METRIC_OF = {"accepted": "delivered", "expired": "expired", "failed": "failed"}
+
+
+def rounds_for(events: list[dict], secret_key: str) -> list[PushRound]:
+    """The push rounds one commit's events of a site call for; a round per escalation step."""
+    rounds = []
+    escalated: dict[tuple, list[dict]] = {}
+    for event in events:
+        type_, payload = event["type"], event["payload"]
+        if type_ == "incident.started":
+            rounds.append(alarm_round(event))
+        elif type_ == "incident.ended":
+            message = functools.partial(all_clear_message, event)
+            rounds.append(PushRound("all_clear", EVERYONE, message, _of(payload, "incident_id")))
+        elif type_ == "backup.requested":
+            message = functools.partial(backup_message, event)
+            context = _of(payload, "backup_id")
+            rounds.append(PushRound("backup", RESPONDERS, message, context, payload["staff_id"]))
+        elif type_ == "test_alarm.sent" and payload["staff_ids"]:
+            message = functools.partial(test_message, event, secret_key)
+            staff = tuple(payload["staff_ids"])
+            rounds.append(PushRound("test", staff, message, _of(payload, "test_id")))
+        elif type_ == "alarm.escalated" and payload["channel"] == "push":
+            escalated.setdefault((payload["incident_id"], payload["step"]), []).append(event)
+    for (incident_id, step), of_step in escalated.items():
+        message = functools.partial(alarm_message, of_step[0])
+        staff = tuple(event["payload"]["staff_id"] for event in of_step)
+        context = {"incident_id": incident_id, "step": step}
+        rounds.append(PushRound("escalation", staff, message, context))
+    return rounds
+
+
+def alarm_round(event: dict) -> PushRound:
+    message = functools.partial(alarm_message, event)
+    return PushRound("alarm", EVERYONE, message, _of(event["payload"], "incident_id"))
+
+
+def _of(payload: dict, *names: str) -> dict:
+    return {name: payload[name] for name in names}
+
+
+def texts_for(row: dict) -> dict:
+    return default_texts(row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def alarm_message(event: dict, row: dict) -> dict:
-    """What the service worker shows: in the staff member's own language."""
-    texts = default_texts(row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE)
+    """What the service worker shows: in the staff member's own language. An escalation's
+    event carries the incident's kind and drill too, and repeats the alarm."""
+    texts = texts_for(row)
     payload = event["payload"]
     titles = texts["drill"] if payload["drill"] else texts["alarm"]
     return {
-        "type": event["type"],
+        "type": "incident.started",
         "site": event["site"],
         "seq": event["seq"],
         "incident_id": payload["incident_id"],
@@ -292,4 +398,52 @@ def alarm_message(event: dict, row: dict) -> dict:
         "title": titles[payload["kind"]],
         "body": texts["push_body"],
         "url": "/#alarm",
+    }
+
+
+def all_clear_message(event: dict, row: dict) -> dict:
+    """The all-clear replaces the alarm's notification (the same tag in sw.js)."""
+    texts = texts_for(row)["all_clear_push"]
+    return {
+        "type": event["type"],
+        "site": event["site"],
+        "seq": event["seq"],
+        "incident_id": event["payload"]["incident_id"],
+        "title": texts["title"],
+        "body": texts["body"],
+        "url": "/",
+    }
+
+
+def backup_message(event: dict, row: dict) -> dict:
+    payload = event["payload"]
+    texts = texts_for(row)["backup_push"]
+    return {
+        "type": event["type"],
+        "site": event["site"],
+        "seq": event["seq"],
+        "backup_id": payload["backup_id"],
+        "title": texts["title"].format(name=payload["name"]),
+        "body": texts["body"].format(location=payload["location"]),
+        "url": "/",
+    }
+
+
+def test_message(event: dict, secret_key: str, row: dict) -> dict:
+    """A test alarm: silent to the site, shown on the phone, and answered by its service
+    worker. The answer is an ordinary write signed in by the phone's cookie, so the push
+    carries the device's CSRF token (encrypted to that phone alone, RFC 8291)."""
+    texts = texts_for(row)["test_push"]
+    device = Identity(event["site"], row["role"], row["staff_name"], row["staff_id"])
+    device = replace(device, credential_id=row["credential_id"])
+    test_id = event["payload"]["test_id"]
+    return {
+        "type": event["type"],
+        "site": event["site"],
+        "test_id": test_id,
+        "title": texts["title"],
+        "body": texts["body"],
+        "answer": f"/api/sites/{event['site']}/test-alarms/{test_id}/answer",
+        "csrf_token": csrf_token(secret_key, device),
+        "url": "/",
     }

@@ -40,11 +40,16 @@ def register(socketio, services: Services) -> None:
         if identity is None:
             raise ConnectionRefusedError("unauthorized: send auth={'token': ...} or sign in")
         socketio.server.save_session(request.sid, {"identity": identity})
+        services.presence.connected(request.sid, identity, auth_data)  # memory only
         # Catch up after the CONNECT answer is sent: messages emitted inside this handler
         # would reach the client before it knows it is connected.
         socketio.start_background_task(
             catch_up, socketio, services, request.sid, identity, _last_seq(auth_data)
         )
+
+    @socketio.on("disconnect")
+    def disconnect(*_reason):
+        services.presence.disconnected(request.sid)
 
     @socketio.on("sync")
     def sync(data=None):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .db import Store
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
+    from .presence import Presence
     from .publish import Publisher
     from .push import PushSender
     from .settings import Settings
@@ -34,3 +35,4 @@ class Services:
     push: PushSender  # Web Push to locked phones
     states: SiteStates  # the site state sent on connect, shared per seq
     metrics: Metrics
+    presence: Presence  # which phones this worker has connected (phone readiness)

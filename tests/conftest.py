@@ -12,6 +12,7 @@ from helpers import (  # noqa: F401
     REPO,
     Api,
     LiveServer,
+    PushService,
     RedisServer,
     StaffClient,
     free_port,
@@ -150,6 +151,17 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+# --- Web Push ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def push_service() -> PushService:
+    """A push service on 127.0.0.1 that records each push (410 under /gone/)."""
+    service = PushService()
+    yield service
+    service.close()
 
 
 # --- Redis ----------------------------------------------------------------------------------

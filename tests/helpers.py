@@ -3,6 +3,8 @@ prepared with people and tokens, and a recording python-socketio client."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import signal
@@ -11,10 +13,14 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import http_ece
 import requests
 import socketio
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from deploy.launch import start_nginx_process
 from server import create_app, demo
@@ -340,3 +346,106 @@ class StaffClient:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+# --- Web Push as a push service and a browser see it (tests/test_push.py) -------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class PushService:
+    """A push service on 127.0.0.1: records each push (with the connection it came on and
+    when); answers 410 under /gone/. One thread per connection, kept alive."""
+
+    def __init__(self, answer_after: float = 0.0):
+        self.answer_after = answer_after  # seconds: a push service across the internet
+        self.received: list[dict] = []
+        self.arrived = threading.Condition()
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real push services do
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                push = {"path": self.path, "headers": dict(self.headers), "body": body}
+                push.update(at=time.monotonic(), connection=self.client_address)
+                with service.arrived:
+                    service.received.append(push)
+                    service.arrived.notify_all()
+                time.sleep(service.answer_after)
+                self.send_response(410 if self.path.startswith("/gone/") else 201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the sender opens many connections at once
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Browser:
+    """A browser's side of a subscription: its ECDH key pair and auth secret."""
+
+    def __init__(self, endpoint: str):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        public = self.key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        self.subscription = {
+            "endpoint": endpoint,
+            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
+        }
+
+    def decrypt(self, body: bytes) -> dict:
+        plain = http_ece.decrypt(
+            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
+        )
+        return json.loads(plain)
+
+
+def prepare_panel_site(db_path: Path, policy: dict | None = None) -> tuple[dict[str, str], str]:
+    """The demo site in a database file for a LiveServer, with a bearer token per role and an
+    alarm panel secret sealed under LiveServer's secret key, and the site's own alarm panel
+    policy when given: ({role: token}, the panel's secret). Quicker than the CLI, before start."""
+    from server.site_config import read_site
+
+    services = create_app(unit_settings(db_path, "live-test-secret")).extensions["exitnow"]
+    demo.seed(services)
+    operator = command_line("demo")
+    if policy:
+        with services.store.reading() as db:
+            config = {**read_site(db, "demo"), "alarm_panel": policy}
+        execute(services, operator, "demo", "import_site", {"config": config})
+    tokens = {
+        role: execute(services, operator, "demo", "create_token", {"name": role, "role": role})[
+            "token"
+        ]
+        for role in ("staff", "duty_manager", "admin")
+    }
+    secret = execute(services, operator, "demo", "add_alarm_panel_secret", {})["secret"]
+    services.store.close()
+    return tokens, secret

@@ -72,6 +72,8 @@ WHO_MAY: dict[str, frozenset] = {
     "create_enrollment_link": MANAGERS,
     "set_language": EVERYONE,
     "subscribe_push": EVERYONE,
+    "send_test_alarm": MANAGERS,
+    "answer_test_alarm": EVERYONE,
 }
 # Roles that may run a command only on what is their own (the command checks the owner).
 OWN_ONLY: dict[str, frozenset] = {"cancel_backup": frozenset({"staff"})}
@@ -110,6 +112,8 @@ BODIES: dict[str, dict | Callable] = {
     "create_enrollment_link": {},
     "set_language": {"language": "sv"},
     "subscribe_push": {"subscription": SUBSCRIPTION},
+    "send_test_alarm": {},
+    "answer_test_alarm": {},
 }
 # Commands the world must be without an incident for (the allowed caller would get 201).
 NEEDS_NO_INCIDENT = {"start_incident"}
@@ -183,6 +187,7 @@ class World:
     help_id: int
     backup_id: int
     aino: int  # a staff member's id (enrollment links, assigning a zone)
+    test_id: int  # a test alarm sent to everyone (the admin's phone answers it)
     config: dict  # the demo site's set-up, as GET /setup gives it
 
     def path_values(self, route: Route) -> dict:
@@ -194,6 +199,7 @@ class World:
             "backup_id": self.backup_id,
             "staff_id": self.aino,
             "lang": "fi",
+            "test_id": self.test_id,
         }
         unknown = route.arguments - set(values)
         assert not unknown, f"{route}: say in World.path_values what {sorted(unknown)} is"
@@ -264,6 +270,7 @@ def build_world(folder: Path, secret_key: str) -> World:
     post(tokens["duty_manager"], "/incidents", {"kind": "fire"})
     help_id = post(tokens["staff"], "/help-requests", {"location": "Till 1"})["help_request"]["id"]
     backup = post(requester, "/backup-requests", {"location": "Till 2"})["backup_request"]["id"]
+    test_id = post(tokens["duty_manager"], "/test-alarms", {})["test_id"]
     config = Api(client, tokens["admin"]).get(f"/api/sites/{SITE}/setup").get_json()["config"]
     services.store.close()
     return World(
@@ -280,6 +287,7 @@ def build_world(folder: Path, secret_key: str) -> World:
         help_id,
         backup,
         aino,
+        test_id,
         config,
     )
 

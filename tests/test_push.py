@@ -3,96 +3,18 @@ the Urgency/TTL headers and decrypts the RFC 8291 (aes128gcm) payload, like a ph
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import http_ece
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from helpers import Browser, unb64url
 
+from server.push import alarm_message
 from server.push_encryption import encrypt
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class PushService:
-    """A push service on 127.0.0.1: records each push (with the connection it came on and
-    when); answers 410 under /gone/. One thread per connection, kept alive."""
-
-    def __init__(self, answer_after: float = 0.0):
-        self.answer_after = answer_after  # seconds: a push service across the internet
-        self.received: list[dict] = []
-        self.arrived = threading.Condition()
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as real push services do
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                push = {"path": self.path, "headers": dict(self.headers), "body": body}
-                push.update(at=time.monotonic(), connection=self.client_address)
-                with service.arrived:
-                    service.received.append(push)
-                    service.arrived.notify_all()
-                time.sleep(service.answer_after)
-                self.send_response(410 if self.path.startswith("/gone/") else 201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 256  # the sender opens many connections at once
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
-            return list(self.received)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Browser:
-    """A browser's side of a subscription: its ECDH key pair and auth secret."""
-
-    def __init__(self, endpoint: str):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        public = self.key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        self.subscription = {
-            "endpoint": endpoint,
-            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
-        }
-
-    def decrypt(self, body: bytes) -> dict:
-        plain = http_ece.decrypt(
-            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
-        )
-        return json.loads(plain)
 
 
 def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:
@@ -114,13 +36,6 @@ def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:
     assert decoded["exp"] > time.time()
     assert json.loads(unb64url(header))["alg"] == "ES256"
     return decoded
-
-
-@pytest.fixture
-def push_service():
-    service = PushService()
-    yield service
-    service.close()
 
 
 @pytest.fixture
@@ -222,7 +137,7 @@ def test_one_vapid_signature_serves_every_push_to_a_push_service(services, push_
             "seq": 1,
             "payload": {"incident_id": 1, "kind": "fire", "drill": False},
         }
-        assert sender._send({**row, **keys}, event) == "delivered"
+        assert sender._send({**row, **keys}, alarm_message(event, row))[0] == "accepted"
     tokens = {push["headers"]["Authorization"] for push in push_service.wait_for(5)}
     assert len(tokens) == 1  # signed once, not once per push
     server_key = sender.public_key

@@ -86,7 +86,7 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
     """The demo site with an incident, a help request and a backup request to act on, and
     another site: the real names and numbers the cases may use."""
     # No push service is reached from here, whatever subscription a case stores.
-    monkeypatch.setattr(services.publisher.push, "alarm_started", lambda site, event: None)
+    monkeypatch.setattr(services.publisher.push, "follow", lambda site, events: None)
     staff = {"Authorization": f"Bearer {make_token('staff', name='Sanna')}"}
     execute(services, command_line(SITE), SITE, "start_incident", {"kind": "fire", "drill": True})
     client.post(f"/api/sites/{SITE}/help-requests", json={"location": "lifts"}, headers=staff)

@@ -2,6 +2,7 @@
 // catch-up from the last seq seen), and actions, which go through an outbox so that an action
 // taken offline is kept, shown as waiting, and delivered exactly once (its idempotency key).
 import { io } from "/pwa/vendor/socket.io.esm.min.js";
+import { deviceReport } from "./device.js";
 import * as store from "./store.js";
 
 export class Server extends EventTarget {
@@ -51,7 +52,7 @@ export class Server extends EventTarget {
   connect() {
     // auth is a function so that every reconnection sends the newest last_seq.
     this.socket = io({
-      auth: (send) => send(this.lastSeq === null ? {} : { last_seq: this.lastSeq }),
+      auth: (send) => deviceReport().then((device) => send(this.lastSeq === null ? device : { ...device, last_seq: this.lastSeq })),
       // With sites sharded over nodes, nginx routes the socket by its site (deploy/nginx.conf),
       // not only by the node cookie its enrollment link set.
       query: { site: this.me.site },

@@ -12,10 +12,14 @@ from ..alarm_panel import LONGEST_COUNTDOWN_SECONDS
 from ..auth import ACTOR_ROLES, ROLES
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
+from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
+from ..commands.readiness import PURPOSES as PUSH_PURPOSES
 from ..commands.zones import SWEEP_EVENTS
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, NoticeSettings
+from ..phone_readiness import REASONS as READINESS_REASONS
+from ..presence import NOTIFICATION_STATES
 
 
 def ref(name: str) -> dict:

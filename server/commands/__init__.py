@@ -228,6 +228,7 @@ from . import (  # noqa: E402,F401
     help_requests,
     incidents,
     notices,
+    readiness,
     roll_call,
     sites,
     staff,

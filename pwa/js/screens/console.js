@@ -2,6 +2,7 @@
 // fill in, resolve help, assign zones, change the reopening time, give the all-clear.
 import { $, element } from "../dom.js";
 import { say } from "../texts.js";
+import { wireReadiness } from "./readiness.js";
 
 const KINDS = ["fire", "evacuation", "threat", "power_outage", "shelter"];
 const REASONS = ["resolved", "false_alarm", "drill_over"];
@@ -199,4 +200,5 @@ export function wireConsole(app) {
   setInterval(() => renderSince(app), 15_000);
   renderChainSites(app);
   setInterval(() => renderChainSites(app), 30_000);
+  wireReadiness(app);
 }
