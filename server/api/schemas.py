@@ -358,6 +358,8 @@ RESULTS = {
     "import_site": obj({"site": SLUG_ID, "zones": COUNT, "staff": COUNT, "seq": SEQ}),
     "set_language": CHANGED,
     "subscribe_push": obj({"subscription_id": ID, "seq": SEQ}),
+    "send_test_alarm": extended(CHANGED, test_id=ID, people=COUNT),
+    "answer_test_alarm": CHANGED,
     # The route adds the link as a URL and as a QR code (SVG) to the command's answer.
     "create_enrollment_link": extended(ENROLLMENT_LINK, url=STRING, qr_svg=STRING),
 }
@@ -379,6 +381,51 @@ SITES = obj(
     }
 )
 INCIDENTS = obj({"incidents": array(ref("Incident"))})
+PUSH_OUTCOME = enum(PUSH_OUTCOMES)
+READINESS = obj(
+    {
+        "site": SLUG_ID,
+        "ready": COUNT,
+        "total": COUNT,
+        "people": array(
+            obj(
+                {
+                    "staff_id": ID,
+                    "name": STRING,
+                    "role": enum(ROLES),
+                    "ready": BOOL,
+                    "reasons": array(enum(READINESS_REASONS)),
+                    "enrolled": BOOL,
+                    "notifications": nullable(enum(NOTIFICATION_STATES)),
+                    "subscriptions": COUNT,
+                    "push": nullable(
+                        obj(
+                            {
+                                "outcome": PUSH_OUTCOME,
+                                "status": nullable({"type": "integer"}),
+                                "at": TIME,
+                                "purpose": enum(PUSH_PURPOSES),
+                            }
+                        )
+                    ),
+                    "connected": BOOL,
+                    "last_connected": nullable(TIME),
+                    "app_version": nullable(STRING),
+                    "test": nullable(
+                        obj(
+                            {
+                                "test_id": ID,
+                                "sent_at": TIME,
+                                "push": nullable(PUSH_OUTCOME),
+                                "answered_at": nullable(TIME),
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+    }
+)
 EVENTS = obj({"events": array({"oneOf": [ref("Event"), ref("Redacted")]}), "seq": SEQ})
 
 
