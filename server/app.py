@@ -14,14 +14,15 @@ from werkzeug.routing import IntegerConverter
 
 from . import commands, realtime
 from .auth import command_line
+from .checkpoints import Checkpoints
 from .db import Store
 from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
+from .log_key import log_key_for
 from .message_queue import manager_for
 from .metrics import Metrics
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .pages import register_pages, security_headers
-from .presence import Presence
 from .publish import Publisher
 from .push import PushSender
 from .report import duration
@@ -63,19 +64,32 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     metrics.watch_socketio(socketio)
     snapshots = Snapshots(settings.public_dir, store, run_native)
 
-    def record_push_outcomes(site: str, outcome: dict) -> None:
-        # A command needs the whole of the services, which exist by the time a push is answered.
-        params = {"outcome": outcome}
-        commands.execute(services, command_line(site), site, "record_push_outcomes", params)
+    def drop_push_subscription(site: str, subscription_id: int) -> None:
+        # A command needs the whole of the services, which exist by the time a push expires.
+        params = {"subscription_id": subscription_id}
+        commands.execute(services, command_line(site), site, "drop_push_subscription", params)
 
-    push = PushSender(settings, store, socketio, metrics, record_push_outcomes)
+    push = PushSender(settings, store, socketio, metrics, drop_push_subscription)
     publisher = Publisher(socketio, snapshots, push, metrics)
+
+    def after_commit(events: list[dict]) -> None:
+        publisher.publish(events)  # the frames first
+        checkpoints.after_commit(events)
+
     writer = Writer(
         store,
         socketio.start_background_task,
-        publisher.publish,
+        after_commit,
         run_native,
         on_batch=metrics.batch_commands.observe,
+    )
+    checkpoints = Checkpoints(
+        settings,
+        log_key_for(settings),
+        store,
+        writer.submit,
+        socketio.start_background_task,
+        snapshots,
     )
     services = Services(
         settings,
@@ -87,7 +101,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         push,
         SiteStates(),
         metrics,
-        presence=Presence(),
+        checkpoints,
     )
     return services
 

@@ -4,6 +4,7 @@ selects the database. Each command is a function of its own; `register_cli` adds
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import sys
 from typing import NoReturn
@@ -13,8 +14,10 @@ from flask import Flask, current_app
 
 from . import backup, commands, demo, log, site_config
 from .auth import ROLES, command_line
+from .checkpoints import origin
 from .clock import now_ms
 from .errors import Rejected
+from .log_key import key_path
 from .qr import qr_svg, qr_terminal
 from .rebuild import rebuild
 
@@ -121,6 +124,20 @@ def verify_log(site: str | None) -> None:
     click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
 
 
+@click.command("log-key")
+def log_key() -> None:
+    """Print the public half of the key that signs the log's checkpoints, and its fingerprint."""
+    key, settings = services().checkpoints.key, services().settings
+    with services().store.reading() as db:
+        sites = [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+    click.echo(f"Log signing key (Ed25519), kept in {key_path(settings)}:")
+    click.echo(f"public key:  {base64.b64encode(key.public_raw).decode()}")
+    click.echo(f"fingerprint: {key.fingerprint}")
+    click.echo("Verifier key of each site's checkpoints (C2SP signed note):")
+    for site in sites:
+        click.echo(f"  {site}: {key.verifier_key(origin(settings, site))}")
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
@@ -200,6 +217,7 @@ COMMANDS = (
     site_import,
     site_export,
     verify_log,
+    log_key,
     backup_database,
     rebuild_state,
     panel_secret,

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask_socketio import SocketIO
 
+    from .checkpoints import Checkpoints
     from .db import Store
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
-    from .presence import Presence
     from .publish import Publisher
     from .push import PushSender
     from .settings import Settings
@@ -35,4 +35,4 @@ class Services:
     push: PushSender  # Web Push to locked phones
     states: SiteStates  # the site state sent on connect, shared per seq
     metrics: Metrics
-    presence: Presence  # which phones this worker has connected (phone readiness)
+    checkpoints: Checkpoints  # signed checkpoints of the logs, and their witnesses

@@ -6,8 +6,11 @@ from here before it may monkey-patch anything.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,6 +38,7 @@ class Settings:
     max_connections: int = 10000
     metrics_allow: str = "127.0.0.1/32,::1/128"
     trusted_proxies: int = 0
+    tsa_url: str | None = None
     testing: bool = False
 
     @property
@@ -99,6 +103,12 @@ ENVIRONMENT = (
         str,
         "client networks that may read /metrics (comma-separated)",
     ),
+    (
+        "EXITNOW_TSA_URL",
+        "tsa_url",
+        str,
+        "RFC 3161 time-stamping authority that timestamps each log checkpoint",
+    ),
 )
 
 
@@ -127,17 +137,31 @@ def secret_key_for(settings: Settings) -> str:
     """The configured secret, or one generated once and kept (mode 0600) beside the database."""
     if settings.secret_key:
         return settings.secret_key
-    path = Path(settings.db_path).resolve().parent / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    made = kept_beside_database(settings, "secret_key", lambda: os.urandom(32).hex().encode())
+    return made.decode().strip()
+
+
+def kept_beside_database(settings: Settings, name: str, make: Callable[[], bytes]) -> bytes:
+    """The file `name` beside the database, made once by `make()` when missing. It is written
+    under a temporary name (O_EXCL, mode 0600) and linked to its name, which fails when the
+    name exists: a process starting at the same moment reads a whole file, never half of one,
+    and the first to link wins."""
+    folder = Path(settings.db_path).resolve().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     try:
-        return path.read_text().strip()
+        return path.read_bytes()
     except FileNotFoundError:
         pass
-    secret = os.urandom(32).hex()
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process started at the same moment and won
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret)
-    return secret
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(make())
+            file.flush()
+            os.fsync(file.fileno())
+        # A process that started at the same moment may have linked its own first: it won.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_bytes()

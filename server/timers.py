@@ -1,6 +1,6 @@
 """Work the server does by itself: rewrite the public snapshots at start, switch the public
-channels from "restored" back to "open" when a site's restored time is over, and collect
-memory garbage while no alarm is on."""
+channels from "restored" back to "open" when a site's restored time is over, sign the logs'
+checkpoints at least hourly, and collect memory garbage while no alarm is on."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5
 HEAD_EVERY_SECONDS = 5
 COLLECT_EVERY_SECONDS = 60
+CHECKPOINTS_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
 PANEL_EVERY_SECONDS = 1
 
@@ -32,7 +33,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)
     services.socketio.start_background_task(_collect_while_quiet, services)
-    services.socketio.start_background_task(services.presence.flush_forever, services)
+    services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
 
 
@@ -81,6 +82,17 @@ def _watch_alarm_panels(services: Services) -> None:
             watch_alarm_panels(services)
         except Exception:  # keep the watch alive
             logger.exception("watching the alarm panels failed")
+
+
+def _checkpoints_forever(services: Services) -> None:
+    """Each minute: the hourly checkpoints of growing logs, the timestamps an authority did
+    not give yet, the new checkpoints into the status documents (server/checkpoints.py)."""
+    while True:
+        services.socketio.sleep(CHECKPOINTS_EVERY_SECONDS)
+        try:
+            services.checkpoints.tick()
+        except Exception:  # keep the timer alive; the next minute tries again
+            logger.exception("signing or witnessing the logs' checkpoints failed")
 
 
 def _collect_while_quiet(services: Services) -> None:

@@ -16,7 +16,6 @@ from .schemas import (
     EVENTS,
     ID,
     INCIDENTS,
-    READINESS,
     REPORT,
     RESULTS,
     SCHEMAS,
@@ -63,6 +62,12 @@ REPORTS = {
     "csv": ("text/csv", {"type": "string"}, "The report's timeline, one row per event"),
     "html": ("text/html", {"type": "string"}, "The report as a page that prints well"),
     "pdf": ("application/pdf", {"type": "string", "format": "binary"}, "The report as PDF"),
+    "bundle": (
+        "application/zip",
+        {"type": "string", "format": "binary"},
+        "The report with its proof (log entries, signed checkpoints, timestamp tokens, the "
+        "public key), a zip that verify_report.py checks",
+    ),
 }
 
 # Routes that are not a command's route (enroll reads its code itself).
@@ -99,10 +104,6 @@ READ_ROUTES = {
     ),
     "/api/me": read(
         "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
-    ),
-    "/api/sites/{site}/readiness": read(
-        "Whether each person's phone can be reached now, and why not (duty manager, admin)",
-        READINESS,
     ),
     "/api/push/vapid-public-key": read(
         "The applicationServerKey a browser subscribes with",

@@ -1,9 +1,11 @@
-"""Incident history and the evidence report (JSON, CSV, HTML), for duty managers and admins."""
+"""Incident history and the evidence report (JSON, CSV, HTML, PDF, and the bundle that carries
+its own proof), for duty managers and admins."""
 
 from __future__ import annotations
 
 from flask import Response, jsonify, render_template
 
+from .. import bundle
 from ..auth import MANAGERS
 from ..report import incident_report, report_csv
 from ..report_pdf import report_pdf
@@ -40,6 +42,23 @@ def report_as_pdf(site: str, incident_id: int):
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.html")
 def report_html(site: str, incident_id: int):
     return render_template("report.html", report=_report(site, incident_id))
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/report.bundle")
+def report_bundle(site: str, incident_id: int):
+    """The report with its proof, a zip that verify_report.py checks (server/bundle.py). When
+    no checkpoint covers the report's last entry yet, one is signed now."""
+    report = _report(site, incident_id)
+    first, last = bundle.seq_range(report)
+    checkpoints = services().checkpoints
+    checkpoints.covering(site, last)
+    with services().store.reading() as db:
+        proof = bundle.read_proof(db, site, first, last, checkpoints.key)
+    report = {**report, "proof": proof.named()}  # printed for a reader to match
+    page, pdf = render_template("report.html", report=report), report_pdf(report)
+    content = bundle.bundle_zip(report, page, pdf, proof)
+    name = f"exitnow-{site}-incident-{incident_id}-evidence.zip"
+    return _file(content, "application/zip", name, "attachment")
 
 
 def _report(site: str, incident_id: int) -> dict:

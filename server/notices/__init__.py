@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 
+from ..checkpoints import latest_note
+
 # The public channels; each switch of each one is a `notice.switched` event in the log.
 CHANNELS = ("status_page", "banner", "phone_queue", "queue_screen", "alert_feed")
 STATES = ("open", "closed", "restored")
@@ -51,6 +53,7 @@ class PublicNotice:
     version: int  # increases with every change: CAP identifiers and ETags follow it
     updated: int  # ms
     settings: NoticeSettings
+    checkpoint: str | None = None  # the newest signed checkpoint of the site's log
 
 
 def load_notice(db, site: str) -> PublicNotice:
@@ -85,4 +88,5 @@ def load_notice(db, site: str) -> PublicNotice:
         version=row["version"],
         updated=row["updated_at"],
         settings=NoticeSettings.from_json(json.loads(site_row["settings"]).get("notices")),
+        checkpoint=latest_note(db, site),
     )

@@ -29,6 +29,9 @@ def status_document(notice: PublicNotice) -> dict:
         "languages": site_languages(notice),
         "notice": {lang: _public_text(notice, lang) for lang in site_languages(notice)},
         "screen": {"normal_url": notice.settings.screen_normal_url or None},
+        # A witness of the log (server/checkpoints.py): whoever kept a copy can show later
+        # what was signed then. Only a size and a hash: it reveals nothing of the events.
+        "checkpoint": notice.checkpoint,
     }
 
 
