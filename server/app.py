@@ -23,6 +23,7 @@ from .metrics import Metrics
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .pages import register_pages, security_headers
+from .presence import Presence
 from .publish import Publisher
 from .push import PushSender
 from .report import duration
@@ -64,12 +65,12 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     metrics.watch_socketio(socketio)
     snapshots = Snapshots(settings.public_dir, store, run_native)
 
-    def drop_push_subscription(site: str, subscription_id: int) -> None:
-        # A command needs the whole of the services, which exist by the time a push expires.
-        params = {"subscription_id": subscription_id}
-        commands.execute(services, command_line(site), site, "drop_push_subscription", params)
+    def record_push_outcomes(site: str, outcome: dict) -> None:
+        # A command needs the whole of the services, which exist by the time a push is answered.
+        params = {"outcome": outcome}
+        commands.execute(services, command_line(site), site, "record_push_outcomes", params)
 
-    push = PushSender(settings, store, socketio, metrics, drop_push_subscription)
+    push = PushSender(settings, store, socketio, metrics, record_push_outcomes)
     publisher = Publisher(socketio, snapshots, push, metrics)
 
     def after_commit(events: list[dict]) -> None:
@@ -102,6 +103,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         SiteStates(),
         metrics,
         checkpoints,
+        presence=Presence(),
     )
     return services
 

@@ -224,6 +224,106 @@ CREATE TABLE IF NOT EXISTS alarm_panel_deliveries (
     site TEXT NOT NULL,
     received_at INTEGER NOT NULL
 );
+-- Phone readiness (server/phone_readiness.py): the push service's last answer for each
+-- subscription (kept after it expired), test alarms and each person's answer to them.
+CREATE TABLE IF NOT EXISTS push_outcomes (
+    subscription_id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    credential_id INTEGER,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'failed', 'expired')),
+    status INTEGER,
+    purpose TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS push_outcomes_of_staff ON push_outcomes(staff_id);
+CREATE TABLE IF NOT EXISTS test_alarms (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    staff_id INTEGER REFERENCES staff(id),  -- NULL: everyone on the site
+    sent_at INTEGER NOT NULL,
+    sent_by INTEGER REFERENCES staff(id)
+);
+CREATE TABLE IF NOT EXISTS test_alarm_phones (
+    test_id INTEGER NOT NULL REFERENCES test_alarms(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    pushed_at INTEGER,
+    outcome TEXT,  -- the push service's best answer over the person's subscriptions
+    answered_at INTEGER,
+    PRIMARY KEY (test_id, staff_id)
+);
+-- Escalation during an incident (server/escalation.py): each attempt to reach a person whose
+-- phone has not confirmed the alarm, and the answer of the push or SMS service.
+CREATE TABLE IF NOT EXISTS escalations (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    step INTEGER NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('push', 'sms')),
+    at INTEGER NOT NULL,
+    outcome TEXT,
+    status INTEGER,
+    PRIMARY KEY (incident_id, staff_id, step)
+);
+-- Outbound webhooks (server/webhooks.py): the subscriptions, their URL and secret sealed.
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    url_sealed TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    origin TEXT NOT NULL,  -- scheme://host:port only: a URL's path can be a capability
+    events TEXT NOT NULL,
+    format TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    removed_at INTEGER
+);
+-- Not state but working memory, like idempotency_keys (never rebuilt from the log): which
+-- phones each worker has connected (written in batches, server/presence.py), when each worker
+-- last wrote, and the webhook deliveries still to make and made (with every attempt).
+CREATE TABLE IF NOT EXISTS device_presence (
+    credential_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
+    staff_id INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    connections INTEGER NOT NULL,
+    connected_at INTEGER,
+    last_seen_at INTEGER NOT NULL,
+    app_version TEXT,
+    notifications TEXT,
+    PRIMARY KEY (credential_id, worker)
+);
+CREATE INDEX IF NOT EXISTS device_presence_of_site ON device_presence(site);
+CREATE TABLE IF NOT EXISTS presence_workers (
+    worker TEXT PRIMARY KEY,
+    seen_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'gave_up')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    leased_by TEXT,
+    lease_until INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    UNIQUE (webhook_id, seq)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries(state, next_at);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    delivery_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    milliseconds INTEGER,
+    PRIMARY KEY (delivery_id, attempt)
+);
 -- Signed checkpoints of each site's log (server/checkpoints.py), with the time-stamping
 -- authority's token when there is one. Statements about the log, not state derived from it:
 -- rebuild-state neither makes nor compares them.
@@ -262,12 +362,28 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA foreign_keys=ON")
     connection.executescript(SCHEMA)
+    _add_columns(connection)
     # Answers kept before they were sealed (server/sealed.py) are plain JSON and may hold an
     # enrollment code: they go (their only use, a retry with the same key, is long past).
     connection.execute(
         "DELETE FROM idempotency_keys WHERE substr(result, 1, 1) IN ('{', '[', '\"')"
     )
     return connection
+
+
+# Columns added to a table after databases with it were in use: (table, column, declaration).
+ADDED_COLUMNS = (("staff", "phone", "TEXT"),)  # for an SMS when the phone stays silent
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            try:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            except sqlite3.OperationalError as error:  # another process added it just now
+                if "duplicate column" not in str(error):
+                    raise
 
 
 def _owner_only(path: str) -> None:

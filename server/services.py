@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .db import Store
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
+    from .presence import Presence
     from .publish import Publisher
     from .push import PushSender
     from .settings import Settings
@@ -36,3 +37,4 @@ class Services:
     states: SiteStates  # the site state sent on connect, shared per seq
     metrics: Metrics
     checkpoints: Checkpoints  # signed checkpoints of the logs, and their witnesses
+    presence: Presence  # which phones this worker has connected (phone readiness)

@@ -16,6 +16,7 @@ from .schemas import (
     EVENTS,
     ID,
     INCIDENTS,
+    READINESS,
     REPORT,
     RESULTS,
     SCHEMAS,
@@ -104,6 +105,10 @@ READ_ROUTES = {
     ),
     "/api/me": read(
         "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
+    ),
+    "/api/sites/{site}/readiness": read(
+        "Whether each person's phone can be reached now, and why not (duty manager, admin)",
+        READINESS,
     ),
     "/api/push/vapid-public-key": read(
         "The applicationServerKey a browser subscribes with",
