@@ -33,7 +33,7 @@ from helpers import Api, LiveServer, unit_settings
 
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
-from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, command_line
+from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, alarm_panel, command_line
 from server.commands import COMMANDS, execute, routed, socket_actions
 from server.publish import PUBLIC_NAMESPACE
 from server.settings import Settings
@@ -74,12 +74,15 @@ WHO_MAY: dict[str, frozenset] = {
     "subscribe_push": EVERYONE,
     "send_test_alarm": MANAGERS,
     "answer_test_alarm": EVERYONE,
+    "confirm_pre_alarm": MANAGERS,
+    "dismiss_pre_alarm": MANAGERS,
 }
 # Roles that may run a command only on what is their own (the command checks the owner).
 OWN_ONLY: dict[str, frozenset] = {"cancel_backup": frozenset({"staff"})}
 
 # POST routes that are not commands of a site: what each is.
 PUBLIC_WRITES = {"api.enroll"}  # anyone with a code: test_enrollment_* below
+SIGNED_WRITES = {"hooks.alarm_panel_webhook"}  # the panel's signature: test_a_panel_hook_* below
 READS_BY_POST = {f"public.phone_{format}" for format in PHONE_TYPES}  # Twilio fetches with POST
 
 # A body each command accepts in the prepared world (or how to make it from the world); the
@@ -114,6 +117,8 @@ BODIES: dict[str, dict | Callable] = {
     "subscribe_push": {"subscription": SUBSCRIPTION},
     "send_test_alarm": {},
     "answer_test_alarm": {},
+    "confirm_pre_alarm": {},
+    "dismiss_pre_alarm": {},
 }
 # Commands the world must be without an incident for (the allowed caller would get 201).
 NEEDS_NO_INCIDENT = {"start_incident"}
@@ -267,6 +272,16 @@ def build_world(folder: Path, secret_key: str) -> World:
         assert answer.status_code < 300, (path, answer.get_json())
         return answer.get_json()
 
+    # The panel's pre-alarm counts down (an hour: no timer ends it while the module runs).
+    config = Api(client, tokens["admin"]).get(f"/api/sites/{SITE}/setup").get_json()["config"]
+    post(
+        tokens["admin"],
+        "/setup",
+        {"config": {**config, "alarm_panel": {"countdown_seconds": 3600}}},
+    )
+    operator(SITE, "add_alarm_panel_secret", {})
+    pre_alarm = {"event_id": "matrix", "event": "pre_alarm", "delivery": "matrix"}
+    execute(services, alarm_panel(SITE), SITE, "receive_alarm_signal", pre_alarm)
     post(tokens["duty_manager"], "/incidents", {"kind": "fire"})
     help_id = post(tokens["staff"], "/help-requests", {"location": "Till 1"})["help_request"]["id"]
     backup = post(requester, "/backup-requests", {"location": "Till 2"})["backup_request"]["id"]
@@ -378,7 +393,7 @@ def prepare(http, world: World, command: str) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_every_write_route_is_in_the_table(route):
-    known = route.command or route.endpoint in PUBLIC_WRITES | READS_BY_POST
+    known = route.command or route.endpoint in PUBLIC_WRITES | READS_BY_POST | SIGNED_WRITES
     assert known, f"{route} ({route.endpoint}): say in this file what it is and who may call it"
     if route.command:
         assert route.command in WHO_MAY, f"{route}: WHO_MAY does not say who may run it"
@@ -493,6 +508,27 @@ def test_a_read_by_post_writes_nothing(http, event_count, route, world):
     before = event_count()
     answer = http.open(world.path(route), method=route.method, data="CallSid=CA1")
     assert answer.status_code in (200, 404)
+    assert event_count() == before
+
+
+@pytest.mark.parametrize(
+    "caller",
+    ["anonymous", "role: admin", "admin's phone cookie: its own CSRF token", "other site: admin"],
+)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.endpoint in SIGNED_WRITES], ids=str)
+def test_a_panel_hook_without_the_panels_signature_is_refused(
+    http, world, event_count, route, caller
+):
+    """No person's credential reaches the panel's webhook: only its signature does."""
+    before = event_count()
+    answer = http.open(
+        world.path(route),
+        method=route.method,
+        json={"event_id": "matrix-2", "event": "fire_alarm"},
+        headers=Caller(caller, 401).headers(world),
+    )
+    assert answer.status_code == 401, answer.get_json()
+    assert answer.get_json()["status"] == 401
     assert event_count() == before
 
 

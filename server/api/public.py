@@ -3,6 +3,7 @@ app serves and what nginx or a CDN serves from $EXITNOW_PUBLIC_DIR are the same 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, request, send_file, send_from_directory
@@ -15,6 +16,7 @@ public = Blueprint("public", __name__)
 
 # Short enough that a switch shows within seconds; stale copies may bridge an outage.
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
+CAP_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,199}")  # as server/notices/cap.py makes them
 PHONE_TYPES = {
     "twiml": "text/xml; charset=utf-8",
     "ssml": "application/ssml+xml; charset=utf-8",
@@ -93,3 +95,17 @@ def screen(site: str):
 @public.get("/cap/<site>.xml")
 def cap(site: str):
     return snapshot(site, "cap.xml", "application/cap+xml")
+
+
+@public.get("/cap/<site>.atom")
+def cap_feed(site: str):
+    """The site's CAP alerts as an Atom feed (server/notices/atom.py), for those who poll."""
+    return snapshot(site, "cap.atom", "application/atom+xml")
+
+
+@public.get("/cap/<site>/<identifier>.xml")
+def cap_message(site: str, identifier: str):
+    """One CAP message of the feed, as it was issued."""
+    if not CAP_IDENTIFIER.fullmatch(identifier):
+        raise NotFound(f"There is no CAP message '{identifier}'.")
+    return snapshot(site, f"cap/{identifier}.xml", "application/cap+xml")

@@ -360,6 +360,8 @@ RESULTS = {
     "subscribe_push": obj({"subscription_id": ID, "seq": SEQ}),
     "send_test_alarm": extended(CHANGED, test_id=ID, people=COUNT),
     "answer_test_alarm": CHANGED,
+    "confirm_pre_alarm": extended(CHANGED, pre_alarm_id=ID, incident_id=ID),
+    "dismiss_pre_alarm": extended(CHANGED, pre_alarm_id=ID),
     # The route adds the link as a URL and as a QR code (SVG) to the command's answer.
     "create_enrollment_link": extended(ENROLLMENT_LINK, url=STRING, qr_svg=STRING),
 }

@@ -17,6 +17,7 @@ from ..errors import NotFound
 from ..names import is_slug
 from ..writer import run_here
 from . import PublicNotice, load_notice
+from .atom import archive_files, cap_atom, cap_history
 from .banner import banner_js
 from .cap import cap_xml
 from .phone import phone_ssml, phone_text, phone_twiml
@@ -64,9 +65,14 @@ class Snapshots:
         is the truth even if it was restored from a backup)."""
         with self.store.reading() as db:
             notice = load_notice(db, site)
+            history = cap_history(db, notice)
         files = snapshot_files(notice)  # here: templates are not for native threads
+        files["cap.atom"] = cap_atom(notice, history)
+        # Each CAP message of the feed is kept as it was issued: written once, when missing.
+        folder = self.folder(site)
+        kept = archive_files(history, missing_in=folder)
         with self._lock:
-            self.run_native(_write_snapshot, self.folder(site), notice.version, files, force)
+            self.run_native(_write_snapshot, folder, notice.version, files, force, kept)
         return notice
 
     def refresh_all(self) -> None:
@@ -76,7 +82,9 @@ class Snapshots:
             self.refresh(site, force=True)
 
 
-def _write_snapshot(folder: Path, version: int, files: dict, force: bool) -> None:
+def _write_snapshot(
+    folder: Path, version: int, files: dict, force: bool, kept: dict | None = None
+) -> None:
     """Write the notice's files unless a newer version is on disk already. The flock makes
     check-then-write one step across processes: without it a slower process could overwrite
     a newer notice with the older one it had read."""
@@ -90,6 +98,10 @@ def _write_snapshot(folder: Path, version: int, files: dict, force: bool) -> Non
             pass
         for name, content in files.items():
             _write_if_changed(folder / name, content)
+        for name, content in (kept or {}).items():
+            (folder / name).parent.mkdir(exist_ok=True)
+            if not (folder / name).exists():
+                _write_if_changed(folder / name, content)
         _write_if_changed(written, str(version).encode())
 
 
