@@ -26,6 +26,7 @@ const SHELL = [
   "/pwa/js/screens/customer.js",
   "/pwa/js/screens/end.js",
   "/pwa/js/screens/home.js",
+  "/pwa/js/screens/panel.js",
   "/pwa/js/screens/readiness.js",
   "/pwa/js/screens/responder.js",
   "/pwa/js/screens/start.js",

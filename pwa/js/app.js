@@ -6,6 +6,7 @@ import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
 import { renderConsole, renderConsoleStart, renderHistory, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { backupRequested, renderBackupRequests } from "./screens/responder.js";
+import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
 
 import { renderHome, wireHome } from "./screens/home.js";
 import { Server } from "./server.js";
@@ -26,6 +27,7 @@ app.render = function render() {
   if (!me) return show("screen-signin");
   $("site-name").textContent = state?.site.name || "Exit Now";
   renderBackupRequests(app);
+  renderAlarmPanel(app, MANAGERS.includes(me.role));
   if (MANAGERS.includes(me.role) && state) {
     if (state.incident) {
       renderConsole(app);
@@ -72,6 +74,7 @@ function onEvent(event) {
     return;
   }
   applyEvent(state, event);
+  applyPanelEvent(state, event);
   store.put("state", state);
   if (event.type === "incident.started") {
     $("announcer").textContent = $("alarm-title").textContent = "";
@@ -82,6 +85,7 @@ function onEvent(event) {
     app.render();
   }
   if (event.type === "backup.requested") backupRequested(app);
+  if (MANAGERS.includes(app.server.me.role)) panelEventArrived(app, event);
   if (event.type === "incident.ended" && MANAGERS.includes(app.server.me.role)) renderHistory(app);
 }
 
@@ -135,6 +139,7 @@ async function start() {
   wireHome(app);
   if (MANAGERS.includes(app.server.me.role)) {
     wireConsole(app);
+    wirePanel(app);
     renderHistory(app);
   }
   app.server.addEventListener("state", () => {
