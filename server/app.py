@@ -26,7 +26,6 @@ from .pages import register_pages, security_headers
 from .presence import Presence
 from .publish import Publisher
 from .push import PushSender
-from .report import duration
 from .services import Services
 from .settings import Settings, load_settings, secret_key_for
 from .state import SiteStates
@@ -143,7 +142,6 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     app.register_blueprint(hooks)
     register_cli(app)
     register_pages(app)
-    app.add_template_filter(duration)
 
     _register_error_handlers(app)
     app.after_request(security_headers)

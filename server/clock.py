@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def now_ms() -> int:
@@ -31,3 +32,12 @@ def parse_iso(text: str) -> int:
     if not 1970 <= utc.year <= 9998:  # any zone's local time of it is a valid datetime too
         raise ValueError("out of range")
     return int(moment.timestamp() * 1000)
+
+
+def time_zone(name: str | None) -> ZoneInfo:
+    """The site's time zone by its IANA name; UTC when the name is unknown here, so that a
+    report or a notice still shows a time rather than failing."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,6 +1,7 @@
-"""The evidence report of one incident: every event with its time and hash, when each public
-channel said "closed" and when it said "open" again, the roll call at the all-clear, and the
-log's verification, so anyone can check the report later against `verify-log`."""
+"""The evidence report of one incident, as data: the incident's own events with their times
+and hashes, what each public channel said and when, the roll call, the zones, the help and
+backup requests, and the log's verification, all as they stood during the incident, read from
+the log. report.json is exactly this; report_document.py words it for a reader."""
 
 from __future__ import annotations
 
@@ -8,40 +9,58 @@ import csv
 import io
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import log
-from .clock import iso, now_ms
+from .clock import iso, now_ms, time_zone
 from .errors import NotFound
+from .events import PRIVATE_FIELDS
 from .notices import CHANNELS
 from .report_channels import channel_times
-from .state import help_request_view, incident_view, roll_call_view, zone_views
+from .state import backup_request_view, help_request_view, incident_view, zone_views
+
+# The entries by which a person gets a credential: enrolled from then on.
+CREDENTIAL_EVENTS = ("token.created", "device.enrolled")
 
 
-def incident_report(db, site: str, incident_id: int) -> dict:
-    """The report as data; report.json is exactly this."""
+def incident_report(db, site: str, incident_id: int, *, proof: dict | None = None) -> dict:
+    """The report as data. `proof` ({fingerprint, bundle_sha256}) is what an evidence bundle
+    adds: the signing key's fingerprint and the bundle's hash, printed for a reader to match."""
     row = next(
         db.query("SELECT * FROM incidents WHERE id = ? AND site = ?", [incident_id, site]), None
     )
     if row is None:
         raise NotFound(f"There is no incident {incident_id} on site '{site}'.")
     site_row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
-    zone = _zone(site_row["timezone"])
+    zone = time_zone(site_row["timezone"])
     channels = channel_times(db, site, row)
-    events = _events(db, site, row, {c[k] for c in channels for k in ("from_seq", "until_seq")})
+    said = {c[key] for c in channels for key in ("from_seq", "until_seq")} - {None}
+    events = incident_events(db, site, row, said)
+    backups = {e["payload"]["backup_id"] for e in events if e["type"] == "backup.requested"}
     verification = log.verify(db, site)
     return {
-        "site": {"id": site, "name": site_row["name"], "timezone": site_row["timezone"]},
+        "site": {
+            "id": site,
+            "name": site_row["name"],
+            "timezone": site_row["timezone"],
+            "languages": json.loads(site_row["languages"]),
+        },
         "incident": incident_view(row),
         "generated_at": iso(now_ms()),
         "events": [_event_row(event, zone) for event in events],
         "channels": channels,
         "closures": _closures(events, row["id"]),
-        "roll_call": roll_call_view(db, site, row["id"]),
-        "zones": zone_views(db, site, row["id"]),
+        "roll_call": roll_call_at_alarm(db, site, row),
+        "zones": _zones(db, site, row["id"]),
         "help_requests": [
             help_request_view(h)
-            for h in db.query("SELECT * FROM help_requests WHERE incident_id = ?", [row["id"]])
+            for h in db.query(
+                "SELECT * FROM help_requests WHERE incident_id = ? ORDER BY id", [row["id"]]
+            )
+        ],
+        "backup_requests": [
+            backup_request_view(b)
+            for b in db.query("SELECT * FROM backup_requests WHERE site = ? ORDER BY id", [site])
+            if b["id"] in backups
         ],
         "verification": {
             "ok": verification.ok,
@@ -49,36 +68,38 @@ def incident_report(db, site: str, incident_id: int) -> dict:
             "last_hash": verification.last_hash,
             "problem": verification.problem,
         },
+        "proof": {
+            "fingerprint": (proof or {}).get("fingerprint"),
+            "bundle_sha256": (proof or {}).get("bundle_sha256"),
+        },
     }
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _events(db, site: str, incident: dict, channel_seqs: set) -> list[dict]:
-    """From incident.started to the last event that names this incident (after the all-clear,
-    the channels' switch to "restored" still belongs to it), and the entries that put this
-    incident's words on a public channel or took them off (the switch back to "open")."""
-    last = db.execute(
-        """SELECT MAX(seq) FROM events WHERE site = ? AND seq >= ?
-           AND json_extract(payload, '$.incident_id') = ?""",
-        [site, incident["start_seq"], incident["id"]],
-    ).fetchone()[0]
-    last = last or incident["start_seq"]
-    later = sorted(seq for seq in channel_seqs if seq is not None and seq > last)
+def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[dict]:
+    """The incident's own entries, in order: those that name it, the backup requests raised
+    while it was on (and how they ended), and the entries in `channel_seqs`, which put its
+    words on a public channel or took them off (the switch back to "open" comes later)."""
+    later = sorted(channel_seqs)
     rows = db.query(
-        f"""SELECT * FROM events WHERE site = ? AND (seq BETWEEN ? AND ?
-            OR seq IN ({", ".join("?" * len(later))})) ORDER BY seq""",
-        [site, incident["start_seq"], last, *later],
+        f"""SELECT * FROM events WHERE site = ? AND seq >= ?
+            AND (json_extract(payload, '$.incident_id') = ? OR type LIKE 'backup.%'
+                 OR seq IN ({", ".join("?" * len(later))}))
+            ORDER BY seq""",
+        [site, incident["start_seq"], incident["id"], *later],
     )
-    return [log.row_to_entry(r) for r in rows]
+    end = incident["end_seq"]
+    backups: set[int] = set()
+    events = []
+    for entry in map(log.row_to_entry, rows):
+        if entry["type"] == "backup.requested" and (end is None or entry["seq"] < end):
+            backups.add(entry["payload"]["backup_id"])
+        if entry["type"].startswith("backup.") and entry["payload"]["backup_id"] not in backups:
+            continue
+        events.append(entry)
+    return events
 
 
-def _event_row(event: dict, zone: ZoneInfo) -> dict:
+def _event_row(event: dict, zone) -> dict:
     moment = datetime.fromtimestamp(event["ts"] / 1000, tz=zone)
     return {
         "seq": event["seq"],
@@ -86,9 +107,62 @@ def _event_row(event: dict, zone: ZoneInfo) -> dict:
         "local_time": moment.isoformat(timespec="seconds"),
         "type": event["type"],
         "actor": event["actor"],
-        "payload": event["payload"],
+        # Digests of secrets and push subscriptions stay in the log (events.PRIVATE_FIELDS).
+        "payload": {k: v for k, v in event["payload"].items() if k not in PRIVATE_FIELDS},
         "hash": event["hash"],
     }
+
+
+def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
+    """The people on the site when the alarm started (and anyone who answered it), each
+    `enrolled` if they had a credential then, with their steps; the counts over them."""
+    start = incident["start_seq"]
+    enrolled = {
+        staff_id
+        for (staff_id,) in db.execute(
+            f"""SELECT json_extract(payload, '$.staff_id') FROM events WHERE site = ?
+                AND seq < ? AND type IN ({", ".join("?" * len(CREDENTIAL_EVENTS))})""",
+            [site, start, *CREDENTIAL_EVENTS],
+        )
+    }
+    rows = db.query(
+        """SELECT s.id, s.name, s.role, s.home_zone, r.delivered_at, r.acknowledged_at, r.safe_at
+           FROM staff s LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
+           WHERE s.site = ? AND (r.staff_id IS NOT NULL OR s.id IN (
+               SELECT json_extract(payload, '$.staff_id') FROM events
+               WHERE site = ? AND seq < ? AND type = 'staff.added'))
+           ORDER BY s.name, s.id""",
+        [incident["id"], site, site, start],
+    )
+    people = [
+        {
+            "staff_id": r["id"],
+            "name": r["name"],
+            "role": r["role"],
+            "home_zone": r["home_zone"],
+            "enrolled": r["id"] in enrolled,
+            "delivered_at": iso(r["delivered_at"]),
+            "acknowledged_at": iso(r["acknowledged_at"]),
+            "safe_at": iso(r["safe_at"]),
+        }
+        for r in rows
+    ]
+    counts = {
+        "enrolled": sum(p["enrolled"] for p in people),
+        **{
+            step: sum(p[f"{step}_at"] is not None for p in people)
+            for step in ("delivered", "acknowledged", "safe")
+        },
+    }
+    return {**counts, "staff": people}
+
+
+def _zones(db, site: str, incident_id: int) -> list[dict]:
+    """The zones there were to sweep in this incident (those of the site when it started)."""
+    swept = {
+        z for (z,) in db.execute("SELECT zone FROM sweeps WHERE incident_id = ?", [incident_id])
+    }
+    return [z for z in zone_views(db, site, incident_id) if z["id"] in swept]
 
 
 def _closures(events: list[dict], incident_id: int) -> dict:
@@ -139,13 +213,3 @@ def report_csv(report: dict) -> str:
             ]
         )
     return out.getvalue()
-
-
-def duration(seconds: float) -> str:
-    """12345.6 -> "3 h 25 min 46 s": how long, as a reader of a report wants it."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if hours or minutes else []
-    return " ".join([*parts, f"{secs} s"])

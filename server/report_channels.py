@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from .clock import iso, parse_iso
+from .names import LANGUAGES
 from .notices import CHANNELS, NoticeSettings, PublicNotice
 from .notices.texts import notice_texts, site_languages
 
@@ -67,7 +68,7 @@ class _Span:
 
 
 def _order(span: _Span) -> tuple:
-    return span.start["seq"], CHANNELS.index(span.channel), span.language
+    return span.start["seq"], CHANNELS.index(span.channel), LANGUAGES.index(span.language)
 
 
 @dataclass

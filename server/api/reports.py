@@ -3,11 +3,14 @@ its own proof), for duty managers and admins."""
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template
+from flask import Response, jsonify, request
 
 from .. import bundle
 from ..auth import MANAGERS
+from ..errors import Invalid
+from ..names import LANGUAGES
 from ..report import incident_report, report_csv
+from ..report_document import report_page
 from ..report_pdf import report_pdf
 from ..state import incident_view
 from . import api, require_member, services
@@ -35,27 +38,27 @@ def report_as_csv(site: str, incident_id: int):
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.pdf")
 def report_as_pdf(site: str, incident_id: int):
-    report = report_pdf(_report(site, incident_id))
+    report = report_pdf(_report(site, incident_id), _language())
     return _file(report, "application/pdf", f"exitnow-{site}-incident-{incident_id}.pdf", "inline")
 
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.html")
 def report_html(site: str, incident_id: int):
-    return render_template("report.html", report=_report(site, incident_id))
+    return report_page(_report(site, incident_id), _language())
 
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.bundle")
 def report_bundle(site: str, incident_id: int):
     """The report with its proof, a zip that verify_report.py checks (server/bundle.py). When
     no checkpoint covers the report's last entry yet, one is signed now."""
-    report = _report(site, incident_id)
+    report, lang = _report(site, incident_id), _language()
     first, last = bundle.seq_range(report)
     checkpoints = services().checkpoints
     checkpoints.covering(site, last)
     with services().store.reading() as db:
         proof = bundle.read_proof(db, site, first, last, checkpoints.key)
     report = {**report, "proof": proof.named()}  # printed for a reader to match
-    page, pdf = render_template("report.html", report=report), report_pdf(report)
+    page, pdf = report_page(report, lang), report_pdf(report, lang)
     content = bundle.bundle_zip(report, page, pdf, proof)
     name = f"exitnow-{site}-incident-{incident_id}-evidence.zip"
     return _file(content, "application/zip", name, "attachment")
@@ -65,6 +68,14 @@ def _report(site: str, incident_id: int) -> dict:
     with services().store.reading() as db:
         require_member(db, site, MANAGERS, "incident reports")
         return incident_report(db, site, incident_id)
+
+
+def _language() -> str | None:
+    """?lang= (fi, sv, en) for the HTML and PDF; without it, the site's first language."""
+    asked = request.args.get("lang")
+    if asked is not None and asked not in LANGUAGES:
+        raise Invalid(f"lang must be one of: {', '.join(LANGUAGES)}.")
+    return asked
 
 
 def _file(content, mimetype: str, name: str, disposition: str) -> Response:

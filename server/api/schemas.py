@@ -461,7 +461,9 @@ SETUP = obj(
 )
 REPORT = obj(
     {
-        "site": obj({"id": SLUG_ID, "name": STRING, "timezone": STRING}),
+        "site": obj(
+            {"id": SLUG_ID, "name": STRING, "timezone": STRING, "languages": array(STRING)}
+        ),
         "incident": ref("Incident"),
         "generated_at": TIME,
         "events": array(
@@ -510,8 +512,10 @@ REPORT = obj(
         "roll_call": ref("RollCall"),
         "zones": array(ref("Zone")),
         "help_requests": array(ref("HelpRequest")),
+        "backup_requests": array(ref("BackupRequest")),
         "verification": obj(
             {"ok": BOOL, "count": COUNT, "last_hash": MAYBE_TEXT, "problem": MAYBE_TEXT}
         ),
+        "proof": obj({"fingerprint": MAYBE_TEXT, "bundle_sha256": MAYBE_TEXT}),
     }
 )

@@ -1,0 +1,327 @@
+"""The evidence report worded for a reader: a statement of facts in one of the site's languages,
+in the site's local time with UTC beside it, plain words for every code (texts/<lang>.json,
+"report"). report.html and report.pdf both print this one structure, so they say the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+
+from flask import render_template
+
+from .clock import parse_iso, time_zone
+from .names import LANGUAGES
+from .notices.texts import default_texts
+
+# Payload fields a timeline row shows beside its sentence, in this order.
+DETAIL_FIELDS = ("location", "note", "message", "eta")
+
+
+def report_language(report: dict, asked: str | None) -> str:
+    """The language asked for if we have it, else the site's first language."""
+    if asked in LANGUAGES:
+        return asked
+    return next((lang for lang in report["site"]["languages"] if lang in LANGUAGES), "en")
+
+
+def report_page(report: dict, lang: str | None = None) -> str:
+    """The report as a page that prints well (templates/report.html), in `lang` or the site's
+    first language; inside a Flask app."""
+    return render_template("report.html", document=report_document(report, lang))
+
+
+def report_document(report: dict, lang: str | None = None) -> dict:
+    """{lang, title, intro, facts: [[label, value]], sections: [{title, paragraphs, table}]};
+    a table is {columns, rows, widths} (widths: relative, for the PDF's columns)."""
+    lang = report_language(report, lang)
+    words = Words(report, lang)
+    sections = [
+        _channels(report, words),
+        _roll_call(report, words),
+        _zones(report, words),
+        _help_requests(report, words),
+        _backup_requests(report, words),
+        _timeline(report, words),
+        _verification(report, words),
+    ]
+    site, incident = report["site"], report["incident"]
+    return {
+        "lang": lang,
+        "title": words.texts["title"].format(incident=incident["id"], site=site["name"]),
+        "intro": words.texts["intro"].format(timezone=site["timezone"]),
+        "facts": _facts(report, words),
+        "sections": [section for section in sections if section],
+    }
+
+
+@dataclass
+class Words:
+    """The report's texts in one language, and how times, people and codes read in it."""
+
+    report: dict
+    lang: str
+
+    @cached_property
+    def texts(self) -> dict:
+        return default_texts(self.lang)["report"]
+
+    @cached_property
+    def zone(self):
+        return time_zone(self.report["site"]["timezone"])
+
+    @cached_property
+    def names(self) -> dict:
+        """staff_id -> name, from the roll call and everyone who acted in the incident."""
+        names = {p["staff_id"]: p["name"] for p in self.report["roll_call"]["staff"]}
+        for event in self.report["events"]:
+            names.setdefault(event["actor"].get("staff_id"), event["actor"]["name"])
+        return names
+
+    def time(self, moment: str | None, empty: str = "") -> str:
+        """An ISO 8601 time as the site's clock showed it, with UTC beside it."""
+        if moment is None:
+            return empty
+        ms = parse_iso(moment)
+        local = self._clock(datetime.fromtimestamp(ms / 1000, tz=self.zone))
+        utc = datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return self.texts["time_with_utc"].format(local=local, utc=utc)
+
+    def _clock(self, moment: datetime) -> str:
+        return self.texts["time"].format(
+            **{"Y": moment.year, "m": moment.month, "d": moment.day, "H": moment.hour},
+            **{"mm": f"{moment.month:02}", "dd": f"{moment.day:02}", "HH": f"{moment.hour:02}"},
+            **{"MM": f"{moment.minute:02}", "SS": f"{moment.second:02}"},
+        )
+
+    def duration(self, seconds: float | None) -> str:
+        """12345.6 -> "3 h 25 min 46 s" (each unit as the language writes it)."""
+        hours, rest = divmod(round(seconds or 0), 3600)
+        minutes, secs = divmod(rest, 60)
+        units = self.texts["duration"]
+        parts = [("hours", hours)] if hours else []
+        parts += [("minutes", minutes)] if hours or minutes else []
+        return " ".join(units[unit].format(n=n) for unit, n in [*parts, ("seconds", secs)])
+
+    def who(self, actor: dict) -> str:
+        if actor.get("staff_id") is None:  # the command line (an admin), or the alarm panel
+            role = actor.get("role")
+            return self.texts["command_line"] if role == "admin" else self.word("roles", role)
+        return self.texts["who"].format(name=actor["name"], role=self.word("roles", actor["role"]))
+
+    def person(self, staff_id: int | None) -> str:
+        return self.names.get(staff_id, "") if staff_id is not None else ""
+
+    def word(self, group: str, code: str | None) -> str:
+        """The plain word for a code (kinds, reasons, roles, channels...); the code if none."""
+        return self.texts[group].get(code, code or "")
+
+
+def _table(words: Words, section: str, rows: list, widths: tuple) -> dict:
+    return {"columns": words.texts["sections"][section]["columns"], "rows": rows, "widths": widths}
+
+
+def _section(words: Words, name: str, paragraphs: list, table: dict | None) -> dict:
+    return {
+        "title": words.texts["sections"][name]["title"],
+        "paragraphs": paragraphs,
+        "table": table,
+    }
+
+
+def _facts(report: dict, words: Words) -> list[list[str]]:
+    incident, labels, texts = report["incident"], words.texts["facts"], words.texts
+    kind = words.word("kinds", incident["kind"])
+    kind = kind[:1].upper() + kind[1:]  # a value of its own, not inside a sentence
+    ended = next((e for e in report["events"] if e["type"] == "incident.ended"), None)
+    facts = [
+        ("site", report["site"]["name"]),
+        ("kind", texts["kind_drill"].format(kind=kind) if incident["drill"] else kind),
+        ("started", words.time(incident["started_at"])),
+        ("started_by", words.who(report["events"][0]["actor"])),
+        ("message", incident["message"]),
+        ("eta", words.time(incident["eta"])),
+        ("ended", words.time(incident["ended_at"], texts["still_active"])),
+        ("ended_by", ended and words.who(ended["actor"])),
+        ("reason", incident["end_reason"] and words.word("reasons", incident["end_reason"])),
+        ("note", ended and ended["payload"].get("note")),
+        ("closed_total", _closed_total(report, words)),
+        ("timezone", report["site"]["timezone"]),
+        ("generated", words.time(report["generated_at"])),
+    ]
+    return [[labels[key], value] for key, value in facts if value]
+
+
+def _closed_total(report: dict, words: Words) -> str:
+    closures = report["closures"]
+    if not any(span["closed_at"] for span in closures["per_channel"].values()):
+        return words.texts["not_closed"]
+    if closures["total_closed_seconds"] is None:
+        return words.texts["not_reopened"]
+    return words.duration(closures["total_closed_seconds"])
+
+
+def _channels(report: dict, words: Words) -> dict:
+    """One row per wording: the channels that showed the same words over the same time
+    (the status page, banner, screens and alert feed show the same) share it."""
+    texts = words.texts["sections"]["channels"]
+    if not report["channels"]:
+        return _section(words, "channels", [texts["none"]], None)
+    channels: dict[tuple, list] = {}
+    for said in report["channels"]:
+        key = (said["from"], said["language"], said["text"], said["until"])
+        channels.setdefault(key, []).append(words.word("channels", said["channel"]))
+    rows = [
+        [
+            ", ".join(names),
+            words.word("languages", language),
+            text,
+            words.time(start),
+            words.time(until, texts["still"]),
+        ]
+        for (start, language, text, until), names in sorted(channels.items(), key=_by_language)
+    ]
+    table = _table(words, "channels", rows, (4, 2, 9, 3, 3))
+    return _section(words, "channels", [texts["intro"]], table)
+
+
+def _by_language(item: tuple) -> tuple:
+    (start, language, _, _), _ = item
+    return start, LANGUAGES.index(language)
+
+
+def _roll_call(report: dict, words: Words) -> dict:
+    roll, labels = report["roll_call"], words.texts["sections"]["roll_call"]["counts"]
+    counts = [words.texts["detail"].format(label=labels[key], value=roll[key]) for key in labels]
+    rows = [
+        [
+            p["name"],
+            words.word("roles", p["role"]),
+            words.texts["yes"] if p["enrolled"] else words.texts["no"],
+            words.time(p["delivered_at"]),
+            words.time(p["acknowledged_at"]),
+            words.time(p["safe_at"]),
+        ]
+        for p in roll["staff"]
+    ]
+    return _section(
+        words, "roll_call", counts, _table(words, "roll_call", rows, (4, 3, 2, 4, 4, 4))
+    )
+
+
+def _zones(report: dict, words: Words) -> dict:
+    rows = [
+        [
+            zone["name"],
+            words.word("sweeps", zone["sweep"]),
+            zone["by_name"] or "",
+            words.time(zone["updated_at"]),
+            zone["note"] or "",
+        ]
+        for zone in report["zones"]
+    ]
+    return _section(words, "zones", [], _table(words, "zones", rows, (4, 3, 3, 4, 5)))
+
+
+def _help_requests(report: dict, words: Words) -> dict:
+    if not report["help_requests"]:
+        return _section(words, "help", [words.texts["sections"]["help"]["none"]], None)
+    rows = _request_rows(
+        report["help_requests"], words, "resolved_at", lambda h: words.person(h["resolved_by"])
+    )
+    return _section(words, "help", [], _table(words, "help", rows, (4, 4, 3, 4, 4, 3)))
+
+
+def _backup_requests(report: dict, words: Words) -> dict | None:
+    if not report["backup_requests"]:
+        return None  # the section only when staff called for backup during the incident
+    rows = _request_rows(
+        report["backup_requests"],
+        words,
+        "ended_at",
+        lambda b: words.word("backup_outcomes", b["outcome"] or "open"),
+    )
+    return _section(words, "backup", [], _table(words, "backup", rows, (4, 4, 3, 4, 4, 3)))
+
+
+def _request_rows(requests: list, words: Words, ended: str, how) -> list:
+    """Where, the note, who raised it and when, when it ended, and by whom or how."""
+    return [
+        [
+            r["location"],
+            r["note"] or "",
+            words.person(r["raised_by"]),
+            words.time(r["raised_at"]),
+            words.time(r[ended]),
+            how(r),
+        ]
+        for r in requests
+    ]
+
+
+def _timeline(report: dict, words: Words) -> dict:
+    rows = [
+        [
+            words.time(e["ts"]),
+            _sentence(e, words),
+            words.who(e["actor"]),
+            "\n".join(_details(e, words)),
+            str(e["seq"]),
+            e["hash"],
+        ]
+        for e in report["events"]
+    ]
+    return _section(words, "timeline", [], _table(words, "timeline", rows, (5, 7, 4, 5, 1, 6)))
+
+
+def _sentence(event: dict, words: Words) -> str:
+    """The event as a sentence: its template in texts' "events", filled from its payload."""
+    payload, templates = event["payload"], words.texts["events"]
+    drill = event["type"] == "incident.started" and payload.get("drill")
+    template = templates.get(f"{event['type']}.drill" if drill else event["type"])
+    if template is None:  # a type newer than its words: still in the report, by its name
+        return words.texts["unknown_event"].format(type=event["type"])
+    zones = {zone["id"]: zone["name"] for zone in words.report["zones"]}
+    zone = payload.get("zone") or payload.get("id") or ""
+    person = payload.get("name") or words.person(payload.get("staff_id"))
+    return template.format(
+        person=person or event["actor"]["name"],
+        zone=zones.get(zone, zone),
+        kind=words.word("kinds", payload.get("kind")),
+        reason=words.word("reasons", payload.get("reason")),
+        channel=words.word("channels", payload.get("channel")),
+        state=words.word("notice_states", payload.get("state")),
+        language=words.word("languages", payload.get("language")),
+        version=payload.get("version", ""),
+    )
+
+
+def _details(event: dict, words: Words) -> list[str]:
+    labels, payload = words.texts["details"], event["payload"]
+    return [
+        words.texts["detail"].format(
+            label=labels[key], value=words.time(payload[key]) if key == "eta" else payload[key]
+        )
+        for key in DETAIL_FIELDS
+        if payload.get(key)
+    ]
+
+
+def _verification(report: dict, words: Words) -> dict:
+    texts, verification = words.texts["sections"]["verification"], report["verification"]
+    if verification["ok"]:
+        verdict = texts["ok"].format(count=verification["count"])
+    else:
+        verdict = texts["broken"].format(problem=verification["problem"])
+    command = f"flask --app server verify-log --site {report['site']['id']}"
+    paragraphs = [
+        verdict,
+        texts["last_hash"].format(hash=verification["last_hash"]),
+        texts["how"].format(command=command),
+    ]
+    proof = report.get("proof") or {}
+    if proof.get("fingerprint"):
+        paragraphs.append(texts["fingerprint"].format(fingerprint=proof["fingerprint"]))
+    if proof.get("bundle_sha256"):
+        paragraphs.append(texts["bundle"].format(sha256=proof["bundle_sha256"]))
+    return _section(words, "verification", paragraphs, None)
