@@ -10,7 +10,7 @@ from flask import current_app, jsonify
 
 from .. import commands
 from ..commands import COMMANDS
-from ..names import LARGEST_INTEGER
+from ..names import LANGUAGES, LARGEST_INTEGER
 from . import PUBLIC_ENDPOINTS, api
 from .schemas import (
     EVENTS,
@@ -70,6 +70,27 @@ REPORTS = {
         "public key), a zip that verify_report.py checks",
     ),
 }
+# The worded report and the bundle take ?lang= (else the site's first language; another: 400).
+WORDED_REPORTS = {"html", "pdf", "bundle"}
+REPORT_LANGUAGE = {
+    "name": "lang",
+    "in": "query",
+    "schema": {"type": "string", "enum": [*LANGUAGES]},
+}
+
+
+def report_read(fmt: str, media: str, schema: dict, summary: str) -> dict:
+    """A report's route; the worded ones name their `lang` parameter and its 400."""
+    if fmt not in WORDED_REPORTS:
+        return read(f"{summary} (duty manager, admin)", schema, media=media)
+    return read(
+        f"{summary} (duty manager, admin)",
+        schema,
+        (400, *READS),
+        media,
+        parameters=[REPORT_LANGUAGE],
+    )
+
 
 # Routes that are not a command's route (enroll reads its code itself).
 READ_ROUTES = {
@@ -92,10 +113,8 @@ READ_ROUTES = {
         "Incident history, newest first, drills marked (duty manager, admin)", INCIDENTS
     ),
     **{
-        f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": read(
-            f"{summary} (duty manager, admin)", schema, media=media
-        )
-        for fmt, (media, schema, summary) in REPORTS.items()
+        f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": report_read(fmt, *about)
+        for fmt, about in REPORTS.items()
     },
     "/api/sites/{site}/setup": read(
         "The site's set-up as in its site file, with the default wording (admin)", SETUP
