@@ -1,10 +1,10 @@
 // Enrollment for duty managers and admins: a new single-use link per person, as a QR code
 // to scan from the screen or from a printout.
 import { $, element } from "./dom.js";
-import { applyTexts, chosenLanguage, loadTexts, say } from "./texts.js";
+import { loadVocabulary } from "./model.js";
+import { applyTexts, pageTexts, say } from "./texts.js";
 
-const lang = chosenLanguage();
-const texts = await loadTexts(lang);
+const { lang, texts } = await pageTexts((await loadVocabulary())?.languages);
 applyTexts(texts, lang);
 
 const me = await (await fetch("/api/me")).json();

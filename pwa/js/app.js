@@ -1,6 +1,6 @@
 // The staff app: starts the connection and shows the one screen that fits the moment.
 import { $ } from "./dom.js";
-import { applyEvent, myRollCall } from "./model.js";
+import { applyEvent, loadVocabulary, myRollCall } from "./model.js";
 
 import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
 import { renderConsole, renderConsoleStart, renderHistory, wireConsole } from "./screens/console.js";
@@ -11,9 +11,11 @@ import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from 
 import { renderHome, wireHome } from "./screens/home.js";
 import { Server } from "./server.js";
 import * as store from "./store.js";
-import { LANGUAGES, applyTexts, loadTexts, say } from "./texts.js";
+import { applyTexts, loadTexts, say } from "./texts.js";
 
-const app = { server: new Server(), texts: {}, lang: "fi", scripts: null };
+// vocabulary: the server's words (languages, kinds, how events change the state), from
+// model.js loadVocabulary once signed in.
+const app = { server: new Server(), texts: {}, lang: null, scripts: null, vocabulary: null };
 const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
                  "screen-console-start", "screen-console"];
 const MANAGERS = ["duty_manager", "admin"];
@@ -73,7 +75,7 @@ function onEvent(event) {
     store.put("state", state);
     return;
   }
-  applyEvent(state, event);
+  applyEvent(state, event, app.vocabulary);
   applyPanelEvent(state, event);
   store.put("state", state);
   if (event.type === "incident.started") {
@@ -101,13 +103,13 @@ function confirmDelivery() {
 
 async function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
-  if (LANGUAGES.includes(asked) && asked !== (await store.get("lang"))) {
+  if (app.vocabulary.languages.includes(asked) && asked !== (await store.get("lang"))) {
     await store.put("lang", asked);
     // The server keeps it too, so that pushed alarms come in the same language.
     app.server.act("language", "/api/me/language", { language: asked }, `language-${asked}-${Date.now()}`);
   }
 
-  app.lang = (await store.get("lang")) || app.server.me.language || "fi";
+  app.lang = (await store.get("lang")) || app.server.me.language || app.vocabulary.default_language;
   app.texts = await loadTexts(app.lang);
   applyTexts(app.texts, app.lang);
 }
@@ -132,6 +134,7 @@ async function start() {
     app.texts = await loadTexts("en").catch(() => ({}));
     return app.render();
   }
+  app.vocabulary = await loadVocabulary();
   await chooseLanguage();
   app.scripts = await app.server.scripts();
   wireAlarm(app);

@@ -1,10 +1,9 @@
 // The enrollment page: the code in the link is used only when the person taps the button,
 // so link previews and QR scanners cannot use it up.
 import { $ } from "./dom.js";
-import { applyTexts, chosenLanguage, loadTexts } from "./texts.js";
+import { applyTexts, pageTexts } from "./texts.js";
 
-const lang = chosenLanguage();
-const texts = await loadTexts(lang);
+const { lang, texts } = await pageTexts(); // not signed in yet: no vocabulary
 applyTexts(texts, lang);
 
 const code = location.pathname.split("/").pop();

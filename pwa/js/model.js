@@ -1,18 +1,35 @@
 // Keeping the local copy of the site state current between two `state` messages: each event
 // changes only what a staff screen shows. The next `state` from the server replaces it all.
-const SWEEPS = { "zone.claimed": "claimed", "zone.assigned": "claimed", "zone.cleared": "clear",
-                 "zone.blocked": "blocked" };
+// Which events sweep a zone or mark the roll call, and the languages, kinds and reasons, are
+// the server's words (GET /api/vocabulary): the app keeps no copy of its own.
+import * as store from "./store.js";
 
-export function applyEvent(state, event) {
+// The vocabulary, from the server or, offline (or signed out), as kept the last time.
+export async function loadVocabulary() {
+  const response = await fetch("/api/vocabulary").catch(() => null);
+  if (!response?.ok) return store.get("vocabulary");
+  const vocabulary = await response.json();
+  await store.put("vocabulary", vocabulary);
+  return vocabulary;
+}
+
+function rollCallColumns(vocabulary) {
+  return [...new Set(Object.values(vocabulary.roll_call).flat())];
+}
+
+export function applyEvent(state, event, vocabulary) {
   const payload = event.payload || {};
+  const sweep = vocabulary.sweeps[event.type];
+  const marks = vocabulary.roll_call[event.type];
   state.seq = event.seq;
   if (event.type === "incident.started") {
     state.incident = { id: payload.incident_id, kind: payload.kind, drill: payload.drill,
                        message: payload.message, eta: payload.eta, started_at: event.ts };
     for (const zone of state.zones) Object.assign(zone, { sweep: "unchecked", by: null, by_name: null });
     state.help_requests = [];
+    const columns = rollCallColumns(vocabulary);
     for (const person of state.roll_call.staff) {
-      Object.assign(person, { delivered_at: null, acknowledged_at: null, safe_at: null });
+      for (const column of columns) person[column] = null;
     }
   } else if (event.type === "incident.updated" && state.incident) {
     Object.assign(state.incident, { eta: payload.eta, message: payload.message });
@@ -23,13 +40,13 @@ export function applyEvent(state, event) {
                                raised_by: event.actor.staff_id, raised_at: event.ts });
   } else if (event.type === "help.resolved") {
     state.help_requests = state.help_requests.filter((h) => h.id !== payload.help_id);
-  } else if (SWEEPS[event.type]) {
+  } else if (sweep) {
     const zone = state.zones.find((z) => z.id === payload.zone);
     // The sweeper is the actor, except when a duty manager assigned the zone to someone;
     // the payload names them (a staff phone's roll call holds only its own row).
     const sweeper = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     if (zone) {
-      Object.assign(zone, { sweep: SWEEPS[event.type], by: payload.staff_id, note: payload.note,
+      Object.assign(zone, { sweep, by: payload.staff_id, note: payload.note,
                             by_name: payload.name ?? sweeper?.name ?? event.actor.name,
                             updated_at: event.ts });
     }
@@ -41,11 +58,10 @@ export function applyEvent(state, event) {
   } else if (["device.enrolled", "token.created"].includes(event.type)) {
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     if (person) person.enrolled = true;
-  } else if (["alarm.delivered", "alarm.acknowledged", "staff.safe"].includes(event.type)) {
+  } else if (marks) {
+    // Each step also proves the ones before it ("safe" means the alarm arrived), as on the server.
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
-    const column = { "alarm.delivered": "delivered_at", "alarm.acknowledged": "acknowledged_at",
-                     "staff.safe": "safe_at" }[event.type];
-    if (person) person[column] ||= event.ts;
+    if (person) for (const column of marks) person[column] ||= event.ts;
   }
   return state;
 }

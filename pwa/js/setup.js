@@ -2,16 +2,16 @@
 // customer script per kind and language. The page edits a copy of the site's set-up file and
 // saves it whole, through the same checks as `flask site-import`.
 import { $, element } from "./dom.js";
-import { applyTexts, chosenLanguage, loadTexts, say } from "./texts.js";
+import { loadVocabulary } from "./model.js";
+import { applyTexts, pageTexts, say } from "./texts.js";
 
-const lang = chosenLanguage();
-const texts = await loadTexts(lang);
+// Languages (with their names), roles and kinds are the server's words (GET /api/vocabulary).
+const vocabulary = await loadVocabulary();
+const { lang, texts } = await pageTexts(vocabulary?.languages);
 applyTexts(texts, lang);
 
-const ROLES = ["staff", "guard", "duty_manager", "admin"];
-const LANGUAGE_NAMES = { fi: "Suomi", sv: "Svenska", en: "English" };
 const me = await (await fetch("/api/me")).json();
-let model, defaults, kinds;
+let model, defaults;
 
 // A labelled input bound to `object[key]`; `read` turns the input's value into the stored one.
 function bound(labelKey, object, key, { type = "text", read = (v) => v, show = (v) => v ?? "",
@@ -43,14 +43,14 @@ function removeButton(list, index) {
 
 function renderSite() {
   const languages = element("fieldset", {}, element("legend", { textContent: say(texts, "setup.languages") }),
-    ...Object.entries(LANGUAGE_NAMES).map(([code, name]) => {
+    ...vocabulary.languages.map((code) => {
       const box = element("input", { type: "checkbox", checked: model.languages.includes(code) });
       box.onchange = () => {
-        model.languages = Object.keys(LANGUAGE_NAMES)
+        model.languages = vocabulary.languages
           .filter((c) => (c === code ? box.checked : model.languages.includes(c)));
         render();
       };
-      return element("label", { className: "switch", lang: code }, box, name);
+      return element("label", { className: "switch", lang: code }, box, vocabulary.language_names[code]);
     }));
   $("site-fields").replaceChildren(bound("setup.name", model, "name"),
     bound("setup.timezone", model, "timezone"), languages);
@@ -68,9 +68,9 @@ function renderZones() {
 }
 
 function renderStaff() {
-  const roles = ROLES.map((role) => [role, say(texts, `setup.role_${role}`)]);
+  const roles = vocabulary.roles.map((role) => [role, say(texts, `setup.role_${role}`)]);
   const zones = [["", "–"], ...model.zones.map((z) => [z.id, z.name || z.id])];
-  const languages = Object.entries(LANGUAGE_NAMES);
+  const languages = vocabulary.languages.map((code) => [code, vocabulary.language_names[code]]);
   $("staff").replaceChildren(...model.staff.map((person, index) => element("fieldset", { className: "card" },
     element("legend", { textContent: person.name || say(texts, "setup.new_person") }),
     person.saved ? "" : bound("setup.staff_name", person, "name", { attributes: { required: true } }),
@@ -94,22 +94,23 @@ function renderChannels() {
 
 // One text box per kind and language, holding the site's own wording or else the default.
 function renderTexts() {
+  const names = vocabulary.language_names;
   $("notices").replaceChildren(element("p", { textContent: say(texts, "setup.placeholders") }),
-    ...kinds.map((kind) => element("fieldset", {},
+    ...vocabulary.kinds.map((kind) => element("fieldset", {},
       element("legend", { textContent: say(texts, `kind.${kind}`) }),
       ...model.languages.flatMap((code) => [
         bound(null, model.closed[code][kind], "headline", { attributes: { lang: code },
-          labelText: `${LANGUAGE_NAMES[code]}: ${say(texts, "setup.headline")}` }),
+          labelText: `${names[code]}: ${say(texts, "setup.headline")}` }),
         bound(null, model.closed[code][kind], "body", { type: "textarea", attributes: { lang: code, rows: 3 },
-          labelText: `${LANGUAGE_NAMES[code]}: ${say(texts, "setup.body")}` }),
+          labelText: `${names[code]}: ${say(texts, "setup.body")}` }),
       ]))));
-  $("scripts").replaceChildren(...kinds.map((kind) => element("fieldset", {},
+  $("scripts").replaceChildren(...vocabulary.kinds.map((kind) => element("fieldset", {},
     element("legend", { textContent: say(texts, `kind.${kind}`) }),
     ...model.languages.flatMap((code) => [
-      bound(null, model.scripts[code][kind], "title", { labelText: `${LANGUAGE_NAMES[code]}: ${say(texts, "setup.script_title")}`,
+      bound(null, model.scripts[code][kind], "title", { labelText: `${names[code]}: ${say(texts, "setup.script_title")}`,
                                                         attributes: { lang: code } }),
       bound(null, model.scripts[code][kind], "lines", {
-        type: "textarea", labelText: `${LANGUAGE_NAMES[code]}: ${say(texts, "setup.script_lines")}`,
+        type: "textarea", labelText: `${names[code]}: ${say(texts, "setup.script_lines")}`,
         read: (v) => v.split("\n").map((l) => l.trim()).filter(Boolean), show: (v) => v.join("\n"),
         attributes: { lang: code, rows: 4 } }),
     ]))));
@@ -133,7 +134,7 @@ function own(edited, standard) {
 function toConfig() {
   const noticeTexts = structuredClone(model.notices.texts || {});
   const scripts = structuredClone(model.config_scripts);
-  for (const code of Object.keys(LANGUAGE_NAMES)) {
+  for (const code of vocabulary.languages) {
     const closed = own(model.closed[code], defaults.closed[code]);
     noticeTexts[code] = { ...noticeTexts[code], closed };
     if (!Object.keys(closed).length) delete noticeTexts[code].closed;
@@ -152,8 +153,8 @@ function toConfig() {
 
 // {lang: {kind: wording}}: the site's own wording over the default, as copies the form may edit.
 function perKind(standard, ownOf) {
-  return Object.fromEntries(Object.keys(LANGUAGE_NAMES).map((code) => [code,
-    Object.fromEntries(kinds.map((kind) => [kind,
+  return Object.fromEntries(vocabulary.languages.map((code) => [code,
+    Object.fromEntries(vocabulary.kinds.map((kind) => [kind,
       structuredClone({ ...standard[code][kind], ...(ownOf(code)?.[kind] || {}) })]))]));
 }
 
@@ -164,7 +165,7 @@ async function load() {
     $("setup-status").textContent = body.detail;
     return;
   }
-  ({ defaults, kinds } = body);
+  ({ defaults } = body);
   const config = body.config;
   const ownTexts = config.notices.texts || {};
   model = {

@@ -1,16 +1,24 @@
 // The interface's sentences come from /pwa/texts/<lang>.json; nothing here is translated by hand.
-export const LANGUAGES = ["fi", "sv", "en"];
-
-export function chosenLanguage() {
-  const asked = new URLSearchParams(location.search).get("lang");
-  if (LANGUAGES.includes(asked)) return asked;
-  const preferred = (navigator.languages || [navigator.language]).map((l) => l.slice(0, 2));
-  return preferred.find((l) => LANGUAGES.includes(l)) || "en";
-}
+// Which languages there are is the server's to say (`languages` of GET /api/vocabulary).
 
 export async function loadTexts(lang) {
   const response = await fetch(`/pwa/texts/${lang}.json`);
   return response.json();
+}
+
+// A page's language and sentences: ?lang=, else the first of the browser's languages among
+// `languages`, else English. A page shown before signing in (enrollment) has no list yet: it
+// takes the first of them that the app has sentences for.
+export async function pageTexts(languages) {
+  const asked = new URLSearchParams(location.search).get("lang");
+  const preferred = (navigator.languages || [navigator.language]).map((l) => l.slice(0, 2));
+  const wanted = [asked, ...preferred, "en"]
+    .filter((lang) => /^[a-z]{2}$/.test(lang) && (!languages || languages.includes(lang)));
+  for (const lang of new Set(wanted)) {
+    const response = await fetch(`/pwa/texts/${lang}.json`).catch(() => null);
+    if (response?.ok) return { lang, texts: await response.json() };
+  }
+  return { lang: "en", texts: {} };
 }
 
 // Fill every element that names a text key in data-text.

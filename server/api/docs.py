@@ -24,6 +24,7 @@ from .schemas import (
     SETUP,
     SITES,
     SLUG_ID,
+    VOCABULARY,
     body_schema,
     field_schema,
     obj,
@@ -132,6 +133,11 @@ READ_ROUTES = {
     "/api/push/vapid-public-key": read(
         "The applicationServerKey a browser subscribes with",
         obj({"key": {"type": "string"}}),
+        ANYONE,
+    ),
+    "/api/vocabulary": read(
+        "The words of the state and the log, which the app reads instead of keeping copies",
+        VOCABULARY,
         ANYONE,
     ),
     "/api/openapi.json": read(

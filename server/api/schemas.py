@@ -20,6 +20,7 @@ from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_I
 from ..notices import CHANNELS, NoticeSettings
 from ..phone_readiness import REASONS as READINESS_REASONS
 from ..presence import NOTIFICATION_STATES
+from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 
 
 def ref(name: str) -> dict:
@@ -444,6 +445,20 @@ SCRIPTS = obj(
         "languages": array(enum(LANGUAGES)),
         "language_names": per(LANGUAGES, STRING),
         "scripts": per(LANGUAGES, SCRIPT),
+    }
+)
+# The words the app reads instead of keeping copies (api/sites.py `vocabulary`).
+ROLL_CALL_COLUMN = enum(sorted({column for c in ROLL_CALL_COLUMNS.values() for column in c}))
+VOCABULARY = obj(
+    {
+        "languages": array(enum(LANGUAGES)),
+        "default_language": enum(LANGUAGES),
+        "language_names": per(LANGUAGES, STRING),
+        "roles": array(enum(ROLES)),
+        "kinds": array(enum(KINDS)),
+        "end_reasons": array(enum(END_REASONS)),
+        "sweeps": per(SWEEP_STATUS, enum(SWEEPS)),
+        "roll_call": per(ROLL_CALL_COLUMNS, array(ROLL_CALL_COLUMN)),
     }
 )
 SETUP = obj(

@@ -1,13 +1,17 @@
-"""Reading a site: its state at a sequence number, and its log after a sequence number."""
+"""Reading a site: its state at a sequence number, its log after a sequence number, and the
+words both are written in (the vocabulary the app reads instead of keeping copies)."""
 
 from __future__ import annotations
 
 from flask import g, jsonify, request
 
 from .. import log
+from ..auth import ROLES
 from ..clock import iso
 from ..errors import Invalid
-from ..names import LARGEST_INTEGER
+from ..names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER
+from ..notices.texts import default_texts
+from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 from ..state import batch_for, site_state
 from . import api, require_member, services
 
@@ -69,3 +73,22 @@ def _whole_number(name: str, default: int) -> int:
     if not whole or int(raw) > LARGEST_INTEGER:
         raise Invalid(f"'{name}' must be a whole number from 0 to {LARGEST_INTEGER}.", field=name)
     return int(raw)
+
+
+@api.get("/vocabulary")
+def vocabulary():
+    """The words of the state and the log, for the app: the languages (each named in itself),
+    roles, kinds and all-clear reasons, and which events sweep a zone or mark the roll call,
+    so that it applies events between two states as the projectors do."""
+    return jsonify(
+        {
+            "languages": LANGUAGES,
+            "default_language": DEFAULT_LANGUAGE,
+            "language_names": {lang: default_texts(lang)["language_name"] for lang in LANGUAGES},
+            "roles": ROLES,
+            "kinds": KINDS,
+            "end_reasons": END_REASONS,
+            "sweeps": SWEEP_STATUS,
+            "roll_call": ROLL_CALL_COLUMNS,
+        }
+    )

@@ -4,9 +4,6 @@ import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 import { wireReadiness } from "./readiness.js";
 
-const KINDS = ["fire", "evacuation", "threat", "power_outage", "shelter"];
-const REASONS = ["resolved", "false_alarm", "drill_over"];
-
 function clock(app, iso) {
   return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
 }
@@ -165,7 +162,7 @@ export async function renderChainSites(app) {
 
 export function wireConsole(app) {
   const site = () => `/api/sites/${app.server.me.site}`;
-  $("kinds").append(...KINDS.map((kind) => {
+  $("kinds").append(...app.vocabulary.kinds.map((kind) => {
     const button = element("button", { type: "button" }, say(app.texts, `kind.${kind}`));
     button.dataset.kind = kind;
     button.onclick = () => {
@@ -191,7 +188,7 @@ export function wireConsole(app) {
     app.server.act(say(app.texts, "console.eta_save"), `${site()}/incidents/current/update`,
                    eta ? { eta } : { clear_eta: true });
   };
-  $("reasons").append(...REASONS.map((reason) => {
+  $("reasons").append(...app.vocabulary.end_reasons.map((reason) => {
     const button = element("button", { type: "button" }, say(app.texts, `console.reason.${reason}`));
     button.onclick = () => allClear(app, reason);
     return button;
