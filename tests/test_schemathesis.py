@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from ipaddress import IPv4Address
 from itertools import count
+from uuid import uuid4
 
 import pytest
 import schemathesis
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from server.auth import command_line
+from server.auth import alarm_panel, command_line
 from server.commands import execute
 from server.site_config import read_site
 
@@ -33,6 +34,11 @@ CHECKS = [
 ]
 EXAMPLES = 12  # generated cases per operation and role, besides the examples and coverage phases
 START = "POST /api/sites/{site}/incidents"
+# The answers to the fire-alarm panel's pre-alarm: a countdown must be running, and no incident.
+PRE_ALARM = {
+    "POST /api/sites/{site}/alarm-panel/pre-alarm/confirm",
+    "POST /api/sites/{site}/alarm-panel/pre-alarm/dismiss",
+}
 
 # Operations whose generated cases may all be refused (their refusals are checked all the
 # same): a push subscription needs an http(s) endpoint where the document only says "uri", an
@@ -164,10 +170,23 @@ def set_scene(services, operation: str) -> None:
             "SELECT 1 FROM incidents WHERE site = ? AND ended_at IS NULL", [SITE]
         ).fetchone()
     operator = command_line(SITE)
-    if operation == START and running:
+    if operation in PRE_ALARM:
+        start_pre_alarm(services, running)
+    elif operation == START and running:
         execute(services, operator, SITE, "end_incident", {"reason": "drill_over"})
     elif operation != START and not running:
         execute(services, operator, SITE, "start_incident", {"kind": "fire", "drill": True})
+
+
+def start_pre_alarm(services, running) -> None:
+    """The panel's pre-alarm counting down, with no incident under way."""
+    if running:
+        execute(services, command_line(SITE), SITE, "end_incident", {"reason": "drill_over"})
+    with services.store.reading() as db:
+        waiting = db.execute("SELECT 1 FROM pre_alarms WHERE ended_at IS NULL").fetchone()
+    if not waiting:
+        signal = {"event_id": str(uuid4()), "event": "pre_alarm", "delivery": str(uuid4())}
+        execute(services, alarm_panel(SITE), SITE, "receive_alarm_signal", signal)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
