@@ -215,15 +215,15 @@ CREATE TABLE IF NOT EXISTS alarm_panel_links (
     interval_seconds INTEGER NOT NULL
 );
 -- Not state but working memory, like idempotency_keys: when each site's panel was last heard
--- (a heartbeat is not an event: only the link going up or down is), and the signatures of
--- the deliveries of the last minutes, so that one replayed byte for byte is refused.
+-- (a heartbeat is not an event: only the link going up or down is), and what each delivery
+-- of the last minutes signed (a digest of its timestamp and body), so that a replay is refused.
 CREATE TABLE IF NOT EXISTS alarm_panel_heartbeats (
     site TEXT PRIMARY KEY,
     received_at INTEGER NOT NULL,
     interval_seconds INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS alarm_panel_deliveries (
-    signature TEXT PRIMARY KEY,
+    signed TEXT PRIMARY KEY,
     site TEXT NOT NULL,
     received_at INTEGER NOT NULL
 );

@@ -75,7 +75,7 @@ def retire_old_alarm_panel_secrets(tx: Tx, params: dict) -> dict:
     detail=Field(max_length=500),
     sent_at=Field("time"),
     heartbeat_seconds=Field("int"),
-    delivery=Field(required=True, max_length=200),  # the hook adds its signature
+    delivery=Field(required=True, max_length=200),  # the hook adds what was signed
 )
 def receive_alarm_signal(tx: Tx, params: dict) -> dict:
     """One delivery of the panel's webhook: refused when its signature was seen before; a
@@ -90,14 +90,14 @@ def receive_alarm_signal(tx: Tx, params: dict) -> dict:
     return signal_answer(earlier)
 
 
-def _remember_delivery(tx: Tx, signature: str) -> None:
-    digest = hashlib.sha256(signature.encode()).hexdigest()
+def _remember_delivery(tx: Tx, delivery: str) -> None:
+    digest = hashlib.sha256(delivery.encode()).hexdigest()
     seen = tx.db.execute(
-        "SELECT 1 FROM alarm_panel_deliveries WHERE signature = ?", [digest]
+        "SELECT 1 FROM alarm_panel_deliveries WHERE signed = ?", [digest]
     ).fetchone()
     if seen:
         raise Replayed(
-            "This delivery was received before (the same signature): sign each delivery anew."
+            "This delivery was received before (the same timestamp and body): sign a retry anew."
         )
     tx.db.execute(
         "DELETE FROM alarm_panel_deliveries WHERE received_at < ?", [tx.ts - REPLAY_MEMORY_MS]
