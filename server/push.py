@@ -351,6 +351,9 @@ def rounds_for(events: list[dict], secret_key: str) -> list[PushRound]:
         elif type_ == "incident.ended":
             message = functools.partial(all_clear_message, event)
             rounds.append(PushRound("all_clear", EVERYONE, message, _of(payload, "incident_id")))
+        elif type_ == "pre_alarm.started":  # the panel's countdown: those who lead answer it
+            message = functools.partial(pre_alarm_message, event)
+            rounds.append(PushRound("pre_alarm", RESPONDERS, message, _of(payload, "pre_alarm_id")))
         elif type_ == "backup.requested":
             message = functools.partial(backup_message, event)
             context = _of(payload, "backup_id")
@@ -425,6 +428,20 @@ def backup_message(event: dict, row: dict) -> dict:
         "backup_id": payload["backup_id"],
         "title": texts["title"].format(name=payload["name"]),
         "body": texts["body"].format(location=payload["location"]),
+        "url": "/",
+    }
+
+
+def pre_alarm_message(event: dict, row: dict) -> dict:
+    payload = event["payload"]
+    texts = texts_for(row)["pre_alarm_push"]
+    return {
+        "type": event["type"],
+        "site": event["site"],
+        "seq": event["seq"],
+        "pre_alarm_id": payload["pre_alarm_id"],
+        "title": texts["title"],
+        "body": texts["body"].format(seconds=payload["countdown_seconds"]),
         "url": "/",
     }
 

@@ -335,3 +335,22 @@ def test_a_pre_alarm_nobody_answers_starts_the_evacuation_by_itself(
     assert alarm is not None and alarm["payload"]["kind"] == "fire"
     assert alarm["actor"]["role"] == "alarm_panel"
     assert not any(e["type"].startswith("pre_alarm.") for e in floor.events)  # numbers only
+
+
+def test_a_pre_alarm_is_pushed_to_the_locked_phones_of_those_who_lead():
+    from server.push import RESPONDERS, rounds_for
+
+    started = {
+        "type": "pre_alarm.started",
+        "site": "demo",
+        "seq": 9,
+        "payload": {"pre_alarm_id": 1, "countdown_seconds": 90, "deadline": "x", "detail": None},
+    }
+
+    (round_,) = rounds_for([started], "secret")
+
+    assert round_.audience == RESPONDERS and round_.purpose == "pre_alarm"
+    assert round_.context == {"pre_alarm_id": 1}
+    swedish = round_.message({"language": "sv"})
+    assert swedish["title"] == "Förlarm från brandlarmscentralen"
+    assert "90 sekunder" in swedish["body"]

@@ -14,6 +14,7 @@ PURPOSES = {
     "alarm": ("incident_id",),
     "all_clear": ("incident_id",),
     "backup": ("backup_id",),
+    "pre_alarm": ("pre_alarm_id",),
     "test": ("test_id",),
     "escalation": ("incident_id", "step"),
 }
