@@ -177,8 +177,9 @@ def check_checkpoints(bundle: Bundle, key) -> dict[int, Checkpoint]:
     found = [read_checkpoint(n, raw, token, key) for n, raw, token in bundle.checkpoint_files()]
     if not found:
         raise Doubt("The bundle holds no signed checkpoint: nothing vouches for its entries.")
-    sizes = ", ".join(str(c.size) for c in found)
-    print(f"[ok] {len(found)} checkpoint(s) signed by that key, of the log at size {sizes}.")
+    print(f"[ok] {len(found)} checkpoint(s) of the log signed by that key:")
+    for checkpoint in found:
+        print(f"       up to entry {checkpoint.size}, signed {checkpoint.signed_at or '(no time)'}")
     return {checkpoint.size: checkpoint for checkpoint in found}
 
 
