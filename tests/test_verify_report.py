@@ -31,7 +31,9 @@ def verifier(tmp_path_factory):
     has only cryptography, in a folder without the server's code."""
     folder = tmp_path_factory.mktemp("reader")
     # Without its own pip (ensurepip takes longer than the tests): this pip installs into it.
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(folder / "venv")], check=True
+    )
     python = str(folder / "venv" / "bin" / "python")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "cryptography"],
