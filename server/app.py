@@ -30,6 +30,7 @@ from .services import Services
 from .settings import Settings, load_settings, secret_key_for
 from .state import SiteStates
 from .timers import tell_heads_now
+from .webhooks import WebhookDeliveries
 from .writer import Writer, run_here
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         metrics,
         checkpoints,
         presence=Presence(),
+        webhooks=WebhookDeliveries(),
     )
     return services
 

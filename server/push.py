@@ -35,6 +35,7 @@ from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
 from .push_encryption import encrypt
 from .settings import secret_key_for
+from .tasks import run_together
 
 if TYPE_CHECKING:
     from .db import Store
@@ -289,10 +290,7 @@ class PushSender:
                     return
                 answers[index] = self._send(row, message(row))
 
-        start = self.socketio.start_background_task
-        tasks = [start(sender) for _ in range(min(SENDERS, len(rows)))]
-        for task in tasks:
-            task.join()
+        run_together(self.socketio.start_background_task, [sender] * min(SENDERS, len(rows)))
         return answers
 
     def _send(self, row: dict, message: dict) -> tuple[str, int | None]:

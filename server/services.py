@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .push import PushSender
     from .settings import Settings
     from .state import SiteStates
+    from .webhooks import WebhookDeliveries
     from .writer import Writer
 
 
@@ -38,3 +39,4 @@ class Services:
     metrics: Metrics
     checkpoints: Checkpoints  # signed checkpoints of the logs, and their witnesses
     presence: Presence  # which phones this worker has connected (phone readiness)
+    webhooks: WebhookDeliveries  # outbound webhooks, delivered in the log's order

@@ -33,6 +33,13 @@ class Settings:
     replay_limit: int = 5000
     vapid_subject: str = "mailto:exitnow@example.invalid"
     push_ttl_seconds: int = 3600
+    webhook_retry_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 600.0
+    webhook_give_up_hours: float = 24.0
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
 
     listen_backlog: int = 2048
     max_connections: int = 10000
@@ -78,6 +85,28 @@ ENVIRONMENT = (
         "contact push services see (mailto: or https:)",
     ),
     ("EXITNOW_PUSH_TTL_SECONDS", "push_ttl_seconds", int, "how long a push service keeps an alarm"),
+    (
+        "EXITNOW_WEBHOOK_RETRY_SECONDS",
+        "webhook_retry_seconds",
+        float,
+        "first retry of a failed webhook delivery; doubles each time",
+    ),
+    (
+        "EXITNOW_WEBHOOK_RETRY_MAX_SECONDS",
+        "webhook_retry_max_seconds",
+        float,
+        "longest wait between two tries of a webhook delivery",
+    ),
+    (
+        "EXITNOW_WEBHOOK_GIVE_UP_HOURS",
+        "webhook_give_up_hours",
+        float,
+        "a webhook delivery still failing this long after its event is given up",
+    ),
+    ("EXITNOW_TWILIO_ACCOUNT_SID", "twilio_account_sid", str, "Twilio account for escalation SMS"),
+    ("EXITNOW_TWILIO_AUTH_TOKEN", "twilio_auth_token", str, "Twilio auth token (a secret)"),
+    ("EXITNOW_TWILIO_FROM", "twilio_from", str, "the SMS sender: a Twilio number or MG... service"),
+    ("EXITNOW_TWILIO_API_URL", "twilio_api_url", str, "Twilio's API base URL (tests: a stand-in)"),
     ("EXITNOW_REPLAY_LIMIT", "replay_limit", int, "most missed events replayed on reconnect"),
     (
         "EXITNOW_LISTEN_BACKLOG",

@@ -74,6 +74,9 @@ WHO_MAY: dict[str, frozenset] = {
     "subscribe_push": EVERYONE,
     "send_test_alarm": MANAGERS,
     "answer_test_alarm": EVERYONE,
+    "add_webhook": ADMINS,
+    "remove_webhook": ADMINS,
+    "send_test_webhook": ADMINS,
     "confirm_pre_alarm": MANAGERS,
     "dismiss_pre_alarm": MANAGERS,
 }
@@ -117,6 +120,9 @@ BODIES: dict[str, dict | Callable] = {
     "subscribe_push": {"subscription": SUBSCRIPTION},
     "send_test_alarm": {},
     "answer_test_alarm": {},
+    "add_webhook": {"url": "https://hooks.example/exit-now"},
+    "remove_webhook": {},
+    "send_test_webhook": {},
     "confirm_pre_alarm": {},
     "dismiss_pre_alarm": {},
 }
@@ -193,6 +199,7 @@ class World:
     backup_id: int
     aino: int  # a staff member's id (enrollment links, assigning a zone)
     test_id: int  # a test alarm sent to everyone (the admin's phone answers it)
+    webhook_id: int  # a webhook subscription of the demo site
     config: dict  # the demo site's set-up, as GET /setup gives it
 
     def path_values(self, route: Route) -> dict:
@@ -205,6 +212,7 @@ class World:
             "staff_id": self.aino,
             "lang": "fi",
             "test_id": self.test_id,
+            "webhook_id": self.webhook_id,
         }
         unknown = route.arguments - set(values)
         assert not unknown, f"{route}: say in World.path_values what {sorted(unknown)} is"
@@ -286,6 +294,9 @@ def build_world(folder: Path, secret_key: str) -> World:
     help_id = post(tokens["staff"], "/help-requests", {"location": "Till 1"})["help_request"]["id"]
     backup = post(requester, "/backup-requests", {"location": "Till 2"})["backup_request"]["id"]
     test_id = post(tokens["duty_manager"], "/test-alarms", {})["test_id"]
+    webhook_id = operator(SITE, "add_webhook", {"url": "https://hooks.example/matrix"})[
+        "webhook_id"
+    ]
     config = Api(client, tokens["admin"]).get(f"/api/sites/{SITE}/setup").get_json()["config"]
     services.store.close()
     return World(
@@ -303,6 +314,7 @@ def build_world(folder: Path, secret_key: str) -> World:
         backup,
         aino,
         test_id,
+        webhook_id,
         config,
     )
 

@@ -144,4 +144,14 @@ def require_member(db, site: str, roles: frozenset = auth.EVERYONE, reading: str
 _add_command_routes()
 
 # Importing the route modules registers their routes.
-from . import docs, people, phones, push, reports, scripts, setup, sites  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    docs,
+    people,
+    phones,
+    push,
+    reports,
+    scripts,
+    setup,
+    sites,
+    webhooks,
+)

@@ -25,6 +25,8 @@ from .schemas import (
     SITES,
     SLUG_ID,
     VOCABULARY,
+    WEBHOOK_DELIVERIES,
+    WEBHOOKS,
     body_schema,
     field_schema,
     obj,
@@ -125,6 +127,20 @@ READ_ROUTES = {
     ),
     "/api/me": read(
         "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
+    ),
+    "/api/sites/{site}/webhooks": read(
+        "The site's webhook subscriptions: where to (the origin only), what, how many pending "
+        "(admin)",
+        WEBHOOKS,
+    ),
+    "/api/sites/{site}/webhooks/deliveries": read(
+        "The webhook delivery log, newest first, with every attempt (admin)",
+        WEBHOOK_DELIVERIES,
+        (400, *READS),
+        parameters=[
+            {"name": "webhook_id", "in": "query", "schema": ID},
+            {"name": "limit", "in": "query", "schema": {**ID, "maximum": 500}},
+        ],
     ),
     "/api/sites/{site}/readiness": read(
         "Whether each person's phone can be reached now, and why not (duty manager, admin)",

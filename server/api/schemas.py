@@ -14,6 +14,7 @@ from ..commands.devices import BASE64URL
 from ..commands.fields import Field
 from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
 from ..commands.readiness import PURPOSES as PUSH_PURPOSES
+from ..commands.webhooks import FORMATS as WEBHOOK_FORMATS
 from ..commands.zones import SWEEP_EVENTS
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
@@ -361,6 +362,16 @@ RESULTS = {
     "subscribe_push": obj({"subscription_id": ID, "seq": SEQ}),
     "send_test_alarm": extended(CHANGED, test_id=ID, people=COUNT),
     "answer_test_alarm": CHANGED,
+    "add_webhook": extended(
+        CHANGED,
+        webhook_id=ID,
+        origin=STRING,
+        events=array(enum(EVENT_TYPES)),
+        format=enum(WEBHOOK_FORMATS),
+        secret=STRING,
+    ),
+    "remove_webhook": CHANGED,
+    "send_test_webhook": CHANGED,
     "confirm_pre_alarm": extended(CHANGED, pre_alarm_id=ID, incident_id=ID),
     "dismiss_pre_alarm": extended(CHANGED, pre_alarm_id=ID),
     # The route adds the link as a URL and as a QR code (SVG) to the command's answer.
@@ -384,6 +395,52 @@ SITES = obj(
     }
 )
 INCIDENTS = obj({"incidents": array(ref("Incident"))})
+WEBHOOKS = obj(
+    {
+        "webhooks": array(
+            obj(
+                {
+                    "id": ID,
+                    "origin": STRING,
+                    "events": array(enum(EVENT_TYPES)),
+                    "format": enum(WEBHOOK_FORMATS),
+                    "created_at": TIME,
+                    "removed_at": nullable(TIME),
+                    "pending": COUNT,
+                }
+            )
+        )
+    }
+)
+WEBHOOK_DELIVERIES = obj(
+    {
+        "deliveries": array(
+            obj(
+                {
+                    "id": ID,
+                    "webhook_id": ID,
+                    "event_id": STRING,
+                    "seq": SEQ,
+                    "type": enum(EVENT_TYPES),
+                    "state": enum(("pending", "delivered", "gave_up")),
+                    "attempts": array(
+                        obj(
+                            {
+                                "at": TIME,
+                                "status": nullable({"type": "integer"}),
+                                "error": nullable(STRING),
+                                "milliseconds": COUNT,
+                            }
+                        )
+                    ),
+                    "next_at": nullable(TIME),
+                    "created_at": TIME,
+                    "delivered_at": nullable(TIME),
+                }
+            )
+        )
+    }
+)
 PUSH_OUTCOME = enum(PUSH_OUTCOMES)
 READINESS = obj(
     {

@@ -232,5 +232,6 @@ from . import (  # noqa: E402,F401
     roll_call,
     sites,
     staff,
+    webhooks,
     zones,
 )

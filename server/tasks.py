@@ -1,0 +1,34 @@
+"""Running work side by side in background tasks and waiting for all of it, in any async mode.
+
+Not with the tasks' own `join()`: engineio's eventlet task answers `join()` at once for a green
+thread that has not started yet (a GreenThread is false until it runs, and `join` tests it),
+so a caller went on before the work was done. The tasks count themselves done here instead,
+on a semaphore that eventlet's and gevent's monkey-patching make green.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+
+def run_together(start_task: Callable, work: list[Callable[[], None]]) -> None:
+    """Start each function in a background task; return once every one has finished (an
+    exception is logged, and the others go on)."""
+    finished = threading.Semaphore(0)
+
+    def run(function: Callable[[], None]) -> None:
+        try:
+            function()
+        except Exception:
+            logger.exception("a background task failed")
+        finally:
+            finished.release()
+
+    for function in work:
+        start_task(run, function)
+    for _ in work:
+        finished.acquire()

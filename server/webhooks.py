@@ -1,0 +1,307 @@
+"""Outbound webhooks: each subscription (server/commands/webhooks.py) gets the site's events it
+asked for, as signed JSON (server/signing.py), in the order of the log, one delivery at a time.
+
+The deliveries follow the log, not the publisher: a subscription's next event is the first
+matching one after the last it was given, so nothing committed is ever skipped, whether the
+server was down, restarted or killed in between. `webhook_deliveries` is the queue and its log
+(working memory, not state); each attempt is a row of `webhook_attempts`. A delivery that
+fails waits EXITNOW_WEBHOOK_RETRY_SECONDS, twice that, ... up to
+EXITNOW_WEBHOOK_RETRY_MAX_SECONDS between tries, and is given up
+EXITNOW_WEBHOOK_GIVE_UP_HOURS after its event (the next one then goes). Every worker runs the
+loop; a worker takes a delivery with a lease (written in the one transaction that claims it),
+so two workers never send one at once, and a killed worker's lease runs out. Each delivery
+carries the event's id (`<site>:<seq>`): one sent again after a crash between the receiver's
+answer and its record has the same id, for the receiver to see twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import signing
+from .clock import iso, now_ms
+from .commands.webhooks import unseal_for
+from .names import DEFAULT_LANGUAGE, LANGUAGES
+from .notices.texts import default_texts
+from .push import connector_for
+from .state import event_message
+from .tasks import run_together
+
+if TYPE_CHECKING:
+    from .services import Services
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 1.0  # how soon a new event leaves, and how often a retry is looked for
+LEASE_MS = 30_000  # longer than one attempt may take (connect and answer: 2 x 10 s)
+LONGEST_ERROR = 300
+USER_AGENT = "ExitNow-Webhooks/1"
+
+
+class WebhookDeliveries:
+    def __init__(self):
+        self.worker = uuid.uuid4().hex[:16]
+
+    def run_forever(self, services: Services) -> None:
+        """The worker's loop (started by server/timers.py in every server process)."""
+        while True:
+            try:
+                while self.deliver_due(services):  # at once again while there is work
+                    pass
+            except Exception:  # keep delivering; the next round tries again
+                logger.exception("delivering webhooks failed")
+            services.socketio.sleep(POLL_SECONDS)
+
+    def deliver_due(self, services: Services) -> int:
+        """Claim every delivery due now (one per subscription), send them; how many went."""
+        if not self._anything_due(services):
+            return 0
+        claimed = services.writer.submit(lambda db: (self._claim(services, db), []))
+        attempts = [functools.partial(self._attempt, services, claim) for claim in claimed]
+        run_together(services.socketio.start_background_task, attempts)
+        return len(claimed)
+
+    def _anything_due(self, services: Services) -> bool:
+        """A read first: a site's crowd of receipts must not cost a write each second."""
+        now = now_ms()
+        with services.store.reading() as db:
+            for hook in db.query("SELECT * FROM webhooks WHERE removed_at IS NULL"):
+                pending = _pending(db, hook["id"])
+                if pending is not None:
+                    if pending["next_at"] <= now and (pending["lease_until"] or 0) < now:
+                        return True
+                elif _next_event(db, hook) is not None:
+                    return True
+        return False
+
+    def _claim(self, services: Services, db) -> list[dict]:
+        now = now_ms()
+        claimed = []
+        for hook in list(db.query("SELECT * FROM webhooks WHERE removed_at IS NULL")):
+            pending = _pending(db, hook["id"])
+            if pending is None:
+                event = _next_event(db, hook)
+                if event is None:
+                    continue
+                db.execute(
+                    "INSERT INTO webhook_deliveries (webhook_id, site, seq, event_type, state, "
+                    "next_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    [hook["id"], hook["site"], event["seq"], event["type"], now, now],
+                )
+                pending = _pending(db, hook["id"])
+            if pending["next_at"] > now or (pending["lease_until"] or 0) >= now:
+                continue
+            db.execute(
+                "UPDATE webhook_deliveries SET leased_by = ?, lease_until = ? WHERE id = ?",
+                [self.worker, now + LEASE_MS, pending["id"]],
+            )
+            event = next(
+                db.query(
+                    "SELECT * FROM events WHERE site = ? AND seq = ?",
+                    [hook["site"], pending["seq"]],
+                )
+            )
+            site = next(db.query("SELECT * FROM sites WHERE id = ?", [hook["site"]]))
+            claimed.append({"delivery": pending, "hook": hook, "event": event, "site": site})
+        return claimed
+
+    def _attempt(self, services: Services, claim: dict) -> None:
+        delivery, hook = claim["delivery"], claim["hook"]
+        started = time.monotonic()
+        status, error = None, None
+        try:
+            settings = services.settings
+            url = unseal_for(settings, hook["site"], hook["id"], "url", hook["url_sealed"])
+            secret = unseal_for(settings, hook["site"], hook["id"], "secret", hook["secret_sealed"])
+            body = json.dumps(body_for(hook["format"], claim["event"], claim["site"])).encode()
+            status = post(url, body, headers_for(claim["event"], secret, body))
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except Exception as failure:  # refused, timed out, unsealable: the next try may work
+            error = f"{type(failure).__name__}: {failure}"[:LONGEST_ERROR]
+        took = int((time.monotonic() - started) * 1000)
+        if error:
+            logger.warning("webhook %s delivery %s failed: %s", hook["id"], delivery["id"], error)
+        services.writer.submit(
+            lambda db: (self._record(services, db, claim, status, error, took), [])
+        )
+
+    def _record(self, services: Services, db, claim: dict, status, error, took: int) -> None:
+        delivery, event = claim["delivery"], claim["event"]
+        now = now_ms()
+        attempt = delivery["attempts"] + 1
+        db.execute(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status, error, milliseconds) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [delivery["id"], attempt, now, status, error, took],
+        )
+        settings = services.settings
+        if error is None:
+            state, next_at = "delivered", now
+        elif now - event["ts"] > settings.webhook_give_up_hours * 3_600_000:
+            state, next_at = "gave_up", now
+        else:
+            wait = settings.webhook_retry_seconds * 2 ** (attempt - 1)
+            state, next_at = (
+                "pending",
+                now + int(min(wait, settings.webhook_retry_max_seconds) * 1000),
+            )
+        db.execute(
+            "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
+            "last_error = ?, leased_by = NULL, lease_until = NULL, "
+            "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+            [state, attempt, next_at, status, error, state, now, delivery["id"]],
+        )
+
+
+def _pending(db, webhook_id: int) -> dict | None:
+    return next(
+        db.query(
+            "SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND state = 'pending'",
+            [webhook_id],
+        ),
+        None,
+    )
+
+
+def _next_event(db, hook: dict) -> dict | None:
+    """The first event after the subscription's last delivery (or its start) that it hears:
+    one of its types, or a test meant for it."""
+    last = db.execute(
+        "SELECT MAX(seq) FROM webhook_deliveries WHERE webhook_id = ?", [hook["id"]]
+    ).fetchone()[0]
+    types = json.loads(hook["events"])
+    marks = ",".join("?" * len(types))
+    return next(
+        db.query(
+            f"""SELECT seq, type FROM events WHERE site = ? AND seq > ?
+                AND (type IN ({marks}) OR (type = 'webhook.tested'
+                     AND json_extract(payload, '$.webhook_id') = ?))
+                ORDER BY seq LIMIT 1""",
+            [hook["site"], last or hook["created_seq"], *types, hook["id"]],
+        ),
+        None,
+    )
+
+
+def headers_for(event: dict, secret: str, body: bytes) -> dict:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.EVENT_ID_HEADER: event_id(event),
+        **signing.sign([secret], body, int(time.time())),
+    }
+
+
+def event_id(event: dict) -> str:
+    return f"{event['site']}:{event['seq']}"
+
+
+def body_for(format_: str, event: dict, site: dict) -> dict:
+    """The JSON a subscription gets: the event as the API shows it, with a sentence for people
+    (`text`, in the site's first language); Slack's and Teams' incoming webhooks take only
+    their own shapes, made from that sentence."""
+    row = {**event, "actor": json.loads(event["actor"]), "payload": json.loads(event["payload"])}
+    text = sentence(row, site)
+    if format_ == "slack":
+        return {"text": text}
+    if format_ == "teams":
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": [{"type": "TextBlock", "text": text, "wrap": True}],
+        }
+        return {
+            "type": "message",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": None,
+                    "content": card,
+                }
+            ],
+        }
+    message = event_message(row)
+    return {
+        "id": event_id(event),
+        "site": event["site"],
+        **message,
+        "test": event["type"] == "webhook.tested",
+        "text": text,
+    }
+
+
+def sentence(event: dict, site: dict) -> str:
+    """One sentence about the event in the site's first language (server/texts: webhook_text)."""
+    languages = json.loads(site["languages"])
+    lang = languages[0] if languages and languages[0] in LANGUAGES else DEFAULT_LANGUAGE
+    texts = default_texts(lang)
+    wording, payload = texts["webhook_text"], event["payload"]
+    values = {"site": site["name"], "time": _local(site, event["ts"]), "type": event["type"]}
+    key = event["type"]
+    if key == "incident.started":
+        titles = texts["drill"] if payload.get("drill") else texts["alarm"]
+        values["alarm"] = titles.get(payload.get("kind"), payload.get("kind"))
+    elif key == "incident.updated" and payload.get("eta"):
+        key = "incident.updated_eta"
+        values["eta"] = _local(site, _ms(payload["eta"]))
+    elif key == "notice.switched":
+        key = f"notice.switched.{payload.get('state')}"
+    return wording.get(key, wording["other"]).format(**values)
+
+
+def _ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _local(site: dict, ms: int) -> str:
+    try:
+        zone = ZoneInfo(site["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%H:%M")
+
+
+def post(url: str, body: bytes, headers: dict) -> int:
+    """POST once (no redirects followed: a 3xx is a failure to look at); the status."""
+    parts = urlsplit(url)
+    connection = connector_for(f"{parts.scheme}://{parts.netloc}")()
+    target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)
+        return response.status
+    finally:
+        connection.close()
+
+
+def delivery_view(row: dict, attempts: list[dict]) -> dict:
+    return {
+        "id": row["id"],
+        "webhook_id": row["webhook_id"],
+        "event_id": f"{row['site']}:{row['seq']}",
+        "seq": row["seq"],
+        "type": row["event_type"],
+        "state": row["state"],
+        "attempts": [
+            {
+                "at": iso(a["at"]),
+                "status": a["status"],
+                "error": a["error"],
+                "milliseconds": a["milliseconds"],
+            }
+            for a in attempts
+        ],
+        "next_at": iso(row["next_at"]) if row["state"] == "pending" else None,
+        "created_at": iso(row["created_at"]),
+        "delivered_at": iso(row["delivered_at"]),
+    }
