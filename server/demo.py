@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import commands
 from .auth import command_line
+from .names import LANGUAGES
 
 if TYPE_CHECKING:
     from .services import Services
@@ -64,7 +65,7 @@ def seed(services: Services) -> list[tuple[dict, str]]:
         {
             "name": "Exit Now demo shop",
             "timezone": "Europe/Helsinki",
-            "languages": ["fi", "sv", "en"],
+            "languages": list(LANGUAGES),
         },
     )
     for zone in ZONES:

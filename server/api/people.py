@@ -9,6 +9,7 @@ from flask import current_app, g, jsonify
 from .. import auth, commands, rate_limits
 from ..commands.devices import enrollee
 from ..errors import Invalid
+from ..names import DEFAULT_LANGUAGE
 from ..qr import qr_svg
 from . import answer_adds, api, json_body, services
 
@@ -66,7 +67,7 @@ def _me(identity: auth.Identity) -> dict:
         "staff_id": identity.staff_id,
         "chain_admin": identity.chain_admin,
         "home_zone": person[0] if person else None,
-        "language": person[1] if person else "fi",
+        "language": person[1] if person else DEFAULT_LANGUAGE,
     }
 
     if identity.via_cookie:

@@ -15,7 +15,6 @@ from ..commands.fields import Field
 from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
 from ..commands.readiness import PURPOSES as PUSH_PURPOSES
 from ..commands.webhooks import FORMATS as WEBHOOK_FORMATS
-from ..commands.zones import SWEEP_EVENTS
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, NoticeSettings
@@ -185,7 +184,7 @@ SOMETIME = nullable(TIME)
 MAYBE_TEXT = nullable(STRING)
 MAYBE_ID = nullable(ID)
 ANY_OBJECT = {"type": "object"}
-SWEEPS = ("unchecked", *SWEEP_EVENTS)
+SWEEPS = ("unchecked", *dict.fromkeys(SWEEP_STATUS.values()))
 
 SCHEMAS = {
     "Problem": obj(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..auth import ADMINS, EVERYONE, MANAGERS
 from ..errors import Conflict, NotFound
+from ..projectors import SWEEP_STATUS
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident
@@ -13,7 +14,8 @@ from .sites import checked_id
 # The zone a sweep command is about: a field of its URL.
 ZONE = Field(required=True, max_length=100)
 
-SWEEP_EVENTS = {"claimed": "zone.claimed", "clear": "zone.cleared", "blocked": "zone.blocked"}
+# The event a person's own sweep records for each status: projectors.SWEEP_STATUS turned round.
+SWEEP_EVENTS = {status: type_ for type_, status in SWEEP_STATUS.items() if type_ != "zone.assigned"}
 
 
 @command(
