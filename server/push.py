@@ -402,46 +402,39 @@ def alarm_message(event: dict, row: dict) -> dict:
     }
 
 
-def all_clear_message(event: dict, row: dict) -> dict:
-    """The all-clear replaces the alarm's notification (the same tag in sw.js)."""
-    texts = texts_for(row)["all_clear_push"]
+def notification(event: dict, title: str, body: str, **more) -> dict:
+    """What the service worker shows for an event: its title and body, and the app's page."""
     return {
         "type": event["type"],
         "site": event["site"],
         "seq": event["seq"],
-        "incident_id": event["payload"]["incident_id"],
-        "title": texts["title"],
-        "body": texts["body"],
+        **more,
+        "title": title,
+        "body": body,
         "url": "/",
     }
+
+
+def all_clear_message(event: dict, row: dict) -> dict:
+    """The all-clear replaces the alarm's notification (the same tag in sw.js)."""
+    texts = texts_for(row)["all_clear_push"]
+    incident_id = event["payload"]["incident_id"]
+    return notification(event, texts["title"], texts["body"], incident_id=incident_id)
 
 
 def backup_message(event: dict, row: dict) -> dict:
     payload = event["payload"]
     texts = texts_for(row)["backup_push"]
-    return {
-        "type": event["type"],
-        "site": event["site"],
-        "seq": event["seq"],
-        "backup_id": payload["backup_id"],
-        "title": texts["title"].format(name=payload["name"]),
-        "body": texts["body"].format(location=payload["location"]),
-        "url": "/",
-    }
+    title = texts["title"].format(name=payload["name"])
+    body = texts["body"].format(location=payload["location"])
+    return notification(event, title, body, backup_id=payload["backup_id"])
 
 
 def pre_alarm_message(event: dict, row: dict) -> dict:
     payload = event["payload"]
     texts = texts_for(row)["pre_alarm_push"]
-    return {
-        "type": event["type"],
-        "site": event["site"],
-        "seq": event["seq"],
-        "pre_alarm_id": payload["pre_alarm_id"],
-        "title": texts["title"],
-        "body": texts["body"].format(seconds=payload["countdown_seconds"]),
-        "url": "/",
-    }
+    body = texts["body"].format(seconds=payload["countdown_seconds"])
+    return notification(event, texts["title"], body, pre_alarm_id=payload["pre_alarm_id"])
 
 
 def test_message(event: dict, secret_key: str, row: dict) -> dict:

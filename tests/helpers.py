@@ -204,6 +204,18 @@ def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[st
     return tokens
 
 
+def eventually(check, timeout: float = 10, every: float = 0.05):
+    """What `check()` returns once it is true, polled every `every` seconds (for state that
+    changes in another process or a background task); AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError(f"not true within {timeout} s")
+
+
 class RedisServer:
     """Debian's redis-server on 127.0.0.1 and a fixed port, which can be stopped and started
     again (an outage); no persistence."""

@@ -5,12 +5,10 @@ the phones only (no incident, nothing public) and each phone's answer is recorde
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import socketio
-from helpers import Browser
+from helpers import Browser, eventually
 
 from server.auth import CSRF_HEADER, SESSION_COOKIE
 
@@ -46,17 +44,6 @@ def readiness_of(manager, name: str) -> dict:
     return next(person for person in answer.get_json()["people"] if person["name"] == name)
 
 
-def wait_for(check, timeout: float = 10):
-    """Poll `check()` until it returns something true (the pushes run in the background)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("not within the time")
-
-
 def test_a_token_only_person_is_not_ready(api_as, make_token):
     make_token("staff", name="Tiina Token")  # an integration's credential: no phone behind it
     manager = api_as("duty_manager")
@@ -90,7 +77,7 @@ def test_a_subscription_answered_410_shows_not_ready_with_the_reason(api_as, pho
     manager.post(f"/api/sites/{SITE}/test-alarms", {})
 
     push_service.wait_for(1)
-    erik = wait_for(lambda: (e := readiness_of(manager, "Erik Lindqvist"))["reasons"] and e)
+    erik = eventually(lambda: (e := readiness_of(manager, "Erik Lindqvist"))["reasons"] and e)
     assert erik["ready"] is False
     assert erik["reasons"] == ["subscription_expired"]
     assert erik["push"]["outcome"] == "expired" and erik["push"]["status"] == 410
@@ -117,7 +104,7 @@ def test_a_test_alarm_reaches_the_ready_phone_and_its_answer_is_recorded(
     receipt = phone.post(message["answer"], json={}, headers={CSRF_HEADER: message["csrf_token"]})
     assert receipt.status_code == 200 and receipt.get_json()["changed"] is True
 
-    erik = wait_for(lambda: (e := readiness_of(manager, "Erik Lindqvist"))["push"] and e)
+    erik = eventually(lambda: (e := readiness_of(manager, "Erik Lindqvist"))["push"] and e)
     assert erik["ready"] is True
     assert erik["test"]["push"] == "accepted" and erik["test"]["answered_at"] is not None
     assert erik["push"] == {**erik["push"], "outcome": "accepted", "purpose": "test"}
@@ -178,11 +165,11 @@ def test_the_phones_connection_app_version_and_notifications_show(live_server):
             people = live_server.get(f"/api/sites/{SITE}/readiness", manager).json()["people"]
             return next(p for p in people if p["name"] == name)
 
-        connected = wait_for(lambda: (p := person())["connected"] and p)
+        connected = eventually(lambda: (p := person())["connected"] and p)
         assert connected["app_version"] == "0123abcd"
         assert connected["notifications"] == "denied"
         assert "notifications_off" in connected["reasons"]
     finally:
         phone.disconnect()
-    gone = wait_for(lambda: not (p := person())["connected"] and p)
+    gone = eventually(lambda: not (p := person())["connected"] and p)
     assert gone["last_connected"] is not None and gone["app_version"] == "0123abcd"

@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from helpers import free_port, prepare_database
+from helpers import eventually, free_port, prepare_database
 
 from server import signing
 
@@ -77,16 +77,6 @@ def receiver():
     made.stop()
 
 
-def wait_for(check, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("not within the time")
-
-
 def verified(request: dict) -> dict:
     """The body, after checking its signature as a receiver does."""
     headers = {name.lower(): value for name, value in request["headers"].items()}
@@ -118,7 +108,7 @@ def test_every_event_arrives_in_order_once_and_signed_across_a_restart(server, r
         log = server.get(f"/api/sites/{SITE}/webhooks/deliveries", admin).json()["deliveries"]
         return log and len(log[-1]["attempts"]) >= 2 and log
 
-    first = wait_for(failing)[-1]
+    first = eventually(failing, timeout=20)[-1]
     assert first["state"] == "pending" and first["type"] == "incident.started"
     assert all(attempt["status"] is None for attempt in first["attempts"])  # refused
     server.kill()  # a power cut, deliveries still pending
