@@ -30,6 +30,7 @@ const SHELL = [
   "/pwa/js/screens/readiness.js",
   "/pwa/js/screens/responder.js",
   "/pwa/js/screens/start.js",
+  "/pwa/js/screens/unreached.js",
   "/pwa/texts/fi.json",
   "/pwa/texts/sv.json",
   "/pwa/texts/en.json",

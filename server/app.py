@@ -17,6 +17,7 @@ from .auth import command_line
 from .checkpoints import Checkpoints
 from .db import Store
 from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
+from .escalation import SmsSender
 from .log_key import log_key_for
 from .message_queue import manager_for
 from .metrics import Metrics
@@ -73,9 +74,16 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     push = PushSender(settings, store, socketio, metrics, record_push_outcomes)
     publisher = Publisher(socketio, snapshots, push, metrics)
 
+    def record_sms_outcome(site: str, outcome: dict) -> None:
+        params = {"outcome": outcome}
+        commands.execute(services, command_line(site), site, "record_sms_outcome", params)
+
+    sms = SmsSender(settings, store, socketio, record_sms_outcome)
+
     def after_commit(events: list[dict]) -> None:
         publisher.publish(events)  # the frames first
         checkpoints.after_commit(events)
+        sms.after_commit(events)
 
     writer = Writer(
         store,
@@ -105,6 +113,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         checkpoints,
         presence=Presence(),
         webhooks=WebhookDeliveries(),
+        sms=sms,
     )
     return services
 

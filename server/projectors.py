@@ -60,6 +60,7 @@ def site_imported(db, event, p):
             "notices": config["notices"],
             "scripts": config["scripts"],
             "alarm_panel": config.get("alarm_panel", {}),  # not in imports before it existed
+            "escalation": config.get("escalation", {}),  # likewise
         }
     )
     db.execute(

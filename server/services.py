@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from .checkpoints import Checkpoints
     from .db import Store
+    from .escalation import SmsSender
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
     from .presence import Presence
@@ -40,3 +41,4 @@ class Services:
     checkpoints: Checkpoints  # signed checkpoints of the logs, and their witnesses
     presence: Presence  # which phones this worker has connected (phone readiness)
     webhooks: WebhookDeliveries  # outbound webhooks, delivered in the log's order
+    sms: SmsSender  # escalation SMS through Twilio

@@ -11,12 +11,14 @@ import yaml
 
 from .alarm_panel import check_policy
 from .auth import ROLES
+from .escalation import check_escalation, check_phone
 from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from .notices import NoticeSettings
 from .notices.texts import default_texts
 
 FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
 FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/alarm_panel.py)
+FILE_FIELDS |= {"escalation"}  # when a silent phone is tried again (server/escalation.py)
 KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
 
 
@@ -96,7 +98,8 @@ def check(data) -> list[tuple[tuple, str]]:
         if not isinstance(person, dict):
             problems.append((path, "each person is a mapping: name, role, home_zone, language"))
             continue
-        problems += _unknown(person, path, {"name", "role", "home_zone", "language"})
+        problems += _unknown(person, path, {"name", "role", "home_zone", "language", "phone"})
+        problems += check_phone(person.get("phone"), (*path, "phone"))
         problems += _text(person.get("name"), (*path, "name"))
         if person.get("role") not in ROLES:
             problems.append(((*path, "role"), f"one of: {', '.join(ROLES)}"))
@@ -107,6 +110,7 @@ def check(data) -> list[tuple[tuple, str]]:
     problems += check_notices(data.get("notices", {}))
     problems += _check_scripts(data.get("scripts", {}))
     problems += check_policy(data.get("alarm_panel", {}))
+    problems += check_escalation(data.get("escalation", {}))
     return problems
 
 
@@ -209,12 +213,14 @@ def normalized(data: dict) -> dict:
                 "role": p["role"],
                 "home_zone": p.get("home_zone"),
                 "language": p.get("language", DEFAULT_LANGUAGE),
+                **({"phone": p["phone"]} if p.get("phone") else {}),
             }
             for p in data.get("staff", [])
         ],
         "notices": data.get("notices", {}),
         "scripts": data.get("scripts", {}),
         **({"alarm_panel": data["alarm_panel"]} if data.get("alarm_panel") else {}),
+        **({"escalation": data["escalation"]} if data.get("escalation") else {}),
     }
 
 
@@ -242,6 +248,7 @@ def read_site(db, site: str) -> dict:
                 "role": p["role"],
                 "home_zone": p["home_zone"],
                 "language": p["language"],
+                **({"phone": p["phone"]} if p["phone"] else {}),
             }
             for p in db.query("SELECT * FROM staff WHERE site = ? ORDER BY id", [site])
         ],
@@ -249,6 +256,7 @@ def read_site(db, site: str) -> dict:
         "scripts": settings.get("scripts", {}),
         # The fire-alarm panel's policy (server/alarm_panel.py), when the site has its own.
         **({"alarm_panel": settings["alarm_panel"]} if settings.get("alarm_panel") else {}),
+        **({"escalation": settings["escalation"]} if settings.get("escalation") else {}),
     }
 
 

@@ -184,7 +184,25 @@ def site_state(db, site: str, is_responder: bool) -> dict:
             )
         ]
         state["alarm_panel"] = panel_view(db, site, now_ms())
+        state["escalations"] = escalation_views(db, incident_id)
     return state
+
+
+def escalation_views(db, incident_id: int | None) -> list[dict]:
+    """Every attempt to reach a silent phone in the incident (server/escalation.py), oldest
+    first: the console shows who is still unreached and how each was tried."""
+    return [
+        {
+            "staff_id": r["staff_id"],
+            "step": r["step"],
+            "channel": r["channel"],
+            "at": iso(r["at"]),
+            "outcome": r["outcome"],
+        }
+        for r in db.query(
+            "SELECT * FROM escalations WHERE incident_id = ? ORDER BY at, staff_id", [incident_id]
+        )
+    ]
 
 
 class SiteStates:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import alarm_panel, auth, commands
 from .auth import command_line
 from .clock import now_ms
+from .escalation import escalate_forever
 from .message_queue import start_listening
 from .publish import AUDIENCES, connections_per_site, room
 
@@ -35,6 +36,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_collect_while_quiet, services)
     services.socketio.start_background_task(services.presence.flush_forever, services)
     services.socketio.start_background_task(services.webhooks.run_forever, services)
+    services.socketio.start_background_task(escalate_forever, services)
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
 

@@ -371,14 +371,48 @@ def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class PushService:
+class StandIn:
+    """A service on 127.0.0.1 that tests talk to: it records each request it received, in
+    order, and a test waits for them with a timeout. `serve(Handler, port)` starts it (one
+    thread per connection); `close()` stops it."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.arrived = threading.Condition()
+        self.server: ThreadingHTTPServer | None = None
+
+    def record(self, request: dict) -> None:
+        with self.arrived:
+            self.received.append(request)
+            self.arrived.notify_all()
+
+    def serve(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> str:
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # a sender may open many connections at once
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", port), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
+    def close(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+class PushService(StandIn):
     """A push service on 127.0.0.1: records each push (with the connection it came on and
     when); answers 410 under /gone/. One thread per connection, kept alive."""
 
     def __init__(self, answer_after: float = 0.0):
+        super().__init__()
         self.answer_after = answer_after  # seconds: a push service across the internet
-        self.received: list[dict] = []
-        self.arrived = threading.Condition()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -388,9 +422,7 @@ class PushService:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 push = {"path": self.path, "headers": dict(self.headers), "body": body}
                 push.update(at=time.monotonic(), connection=self.client_address)
-                with service.arrived:
-                    service.received.append(push)
-                    service.arrived.notify_all()
+                service.record(push)
                 time.sleep(service.answer_after)
                 self.send_response(410 if self.path.startswith("/gone/") else 201)
                 self.send_header("Content-Length", "0")
@@ -399,23 +431,7 @@ class PushService:
             def log_message(self, *args):
                 pass
 
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 256  # the sender opens many connections at once
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
-            return list(self.received)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self.serve(Handler)
 
 
 class Browser:

@@ -5,12 +5,11 @@ once, retried with backoff across restarts of the server, with a delivery log ad
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
-from helpers import eventually, free_port, prepare_database
+from helpers import StandIn, eventually, free_port, prepare_database
 
 from server import signing
 
@@ -19,16 +18,14 @@ SECRET = "the-receivers-shared-secret"
 RETRIES = {"EXITNOW_WEBHOOK_RETRY_SECONDS": "0.3", "EXITNOW_WEBHOOK_RETRY_MAX_SECONDS": "1"}
 
 
-class Receiver:
+class Receiver(StandIn):
     """An HTTP receiver on 127.0.0.1 and a port of its own, which can be down (nothing listens
     there: connection refused) and brought up; it records every request as it came."""
 
     def __init__(self):
+        super().__init__()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hooks/exit-now?token=capability"
-        self.received: list[dict] = []
-        self.arrived = threading.Condition()
-        self.server = None
 
     def start(self) -> None:
         receiver = self
@@ -36,29 +33,17 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.arrived:
-                    receiver.received.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
-                    receiver.arrived.notify_all()
+                receiver.record({"path": self.path, "headers": dict(self.headers), "body": body})
                 self.send_response(204)
                 self.end_headers()
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler, self.port)
 
     def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
-            return list(self.received)
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        return super().wait_for(count, timeout)
 
 
 @pytest.fixture
@@ -74,7 +59,7 @@ def server(tmp_path, live_servers):
 def receiver():
     made = Receiver()
     yield made
-    made.stop()
+    made.close()
 
 
 def verified(request: dict) -> dict:
@@ -153,7 +138,7 @@ def test_a_test_delivery_reaches_only_its_webhook_and_the_log_is_for_admins(serv
         assert body["type"] == "webhook.tested" and body["test"] is True
         assert other.wait_for(1, timeout=2) == []
     finally:
-        other.stop()
+        other.close()
     for path in ("webhooks", "webhooks/deliveries"):
         assert server.get(f"/api/sites/{SITE}/{path}", manager).status_code == 403
     listed = server.get(f"/api/sites/{SITE}/webhooks", admin).json()["webhooks"]

@@ -15,6 +15,8 @@ from ..commands.fields import Field
 from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
 from ..commands.readiness import PURPOSES as PUSH_PURPOSES
 from ..commands.webhooks import FORMATS as WEBHOOK_FORMATS
+from ..escalation import LONGEST_SECONDS as LONGEST_ESCALATION
+from ..escalation import PHONE_NUMBER
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, NoticeSettings
@@ -130,12 +132,23 @@ SITE_CONFIG = obj(
         "staff": array(
             obj(
                 {"name": TEXT, "role": enum(ROLES)},
-                {"home_zone": {"type": ["string", "null"]}, "language": enum(LANGUAGES)},
+                {
+                    "home_zone": {"type": ["string", "null"]},
+                    "language": enum(LANGUAGES),
+                    "phone": {"type": "string", "pattern": f"^{PHONE_NUMBER.pattern}$"},
+                },
             )
         ),
         "notices": NOTICE_SETTINGS,
         "scripts": {"type": "object", "description": "language -> kind -> {title, lines}"},
         "alarm_panel": ALARM_PANEL_POLICY,
+        "escalation": obj(
+            {},
+            {
+                "seconds": {"type": "integer", "minimum": 1, "maximum": LONGEST_ESCALATION},
+                "sms": {"type": "boolean"},
+            },
+        ),
     },
 )
 # The commands' object fields, by name.
@@ -292,6 +305,17 @@ SCHEMAS = {
         {  # responders only
             "backup_requests": array(ref("BackupRequest")),
             "alarm_panel": ref("AlarmPanel"),
+            "escalations": array(
+                obj(
+                    {
+                        "staff_id": ID,
+                        "step": ID,
+                        "channel": enum(("push", "sms")),
+                        "at": TIME,
+                        "outcome": nullable(enum(("accepted", "failed", "expired"))),
+                    }
+                )
+            ),
         },
     ),
     # The fire-alarm panel as the console shows it (server/alarm_panel.py panel_view).

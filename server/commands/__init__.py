@@ -225,6 +225,7 @@ from . import (  # noqa: E402,F401
     alarm_panel,
     backup_requests,
     devices,
+    escalation,
     help_requests,
     incidents,
     notices,

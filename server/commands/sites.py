@@ -138,5 +138,6 @@ def _staff(tx: Tx, staff: list[dict]) -> None:
             add_person(tx, person)
             continue
         wanted = {k: person[k] for k in ("role", "home_zone", "language")}
+        wanted["phone"] = person.get("phone")  # for an SMS when the phone stays silent
         if wanted != {k: row[k] for k in wanted}:
             tx.record("staff.changed", {"staff_id": row["id"], **wanted})

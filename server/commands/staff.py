@@ -41,6 +41,7 @@ def add_person(tx: Tx, params: dict) -> int:
             "role": params["role"],
             "home_zone": zone,
             "language": params.get("language") or DEFAULT_LANGUAGE,
+            **({"phone": params["phone"]} if params.get("phone") else {}),
         },
     )
     return staff_id

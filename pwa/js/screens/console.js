@@ -3,6 +3,7 @@
 import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 import { wireReadiness } from "./readiness.js";
+import { wireUnreached } from "./unreached.js";
 
 function clock(app, iso) {
   return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
@@ -198,4 +199,5 @@ export function wireConsole(app) {
   renderChainSites(app);
   setInterval(() => renderChainSites(app), 30_000);
   wireReadiness(app);
+  wireUnreached(app);
 }

@@ -1,0 +1,183 @@
+"""Escalation during an incident: a person whose phone has not confirmed the alarm (the app's
+automatic receipt, `alarm.delivered`) within the site's time gets the push again, and after
+twice that time an SMS through Twilio, in their own language, when the site has SMS on, the
+server has Twilio's credentials and the person a phone number. Each attempt is an
+`alarm.escalated` event, recorded before it is made, once (the command decides inside its
+transaction, so several workers never send one twice), and the push or SMS service's answer
+follows as `push.sent` or `sms.sent`. The site file's `escalation:` section holds the time and
+the SMS switch; a person's `phone` is beside them in `staff:`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from .auth import command_line
+from .clock import now_ms
+from .names import DEFAULT_LANGUAGE, LANGUAGES
+from .notices.texts import default_texts
+
+if TYPE_CHECKING:
+    from .services import Services
+    from .settings import Settings
+
+logger = logging.getLogger(__name__)
+DEFAULTS = {"seconds": 60, "sms": False}
+LONGEST_SECONDS = 3600
+CHECK_EVERY_SECONDS = 1
+PHONE_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164, as Twilio takes it
+STEPS = {1: "push", 2: "sms"}  # after the site's time once, and twice
+
+
+def check_escalation(section, path: tuple = ("escalation",)) -> list[tuple[tuple, str]]:
+    """Every problem of a site file's `escalation:` section, as (path, message)."""
+    if not isinstance(section, dict):
+        return [(path, "a mapping: seconds, sms")]
+    problems = []
+    for key, value in section.items():
+        where = (*path, key)
+        if key == "seconds":
+            if type(value) is not int or not 1 <= value <= LONGEST_SECONDS:
+                problems.append((where, f"whole seconds from 1 to {LONGEST_SECONDS}"))
+        elif key == "sms":
+            if type(value) is not bool:
+                problems.append((where, "true or false"))
+        else:
+            problems.append((where, "not an escalation setting"))
+    return problems
+
+
+def check_phone(value, path: tuple) -> list[tuple[tuple, str]]:
+    if value is None or (isinstance(value, str) and PHONE_NUMBER.fullmatch(value)):
+        return []
+    return [(path, "a phone number with its country code, e.g. +358401234567")]
+
+
+def escalation_of(site_settings: str | dict) -> dict:
+    """A site's escalation settings with the defaults filled in (from sites.settings)."""
+    if isinstance(site_settings, str):
+        site_settings = json.loads(site_settings)
+    return {**DEFAULTS, **(site_settings.get("escalation") or {})}
+
+
+def sms_configured(settings: Settings) -> bool:
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from)
+
+
+def due_attempts(db, incident: dict, now: int, sms_ready: bool) -> list[tuple[int, int]]:
+    """(staff_id, step) of every attempt due now: people of the site whose phone has not
+    confirmed the alarm, but not the one who started it. A push again needs a subscription, an
+    SMS the site's SMS on, the server's Twilio and the person's number."""
+    row = db.execute("SELECT settings FROM sites WHERE id = ?", [incident["site"]]).fetchone()
+    setting = escalation_of(row[0] if row else "{}")
+    steps_due = min((now - incident["started_at"]) // (setting["seconds"] * 1000), len(STEPS))
+    if steps_due < 1:
+        return []
+    people = db.execute(
+        """SELECT s.id, s.phone,
+                  EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.staff_id = s.id),
+                  (SELECT COALESCE(MAX(e.step), 0) FROM escalations e
+                   WHERE e.incident_id = ? AND e.staff_id = s.id)
+           FROM staff s LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
+           WHERE s.site = ? AND r.delivered_at IS NULL AND s.id IS NOT ?""",
+        [incident["id"], incident["id"], incident["site"], incident["started_by"]],
+    ).fetchall()
+    due = []
+    for staff_id, phone, subscribed, done in people:
+        for step in range(done + 1, steps_due + 1):
+            if STEPS[step] == "push" and subscribed:
+                due.append((staff_id, step))
+            if STEPS[step] == "sms" and phone and setting["sms"] and sms_ready:
+                due.append((staff_id, step))
+    return due
+
+
+def escalate_forever(services: Services) -> None:
+    """The worker's timer (server/timers.py): a read each second while an incident runs, and
+    the command only when someone is due."""
+    while True:
+        services.socketio.sleep(CHECK_EVERY_SECONDS)
+        try:
+            escalate_due(services)
+        except Exception:  # keep the timer alive
+            logger.exception("escalating the alarm failed")
+
+
+def escalate_due(services: Services) -> list[str]:
+    """Run `escalate_alarm` on every site with someone due; return those sites."""
+    now, ready = now_ms(), sms_configured(services.settings)
+    with services.store.reading() as db:
+        running = list(db.query("SELECT * FROM incidents WHERE ended_at IS NULL"))
+        sites = [i["site"] for i in running if due_attempts(db, i, now, ready)]
+    # Imported here: the site file's checks above are imported by the commands themselves.
+    from .commands import execute
+
+    for site in sites:  # another worker may have been first: then the command records nothing
+        execute(services, command_line(site), site, "escalate_alarm")
+    return sites
+
+
+class SmsSender:
+    """Sends an escalation's SMS through Twilio after commit, in the background, and has the
+    answer logged (`sms.sent`) by `record_outcome(site, outcome)`."""
+
+    def __init__(self, settings: Settings, store, socketio, record_outcome):
+        self.settings = settings
+        self.store = store
+        self.socketio = socketio
+        self.record_outcome = record_outcome
+        self._client = None
+
+    def after_commit(self, events: list[dict]) -> None:
+        for event in events:
+            if event["type"] == "alarm.escalated" and event["payload"]["channel"] == "sms":
+                self.socketio.start_background_task(self.send, event)
+
+    def send(self, event: dict) -> str:
+        """Send one SMS now; log and return the outcome (accepted or failed)."""
+        payload = event["payload"]
+        status, sid = None, None
+        try:
+            to, text = self._message(event)
+            message = self._twilio().messages.create(to=to, body=text, **self._sender())
+            outcome, status, sid = "accepted", 201, message.sid
+        except Exception as error:  # the SMS service refused or could not be reached
+            logger.error("escalation SMS to staff %s failed: %s", payload["staff_id"], error)
+            outcome, status = "failed", getattr(error, "status", None)
+        result = {"incident_id": payload["incident_id"], "staff_id": payload["staff_id"]}
+        result |= {"step": payload["step"], "outcome": outcome, "status": status, "sid": sid}
+        try:
+            self.record_outcome(event["site"], result)
+        except Exception:
+            logger.exception("could not log the answer to an escalation SMS")
+        return outcome
+
+    def _message(self, event: dict) -> tuple[str, str]:
+        """The person's number, and the SMS in their language: the alarm's title, the site."""
+        payload = event["payload"]
+        with self.store.reading() as db:
+            phone, language = db.execute(
+                "SELECT phone, language FROM staff WHERE id = ?", [payload["staff_id"]]
+            ).fetchone()
+            site_name = db.execute(
+                "SELECT name FROM sites WHERE id = ?", [event["site"]]
+            ).fetchone()[0]
+        texts = default_texts(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+        title = (texts["drill"] if payload["drill"] else texts["alarm"])[payload["kind"]]
+        return phone, texts["sms_alarm"].format(title=title, site=site_name)
+
+    def _sender(self) -> dict:
+        sender = self.settings.twilio_from
+        return {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
+
+    def _twilio(self):
+        if self._client is None:
+            from twilio.rest import Client
+
+            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+            client.api.base_url = self.settings.twilio_api_url.rstrip("/")
+            self._client = client
+        return self._client
