@@ -41,3 +41,8 @@ def time_zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def local_day(ms: int, zone_name: str | None) -> str:
+    """The date (YYYY-MM-DD) of a moment in a site's time zone."""
+    return datetime.fromtimestamp(ms / 1000, tz=time_zone(zone_name)).date().isoformat()

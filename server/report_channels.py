@@ -89,6 +89,7 @@ class _Replay:
             config = payload["config"]
             self.setup = {key: config[key] for key in ("name", "timezone", "languages")}
             self.setup["notices"] = config.get("notices")
+            self.setup["scripts"] = config.get("scripts") or {}
         elif entry["type"] == "notices.configured":
             self.setup = {**self.setup, "notices": payload["settings"]}
         elif entry["type"] == "notice.issued":
@@ -142,6 +143,8 @@ class _Replay:
             version=p["version"],
             updated=entry["ts"],
             settings=NoticeSettings.from_json(self.setup.get("notices")),
+            end_reason=p.get("reason"),
+            scripts=self.setup.get("scripts") or {},
         )
 
 
@@ -152,6 +155,9 @@ def _channel_words(notice: PublicNotice, channel: str) -> dict:
 
 def _words(notice: PublicNotice, channel: str, lang: str) -> str:
     texts = notice_texts(notice, lang)
+    inside = texts["inside"]
+    if channel == "queue_screen" and inside:  # said to the people inside (pwa/js/screen.js)
+        return "\n".join([inside["headline"], *filter(None, [inside["drill"]]), *inside["lines"]])
     if channel != "phone_queue":  # status page, banner, queue screen, alert feed: read
         return "\n".join([texts["headline"], texts["text"]])
     # The phone queue's TwiML (notices/templates/phone.twiml): what a caller hears, in order.

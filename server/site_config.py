@@ -144,8 +144,12 @@ def summary(problems: list[tuple[tuple, str]]) -> str:
     return "; ".join(describe((None, dotted(path), message)) for path, message in problems)
 
 
-# What a public sentence may say about the moment: e.g. "{site} is closed since {time}".
-PLACEHOLDERS = {"site": "", "time": "", "eta": ""}
+# What a public sentence may say about the moment: e.g. "{site} is closed since {when}"
+# ({when} and {eta_when} with the date when it is not today; {time} and {eta} bare times; a
+# clock's {date}; a queue screen's {exits} and {places}).
+PLACEHOLDERS = dict.fromkeys(
+    ("site", "time", "eta", "when", "eta_when", "date", "exits", "places"), ""
+)
 
 
 def _check_wording(wording, default, path: tuple) -> list:
@@ -158,7 +162,8 @@ def _check_wording(wording, default, path: tuple) -> list:
         try:
             wording.format(**PLACEHOLDERS)
         except (KeyError, IndexError, ValueError):
-            return [(path, "may use only {site}, {time} and {eta} in braces")]
+            names = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+            return [(path, f"may use only {names} in braces")]
         return []
     problems = []
     for key, value in wording.items():

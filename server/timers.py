@@ -1,6 +1,7 @@
-"""Work the server does by itself: rewrite the public snapshots at start, switch the public
-channels from "restored" back to "open" when a site's restored time is over, sign the logs'
-checkpoints at least hourly, and collect memory garbage while no alarm is on."""
+"""Work the server does by itself: rewrite the public snapshots at start (and after each
+site's midnight), switch the public channels from "restored" back to "open" when a site's
+restored time is over, sign the logs' checkpoints at least hourly, and collect memory garbage
+while no alarm is on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import alarm_panel, auth, commands
 from .auth import command_line
-from .clock import now_ms
+from .clock import local_day, now_ms
 from .escalation import escalate_forever
 from .message_queue import start_listening
 from .publish import AUDIENCES, connections_per_site, room
@@ -57,11 +58,30 @@ def reopen_due_sites(services: Services) -> list[str]:
     return due
 
 
+def rewrite_after_midnight(services: Services, days: dict[str, str]) -> list[str]:
+    """Write the public words of every site whose local day changed since `days` saw it:
+    a time of another day is said with its date ("closed since Monday 4.5. at 23.10"), so
+    yesterday's "since 23.10" must not stay dateless. Returns the sites rewritten."""
+    now = now_ms()
+    with services.store.reading() as db:
+        sites = db.execute("SELECT id, timezone FROM sites").fetchall()
+    rewritten = []
+    for site, zone in sites:
+        day = local_day(now, zone)
+        if days.setdefault(site, day) != day:
+            days[site] = day
+            services.publisher.refresh_public(site)
+            rewritten.append(site)
+    return rewritten
+
+
 def _reopen_loop(services: Services) -> None:
+    days: dict[str, str] = {}
     while True:
         services.socketio.sleep(CHECK_EVERY_SECONDS)
         try:
             reopen_due_sites(services)
+            rewrite_after_midnight(services, days)
         except Exception:  # keep the timer alive; the next round tries again
             logger.exception("reopening the public channels failed")
 

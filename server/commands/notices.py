@@ -70,11 +70,15 @@ def close_notices(tx: Tx, incident: dict) -> None:
 
 
 def restore_notices(tx: Tx, incident: dict) -> None:
-    """The all-clear: "open again since HH:MM" for a while, if this incident had closed us."""
+    """The all-clear: "open again since HH.MM" for a while (with the reason when it was a
+    false alarm or a drill), if this incident had closed us. Call it after `incident.ended`."""
     notice = current_notice(tx)
     if not notice or notice["state"] != "closed" or notice["incident_id"] != incident["id"]:
         return
     minutes = notice_settings(tx).restored_minutes
+    (reason,) = tx.db.execute(
+        "SELECT end_reason FROM incidents WHERE id = ?", [incident["id"]]
+    ).fetchone()
     _set_notice(
         tx,
         state="restored",
@@ -84,6 +88,7 @@ def restore_notices(tx: Tx, incident: dict) -> None:
         drill=notice["drill"],
         incident_id=incident["id"],
         restored_until=min(tx.ts + minutes * 60_000, LAST_MOMENT),
+        reason=reason,  # a false alarm says so while "open again" shows
     )
     _switched(tx, "restored", incident["id"])
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field, fields
 
 from ..checkpoints import latest_note
+from ..clock import now_ms
 
 # The public channels; each switch of each one is a `notice.switched` event in the log.
 CHANNELS = ("status_page", "banner", "phone_queue", "queue_screen", "alert_feed")
@@ -54,6 +55,15 @@ class PublicNotice:
     updated: int  # ms
     settings: NoticeSettings
     checkpoint: str | None = None  # the newest signed checkpoint of the site's log
+    end_reason: str | None = None  # the all-clear's reason, once restored (false_alarm, ...)
+    # When the words are rendered: a moment on another day than this one is said with its date.
+    rendered_at: int | None = None
+    zones: tuple = ()  # ({id, name, exits, assembly_point}, ...): the queue screens' way out
+    scripts: dict = field(default_factory=dict)  # the site's own customer scripts {lang: {kind}}
+
+    @property
+    def now(self) -> int:
+        return self.rendered_at if self.rendered_at is not None else self.updated
 
 
 def load_notice(db, site: str) -> PublicNotice:
@@ -70,9 +80,10 @@ def load_notice(db, site: str) -> PublicNotice:
         "version": 0,
         "updated_at": site_row["created_at"],
     }
-    started = db.execute(
-        "SELECT started_at FROM incidents WHERE id = ?", [row["incident_id"]]
+    incident = db.execute(
+        "SELECT started_at, end_reason FROM incidents WHERE id = ?", [row["incident_id"]]
     ).fetchone()
+    settings = json.loads(site_row["settings"])
     return PublicNotice(
         site=site,
         site_name=site_row["name"],
@@ -84,9 +95,23 @@ def load_notice(db, site: str) -> PublicNotice:
         kind=row["kind"],
         drill=bool(row["drill"]),
         incident_id=row["incident_id"],
-        incident_started=started[0] if started else None,
+        incident_started=incident[0] if incident else None,
         version=row["version"],
         updated=row["updated_at"],
-        settings=NoticeSettings.from_json(json.loads(site_row["settings"]).get("notices")),
+        settings=NoticeSettings.from_json(settings.get("notices")),
         checkpoint=latest_note(db, site),
+        end_reason=incident[1] if incident else None,
+        rendered_at=now_ms(),
+        zones=tuple(_zones(db, site)),
+        scripts=settings.get("scripts") or {},
     )
+
+
+def _zones(db, site: str):
+    for zone in db.query("SELECT * FROM zones WHERE site = ? ORDER BY position, id", [site]):
+        yield {
+            "id": zone["id"],
+            "name": zone["name"],
+            "exits": json.loads(zone["exits"]),
+            "assembly_point": zone["assembly_point"],
+        }

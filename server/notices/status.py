@@ -7,7 +7,7 @@ import hashlib
 
 from markupsafe import Markup
 
-from ..clock import iso
+from ..clock import iso, local_day
 from . import PublicNotice
 from .render import json_bytes, render
 from .texts import notice_texts, site_languages
@@ -28,7 +28,15 @@ def status_document(notice: PublicNotice) -> dict:
         "version": notice.version,
         "languages": site_languages(notice),
         "notice": {lang: _public_text(notice, lang) for lang in site_languages(notice)},
-        "screen": {"normal_url": notice.settings.screen_normal_url or None},
+        # The queue screens: what shows while open, and each zone's way out (a screen at
+        # /screen/<site>?zone=<zone> names the exits and the assembly point of its zone).
+        "screen": {
+            "normal_url": notice.settings.screen_normal_url or None,
+            "zones": list(notice.zones),
+        },
+        # The day (in the site's zone) the words were written for: a time on another day is
+        # said with its date, so the words are written anew after midnight (server/timers.py).
+        "words_day": local_day(notice.now, notice.timezone),
         # A witness of the log (server/checkpoints.py): whoever kept a copy can show later
         # what was signed then. Only a size and a hash: it reveals nothing of the events.
         "checkpoint": notice.checkpoint,
@@ -37,7 +45,13 @@ def status_document(notice: PublicNotice) -> dict:
 
 def _public_text(notice: PublicNotice, lang: str) -> dict:
     texts = notice_texts(notice, lang)
-    return {"headline": texts["headline"], "lines": texts["lines"], "text": texts["text"]}
+    return {
+        "headline": texts["headline"],
+        "lines": texts["lines"],
+        "text": texts["text"],
+        "updated": texts["updated"],
+        "inside": texts["inside"],
+    }
 
 
 def status_json(notice: PublicNotice) -> bytes:
@@ -48,10 +62,11 @@ def status_json(notice: PublicNotice) -> bytes:
 RELOAD_SCRIPT = """
   (function () {
     var version = Number(document.body.dataset.version);
+    var day = document.body.dataset.day;
     var url = location.pathname.replace(/\\/?$/, "") + ".json";
     setInterval(function () {
       fetch(url, { cache: "no-cache" }).then(function (r) { return r.json(); }).then(function (s) {
-        if (s.version !== version) location.reload();
+        if (s.version !== version || s.words_day !== day) location.reload();
       }).catch(function () {});
     }, CHECK_EVERY_MS);
   })();
@@ -71,6 +86,7 @@ def status_html(notice: PublicNotice, lang: str) -> bytes:
     return render(
         "status.html",
         notice=notice,
+        day=local_day(notice.now, notice.timezone),
         texts=notice_texts(notice, lang),
         others=others,
         refresh_seconds=REFRESH_SECONDS,

@@ -10,8 +10,10 @@ import logging
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+
+from ..clock import time_zone
 from ..names import LANGUAGES
 from . import PublicNotice
 
@@ -34,15 +36,29 @@ def merged(base: dict, override: dict) -> dict:
     return result
 
 
-def local_time(notice: PublicNotice, ms: int | None) -> str:
-    """HH:MM in the site's time zone (the time people in the building see on the wall)."""
+def local_time(notice: PublicNotice, ms: int | None, clock: dict, locale: str) -> str:
+    """The time of day in the site's time zone as the language writes it ("10.00" in Finnish,
+    "10:00" in English: the CLDR pattern of texts' `clock.time`)."""
     if ms is None:
         return ""
-    try:
-        zone = ZoneInfo(notice.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%H:%M")
+    moment = datetime.fromtimestamp(ms / 1000, tz=time_zone(notice.timezone))
+    return format_datetime(moment, clock["time"], locale=locale)
+
+
+def local_moment(notice: PublicNotice, ms: int | None, texts: dict) -> str:
+    """A moment as a sentence says it: "klo 10.00" today (in the site's zone), with its date
+    on any other day ("keskiviikkona 6.5. klo 10.00"), however far ahead or back."""
+    if ms is None:
+        return ""
+    clock, locale = texts["clock"], texts["locale"].replace("-", "_")
+    zone = time_zone(notice.timezone)
+    day = datetime.fromtimestamp(ms / 1000, tz=zone)
+    today = datetime.fromtimestamp(notice.now / 1000, tz=zone).date()
+    time = local_time(notice, ms, clock, locale)
+    if day.date() == today:
+        return clock["today"].format(time=time)
+    date = format_datetime(day, clock["date"], locale=locale)
+    return clock["other_day"].format(time=time, date=date)
 
 
 def notice_texts(notice: PublicNotice, lang: str) -> dict:
@@ -63,16 +79,17 @@ def notice_texts(notice: PublicNotice, lang: str) -> dict:
 
 def _rendered(notice: PublicNotice, lang: str, own_wording: dict) -> dict:
     texts = merged(default_texts(lang), own_wording)
+    clock, locale = texts["clock"], texts["locale"].replace("-", "_")
     values = {
         "site": notice.site_name,
-        "time": local_time(notice, notice.since),
-        "eta": local_time(notice, notice.eta),
+        # {when} and {eta_when} carry the date when it is not today; {time} and {eta}, the
+        # bare times, are kept for a site's own wording written before them.
+        "when": local_moment(notice, notice.since, texts),
+        "eta_when": local_moment(notice, notice.eta, texts),
+        "time": local_time(notice, notice.since, clock, locale),
+        "eta": local_time(notice, notice.eta, clock, locale),
     }
-    if notice.state == "closed":
-        wording = texts["closed"].get(notice.kind) or texts["closed"]["evacuation"]
-        extra = [texts["since"], texts["eta"] if notice.eta else texts["no_eta"], texts["apology"]]
-    else:
-        wording, extra = texts[notice.state], []
+    wording, extra = _wording(notice, texts)
     headline = wording["headline"].format(**values)
     lines = [wording["body"].format(**values)] + [line.format(**values) for line in extra]
     return {
@@ -83,12 +100,53 @@ def _rendered(notice: PublicNotice, lang: str, own_wording: dict) -> dict:
         "lines": lines,
         "text": " ".join(lines),
         "page_title": texts["page_title"].format(**values),
-        "updated": texts["updated"].format(time=local_time(notice, notice.updated)),
+        "updated": texts["updated"].format(when=local_moment(notice, notice.updated, texts)),
         "other_languages": texts["other_languages"],
         "phone_leave_message": texts["phone_leave_message"],
         "phone_goodbye": texts["phone_goodbye"],
         "screen_now_serving": texts["screen_now_serving"],
         "screen_welcome": texts["screen_welcome"],
+        "inside": inside_texts(notice, texts, lang),
+    }
+
+
+def _wording(notice: PublicNotice, texts: dict) -> tuple[dict, list[str]]:
+    """The notice's headline and body, and the sentences after them: a drill says so, and the
+    all-clear of a false alarm says that it was one, for as long as "open again" shows."""
+    if notice.state == "closed":
+        if notice.drill:
+            wording = texts["closed_drill"]
+        else:
+            wording = texts["closed"].get(notice.kind) or texts["closed"]["evacuation"]
+        return wording, [
+            texts["since"],
+            texts["eta"] if notice.eta else texts["no_eta"],
+            texts["apology"],
+        ]
+    if notice.state == "restored" and notice.drill:
+        return texts["restored_drill"], []
+    if notice.state == "restored" and notice.end_reason == "false_alarm":
+        return texts["restored_false_alarm"], []
+    return texts[notice.state], []
+
+
+def inside_texts(notice: PublicNotice, texts: dict, lang: str) -> dict | None:
+    """What the queue screens say to the people already inside while closed: leave now (or
+    stay inside), the customer script of the kind, and the words for the exits and assembly
+    point, which each screen fills in for its zone (pwa/js/screen.js). None when open."""
+    if notice.state != "closed":
+        return None
+    screen = texts["screen"]
+    kind = notice.kind if notice.kind in screen["headline"] else "evacuation"
+    script = merged(texts["script"], notice.scripts.get(lang, {})).get(kind, {})
+    return {
+        "headline": screen["headline"][kind],
+        "lines": list(script.get("lines", [])),
+        "drill": screen["drill"] if notice.drill else None,
+        "way_out": kind != "shelter",  # sheltering in place: no exits to show
+        "nearest_exit": screen["nearest_exit"],
+        "exits": screen["exits"],
+        "assembly_point": screen["assembly_point"],
     }
 
 

@@ -1,6 +1,7 @@
 /* Exit Now status banner for {{ site }}. Embed with:
  *   <script src="https://<exit-now-host>/embed/{{ site }}/banner.js" async></script>
- * Shows the out-of-service notice at the top of the page while the service is closed, and
+ * Shows the out-of-service notice at the top of the page while the service is closed, then
+ * for a while that it is open again (and why it closed, when it was no real danger), and
  * nothing otherwise. It lives in a shadow root, so it neither takes the host page's styles
  * nor changes them, and it defines no globals.
  */
@@ -22,7 +23,7 @@
   }
 
   function show() {
-    if (notice.state !== "closed") {
+    if (notice.state !== "closed" && notice.state !== "restored") {
       if (host) host.remove();
       host = null;
       return;
@@ -35,6 +36,7 @@
         "<style>:host{all:initial;display:block}" +
         ".b{font:16px/1.45 system-ui,sans-serif;padding:12px 16px;border-bottom:4px solid}" +
         ".closed{background:#fff3cd;color:#111;border-color:#7a4b00}" +
+        ".restored{background:#e8f5e9;color:#111;border-color:#1b5e20}" +
         "h2{font-size:18px;margin:0 0 4px}p{margin:0}</style>" +
         "<section class='b' role='region'><h2></h2><p></p></section>";
       document.body.insertBefore(host, document.body.firstChild);
@@ -53,7 +55,7 @@
     fetch(statusUrl, { cache: "no-cache" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (latest) {
-        if (latest && latest.version !== notice.version) {
+        if (latest && (latest.version !== notice.version || latest.words_day !== notice.words_day)) {
           notice = latest;
           show();
         }
