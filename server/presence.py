@@ -121,12 +121,13 @@ class Presence:
                     for c, s in changed
                 ],
             )
-            # Rows of other workers this device has left (or whose worker is gone) are old news.
-            db.conn.executemany(
-                "DELETE FROM device_presence WHERE credential_id = ? AND worker != ? AND "
-                "(connections = 0 OR worker NOT IN "
-                "(SELECT worker FROM presence_workers WHERE seen_at > ?))",
-                [(c, self.worker, now - STALE_AFTER_MS) for c, _seen in changed],
+            # Rows of other workers that these devices have left (or whose worker is gone) are
+            # old news: one statement, not one per device (a thousand took 60 ms that way).
+            db.execute(
+                "DELETE FROM device_presence WHERE worker != :me AND (connections = 0 OR worker "
+                "NOT IN (SELECT worker FROM presence_workers WHERE seen_at > :fresh)) AND "
+                "credential_id IN (SELECT credential_id FROM device_presence WHERE worker = :me)",
+                {"me": self.worker, "fresh": now - STALE_AFTER_MS},
             )
             return len(changed), []
 
