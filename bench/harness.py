@@ -17,10 +17,19 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from helpers import LiveServer  # noqa: E402
 
 
-def raise_open_files() -> None:
-    """A thousand sockets need more than the default 1024 descriptors."""
+def raise_open_files(wanted: int = 0) -> int:
+    """A thousand sockets need more than the default 1024 descriptors: the soft limit up to
+    the hard one, or to `wanted` when that is higher and the process may raise its hard
+    limit (CAP_SYS_RESOURCE). The processes it starts inherit the limit; returns it."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if wanted > hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return wanted
+        except (ValueError, OSError):
+            pass  # not allowed: as high as the hard limit goes
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 def server_of(repo: Path, folder: Path) -> LiveServer:
