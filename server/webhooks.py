@@ -24,10 +24,9 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import signing
-from .clock import iso, now_ms
+from .clock import iso, now_ms, parse_iso, time_zone
 from .commands.webhooks import unseal_for
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
@@ -252,22 +251,14 @@ def sentence(event: dict, site: dict) -> str:
         values["alarm"] = titles.get(payload.get("kind"), payload.get("kind"))
     elif key == "incident.updated" and payload.get("eta"):
         key = "incident.updated_eta"
-        values["eta"] = _local(site, _ms(payload["eta"]))
+        values["eta"] = _local(site, parse_iso(payload["eta"]))
     elif key == "notice.switched":
         key = f"notice.switched.{payload.get('state')}"
     return wording.get(key, wording["other"]).format(**values)
 
 
-def _ms(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 def _local(site: dict, ms: int) -> str:
-    try:
-        zone = ZoneInfo(site["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%H:%M")
+    return datetime.fromtimestamp(ms / 1000, tz=time_zone(site["timezone"])).strftime("%H:%M")
 
 
 def post(url: str, body: bytes, headers: dict) -> int:
