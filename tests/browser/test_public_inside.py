@@ -1,0 +1,209 @@
+"""The public channels in a real browser as people meet them: the queue screen inside the shop
+tells those already inside the way out (its zone's exits and assembly point) and never the
+website's "do not come"; a false alarm is named on the queue screen, the status page and the
+banner for the restored time, and then they return to normal; at 200 % text on a phone
+nothing is cut off. Screenshots of the queue screen and the status page in Finnish and
+Swedish go to a folder named at the end of the run."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+ALL_ZONES = "() => document.body.dataset.state === 'closed'"
+# The website's words, which mean nothing to a person already inside.
+WEBSITE_WORDS = (
+    "Älä tule myymälään",
+    "Kerromme tällä sivulla",
+    "Kom inte till butiken",
+    "Vi meddelar här",
+    "do not come to the shop",
+    "We will say here",
+)
+FALSE_ALARM = {"fi": "väärä hälytys", "sv": "falsklarm", "en": "false alarm"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+TV = {"viewport": {"width": 1920, "height": 1080}}
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory, request):
+    """Where this file's screenshots go, for a person to look at (printed at the end)."""
+    folder = tmp_path_factory.mktemp("public-screenshots")
+    yield folder
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and any(folder.iterdir()):
+        reporter.write_line(f"public channel screenshots: {folder}")
+
+
+def end_restored_time(server) -> None:
+    """As if the site's restored time were over: the server's timer reopens within 5 s."""
+    with sqlite3.connect(server.db_path) as db:
+        db.execute("UPDATE public_notices SET restored_until = 0")
+
+
+def larger_text(page, percent: int) -> None:
+    """The reader's own text size (the browser's default font size, which rem follows)."""
+    cdp = page.context.new_cdp_session(page)
+    size = 16 * percent // 100
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": size, "fixed": size}})
+    page.evaluate("() => dispatchEvent(new Event('resize'))")
+    page.wait_for_timeout(300)
+
+
+# Every visible element that sticks out of the screen or out of its own box (cut off).
+CUT_OFF = r"""
+() => {
+  const width = document.documentElement.clientWidth;
+  const height = document.documentElement.clientHeight;
+  // Below the bottom of a fixed box that does not scroll: nobody can ever see it.
+  const stuck = (el) => {
+    for (; el; el = el.parentElement) {
+      const style = getComputedStyle(el);
+      if (style.overflowY === "auto" || style.overflowY === "scroll") return false;
+      if (style.position === "fixed") return true;
+    }
+    return false;
+  };
+  const problems = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.getClientRects().length === 0 || el.tagName === "SCRIPT") continue;
+    const box = el.getBoundingClientRect();
+    const name = `${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || "").slice(0, 30)}"`;
+    if (box.right > width + 1 || box.left < -1) problems.push(`outside the screen: ${name}`);
+    if (stuck(el) && box.bottom > height + 1) problems.push(`below a fixed screen: ${name}`);
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "auto") {
+      problems.push(`cut off: ${name}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
+    live, browser, shots, lang
+):
+    server, manager = live
+    context = browser.new_context(**TV, locale=lang)
+    try:
+        screen = context.new_page()
+        screen.goto(f"{server.url}/screen/demo?zone=grocery")
+        screen.wait_for_function("() => document.body.dataset.state === 'open'")
+        server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+        screen.wait_for_function(ALL_ZONES, timeout=5_000)
+
+        shown = screen.inner_text("#takeover")
+        assert "Emergency exit behind the bakery" in shown  # the zone's exit
+        assert "Car park, lamp post A" in shown  # and its assembly point
+        assert "Main door" not in shown and "lamp post B" not in shown  # not another zone's
+        assert {"fi": "Palohälytys: poistu nyt", "sv": "Brandlarm: gå ut nu"}[lang] in shown
+        assert {"fi": "Uloskäynti:", "sv": "Utgång:"}[lang] in shown  # one exit: singular
+        assert [words for words in WEBSITE_WORDS if words in shown] == []
+        problems = screen.evaluate(CUT_OFF)
+        assert problems == [], problems
+        screen.screenshot(path=shots / f"queue-screen-{lang}-fire-grocery.png")
+    finally:
+        context.close()
+
+
+def test_a_queue_screen_without_a_zone_says_the_nearest_exit_and_every_assembly_point(live, page):
+    server, manager = live
+    server.post("/api/sites/demo/incidents", manager, {"kind": "evacuation"})
+    page.goto(f"{server.url}/screen/demo")  # the URL screens have today keeps working
+    page.wait_for_function(ALL_ZONES)
+    shown = page.inner_text("#takeover")
+    assert "Poistu lähimmästä uloskäynnistä." in shown
+    assert "Kokoontumispaikat: Car park, lamp post A ja Car park, lamp post B" in shown
+    assert "Återsamlingsplatser:" in shown and "Assembly points:" in shown
+
+
+def test_a_false_alarm_is_named_on_the_screen_page_and_banner_then_they_return_to_normal(
+    live, browser, host_page, shots
+):
+    server, manager = live
+    context = browser.new_context(**TV)
+    try:
+        screen, status, shop = context.new_page(), context.new_page(), context.new_page()
+        screen.goto(f"{server.url}/screen/demo")
+        screen.wait_for_function("() => document.body.dataset.state === 'open'")
+        server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+        screen.wait_for_function(ALL_ZONES, timeout=5_000)
+        server.post(
+            "/api/sites/demo/incidents/current/all-clear", manager, {"reason": "false_alarm"}
+        )
+
+        screen.wait_for_function("() => document.body.dataset.state === 'restored'", timeout=5_000)
+        for words in FALSE_ALARM.values():
+            assert words in screen.inner_text("#takeover")
+        screen.screenshot(path=shots / "queue-screen-false-alarm.png")
+        status.goto(f"{server.url}/status/demo?lang=fi")
+        assert FALSE_ALARM["fi"] in status.inner_text("main")
+        shop.goto(
+            host_page(
+                '<!doctype html><html lang="sv"><head><title>Shop</title></head><body>'
+                f'<script src="{server.url}/embed/demo/banner.js" data-interval="1"></script>'
+                "</body></html>"
+            )
+        )
+        banner = "() => document.querySelector('[data-exitnow-banner]')?.shadowRoot.textContent"
+        assert FALSE_ALARM["sv"] in shop.evaluate(banner)  # open again, and why: not gone
+
+        end_restored_time(server)
+
+        screen.wait_for_function("() => document.body.dataset.state === 'open'", timeout=15_000)
+        assert screen.locator("#takeover").is_hidden()
+        status.wait_for_function(
+            "() => !document.body.innerText.includes('väärä hälytys')", timeout=15_000
+        )
+        assert "on auki normaalisti" in status.inner_text("main")
+        shop.wait_for_function(
+            "() => !document.querySelector('[data-exitnow-banner]')", timeout=15_000
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_at_200_percent_text_on_a_phone_nothing_is_cut_off(live, browser, shots, lang):
+    server, manager = live
+    server.post(
+        "/api/sites/demo/incidents",
+        manager,
+        {"kind": "fire", "eta": "2099-06-01T09:00:00Z"},
+    )
+    context = browser.new_context(**PHONE, locale=lang)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/status/demo?lang={lang}")
+        larger_text(page, 200)
+        problems = page.evaluate(CUT_OFF)
+        assert problems == [], problems
+        page.screenshot(path=shots / f"status-page-{lang}-200.png")
+
+        page.goto(f"{server.url}/screen/demo?zone=entrance")
+        page.wait_for_function(ALL_ZONES)
+        larger_text(page, 200)
+        problems = page.evaluate(CUT_OFF)
+        assert problems == [], problems
+        page.screenshot(path=shots / f"queue-screen-{lang}-phone-200.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_status_page_screenshots(live, browser, shots, lang):
+    server, manager = live
+    server.post(
+        "/api/sites/demo/incidents", manager, {"kind": "fire", "eta": "2099-06-01T09:00:00Z"}
+    )
+    context = browser.new_context(**PHONE, locale=lang)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/status/demo?lang={lang}")
+        text = page.inner_text("main")
+        assert {"fi": "1.6. klo 12.00", "sv": "den 1 juni kl. 12.00"}[lang] in text
+        page.screenshot(path=shots / f"status-page-{lang}-closed.png", full_page=True)
+    finally:
+        context.close()
