@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from . import quiet_eventlet_notice
-from .settings import load_settings
+from .settings import load_settings, record_address
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo and demo.is_empty(services):
         print_links(demo.seed(services))
     timers.start(services)
+    record_address(settings)
     print(
         f"Exit Now serving on http://{settings.host}:{settings.port} ({settings.async_mode})",
         flush=True,

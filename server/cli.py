@@ -20,6 +20,7 @@ from .errors import Rejected
 from .log_key import key_path
 from .qr import qr_svg, qr_terminal
 from .rebuild import rebuild
+from .settings import link_base
 
 
 def services():
@@ -53,9 +54,12 @@ def create_token(site: str, role: str, name: str, chain: bool) -> None:
 
 
 def new_enrollment_link(site: str, staff_id: int) -> tuple[str, str]:
-    """(the link, until when it works)."""
+    """(the link, until when it works); says on standard error when its address is a guess."""
     result = run(site, "create_enrollment_link", {"staff_id": staff_id})
-    return services().settings.base_url + result["path"], result["expires_at"]
+    base, warning = link_base(services().settings)
+    if warning:
+        click.echo(f"note: {warning}", err=True)
+    return base + result["path"], result["expires_at"]
 
 
 @click.command("enrollment-link")

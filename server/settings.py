@@ -194,3 +194,40 @@ def kept_beside_database(settings: Settings, name: str, make: Callable[[], bytes
     finally:
         os.unlink(temporary)
     return path.read_bytes()
+
+
+# The running server writes the address it listens on beside the database, so that the
+# command line, which is started without the server's --host and --port, makes links to it.
+ADDRESS_FILE = "server_address"
+
+
+def record_address(settings: Settings) -> None:
+    """Called by `python -m server` as it starts to listen."""
+    path = Path(settings.db_path).resolve().parent / ADDRESS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{ADDRESS_FILE}.{os.getpid()}")
+    temporary.write_text(f"http://{settings.host}:{settings.port}\n")
+    os.replace(temporary, path)
+
+
+def link_base(settings: Settings) -> tuple[str, str | None]:
+    """The base URL of the links the command line prints, and a warning when it is a guess:
+    EXITNOW_PUBLIC_URL; else the address the server recorded when it started (it listens
+    there, but a phone may know it by another name); else HOST and PORT as the server would
+    read them."""
+    if settings.public_url:
+        return settings.base_url, None
+    advice = "set EXITNOW_PUBLIC_URL to the address phones reach the server at"
+    try:
+        recorded = (Path(settings.db_path).resolve().parent / ADDRESS_FILE).read_text().strip()
+    except OSError:
+        recorded = ""
+    if recorded:
+        return recorded, (
+            f"EXITNOW_PUBLIC_URL is not set: the link uses the address the server said it "
+            f"listens on when it last started ({recorded}); {advice}."
+        )
+    return settings.base_url, (
+        f"EXITNOW_PUBLIC_URL is not set and no server has started on this database: the link "
+        f"guesses {settings.base_url} from HOST and PORT; {advice}."
+    )

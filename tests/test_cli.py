@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from helpers import REPO
+from helpers import REPO, prepare_database
 
 
 def test_a_command_runs_and_ends_under_the_default_async_mode(tmp_path):
@@ -25,3 +25,43 @@ def test_a_command_runs_and_ends_under_the_default_async_mode(tmp_path):
 
     assert seeded.returncode == 0, seeded.stderr
     assert "/enroll/" in seeded.stdout
+
+
+def enrollment_link(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "server", "enrollment-link"]
+        + ["--site", "demo", "--staff-id", "2"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_enrollment_link_points_at_the_running_servers_port_and_says_when_it_guesses(
+    tmp_path, live_servers
+):
+    """The server ran with its own port (5733 in the report, a free one here) while the
+    command line had no PORT: the link must still lead to it."""
+    db = tmp_path / "site.db"
+    prepare_database(db, {})
+    env = {key: value for key, value in os.environ.items() if key not in ("PORT", "HOST")}
+    env |= {"EXITNOW_DB": str(db), "EXITNOW_PUBLIC_DIR": str(tmp_path / "public")}
+    env.pop("EXITNOW_PUBLIC_URL", None)
+
+    guessed = enrollment_link(env)
+    assert guessed.stdout.splitlines()[-1].startswith("http://127.0.0.1:5000/enroll/")
+    assert "guesses http://127.0.0.1:5000" in guessed.stderr
+
+    server = live_servers(db).start()
+    try:
+        running = enrollment_link(env)
+    finally:
+        server.kill()
+    assert running.stdout.splitlines()[-1].startswith(f"{server.url}/enroll/"), running
+    assert "EXITNOW_PUBLIC_URL is not set" in running.stderr
+
+    public = enrollment_link({**env, "EXITNOW_PUBLIC_URL": "https://exitnow.example/"})
+    assert public.stdout.splitlines()[-1].startswith("https://exitnow.example/enroll/")
+    assert public.stderr == ""
