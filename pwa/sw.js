@@ -85,7 +85,9 @@ self.addEventListener("push", (event) => {
 // The alarm insists until tapped, and the all-clear replaces it (the same tag); a test alarm
 // and a backup request each have their own tag and do not wait for a tap.
 function notificationFor(message) {
-  const isAlarm = message.type === "incident.started";
+  // A push without a type is an alarm as servers sent it before types: the push service may
+  // still hold one (for its TTL) when the app updates.
+  const isAlarm = !message.type || message.type === "incident.started";
   const isAlarmTag = isAlarm || message.type === "incident.ended";
   return {
     body: message.body || "",

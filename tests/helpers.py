@@ -130,7 +130,7 @@ class LiveServer:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or still busy
                 time.sleep(0.05)
         raise RuntimeError(f"server did not start: {self.output.read_text()[-2000:]}")
 

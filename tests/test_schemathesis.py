@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
+from server import webhooks
 from server.auth import alarm_panel, command_line
 from server.commands import execute
 from server.site_config import read_site
@@ -41,14 +42,27 @@ PRE_ALARM = {
 }
 
 # Operations whose generated cases may all be refused (their refusals are checked all the
-# same): a push subscription needs an http(s) endpoint where the document only says "uri", an
-# update needs a future eta or a message.
-MAY_FAIL = {"POST /api/push/subscriptions", "POST /api/sites/{site}/incidents/current/update"}
+# same): a push subscription and a webhook need an http(s) URL where the document only says
+# "uri" or a string, an update needs a future eta or a message, only the phone a test
+# alarm was sent to may answer it (tests/test_readiness.py), and the cases of "remove" may
+# have removed the webhooks the cases of "test" know (tests/test_webhooks.py tests one).
+MAY_FAIL = {
+    "POST /api/sites/{site}/webhooks/{webhook_id}/test",
+    "POST /api/push/subscriptions",
+    "POST /api/sites/{site}/incidents/current/update",
+    "POST /api/sites/{site}/webhooks",
+    "POST /api/sites/{site}/test-alarms/{test_id}/answer",
+}
 # ... and those a duty manager must never get through.
 ADMIN_ONLY = {
     "GET /api/sites/{site}/setup",
     "POST /api/sites/{site}/setup",
     "POST /api/sites/{site}/notice-settings",
+    "GET /api/sites/{site}/webhooks",
+    "GET /api/sites/{site}/webhooks/deliveries",
+    "POST /api/sites/{site}/webhooks",
+    "POST /api/sites/{site}/webhooks/{webhook_id}/remove",
+    "POST /api/sites/{site}/webhooks/{webhook_id}/test",
 }
 
 
@@ -91,8 +105,12 @@ def steered(known: dict[str, list]):
 def known(services, client, demo_links, make_token, other_site_manager, monkeypatch) -> dict:
     """The demo site with an incident, a help request and a backup request to act on, and
     another site: the real names and numbers the cases may use."""
-    # No push service is reached from here, whatever subscription a case stores.
+    # No push service or webhook receiver is reached from here, whatever a case stores.
     monkeypatch.setattr(services.publisher.push, "follow", lambda site, events: None)
+    monkeypatch.setattr(webhooks, "post", lambda url, body, headers: 200)
+    hook = {"url": "http://127.0.0.1:9/hook"}
+    execute(services, command_line(SITE), SITE, "add_webhook", hook)
+    execute(services, command_line(SITE), SITE, "send_test_alarm", {})
     staff = {"Authorization": f"Bearer {make_token('staff', name='Sanna')}"}
     execute(services, command_line(SITE), SITE, "start_incident", {"kind": "fire", "drill": True})
     client.post(f"/api/sites/{SITE}/help-requests", json={"location": "lifts"}, headers=staff)
@@ -104,7 +122,7 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
         "site": [SITE, "other"],
         "zone": [zone["id"] for zone in config["zones"]],
         "staff_id": people,
-        **dict.fromkeys(("incident_id", "help_id", "backup_id"), [1, 2]),
+        **dict.fromkeys(("incident_id", "help_id", "backup_id", "webhook_id", "test_id"), [1, 2]),
         "code": [link.rsplit("/", 1)[1] for _, link in demo_links],
         "config": [config],
     }
