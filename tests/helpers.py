@@ -477,3 +477,47 @@ def prepare_panel_site(db_path: Path, policy: dict | None = None) -> tuple[dict[
     secret = execute(services, operator, "demo", "add_alarm_panel_secret", {})["secret"]
     services.store.close()
     return tokens, secret
+
+
+# --- pages at a large text size ---------------------------------------------------------
+
+
+def larger_text(page, percent: int) -> None:
+    """The reader's own text size (the browser's default font size, which rem follows)."""
+    cdp = page.context.new_cdp_session(page)
+    size = 16 * percent // 100
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": size, "fixed": size}})
+    page.evaluate("() => dispatchEvent(new Event('resize'))")
+    page.wait_for_timeout(300)
+
+
+# Every visible element that sticks out of the screen or out of its own box (cut off).
+CUT_OFF = r"""
+() => {
+  const width = document.documentElement.clientWidth;
+  const height = document.documentElement.clientHeight;
+  // Below the bottom of a fixed box that does not scroll: nobody can ever see it.
+  const stuck = (el) => {
+    for (; el; el = el.parentElement) {
+      const style = getComputedStyle(el);
+      if (style.overflowY === "auto" || style.overflowY === "scroll") return false;
+      if (style.position === "fixed") return true;
+    }
+    return false;
+  };
+  const problems = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.getClientRects().length === 0 || el.tagName === "SCRIPT") continue;
+    const box = el.getBoundingClientRect();
+    const name = `${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || "").replace(/\s+/g, " ").slice(0, 30)}"`;
+    if (box.right > width + 1 || box.left < -1) problems.push(`outside the screen: ${name}`);
+    if (stuck(el) && box.bottom > height + 1) problems.push(`below a fixed screen: ${name}`);
+    // A text field scrolls its own text; its box must still fit (the test above).
+    const scrollsItsText = ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+    if (!scrollsItsText && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "auto") {
+      problems.push(`cut off: ${name}`);
+    }
+  }
+  return problems;
+}
+"""

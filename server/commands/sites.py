@@ -12,7 +12,7 @@ import json
 from ..auth import ADMINS
 from ..errors import Conflict, Invalid
 from ..names import LANGUAGES, SLUG_RULE, is_slug
-from ..site_config import check, normalized, summary
+from ..site_config import check, dotted, normalized, summary
 from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
@@ -54,7 +54,9 @@ def create_site(tx: Tx, params: dict) -> dict:
 def import_site(tx: Tx, params: dict) -> dict:
     problems = check(params["config"])
     if problems:
-        raise Invalid(summary(problems))
+        # Each mistake by its field's path, so that the set-up page can show it beside the field.
+        named = [{"field": dotted(path), "detail": message} for path, message in problems]
+        raise Invalid(summary(problems), field=named[0]["field"], problems=named)
     config = normalized(params["config"])
     if config["site"] != tx.site:
         raise Invalid(f"The file is for site '{config['site']}', not '{tx.site}'.", field="site")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from helpers import CUT_OFF, larger_text
 
 ALL_ZONES = "() => document.body.dataset.state === 'closed'"
 # The website's words, which mean nothing to a person already inside.
@@ -42,45 +43,6 @@ def end_restored_time(server) -> None:
         db.execute("UPDATE public_notices SET restored_until = 0")
 
 
-def larger_text(page, percent: int) -> None:
-    """The reader's own text size (the browser's default font size, which rem follows)."""
-    cdp = page.context.new_cdp_session(page)
-    size = 16 * percent // 100
-    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": size, "fixed": size}})
-    page.evaluate("() => dispatchEvent(new Event('resize'))")
-    page.wait_for_timeout(300)
-
-
-# Every visible element that sticks out of the screen or out of its own box (cut off).
-CUT_OFF = r"""
-() => {
-  const width = document.documentElement.clientWidth;
-  const height = document.documentElement.clientHeight;
-  // Below the bottom of a fixed box that does not scroll: nobody can ever see it.
-  const stuck = (el) => {
-    for (; el; el = el.parentElement) {
-      const style = getComputedStyle(el);
-      if (style.overflowY === "auto" || style.overflowY === "scroll") return false;
-      if (style.position === "fixed") return true;
-    }
-    return false;
-  };
-  const problems = [];
-  for (const el of document.body.querySelectorAll("*")) {
-    if (el.getClientRects().length === 0 || el.tagName === "SCRIPT") continue;
-    const box = el.getBoundingClientRect();
-    const name = `${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || "").slice(0, 30)}"`;
-    if (box.right > width + 1 || box.left < -1) problems.push(`outside the screen: ${name}`);
-    if (stuck(el) && box.bottom > height + 1) problems.push(`below a fixed screen: ${name}`);
-    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "auto") {
-      problems.push(`cut off: ${name}`);
-    }
-  }
-  return problems;
-}
-"""
-
-
 @pytest.mark.parametrize("lang", ["fi", "sv"])
 def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
     live, browser, shots, lang
@@ -102,7 +64,7 @@ def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
         assert {"fi": "Uloskäynti:", "sv": "Utgång:"}[lang] in shown  # one exit: singular
         assert [words for words in WEBSITE_WORDS if words in shown] == []
         problems = screen.evaluate(CUT_OFF)
-        assert problems == [], problems
+        assert problems == [], "\n".join(problems)
         screen.screenshot(path=shots / f"queue-screen-{lang}-fire-grocery.png")
     finally:
         context.close()
@@ -179,14 +141,14 @@ def test_at_200_percent_text_on_a_phone_nothing_is_cut_off(live, browser, shots,
         page.goto(f"{server.url}/status/demo?lang={lang}")
         larger_text(page, 200)
         problems = page.evaluate(CUT_OFF)
-        assert problems == [], problems
+        assert problems == [], "\n".join(problems)
         page.screenshot(path=shots / f"status-page-{lang}-200.png")
 
         page.goto(f"{server.url}/screen/demo?zone=entrance")
         page.wait_for_function(ALL_ZONES)
         larger_text(page, 200)
         problems = page.evaluate(CUT_OFF)
-        assert problems == [], problems
+        assert problems == [], "\n".join(problems)
         page.screenshot(path=shots / f"queue-screen-{lang}-phone-200.png")
     finally:
         context.close()
