@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import signing
+from .checkpoints import latest_note
 from .clock import iso, now_ms, parse_iso, time_zone
 from .commands.webhooks import unseal_for
 from .names import DEFAULT_LANGUAGE, LANGUAGES
@@ -108,7 +109,15 @@ class WebhookDeliveries:
                 )
             )
             site = next(db.query("SELECT * FROM sites WHERE id = ?", [hook["site"]]))
-            claimed.append({"delivery": pending, "hook": hook, "event": event, "site": site})
+            claimed.append(
+                {
+                    "delivery": pending,
+                    "hook": hook,
+                    "event": event,
+                    "site": site,
+                    "checkpoint": latest_note(db, hook["site"]),
+                }
+            )
         return claimed
 
     def _attempt(self, services: Services, claim: dict) -> None:
@@ -119,7 +128,8 @@ class WebhookDeliveries:
             settings = services.settings
             url = unseal_for(settings, hook["site"], hook["id"], "url", hook["url_sealed"])
             secret = unseal_for(settings, hook["site"], hook["id"], "secret", hook["secret_sealed"])
-            body = json.dumps(body_for(hook["format"], claim["event"], claim["site"])).encode()
+            body = body_for(hook["format"], claim["event"], claim["site"], claim["checkpoint"])
+            body = json.dumps(body).encode()
             status = post(url, body, headers_for(claim["event"], secret, body))
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
@@ -203,9 +213,10 @@ def event_id(event: dict) -> str:
     return f"{event['site']}:{event['seq']}"
 
 
-def body_for(format_: str, event: dict, site: dict) -> dict:
+def body_for(format_: str, event: dict, site: dict, checkpoint: str | None = None) -> dict:
     """The JSON a subscription gets: the event as the API shows it, with a sentence for people
-    (`text`, in the site's first language); Slack's and Teams' incoming webhooks take only
+    (`text`, in the site's first language) and the site's newest signed checkpoint (a witness
+    outside our walls: server/checkpoints.py); Slack's and Teams' incoming webhooks take only
     their own shapes, made from that sentence."""
     row = {**event, "actor": json.loads(event["actor"]), "payload": json.loads(event["payload"])}
     text = sentence(row, site)
@@ -235,6 +246,7 @@ def body_for(format_: str, event: dict, site: dict) -> dict:
         **message,
         "test": event["type"] == "webhook.tested",
         "text": text,
+        "checkpoint": checkpoint,
     }
 
 

@@ -112,6 +112,10 @@ def test_every_event_arrives_in_order_once_and_signed_across_a_restart(server, r
     assert bodies[0]["type"] == "incident.started" and bodies[0]["payload"]["kind"] == "fire"
     assert bodies[-1]["type"] in ("incident.ended", "notice.switched")
     assert "PALOHÄLYTYS" in bodies[0]["text"]  # a sentence in the site's first language
+    # Each delivery carries the newest signed checkpoint: the incident's start is witnessed.
+    started_seq = int(wanted[0].split(":")[1])
+    origin, size = bodies[-1]["checkpoint"].split("\n")[:2]
+    assert origin.endswith(f"/{SITE}") and int(size) >= started_seq
     log = server.get(f"/api/sites/{SITE}/webhooks/deliveries", admin).json()["deliveries"]
     assert {delivery["state"] for delivery in log} == {"delivered"}
     assert len(log) == len(wanted)
