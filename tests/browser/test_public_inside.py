@@ -17,10 +17,13 @@ ALL_ZONES = "() => document.body.dataset.state === 'closed'"
 WEBSITE_WORDS = (
     "Älä tule myymälään",
     "Kerromme tällä sivulla",
+    "Kerromme verkkosivuillamme",
     "Kom inte till butiken",
     "Vi meddelar här",
+    "Vi meddelar på vår webbplats",
     "do not come to the shop",
     "We will say here",
+    "We will say on our website",
 )
 FALSE_ALARM = {"fi": "väärä hälytys", "sv": "falsklarm", "en": "false alarm"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
