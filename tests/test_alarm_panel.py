@@ -173,6 +173,23 @@ def test_a_fire_alarm_starts_a_fire_evacuation_at_once_by_the_panel(client, serv
     assert client.get("/status/demo.json").get_json()["state"] == "closed"
 
 
+def test_a_fire_alarm_during_a_drill_ends_the_drill_and_starts_a_real_evacuation(
+    client, services, secret
+):
+    drill = execute(
+        services, command_line("demo"), "demo", "start_incident", {"kind": "fire", "drill": True}
+    )
+
+    answer = deliver(client, FIRE, secret)
+
+    assert answer.status_code == 200, answer.get_json()
+    incident = site_now(services)["incident"]
+    assert incident["id"] == answer.get_json()["incident_id"] != drill["id"]
+    assert incident["drill"] is False and incident["ended_at"] is None
+    types = [e["type"] for e in events_of(services, drill["seq"])]
+    assert types.index("incident.ended") < types.index("incident.started")
+
+
 def test_a_second_delivery_of_one_event_id_changes_nothing_and_answers_the_same(
     client, services, secret, event_count
 ):

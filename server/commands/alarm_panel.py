@@ -16,7 +16,7 @@ from ..settings import secret_key_for
 from ..state import active_incident
 from . import Route, Tx, command
 from .fields import Field
-from .incidents import start_incident
+from .incidents import end_incident, start_incident
 
 MOST_SECRETS = 2  # the old and the new, during a rotation
 DEFAULT_HEARTBEAT_SECONDS = 60
@@ -148,7 +148,9 @@ def _act_on_signal(tx: Tx, params: dict) -> None:
     waiting = _open_pre_alarm(tx)
     incident_id = running["id"] if running else None
     pre_alarm_id = waiting["id"] if waiting else None
-    starts = action == "evacuate" and running is None
+    # A real alarm during a drill is real: the drill ends and the evacuation starts.
+    in_drill = running is not None and bool(running["drill"])
+    starts = action == "evacuate" and (running is None or in_drill)
     counts_down = action == "countdown" and running is None and waiting is None
     if starts:
         incident_id = tx.new_id("incidents")
@@ -167,6 +169,8 @@ def _act_on_signal(tx: Tx, params: dict) -> None:
         },
     )
     if starts:
+        if in_drill:
+            end_incident(tx, {"reason": "drill_over", "note": None})
         if waiting is not None:  # a two-stage panel's second stage: the pre-alarm was real
             _end_pre_alarm(tx, waiting, "pre_alarm.confirmed", incident_id)
         _start_evacuation(tx, policy, params["detail"], incident_id)
