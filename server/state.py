@@ -102,6 +102,9 @@ def roll_call_view(db, site: str, incident_id: int | None, staff_id: int | None 
 
 
 def roll_call_counts(db, site: str, incident_id: int | None) -> dict:
+    """How many have a phone (`enrolled`), got the alarm, acknowledged and are safe; and how
+    many `people` the site has, `no_phone` of them with no phone (no alarm reaches them)."""
+    people = db.execute("SELECT COUNT(*) FROM staff WHERE site = ?", [site]).fetchone()[0]
     enrolled = db.execute(
         """SELECT COUNT(DISTINCT c.staff_id) FROM credentials c JOIN staff s ON s.id = c.staff_id
            WHERE s.site = ? AND c.revoked_at IS NULL""",
@@ -117,6 +120,8 @@ def roll_call_counts(db, site: str, incident_id: int | None) -> dict:
         "delivered": delivered,
         "acknowledged": acknowledged,
         "safe": safe,
+        "people": people,
+        "no_phone": people - enrolled,
     }
 
 
@@ -142,7 +147,24 @@ def backup_request_view(row: dict) -> dict:
         "raised_at": iso(row["raised_at"]),
         "ended_at": iso(row["ended_at"]),
         "outcome": row["outcome"],
+        "ended_by": row["ended_by"],
+        **({"ended_by_name": row["ended_by_name"]} if "ended_by_name" in row else {}),
     }
+
+
+def my_backup_request(db, staff_id: int) -> dict | None:
+    """The person's latest backup request, open or ended, with who answered it: a staff phone
+    reads no backup events, so this is how the one who asked learns that help is coming."""
+    row = next(
+        db.query(
+            """SELECT b.*, s.name AS ended_by_name FROM backup_requests b
+               LEFT JOIN staff s ON s.id = b.ended_by
+               WHERE b.raised_by = ? ORDER BY b.id DESC LIMIT 1""",
+            [staff_id],
+        ),
+        None,
+    )
+    return backup_request_view(row) if row else None
 
 
 def site_state(db, site: str, is_responder: bool) -> dict:
@@ -226,7 +248,11 @@ class SiteStates:
             return state
         incident_id = state["incident"]["id"] if state["incident"] else None
         mine = roll_call_view(db, site, incident_id, identity.staff_id)["staff"]
-        return {**state, "roll_call": {**state["roll_call"], "staff": mine}}
+        return {
+            **state,
+            "roll_call": {**state["roll_call"], "staff": mine},
+            "my_backup_request": my_backup_request(db, identity.staff_id),
+        }
 
 
 def event_message(event: dict) -> dict:

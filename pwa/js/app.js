@@ -2,22 +2,26 @@
 import { $ } from "./dom.js";
 import { applyEvent, loadVocabulary, myRollCall } from "./model.js";
 
-import { renderAlarm, alarmArrived, wireAlarm } from "./screens/alarm.js";
-import { renderConsole, renderConsoleStart, renderHistory, wireConsole } from "./screens/console.js";
+import { keepFitting } from "./fit.js";
+import { renderAlarm, alarmArrived, helpResolved, wireAlarm } from "./screens/alarm.js";
+import { allClearArrived, renderAllClear, wireAllClear } from "./screens/allclear.js";
+import { backupAnswered, backupFromState, checkBackup, renderBackup, wireBackup } from "./screens/backup.js";
+import { helpRequested, renderConsole, renderHistory, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
-import { backupRequested, renderBackupRequests } from "./screens/responder.js";
+import { backupAnsweredByResponder, backupRequested, renderBackupRequests } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
+import { renderConsoleStart } from "./screens/start.js";
 
-import { renderHome, wireHome } from "./screens/home.js";
+import { renderHome } from "./screens/home.js";
 import { Server } from "./server.js";
 import * as store from "./store.js";
-import { applyTexts, loadTexts, say } from "./texts.js";
+import { applyTexts, loadTexts, say, sayCount } from "./texts.js";
 
 // vocabulary: the server's words (languages, kinds, how events change the state), from
 // model.js loadVocabulary once signed in.
 const app = { server: new Server(), texts: {}, lang: null, scripts: null, vocabulary: null };
 const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
-                 "screen-console-start", "screen-console"];
+                 "screen-allclear", "screen-console-start", "screen-console"];
 const MANAGERS = ["duty_manager", "admin"];
 
 function show(screen) {
@@ -25,6 +29,11 @@ function show(screen) {
 }
 
 app.render = function render() {
+  renderScreen();
+  renderBackup(app, !$("screen-home").hidden || !$("screen-alarm").hidden);
+};
+
+function renderScreen() {
   const { me, state } = app.server;
   if (!me) return show("screen-signin");
   $("site-name").textContent = state?.site.name || "Exit Now";
@@ -47,16 +56,20 @@ app.render = function render() {
     return show("screen-alarm");
   }
   app.showingCustomer = false;
+  if (app.allClear) {
+    renderAllClear(app);
+    return show("screen-allclear");
+  }
   renderHome(app);
   show("screen-home");
-};
+}
 
 function renderConnection() {
   const { connected, lostSince } = app.server;
   const seconds = lostSince ? Math.round((Date.now() - lostSince) / 1000) : 0;
   $("connection").textContent = connected
     ? say(app.texts, "connection.ok")
-    : say(app.texts, "connection.lost", { seconds });
+    : sayCount(app.texts, app.lang, "connection.lost", seconds);
   $("connection").className = connected ? "ok" : "lost";
 }
 
@@ -73,11 +86,24 @@ function onEvent(event) {
   if (event.type === "redacted") {
     state.seq = event.last_seq ?? event.seq; // numbers only: nothing here for this person
     store.put("state", state);
+    checkBackup(app); // perhaps the answer to my backup request
     return;
   }
+  // What the event ends, as this phone knew it before applying it.
+  const ended = state.incident;
+  const resolvedHelp = state.help_requests?.find((h) => h.id === event.payload?.help_id);
+  const answeredBackup = state.backup_requests?.find((b) => b.id === event.payload?.backup_id);
   applyEvent(state, event, app.vocabulary);
   applyPanelEvent(state, event);
   store.put("state", state);
+  const isManager = MANAGERS.includes(app.server.me.role);
+  if (event.type === "incident.ended" && !isManager) allClearArrived(app, ended, event);
+  if (event.type === "incident.started") store.put("allclear", (app.allClear = null));
+  if (event.type === "help.resolved") helpResolved(app, resolvedHelp, event);
+  if (event.type === "backup.answered") {
+    backupAnswered(app, event);
+    backupAnsweredByResponder(app, answeredBackup, event);
+  }
   if (event.type === "incident.started") {
     $("announcer").textContent = $("alarm-title").textContent = "";
     app.render();
@@ -87,8 +113,9 @@ function onEvent(event) {
     app.render();
   }
   if (event.type === "backup.requested") backupRequested(app);
-  if (MANAGERS.includes(app.server.me.role)) panelEventArrived(app, event);
-  if (event.type === "incident.ended" && MANAGERS.includes(app.server.me.role)) renderHistory(app);
+  if (event.type === "help.requested" && isManager) helpRequested(app, event);
+  if (isManager) panelEventArrived(app, event);
+  if (event.type === "incident.ended" && isManager) renderHistory(app);
 }
 
 // Tell the server once per incident that the alarm reached this phone: when it arrives live,
@@ -101,17 +128,29 @@ function confirmDelivery() {
   alarmArrived(app, incident.id);
 }
 
+// An action the server refused, in the person's language with what to do: from the status
+// and the problem's fields, never the server's English detail.
+function showRefused({ label, offline, status, problem = {} }) {
+  const overNow = status === 409 && !app.server.state?.incident && !problem.zone;
+  const why = offline ? "offline" : overNow ? "over" : { 401: "signed_out", 403: "forbidden",
+    404: "gone", 409: "conflict" }[status] || "unknown";
+  $("refused").hidden = false;
+  $("refused-text").textContent = say(app.texts, `refused.${why}`, { action: label });
+}
+
 async function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
-  if (app.vocabulary.languages.includes(asked) && asked !== (await store.get("lang"))) {
-    await store.put("lang", asked);
-    // The server keeps it too, so that pushed alarms come in the same language.
-    app.server.act("language", "/api/me/language", { language: asked }, `language-${asked}-${Date.now()}`);
-  }
+  const changed = app.vocabulary.languages.includes(asked) && asked !== (await store.get("lang"));
+  if (changed) await store.put("lang", asked);
 
   app.lang = (await store.get("lang")) || app.server.me.language || app.vocabulary.default_language;
   app.texts = await loadTexts(app.lang);
   applyTexts(app.texts, app.lang);
+  if (changed) {
+    // The server keeps it too, so that pushed alarms come in the same language.
+    app.server.act(say(app.texts, "action.language"), "/api/me/language", { language: asked },
+                   `language-${asked}-${Date.now()}`);
+  }
 }
 
 // Ask the push service for a subscription once notifications are allowed.
@@ -124,7 +163,8 @@ async function subscribeToPush() {
   const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
   const subscription = (await registration.pushManager.getSubscription())
     || (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes }));
-  await app.server.act("push", "/api/push/subscriptions", { subscription: subscription.toJSON() },
+  await app.server.act(say(app.texts, "action.push"), "/api/push/subscriptions",
+                       { subscription: subscription.toJSON() },
                        `push-${subscription.endpoint}`);
 }
 
@@ -139,23 +179,24 @@ async function start() {
   app.scripts = await app.server.scripts();
   wireAlarm(app);
   wireCustomer(app);
-  wireHome(app);
+  await wireBackup(app);
+  await wireAllClear(app);
   if (MANAGERS.includes(app.server.me.role)) {
     wireConsole(app);
     wirePanel(app);
     renderHistory(app);
   }
-  app.server.addEventListener("state", () => {
+  app.server.addEventListener("state", ({ detail }) => {
+    backupFromState(app, detail);
     app.render();
     confirmDelivery();
   });
   app.server.addEventListener("event", ({ detail }) => onEvent(detail));
   app.server.addEventListener("connection", renderConnection);
   app.server.addEventListener("outbox", ({ detail }) => renderOutbox(detail));
-  app.server.addEventListener("refused", ({ detail }) => {
-    $("refused").hidden = false;
-    $("refused").textContent = say(app.texts, "refused", detail);
-  });
+  app.server.addEventListener("refused", ({ detail }) => showRefused(detail));
+  $("refused-ok").onclick = () => { $("refused").hidden = true; };
+  keepFitting(document.body); // long words at large type: hyphenated, never cut off
   app.render();
   renderOutbox(await store.outbox());
   app.server.connect();

@@ -69,3 +69,8 @@ export function applyEvent(state, event, vocabulary) {
 export function myRollCall(state, me) {
   return state?.roll_call?.staff.find((p) => p.staff_id === me.staff_id) || {};
 }
+
+// The zone a help request's location names (the app sends a zone's name), if it is one.
+export function zoneNamed(state, location) {
+  return state?.zones.find((zone) => zone.name === location || zone.id === location) || null;
+}

@@ -106,9 +106,13 @@ export class Server extends EventTarget {
 
   // Send now, not through the outbox: starting or ending an incident must not happen later
   // by surprise, when a lost connection comes back. A failure is shown at once.
-  async send_now(path, body) {
-    const item = { key: crypto.randomUUID(), label: path, path, body };
-    if (!(await this.send(item))) this.emit("refused", { label: path, detail: "offline" });
+  // `label` names the action to the person (in their language) should it fail. Answers
+  // the result, or null when refused or not sent.
+  async send_now(path, body, label = path) {
+    const item = { key: crypto.randomUUID(), label, path, body };
+    const answer = await this.send(item);
+    if (!answer) this.emit("refused", { label, offline: true });
+    return answer?.result ?? null;
   }
 
   // Queue an action and try to send it now. `key` makes it idempotent across retries.
@@ -140,7 +144,8 @@ export class Server extends EventTarget {
     }
   }
 
-  // true when the server has answered (done or refused), false when it could not be reached.
+  // When the server has answered: {result} (null when refused); false when it could not be
+  // reached.
   async send(item) {
     let response;
     try {
@@ -159,11 +164,15 @@ export class Server extends EventTarget {
     if (response.status >= 500) return false;
     await store.unqueue(item.key);
     if (response.ok) {
-      this.emit("done", { label: item.label, key: item.key, result: await response.json() });
+      const result = await response.json();
+      this.emit("done", { label: item.label, key: item.key, result });
+      return { result };
     } else {
+      // The screen says it in the person's language, from the status and the problem's
+      // fields (the detail is the server's English, for the log and for scripts).
       const problem = await response.json().catch(() => ({}));
-      this.emit("refused", { label: item.label, detail: problem.detail || response.statusText });
+      this.emit("refused", { label: item.label, path: item.path, status: response.status, problem });
     }
-    return true;
+    return { result: null };
   }
 }

@@ -34,3 +34,16 @@ export function applyTexts(texts, lang) {
 export function say(texts, key, values = {}) {
   return (texts[key] || key).replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
 }
+
+// A sentence about a number, in the form the language's plural rules choose for `count`
+// (key.one, key.other, ...): "1 zone", "3 zones"; Finnish "1 alue", "3 aluetta".
+export function sayCount(texts, lang, key, count, values = {}) {
+  const form = new Intl.PluralRules(lang).select(count);
+  const chosen = texts[`${key}.${form}`] !== undefined ? `${key}.${form}` : `${key}.other`;
+  return say(texts, chosen, { count, ...values });
+}
+
+// A time of day as people of the language write it ("14.30" in Finnish), in the site's zone.
+export function timeOf(iso, lang, timeZone) {
+  return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone });
+}

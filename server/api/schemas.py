@@ -261,7 +261,9 @@ SCHEMAS = {
                     }
                 )
             ),
-        }
+        },
+        # Everyone on the site, and those of them with no phone (no alarm reaches them).
+        {"people": COUNT, "no_phone": COUNT},
     ),
     "HelpRequest": obj(
         {
@@ -284,7 +286,8 @@ SCHEMAS = {
             "raised_at": TIME,
             "ended_at": SOMETIME,
             "outcome": nullable(enum(("cancelled", "answered"))),
-        }
+        },
+        {"ended_by": MAYBE_ID, "ended_by_name": MAYBE_TEXT},  # who answered or cancelled it
     ),
     "State": obj(
         {
@@ -302,7 +305,10 @@ SCHEMAS = {
             "roll_call": ref("RollCall"),
             "help_requests": array(ref("HelpRequest")),
         },
-        {  # responders only
+        {
+            # a staff member's own latest backup request (responders read them all instead)
+            "my_backup_request": nullable(ref("BackupRequest")),
+            # responders only
             "backup_requests": array(ref("BackupRequest")),
             "alarm_panel": ref("AlarmPanel"),
             "escalations": array(
@@ -366,7 +372,12 @@ ENROLLMENT_LINK = obj({"code": STRING, "path": STRING, "expires_at": TIME, "seq"
 RESULTS = {
     "start_incident": INCIDENT_RESULT,
     "update_incident": INCIDENT_RESULT,
-    "end_incident": INCIDENT_RESULT,
+    # What the console warned about: the zones not swept clear, the help requests still open.
+    "end_incident": extended(
+        INCIDENT_RESULT,
+        unchecked_zones=array(obj({"zone": STRING, "name": STRING, "sweep": enum(SWEEPS)})),
+        open_help_requests=array(obj({"help_id": ID, "location": STRING, "staff_id": ID})),
+    ),
     "record_delivery": CHANGED,
     "acknowledge": CHANGED,
     "report_safe": CHANGED,

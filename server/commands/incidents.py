@@ -6,7 +6,7 @@ from ..auth import MANAGERS
 from ..clock import iso
 from ..errors import Conflict, Invalid
 from ..names import END_REASONS, KINDS
-from ..state import active_incident, incident_view
+from ..state import active_incident, incident_view, zone_views
 from . import Route, command
 from .fields import Field
 from .notices import close_notices, follow_eta, restore_notices
@@ -61,13 +61,38 @@ def start_incident(tx, params: dict) -> dict:
     note=Field(max_length=500),
 )
 def end_incident(tx, params: dict) -> dict:
+    """The all-clear. Its log entry and answer name what the console warns a person about:
+    the zones not swept clear and the help requests still open when it was given."""
     incident = require_active_incident(tx.db, tx.site)
+    still_open = open_at_all_clear(tx.db, tx.site, incident["id"])
     event = tx.record(
         "incident.ended",
-        {"incident_id": incident["id"], "reason": params["reason"], "note": params["note"]},
+        {
+            "incident_id": incident["id"],
+            "reason": params["reason"],
+            "note": params["note"],
+            **still_open,
+        },
     )
     restore_notices(tx, incident)
-    return incident_answer(tx, incident["id"], event["seq"])
+    return {**incident_answer(tx, incident["id"], event["seq"]), **still_open}
+
+
+def open_at_all_clear(db, site: str, incident_id: int) -> dict:
+    """`unchecked_zones` (each zone not swept clear, with its sweep) and `open_help_requests`."""
+    zones = [
+        {"zone": zone["id"], "name": zone["name"], "sweep": zone["sweep"]}
+        for zone in zone_views(db, site, incident_id)
+        if zone["sweep"] != "clear"
+    ]
+    help_requests = [
+        {"help_id": row["id"], "location": row["location"], "staff_id": row["raised_by"]}
+        for row in db.query(
+            "SELECT * FROM help_requests WHERE incident_id = ? AND resolved_at IS NULL ORDER BY id",
+            [incident_id],
+        )
+    ]
+    return {"unchecked_zones": zones, "open_help_requests": help_requests}
 
 
 def _row(tx, incident_id: int) -> dict:

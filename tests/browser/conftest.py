@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from helpers import prepare_database
@@ -22,6 +23,44 @@ def context(browser):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+@pytest.fixture
+def new_phone(browser):
+    """new_phone() -> a fresh browser profile the size of a phone, with a touch screen
+    (390×844, `tap()`); each person needs their own (their own session cookie). All close at
+    the end."""
+    made = []
+
+    def make():
+        made.append(browser.new_context(**PHONE))
+        return made[-1]
+
+    yield make
+    for phone in made:
+        phone.close()
+
+
+SCREENSHOTS = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory, request) -> Path:
+    """The folder the browser run saves its screenshots in, for a person to look at: named at
+    the end of the run."""
+    folder = tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(exist_ok=True)
+    request.config.stash[SCREENSHOTS] = folder
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    folder = config.stash.get(SCREENSHOTS, None)
+    if folder is not None and any(folder.iterdir()):
+        terminalreporter.write_sep("-", f"screenshots of the screens: {folder}")
 
 
 @pytest.fixture

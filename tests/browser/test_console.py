@@ -52,8 +52,10 @@ def test_console_runs_an_incident_from_start_to_report(site, console, connect):
 
     anna.act("acknowledge")
     shows(console, "#roll-people", "staff 0: acknowledged")
-    # Four people are signed in: Maija's phone and the three tokens of this test.
-    shows(console, "#roll-summary", "of 4 have the alarm")
+    # Four people have a phone: Maija's and the three tokens of this test; the demo's other
+    # five have none, and are counted apart from those who did not answer.
+    shows(console, "#roll-summary", "of 4 phones")
+    shows(console, "#roll-summary", "5 people have no phone")
     ben.act("clear_zone", {"zone": "grocery"})
     shows(console, "#console-zones li[data-zone=grocery]", "Swept clear by staff 1")
     anna.act("request_help", {"location": "Toilets", "note": "wheelchair"})
@@ -64,7 +66,7 @@ def test_console_runs_an_incident_from_start_to_report(site, console, connect):
     shows(console, "#roll-people", "staff 1: safe")
 
     console.click("#reasons button >> nth=0")  # resolved; three zones are still unchecked
-    shows(console, "#allclear-warning", "3 unchecked zone(s)")
+    shows(console, "#allclear-warning", "3 zones are not swept clear")
     assert server.get("/api/sites/demo/state", tokens["duty_manager"][0]).json()["incident"]
     console.click("#allclear-confirm")
     console.wait_for_selector("#screen-console-start:not([hidden])", timeout=5_000)

@@ -263,8 +263,12 @@ def test_backup_asked_on_one_phone_is_answered_on_the_guards(live, phone, browse
         assert "Till 3" in guard.inner_text("#backup-request-list")
         assert phone.is_hidden("#backup-requests")  # staff never see others' requests
         guard.click("#backup-request-list button")
-        guard.wait_for_selector("#backup-requests", state="hidden", timeout=5_000)
+        # Where to go stays in sight of the one on the way, until he has seen it.
+        guard.wait_for_selector("#backup-request-list li.answered", timeout=5_000)
+        assert "Till 3" in guard.inner_text("#backup-request-list")
         [answered] = events_of(server, manager, "backup.answered")
         assert answered["actor"]["name"] == "Ville Vartija"
+        guard.click("#backup-request-list li.answered button")
+        guard.wait_for_selector("#backup-requests", state="hidden", timeout=5_000)
     finally:
         guard_context.close()

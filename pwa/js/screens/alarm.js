@@ -1,8 +1,8 @@
 // The alarm screen: takes over the app while an incident runs. The kind (and DRILL) large,
 // "got it", the script for customers, my zone's sweep, help for a person, "I am safe".
 import { $, element } from "../dom.js";
-import { myRollCall } from "../model.js";
-import { say } from "../texts.js";
+import { myRollCall, zoneNamed } from "../model.js";
+import { say, timeOf } from "../texts.js";
 
 
 export function renderAlarm(app) {
@@ -10,11 +10,14 @@ export function renderAlarm(app) {
   const incident = state.incident;
   const script = app.scripts?.scripts[app.lang]?.[incident.kind];
   $("alarm-title").textContent = script ? script.title : incident.kind;
-  $("alarm-drill").hidden = !incident.drill;
+  // A drill and a real alarm never look alike: DRILL on blue stripes, or "not a drill" on red.
+  $("alarm-drill").hidden = $("alarm-drill-explain").hidden = !incident.drill;
+  $("alarm-real").hidden = Boolean(incident.drill);
   $("alarm-message").textContent = incident.message || "";
   $("screen-alarm").classList.toggle("is-drill", Boolean(incident.drill));
   $("script-lines").replaceChildren(...(script?.lines || []).map((line) => element("li", {}, line)));
   renderZone(app);
+  renderMyHelp(app);
   const mine = myRollCall(state, me);
   $("ack").hidden = Boolean(mine.acknowledged_at || app.acknowledged === incident.id);
   $("ack-done").hidden = !$("ack").hidden;
@@ -33,6 +36,28 @@ function renderZone(app) {
   $("zone-assembly").textContent = zone.assembly_point;
   $("zone-sweep").textContent = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
   app.zone = zone;
+}
+
+// The help I asked for: sent (the duty manager sees it), then dealt with, and by whom.
+function renderMyHelp(app) {
+  const { state, me } = app.server;
+  const where = (location) => {
+    const zone = zoneNamed(state, location);
+    return zone ? say(app.texts, "help.where_zone", { zone: zone.name }) : location;
+  };
+  const time = (iso) => timeOf(iso, app.lang, state.site.timezone);
+  const open = state.help_requests.filter((h) => h.raised_by === me.staff_id).map((h) =>
+    element("li", {}, say(app.texts, "help.sent", { time: time(h.raised_at), location: where(h.location) })));
+  const resolved = (app.myResolvedHelp || []).filter((h) => h.incident === state.incident.id).map((h) =>
+    element("li", { className: "done" }, say(app.texts, "help.resolved", { location: where(h.location), name: h.by })));
+  $("help-mine").replaceChildren(...open, ...resolved);
+}
+
+// Someone dealt with a help request: if it was mine, I am told so until the alarm ends.
+export function helpResolved(app, request, event) {
+  if (!request || request.raised_by !== app.server.me.staff_id) return;
+  app.myResolvedHelp = [...(app.myResolvedHelp || []),
+    { incident: app.server.state.incident?.id, location: request.location, by: event.actor.name }];
 }
 
 // Wire the buttons once; they act on whatever incident and zone are shown.
@@ -57,7 +82,8 @@ export function wireAlarm(app) {
   }
   $("help-send").onclick = () => {
     const note = $("help-note").value.trim();
-    const location = say(app.texts, "help.location", { zone: app.zone?.name || "" });
+    // The zone's name, the site's data: each reader's screen words it in its own language.
+    const location = app.zone?.name || "?";
     app.server.act(label("action.help"), `${site()}/help-requests`, note ? { location, note } : { location });
     $("help-note").value = "";
   };
@@ -65,6 +91,7 @@ export function wireAlarm(app) {
     app.customerLang = app.lang;
     app.showingCustomer = true;
     app.render();
+    scrollTo(0, 0); // the customer sees the top: the headline, then the script
   };
 }
 

@@ -1,37 +1,16 @@
-// The duty manager's console: start an incident in two deliberate taps, watch the roll call
-// fill in, resolve help, assign zones, change the reopening time, give the all-clear.
+// The duty manager's console while an incident runs: the roll call filling in (people with no
+// phone apart from those who did not answer), help requests (announced as they come), zones
+// to assign, the reopening time, the all-clear (end.js). Starting one: start.js.
 import { $, element } from "../dom.js";
-import { say } from "../texts.js";
+import { zoneNamed } from "../model.js";
+import { say, sayCount, timeOf } from "../texts.js";
+import { renderEnd, wireEnd } from "./end.js";
+import { etaFrom, wireStart } from "./start.js";
 import { wireReadiness } from "./readiness.js";
 import { wireUnreached } from "./unreached.js";
 
 function clock(app, iso) {
-  return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
-}
-
-// "14:30" today (or tomorrow, if that has passed) as ISO 8601 UTC.
-function etaFrom(input) {
-  if (!input.value) return null;
-  const [hours, minutes] = input.value.split(":").map(Number);
-  const eta = new Date();
-  eta.setHours(hours, minutes, 0, 0);
-  if (eta < new Date()) eta.setDate(eta.getDate() + 1);
-  return eta.toISOString();
-}
-
-export function renderConsoleStart(app) {
-  const armed = app.armedKind;
-  $("setup-link").hidden = app.server.me.role !== "admin";
-  app.pendingReason = null;  // an all-clear asked about before this incident ended
-  $("allclear-warning").hidden = $("allclear-confirm").hidden = true;
-  for (const button of $("kinds").querySelectorAll("button")) {
-    button.setAttribute("aria-pressed", String(button.dataset.kind === armed));
-  }
-  $("start-confirm").hidden = $("start-cancel").hidden = !armed;
-  if (armed) {
-    const key = $("start-drill").checked ? "console.confirm_drill" : "console.confirm";
-    $("start-confirm").textContent = say(app.texts, key, { kind: say(app.texts, `kind.${armed}`) });
-  }
+  return timeOf(iso, app.lang, app.server.state?.site.timezone);
 }
 
 export function renderConsole(app) {
@@ -39,23 +18,16 @@ export function renderConsole(app) {
   const incident = state.incident;
   const people = state.roll_call.staff;
   $("console-title").textContent = say(app.texts, `kind.${incident.kind}`);
+  // A drill and a real alarm never look alike: blue and striped with DRILL, or red and saying
+  // it is not a drill.
+  $("screen-console").classList.toggle("is-drill", Boolean(incident.drill));
   $("console-drill").hidden = !incident.drill;
+  $("console-real").hidden = Boolean(incident.drill);
   renderSince(app);
   $("console-eta-now").textContent = incident.eta
     ? say(app.texts, "console.eta_now", { time: clock(app, incident.eta) })
     : say(app.texts, "console.eta_none");
-  $("roll-summary").textContent = say(app.texts, "console.roll_summary", {
-    delivered: people.filter((p) => p.delivered_at).length,
-    enrolled: people.filter((p) => p.enrolled || p.delivered_at).length,
-    acknowledged: people.filter((p) => p.acknowledged_at).length,
-    safe: people.filter((p) => p.safe_at).length,
-  });
-  $("roll-people").replaceChildren(...people.map((person) => {
-    const status = person.safe_at ? "person.safe" : person.acknowledged_at ? "person.acknowledged"
-      : person.delivered_at ? "person.has_alarm" : "person.nothing";
-    return element("li", { className: `person-${status.split(".")[1]}` },
-                   `${person.name}: ${say(app.texts, status)}`);
-  }));
+  renderRollCall(app, people);
   // Re-rendering would snap shut an assignment list the manager has open: it waits for them.
   if (!$("console-zones").contains(document.activeElement)) {
     $("console-zones").replaceChildren(...state.zones.map((zone) => zoneItem(app, zone, people)));
@@ -63,15 +35,60 @@ export function renderConsole(app) {
   const help = state.help_requests;
   $("console-help").replaceChildren(...(help.length ? help.map((request) => helpItem(app, request))
     : [element("li", {}, say(app.texts, "console.no_help"))]));
+  $("help-alert").hidden = help.length === 0;
+  $("help-alert-text").textContent = sayCount(app.texts, app.lang, "console.help_alert", help.length);
+  renderEnd(app);
+}
+
+// Who has a phone is told apart from who has not answered on it: a person with no phone gets
+// no alarm at all, and "3/3" must not hide three more people.
+function renderRollCall(app, people) {
+  const { texts, lang } = app;
+  const hasPhone = (p) => p.enrolled || p.delivered_at;
+  const phones = people.filter(hasPhone);
+  const count = (key, n, values = {}) => sayCount(texts, lang, key, n, values);
+  const delivered = people.filter((p) => p.delivered_at).length;
+  const lines = [
+    count("console.roll.alarm", phones.length, { count: delivered, total: phones.length }),
+    count("console.roll.acknowledged", people.filter((p) => p.acknowledged_at).length),
+    count("console.roll.safe", people.filter((p) => p.safe_at).length),
+    count("console.roll.no_answer", phones.filter((p) => !p.delivered_at).length),
+  ];
+  const noPhone = people.length - phones.length;
+  if (noPhone) lines.push(count("console.roll.no_phone", noPhone));
+  $("roll-summary").replaceChildren(...lines.map((line, i) =>
+    element("span", { className: i === 4 ? "no-phone" : "" }, line)));
+  $("roll-people").replaceChildren(...people.map((person) => {
+    const status = person.safe_at ? "person.safe" : person.acknowledged_at ? "person.acknowledged"
+      : person.delivered_at ? "person.has_alarm" : hasPhone(person) ? "person.nothing"
+        : "person.no_phone";
+    return element("li", { className: `person-${status.split(".")[1]}` },
+                   `${person.name}: ${say(texts, status)}`);
+  }));
+}
+
+// A new help request: make sure the duty manager notices it, wherever the page is scrolled.
+export function helpRequested(app, event) {
+  navigator.vibrate?.([400, 150, 400]);
+  $("announcer").textContent = say(app.texts, "console.help_new", {
+    location: helpWhere(app, event.payload.location),
+  });
+}
+
+// Where help is needed, in the reader's words: a zone of the site is named from the site's
+// data ("alue Grocery" on a Finnish console), whatever language the person asking used.
+export function helpWhere(app, location) {
+  const zone = zoneNamed(app.server.state, location);
+  return zone ? say(app.texts, "help.where_zone", { zone: zone.name }) : location;
 }
 
 // The minutes since the start move on without any event, so this part has its own tick.
 export function renderSince(app) {
   const incident = app.server.state?.incident;
   if (!incident) return;
-  $("console-since").textContent = say(app.texts, "console.since", {
+  const minutes = Math.floor((Date.now() - Date.parse(incident.started_at)) / 60000);
+  $("console-since").textContent = sayCount(app.texts, app.lang, "console.since", minutes, {
     time: clock(app, incident.started_at),
-    minutes: Math.floor((Date.now() - Date.parse(incident.started_at)) / 60000),
   });
 }
 
@@ -87,7 +104,7 @@ function zoneItem(app, zone, people) {
       ...people.map((p) => element("option", { value: String(p.staff_id) }, p.name)));
     choose.onchange = () => {
       if (!choose.value) return;
-      app.server.act(say(app.texts, "console.assign"),
+      app.server.act(say(app.texts, "action.assign"),
                      `/api/sites/${app.server.me.site}/zones/${zone.id}/assign`,
                      { staff_id: Number(choose.value) });
       choose.blur();
@@ -103,25 +120,10 @@ function helpItem(app, request) {
   const asked = say(app.texts, "console.raised_by", { name: raiser?.name || "?",
                                                      time: clock(app, request.raised_at) });
   const done = element("button", { type: "button" }, say(app.texts, "console.resolve"));
-  done.onclick = () => app.server.act(say(app.texts, "console.resolve"),
+  done.onclick = () => app.server.act(say(app.texts, "action.resolve"),
     `/api/sites/${app.server.me.site}/help-requests/${request.id}/resolve`);
-  const where = `${request.location}${request.note ? ` (${request.note})` : ""}`;
+  const where = `${helpWhere(app, request.location)}${request.note ? ` (${request.note})` : ""}`;
   return element("li", {}, `${where}: ${asked} `, done);
-}
-
-function allClear(app, reason) {
-  const { state } = app.server;
-  const unchecked = state.zones.filter((z) => z.sweep !== "clear").length;
-  const help = state.help_requests.length;
-  if ((unchecked || help) && app.pendingReason !== reason) {
-    app.pendingReason = reason;
-    $("allclear-warning").hidden = $("allclear-confirm").hidden = false;
-    $("allclear-warning").textContent = say(app.texts, "console.warn", { zones: unchecked, help });
-    return;
-  }
-  app.pendingReason = null;
-  $("allclear-warning").hidden = $("allclear-confirm").hidden = true;
-  app.server.send_now(`/api/sites/${app.server.me.site}/incidents/current/all-clear`, { reason });
 }
 
 export async function renderHistory(app) {
@@ -130,7 +132,8 @@ export async function renderHistory(app) {
   const { incidents } = await response.json();
   $("history").replaceChildren(...incidents.filter((i) => i.ended_at).map((incident) => {
     const summary = say(app.texts, "console.history_item", {
-      started: new Date(incident.started_at).toLocaleString(app.lang),
+      started: new Date(incident.started_at).toLocaleString(app.lang,
+        { timeZone: app.server.state?.site.timezone, dateStyle: "short", timeStyle: "short" }),
       kind: say(app.texts, `kind.${incident.kind}`),
       drill: incident.drill ? say(app.texts, "console.history_drill") : "",
       reason: say(app.texts, `console.reason.${incident.end_reason}`),
@@ -163,38 +166,14 @@ export async function renderChainSites(app) {
 
 export function wireConsole(app) {
   const site = () => `/api/sites/${app.server.me.site}`;
-  $("kinds").append(...app.vocabulary.kinds.map((kind) => {
-    const button = element("button", { type: "button" }, say(app.texts, `kind.${kind}`));
-    button.dataset.kind = kind;
-    button.onclick = () => {
-      app.armedKind = kind;
-      app.render();
-      $("start-confirm").focus();  // brings the second tap into view, and says what it will do
-    };
-    return button;
-  }));
-  $("start-drill").onchange = () => app.render();
-  $("start-cancel").onclick = () => { app.armedKind = null; app.render(); };
-  $("start-confirm").onclick = () => {
-    const body = { kind: app.armedKind, drill: $("start-drill").checked };
-    const message = $("start-message").value.trim();
-    const eta = etaFrom($("start-eta"));
-    if (message) body.message = message;
-    if (eta) body.eta = eta;
-    app.armedKind = null;
-    app.server.send_now(`${site()}/incidents`, body);
-  };
+  wireStart(app);
   $("console-eta-save").onclick = () => {
     const eta = etaFrom($("console-eta"));
-    app.server.act(say(app.texts, "console.eta_save"), `${site()}/incidents/current/update`,
+    app.server.act(say(app.texts, "action.eta"), `${site()}/incidents/current/update`,
                    eta ? { eta } : { clear_eta: true });
   };
-  $("reasons").append(...app.vocabulary.end_reasons.map((reason) => {
-    const button = element("button", { type: "button" }, say(app.texts, `console.reason.${reason}`));
-    button.onclick = () => allClear(app, reason);
-    return button;
-  }));
-  $("allclear-confirm").onclick = () => allClear(app, app.pendingReason);
+  wireEnd(app);
+  $("help-alert-show").onclick = () => $("help-list-heading").scrollIntoView();
   setInterval(() => renderSince(app), 15_000);
   renderChainSites(app);
   setInterval(() => renderChainSites(app), 30_000);

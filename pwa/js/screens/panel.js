@@ -3,7 +3,7 @@
 // faults, tests and resets. The server starts the evacuation by itself when the countdown runs
 // out; this screen only shows how long is left. Staff phones never receive these events.
 import { $, element } from "../dom.js";
-import { say } from "../texts.js";
+import { say, sayCount } from "../texts.js";
 
 const NOTES_SHOWN = 5;
 
@@ -39,7 +39,7 @@ function renderCountdown(app) {
   if (!preAlarm) return;
   const left = secondsLeft(preAlarm);
   $("pre-alarm-countdown").textContent = left > 0
-    ? say(app.texts, "panel.countdown", { seconds: left })
+    ? sayCount(app.texts, app.lang, "panel.countdown", left)
     : say(app.texts, "panel.countdown_over");
 }
 
