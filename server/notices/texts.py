@@ -47,7 +47,7 @@ def local_time(notice: PublicNotice, ms: int | None, clock: dict, locale: str) -
 
 def local_moment(notice: PublicNotice, ms: int | None, texts: dict) -> str:
     """A moment as a sentence says it: "klo 10.00" today (in the site's zone), with its date
-    on any other day ("keskiviikkona 6.5. klo 10.00"), however far ahead or back."""
+    on any other day ("keskiviikkona 6.5. klo 10.00"), and its year in another year."""
     if ms is None:
         return ""
     clock, locale = texts["clock"], texts["locale"].replace("-", "_")
@@ -57,7 +57,8 @@ def local_moment(notice: PublicNotice, ms: int | None, texts: dict) -> str:
     time = local_time(notice, ms, clock, locale)
     if day.date() == today:
         return clock["today"].format(time=time)
-    date = format_datetime(day, clock["date"], locale=locale)
+    pattern = clock["date"] if day.year == today.year else clock["date_other_year"]
+    date = format_datetime(day, pattern, locale=locale)
     return clock["other_day"].format(time=time, date=date)
 
 
