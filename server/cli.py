@@ -205,7 +205,13 @@ def seed_demo() -> None:
     """Create the demo site (when the database is empty) and print enrollment links."""
     if not demo.is_empty(services()):
         fail("The database is not empty; the demo site was not created.")
-    print_links(demo.seed(services()))
+    made = demo.seed(services())
+    # The links as the command line makes them (see new_enrollment_link).
+    base, warning = link_base(services().settings)
+    if warning:
+        click.echo(f"note: {warning}", err=True)
+    home = len(services().settings.base_url)
+    print_links([(person, base + url[home:]) for person, url in made])
 
 
 def print_links(links) -> None:
