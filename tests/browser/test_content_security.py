@@ -34,7 +34,9 @@ def test_the_public_pages_keep_their_policy_and_work(site, page):
     assert page.evaluate("() => document.body.dataset.version")
     screen = page.goto(f"{server.url}/screen/demo")
     assert "frame-ancestors 'none'" in screen.headers["content-security-policy"]
-    page.wait_for_function("() => document.body.innerText.includes('fire')", timeout=10000)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Fire alarm: leave now')", timeout=10000
+    )
     assert refused == []
 
 
