@@ -47,16 +47,43 @@ def double_tap(page, point: tuple[float, float]) -> None:
     page.touchscreen.tap(*point)
 
 
-@pytest.mark.parametrize("kind", ["fire", "shelter"])  # the first and the last button
+KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")
+
+
+@pytest.mark.parametrize("text_size", [100, 200])  # the phone's font size setting, in %
+def test_the_confirmation_never_lies_where_the_arming_tap_landed(live, new_phone, text_size):
+    server, manager = live
+    console = enrolled_page(new_phone(), server, MAIJA)  # in Finnish
+    console.wait_for_selector("#screen-console-start:not([hidden])")
+    cdp = console.context.new_cdp_session(console)  # the setting lasts while this session does
+    size = 16 * text_size // 100
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": size, "fixed": size}})
+    height = console.viewport_size["height"]
+    landed_on = []
+    # Every kind, wherever the page is scrolled to: the arming tap, then where the confirmation is.
+    for kind in KINDS:
+        button = f"#kinds button[data-kind={kind}]"
+        for scrolled in range(0, 1600, 80):
+            console.evaluate(f"() => scrollTo(0, {scrolled})")
+            box = console.locator(button).bounding_box()
+            if box["y"] < 0 or box["y"] + box["height"] > height:
+                continue  # not on the screen at this scroll
+            point = centre(console, button)
+            console.touchscreen.tap(*point)
+            console.wait_for_selector("#start-confirm", state="visible")
+            if covers(console, "#start-confirm", point):
+                landed_on.append((kind, scrolled))
+            console.evaluate("() => document.getElementById('start-cancel').click()")
+    assert landed_on == []
+    assert incident(server, manager) is None
+
+
+@pytest.mark.parametrize("kind", ["fire", "evacuation", "shelter"])
 def test_a_double_tap_on_a_kind_starts_nothing(live, console, kind):
     server, manager = live
     point = centre(console, f"#kinds button[data-kind={kind}]")
 
-    console.touchscreen.tap(*point)
-    console.wait_for_selector("#start-confirm", state="visible")
-    assert not covers(console, "#start-confirm", point)  # never under the arming tap
-    console.wait_for_timeout(250)
-    console.touchscreen.tap(*point)
+    double_tap(console, point)
 
     console.wait_for_timeout(1500)  # what a start would take to reach the server, and more
     assert incident(server, manager) is None
