@@ -2,7 +2,7 @@
 tells those already inside the way out (its zone's exits and assembly point) and never the
 website's "do not come"; a false alarm is named on the queue screen, the status page and the
 banner for the restored time, and then they return to normal; at 200 % text on a phone
-nothing is cut off. Screenshots of the queue screen and the status page in Finnish and
+nothing is cut off. Screenscreenshots of the queue screen and the status page in Finnish and
 Swedish go to a folder named at the end of the run."""
 
 from __future__ import annotations
@@ -26,18 +26,7 @@ WEBSITE_WORDS = (
     "We will say on our website",
 )
 FALSE_ALARM = {"fi": "väärä hälytys", "sv": "falsklarm", "en": "false alarm"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 TV = {"viewport": {"width": 1920, "height": 1080}}
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory, request):
-    """Where this file's screenshots go, for a person to look at (printed at the end)."""
-    folder = tmp_path_factory.mktemp("public-screenshots")
-    yield folder
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and any(folder.iterdir()):
-        reporter.write_line(f"public channel screenshots: {folder}")
 
 
 def end_restored_time(server) -> None:
@@ -48,7 +37,7 @@ def end_restored_time(server) -> None:
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
 def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
-    live, browser, shots, lang
+    live, browser, screenshots, lang
 ):
     server, manager = live
     context = browser.new_context(**TV, locale=lang)
@@ -68,7 +57,7 @@ def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
         assert [words for words in WEBSITE_WORDS if words in shown] == []
         problems = screen.evaluate(CUT_OFF)
         assert problems == [], "\n".join(problems)
-        screen.screenshot(path=shots / f"queue-screen-{lang}-fire-grocery.png")
+        screen.screenshot(path=screenshots / f"queue-screen-{lang}-fire-grocery.png")
     finally:
         context.close()
 
@@ -85,7 +74,7 @@ def test_a_queue_screen_without_a_zone_says_the_nearest_exit_and_every_assembly_
 
 
 def test_a_false_alarm_is_named_on_the_screen_page_and_banner_then_they_return_to_normal(
-    live, browser, host_page, shots
+    live, browser, host_page, screenshots
 ):
     server, manager = live
     context = browser.new_context(**TV)
@@ -102,7 +91,7 @@ def test_a_false_alarm_is_named_on_the_screen_page_and_banner_then_they_return_t
         screen.wait_for_function("() => document.body.dataset.state === 'restored'", timeout=5_000)
         for words in FALSE_ALARM.values():
             assert words in screen.inner_text("#takeover")
-        screen.screenshot(path=shots / "queue-screen-false-alarm.png")
+        screen.screenshot(path=screenshots / "queue-screen-false-alarm.png")
         status.goto(f"{server.url}/status/demo?lang=fi")
         assert FALSE_ALARM["fi"] in status.inner_text("main")
         shop.goto(
@@ -131,45 +120,39 @@ def test_a_false_alarm_is_named_on_the_screen_page_and_banner_then_they_return_t
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
-def test_at_200_percent_text_on_a_phone_nothing_is_cut_off(live, browser, shots, lang):
+def test_at_200_percent_text_on_a_phone_nothing_is_cut_off(live, new_phone, screenshots, lang):
     server, manager = live
     server.post(
         "/api/sites/demo/incidents",
         manager,
         {"kind": "fire", "eta": "2099-06-01T09:00:00Z"},
     )
-    context = browser.new_context(**PHONE, locale=lang)
-    try:
-        page = context.new_page()
-        page.goto(f"{server.url}/status/demo?lang={lang}")
-        larger_text(page, 200)
-        problems = page.evaluate(CUT_OFF)
-        assert problems == [], "\n".join(problems)
-        page.screenshot(path=shots / f"status-page-{lang}-200.png")
+    page = new_phone().new_page()
+    page.goto(f"{server.url}/status/demo?lang={lang}")
+    larger_text(page, 200)
+    problems = page.evaluate(CUT_OFF)
+    assert problems == [], "\n".join(problems)
+    page.screenshot(path=screenshots / f"status-page-{lang}-200.png")
 
-        page.goto(f"{server.url}/screen/demo?zone=entrance")
-        page.wait_for_function(ALL_ZONES)
-        larger_text(page, 200)
-        problems = page.evaluate(CUT_OFF)
-        assert problems == [], "\n".join(problems)
-        page.screenshot(path=shots / f"queue-screen-{lang}-phone-200.png")
-    finally:
-        context.close()
+    page.goto(f"{server.url}/screen/demo?zone=entrance")
+    page.wait_for_function(ALL_ZONES)
+    larger_text(page, 200)
+    problems = page.evaluate(CUT_OFF)
+    assert problems == [], "\n".join(problems)
+    page.screenshot(path=screenshots / f"queue-screen-{lang}-phone-200.png")
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
-def test_status_page_screenshots(live, browser, shots, lang):
+def test_the_status_page_says_a_reopening_in_another_year_with_its_date(
+    live, new_phone, screenshots, lang
+):
     server, manager = live
     server.post(
         "/api/sites/demo/incidents", manager, {"kind": "fire", "eta": "2099-06-01T09:00:00Z"}
     )
-    context = browser.new_context(**PHONE, locale=lang)
-    try:
-        page = context.new_page()
-        page.goto(f"{server.url}/status/demo?lang={lang}")
-        text = page.inner_text("main")
-        reopens = {"fi": "maanantaina 1.6.2099 klo 12.00", "sv": "måndag den 1 juni 2099 kl. 12.00"}
-        assert reopens[lang] in text
-        page.screenshot(path=shots / f"status-page-{lang}-closed.png", full_page=True)
-    finally:
-        context.close()
+    page = new_phone().new_page()
+    page.goto(f"{server.url}/status/demo?lang={lang}")
+    text = page.inner_text("main")
+    reopens = {"fi": "maanantaina 1.6.2099 klo 12.00", "sv": "måndag den 1 juni 2099 kl. 12.00"}
+    assert reopens[lang] in text
+    page.screenshot(path=screenshots / f"status-page-{lang}-closed.png", full_page=True)

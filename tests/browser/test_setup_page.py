@@ -151,20 +151,15 @@ def test_the_admin_page_names_roles_in_finnish_and_who_has_a_phone(site, context
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
 def test_at_200_percent_text_on_a_phone_no_control_of_the_setup_page_is_cut_off(
-    site, browser, lang
+    site, new_phone, screenshots, lang
 ):
     server, token = site
     admin_id = server.get("/api/me", token).json()["staff_id"]
-    phone = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
-    )
-    try:
-        page = enrolled_page(phone, server, admin_id, lang=lang)
-        page.wait_for_selector("#screen-console-start:not([hidden])")
-        page.goto(f"{server.url}/setup")
-        page.wait_for_selector("#setup:not([hidden])")
-        larger_text(page, 200)
-        problems = page.evaluate(CUT_OFF)
-        assert problems == [], "\n".join(problems)
-    finally:
-        phone.close()
+    page = enrolled_page(new_phone(), server, admin_id, lang=lang)
+    page.wait_for_selector("#screen-console-start:not([hidden])")
+    page.goto(f"{server.url}/setup")
+    page.wait_for_selector("#setup:not([hidden])")
+    larger_text(page, 200)
+    problems = page.evaluate(CUT_OFF)
+    assert problems == [], "\n".join(problems)
+    page.screenshot(path=screenshots / f"setup-page-{lang}-200.png")
