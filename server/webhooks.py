@@ -21,16 +21,15 @@ import json
 import logging
 import time
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import signing
 from .checkpoints import latest_note
-from .clock import iso, now_ms, parse_iso, time_zone
+from .clock import iso, now_ms, parse_iso
 from .commands.webhooks import unseal_for
 from .names import DEFAULT_LANGUAGE, LANGUAGES
-from .notices.texts import default_texts
+from .notices.texts import default_texts, moment_words
 from .push import connector_for
 from .state import event_message
 from .tasks import run_together
@@ -256,21 +255,20 @@ def sentence(event: dict, site: dict) -> str:
     lang = languages[0] if languages and languages[0] in LANGUAGES else DEFAULT_LANGUAGE
     texts = default_texts(lang)
     wording, payload = texts["webhook_text"], event["payload"]
-    values = {"site": site["name"], "time": _local(site, event["ts"]), "type": event["type"]}
+    values = {"site": site["name"], "type": event["type"]}
+    values["time"] = moment_words(event["ts"], site["timezone"], texts, event["ts"])
     key = event["type"]
     if key == "incident.started":
         titles = texts["drill"] if payload.get("drill") else texts["alarm"]
         values["alarm"] = titles.get(payload.get("kind"), payload.get("kind"))
     elif key == "incident.updated" and payload.get("eta"):
         key = "incident.updated_eta"
-        values["eta"] = _local(site, parse_iso(payload["eta"]))
+        values["eta"] = moment_words(
+            parse_iso(payload["eta"]), site["timezone"], texts, event["ts"]
+        )
     elif key == "notice.switched":
         key = f"notice.switched.{payload.get('state')}"
     return wording.get(key, wording["other"]).format(**values)
-
-
-def _local(site: dict, ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=time_zone(site["timezone"])).strftime("%H:%M")
 
 
 def post(url: str, body: bytes, headers: dict) -> int:

@@ -176,3 +176,20 @@ def test_the_words_are_written_anew_after_the_sites_midnight(services, manager):
     days["demo"] = "2000-01-01"  # as if it had last been written on another day
     assert timers.rewrite_after_midnight(services, days) == ["demo"]
     assert days["demo"] != "2000-01-01"
+
+
+def test_a_webhooks_sentence_says_its_moments_as_the_language_writes_them():
+    from server.webhooks import sentence
+
+    site = {"name": "Kauppa", "timezone": "Europe/Helsinki", "languages": '["fi"]'}
+    started = datetime(2026, 5, 4, 10, 16, tzinfo=HELSINKI)
+    at = int(started.timestamp() * 1000)
+    event = {"type": "incident.started", "ts": at, "payload": {"kind": "fire", "drill": False}}
+    assert sentence(event, site) == "Kauppa: PALOHÄLYTYS: poistukaa. Alkoi klo 10.16."
+    eta = {"eta": "2026-05-06T07:00:00Z"}  # 10.00 in Helsinki, two days later
+    updated = {"type": "incident.updated", "ts": at, "payload": eta}
+    assert sentence(updated, site) == (
+        "Kauppa: arvioitu avautumisaika on keskiviikkona 6.5. klo 10.00."
+    )
+    swedish = {**site, "languages": '["sv"]'}
+    assert sentence(updated, swedish).endswith("väntas öppna igen onsdag den 6 maj kl. 10.00.")

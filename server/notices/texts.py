@@ -46,15 +46,21 @@ def local_time(notice: PublicNotice, ms: int | None, clock: dict, locale: str) -
 
 
 def local_moment(notice: PublicNotice, ms: int | None, texts: dict) -> str:
-    """A moment as a sentence says it: "klo 10.00" today (in the site's zone), with its date
-    on any other day ("keskiviikkona 6.5. klo 10.00"), and its year in another year."""
+    """A moment of the notice as a sentence says it (see moment_words)."""
     if ms is None:
         return ""
+    return moment_words(ms, notice.timezone, texts, notice.now)
+
+
+def moment_words(ms: int, zone_name: str | None, texts: dict, now: int) -> str:
+    """A moment as a sentence says it: "klo 10.00" when it is on the day of `now` in the
+    site's zone, with its date on any other day ("keskiviikkona 6.5. klo 10.00"), however far
+    ahead or back, and its year in another year."""
     clock, locale = texts["clock"], texts["locale"].replace("-", "_")
-    zone = time_zone(notice.timezone)
+    zone = time_zone(zone_name)
     day = datetime.fromtimestamp(ms / 1000, tz=zone)
-    today = datetime.fromtimestamp(notice.now / 1000, tz=zone).date()
-    time = local_time(notice, ms, clock, locale)
+    today = datetime.fromtimestamp(now / 1000, tz=zone).date()
+    time = format_datetime(day, clock["time"], locale=locale)
     if day.date() == today:
         return clock["today"].format(time=time)
     pattern = clock["date"] if day.year == today.year else clock["date_other_year"]
