@@ -156,3 +156,27 @@ def test_the_status_page_says_a_reopening_in_another_year_with_its_date(
     reopens = {"fi": "maanantaina 1.6.2099 klo 12.00", "sv": "måndag den 1 juni 2099 kl. 12.00"}
     assert reopens[lang] in text
     page.screenshot(path=screenshots / f"status-page-{lang}-closed.png", full_page=True)
+
+
+def test_a_drill_that_reaches_the_queue_screen_says_so_and_looks_like_a_drill(
+    server_with, browser, screenshots
+):
+    server, tokens = server_with({"duty_manager": 1, "admin": 1})
+    settings = {"settings": {"public_on_drill": True}}
+    server.post("/api/sites/demo/notice-settings", tokens["admin"][0], settings)
+    server.post(
+        "/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire", "drill": True}
+    )
+    context = browser.new_context(**TV)
+    try:
+        screen = context.new_page()
+        screen.goto(f"{server.url}/screen/demo?zone=clothing")
+        screen.wait_for_function(ALL_ZONES)
+        shown = screen.inner_text("#takeover")
+        for words in ("HARJOITUS: TÄMÄ EI OLE TODELLINEN HÄLYTYS.", "ÖVNING:", "DRILL:"):
+            assert words in shown  # in capitals on the screen
+        assert "drill" in screen.get_attribute("#takeover", "class")
+        assert "Emergency exit by the fitting rooms" in shown
+        screen.screenshot(path=screenshots / "queue-screen-fi-drill-clothing.png")
+    finally:
+        context.close()
