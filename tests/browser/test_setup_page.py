@@ -125,7 +125,7 @@ def test_the_help_line_shows_its_placeholders_as_written(setup_page):
     assert "{site}" in help_line and "{when}" in help_line and "{eta_when}" in help_line
 
 
-def test_the_admin_page_names_roles_in_finnish_and_who_has_a_phone(site, context):
+def test_the_admin_page_names_roles_in_finnish_and_who_has_a_phone(site, context, screenshots):
     server, token = site
     admin_id = server.get("/api/me", token).json()["staff_id"]
     page = enrolled_page(context, server, admin_id, lang="fi")
@@ -147,6 +147,7 @@ def test_the_admin_page_names_roles_in_finnish_and_who_has_a_phone(site, context
         r"Koodi toimii kerran, \d{1,2}\. \w+ta klo \d\d\.\d\d asti\.", until.inner_text()
     )
     assert "T" not in until.inner_text().replace("Koodi toimii", "")  # no ISO timestamp
+    page.screenshot(path=screenshots / "admin-page-fi.png", full_page=True)
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
