@@ -42,7 +42,8 @@ function personItem(app, person) {
 }
 
 function sendTest(app, body) {
-  return app.server.send_now(`/api/sites/${app.server.me.site}/test-alarms`, body);
+  return app.server.send_now(`/api/sites/${app.server.me.site}/test-alarms`, body,
+                             say(app.texts, "readiness.test_label"));
 }
 
 export function wireReadiness(app) {
