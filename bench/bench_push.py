@@ -29,13 +29,14 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from harness import demo_services  # noqa: E402
+from helpers import Browser, PushService  # noqa: E402
 from pywebpush import WebPusher  # noqa: E402
-from test_push import Browser, PushService, verify_vapid  # noqa: E402
+from test_push import verify_vapid  # noqa: E402
 
-from server import create_app, demo, push  # noqa: E402
+from server import push  # noqa: E402
 from server.auth import Identity, command_line  # noqa: E402
 from server.commands import execute  # noqa: E402
-from server.settings import Settings  # noqa: E402
 
 EVENT = {
     "type": "incident.started",
@@ -173,14 +174,7 @@ def main() -> None:
     service.start()
     url, subscriptions = pushes.recv()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            db_path=f"{folder}/bench.db",
-            public_dir=f"{folder}/public",
-            async_mode="threading",
-            secret_key="bench",
-        )
-        services = create_app(settings).extensions["exitnow"]
-        demo.seed(services)
+        services = demo_services(folder)
         subscribe_devices(services, subscriptions)
         sender = services.push
 

@@ -18,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
-from server import create_app, demo  # noqa: E402
+from harness import demo_services  # noqa: E402
+
 from server.auth import Identity, command_line  # noqa: E402
 from server.clock import now_ms  # noqa: E402
 from server.commands import execute  # noqa: E402
 from server.phone_readiness import site_readiness  # noqa: E402
-from server.settings import Settings  # noqa: E402
 
 SITE = "demo"
 
@@ -73,14 +73,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            db_path=f"{folder}/bench.db",
-            public_dir=f"{folder}/public",
-            async_mode="threading",
-            secret_key="bench",
-        )
-        services = create_app(settings).extensions["exitnow"]
-        demo.seed(services)
+        services = demo_services(folder)
         started = time.perf_counter()
         people = enroll_phones(services, args.phones)
         print(f"{args.phones} phones enrolled in {time.perf_counter() - started:.1f} s")

@@ -146,3 +146,20 @@ class Connection:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def demo_services(folder: str):
+    """The demo site in an app of this process (threading mode, no server): for a benchmark
+    of one part of the server, such as the push sender or readiness."""
+    from server import create_app, demo
+    from server.settings import Settings
+
+    settings = Settings(
+        db_path=f"{folder}/bench.db",
+        public_dir=f"{folder}/public",
+        async_mode="threading",
+        secret_key="bench",
+    )
+    services = create_app(settings).extensions["exitnow"]
+    demo.seed(services)
+    return services
