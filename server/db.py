@@ -168,6 +168,8 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
 CREATE INDEX IF NOT EXISTS credentials_of_staff ON credentials(staff_id);
 CREATE INDEX IF NOT EXISTS staff_of_site ON staff(site);
 CREATE INDEX IF NOT EXISTS push_subscriptions_of_site ON push_subscriptions(site);
+-- Whether a person can be pushed: the escalation timer asks it of everyone, each second.
+CREATE INDEX IF NOT EXISTS push_subscriptions_of_staff ON push_subscriptions(staff_id);
 CREATE INDEX IF NOT EXISTS help_requests_of_incident ON help_requests(incident_id);
 -- The fire-alarm panel (server/alarm_panel.py): its sealed webhook secrets, every signal it
 -- sent (by the sender's event id), its pre-alarm countdowns and whether its link is up.
