@@ -268,3 +268,24 @@ def test_unknown_site_has_no_public_channels(client, demo_links):
         answer = client.get(url)
         assert answer.status_code == 404, url
         assert answer.content_type == "application/problem+json"
+
+
+def test_every_public_file_names_its_type_and_charset_once(client, manager):
+    """Twilio and the contact-centre platforms read the Content-Type as written: one type, one
+    charset (it said `charset=utf-8; charset=utf-8` on the phone queue's files)."""
+    manager.post("/api/sites/demo/incidents", {"kind": "fire"})
+    expected = {
+        "/phone/demo/fi.twiml": "text/xml; charset=utf-8",
+        "/phone/demo/fi.ssml": "application/ssml+xml; charset=utf-8",
+        "/phone/demo/fi.txt": "text/plain; charset=utf-8",
+        "/status/demo?lang=fi": "text/html; charset=utf-8",
+        "/status/demo.json": "application/json",
+        "/embed/demo/banner.js": "text/javascript; charset=utf-8",
+        "/cap/demo.xml": "application/cap+xml; charset=utf-8",
+        "/cap/demo.atom": "application/atom+xml; charset=utf-8",
+    }
+    for url, content_type in expected.items():
+        for method in ("GET", "POST") if "/phone/" in url else ("GET",):
+            answer = client.open(url, method=method)
+            assert answer.status_code == 200, url
+            assert answer.headers["Content-Type"] == content_type, url

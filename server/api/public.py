@@ -17,11 +17,8 @@ public = Blueprint("public", __name__)
 # Short enough that a switch shows within seconds; stale copies may bridge an outage.
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
 CAP_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,199}")  # as server/notices/cap.py makes them
-PHONE_TYPES = {
-    "twiml": "text/xml; charset=utf-8",
-    "ssml": "application/ssml+xml; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-}
+# Bare types: Flask adds "; charset=utf-8" to text/* and +xml itself (once more if written).
+PHONE_TYPES = {"twiml": "text/xml", "ssml": "application/ssml+xml", "txt": "text/plain"}
 
 
 def snapshot(site: str, name: str, mimetype: str, cors: bool = False):
