@@ -64,7 +64,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     store = Store(settings.db_path)
     metrics = Metrics()
     metrics.watch_socketio(socketio)
-    snapshots = Snapshots(settings.public_dir, store, run_native)
+    snapshots = Snapshots(settings.public_dir, store, run_native, settings.base_url)
 
     def record_push_outcomes(site: str, outcome: dict) -> None:
         # A command needs the whole of the services, which exist by the time a push is answered.

@@ -62,7 +62,7 @@ def test_a_new_reopening_time_is_an_update_that_references_the_alert(client, api
     update = current_alert(client, cap_schema)
     assert text(update, "cap:msgType") == "Update"
     assert text(update, "cap:identifier") != text(first, "cap:identifier")
-    sender, identifier, sent = text(update, "cap:references").split(",")
+    sender, identifier, sent = text(update, "cap:references").split(" ")[0].split(",")
     assert (sender, identifier, sent) == (
         text(first, "cap:sender"),
         text(first, "cap:identifier"),
@@ -97,3 +97,35 @@ def test_a_public_drill_is_an_exercise_without_details(client, api_as, cap_schem
     document = etree.tostring(alert, encoding="unicode").lower()
     for word in ("armed", "till 2", "threat"):
         assert word not in document
+
+
+def test_the_sender_is_the_site_at_the_public_host(services, client, api_as, cap_schema):
+    """CAP 1.2 3.2.1: the sender is globally unique, e.g. from an Internet domain name: not
+    "demo@exitnow", which every deployment would share."""
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    alert = current_alert(client, cap_schema)
+
+    host = services.settings.base_url.split("://")[1].split(":")[0].split("/")[0]
+    assert text(alert, "cap:sender") == f"demo@{host}"
+
+
+def test_the_cancel_references_the_alert_and_every_update_since(client, api_as, cap_schema):
+    """A system that saw only the Update must still learn that it is cancelled."""
+    manager = api_as("duty_manager")
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    chain = [current_alert(client, cap_schema)]
+    for eta in ("2099-01-01T12:00:00Z", "2099-01-01T13:00:00Z"):
+        manager.post(f"{SITE}/incidents/current/update", {"eta": eta})
+        chain.append(current_alert(client, cap_schema))
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+
+    cancel = current_alert(client, cap_schema)
+
+    assert text(cancel, "cap:msgType") == "Cancel"
+    expected = [
+        ",".join(text(m, f"cap:{name}") for name in ("sender", "identifier", "sent")) for m in chain
+    ]
+    assert text(cancel, "cap:references").split(" ") == expected
+    # And the second Update references the Alert and the first Update.
+    assert text(chain[2], "cap:references").split(" ") == expected[:2]

@@ -8,12 +8,19 @@ from urllib.parse import urljoin
 import feedparser
 import pytest
 import test_cap
+from helpers import unit_settings
 from lxml import etree
 
 cap_schema = test_cap.cap_schema  # the OASIS CAP 1.2 schema, a fixture
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = "/api/sites/demo"
-FEED = "http://shop.example/cap/demo.atom"
+PUBLIC = "https://alerts.shop.example"  # EXITNOW_PUBLIC_URL
+FEED = f"{PUBLIC}/cap/demo.atom"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return unit_settings(tmp_path / "exitnow.db").with_changes(public_url=PUBLIC + "/")
 
 
 def feed_of(client):
@@ -67,8 +74,8 @@ def test_the_feed_lists_every_cap_message_newest_first_each_linking_its_alert(
     assert updated == sorted(updated, reverse=True)
     for entry in parsed.entries:
         (link,) = [link for link in entry.links if link.type == "application/cap+xml"]
-        assert link.href.startswith("http://shop.example/cap/demo/")  # relative to the feed
-        document = client.get(link.href.removeprefix("http://shop.example"))
+        assert link.href.startswith(f"{PUBLIC}/cap/demo/")
+        document = client.get(link.href.removeprefix(PUBLIC))
         assert document.status_code == 200
         assert document.content_type.startswith("application/cap+xml")
         alert = etree.fromstring(document.data)
@@ -82,7 +89,7 @@ def test_the_current_message_in_the_feed_is_the_current_cap_alert(client, api_as
 
     _, parsed = feed_of(client)
 
-    newest = urljoin("/", parsed.entries[0].links[0].href.removeprefix("http://shop.example"))
+    newest = urljoin("/", parsed.entries[0].links[0].href.removeprefix(PUBLIC))
     assert client.get(newest).data == client.get("/cap/demo.xml").data
 
 
@@ -108,3 +115,20 @@ def test_a_second_incident_adds_to_the_feed_and_keeps_the_first(client, api_as):
 )
 def test_an_unknown_feed_or_message_is_404(client, demo_links, path):
     assert client.get(path).status_code == 404
+
+
+def test_every_link_of_the_feed_is_absolute_and_the_feed_names_its_base(client, api_as):
+    """A reader that holds the feed without its address (a copy, a cache, a signage box's
+    store) still finds each message: links at the public address, and xml:base."""
+    manager = api_as("duty_manager")
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+
+    feed = assert_atom_structure(client.get("/cap/demo.atom").data)
+
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}base") == FEED
+    hrefs = [link.get("href") for link in feed.iter(f"{ATOM}link")]
+    assert len(hrefs) == 4  # self, the status page, two messages
+    assert all(href.startswith(f"{PUBLIC}/") for href in hrefs), hrefs
+    for href in hrefs:
+        assert client.get(href.removeprefix(PUBLIC)).status_code == 200, href

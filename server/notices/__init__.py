@@ -60,13 +60,18 @@ class PublicNotice:
     rendered_at: int | None = None
     zones: tuple = ()  # ({id, name, exits, assembly_point}, ...): the queue screens' way out
     scripts: dict = field(default_factory=dict)  # the site's own customer scripts {lang: {kind}}
+    # The deployment's public address (EXITNOW_PUBLIC_URL): CAP's sender and the feed's links.
+    public_url: str = "http://exitnow.invalid"
+    # The CAP messages of this incident before this one: ((version, sent ms), ...), the
+    # Alert first; what an Update or the Cancel references.
+    cap_chain: tuple = ()
 
     @property
     def now(self) -> int:
         return self.rendered_at if self.rendered_at is not None else self.updated
 
 
-def load_notice(db, site: str) -> PublicNotice:
+def load_notice(db, site: str, public_url: str = "http://exitnow.invalid") -> PublicNotice:
     """The site's notice now (open, version 0, when nothing ever closed it)."""
     site_row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
     row = next(db.query("SELECT * FROM public_notices WHERE site = ?", [site]), None)
@@ -104,7 +109,24 @@ def load_notice(db, site: str) -> PublicNotice:
         rendered_at=now_ms(),
         zones=tuple(_zones(db, site)),
         scripts=settings.get("scripts") or {},
+        public_url=public_url.rstrip("/"),
+        cap_chain=cap_chain(db, site, row["incident_id"], row["version"]),
     )
+
+
+def cap_chain(db, site: str, incident_id: int | None, before_version: int) -> tuple:
+    """The closed notices of the incident issued before `before_version`, oldest first: each
+    was a CAP message (the first the Alert, then Updates) that a later one references."""
+    if incident_id is None:
+        return ()
+    rows = db.execute(
+        """SELECT ts, payload FROM events WHERE site = ? AND type = 'notice.issued'
+           AND json_extract(payload, '$.incident_id') = ?
+           AND json_extract(payload, '$.state') = 'closed'
+           AND json_extract(payload, '$.version') < ? ORDER BY seq""",
+        [site, incident_id, before_version],
+    ).fetchall()
+    return tuple((json.loads(payload)["version"], ts) for ts, payload in rows)
 
 
 def _zones(db, site: str):

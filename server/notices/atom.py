@@ -3,7 +3,9 @@ poll: the latest messages of the site's CAP chains (Alert, Update, Cancel), newe
 entry linking its own CAP document, kept as it was issued (/cap/<site>/<identifier>.xml).
 
 The history is the log's: each `notice.issued` that was not plain "open" is one CAP message.
-Links are relative to the feed's own URL, so the same bytes serve behind any host name.
+Links are absolute, at the deployment's public address (EXITNOW_PUBLIC_URL), and the feed says
+its own address in `xml:base` too: a reader that got the feed from a copy or a cache (no
+address to resolve a relative link against) still finds each message.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..clock import parse_iso
-from . import PublicNotice
+from . import PublicNotice, cap_chain
 from .cap import cap_time, cap_xml, message, sender
 from .render import render
 from .texts import notice_texts, site_languages
@@ -50,6 +52,7 @@ def cap_history(db, notice: PublicNotice, limit: int = FEED_LENGTH) -> list[Publ
                 incident_started=started[0] if started else ts,
                 version=issued["version"],
                 updated=ts,
+                cap_chain=cap_chain(db, notice.site, issued["incident_id"], issued["version"]),
             )
         )
     return history[:limit]

@@ -2,12 +2,15 @@
 
 One incident is one chain of messages: an Alert when the channels close, an Update whenever the
 notice changes after that (a new estimated reopening time), and a Cancel at the all-clear; each
-later message references the first. No current alert (plain "open") means no document.
+later message references every message of the chain before it (CAP 1.2 3.2.1 `references`:
+the Cancel must reach a system that saw only an Update). No current alert (plain "open") means
+no document.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from . import PublicNotice
 from .render import render
@@ -29,7 +32,9 @@ def cap_time(ms: int) -> str:
 
 
 def sender(notice: PublicNotice) -> str:
-    return f"{notice.site}@exitnow"  # CAP: no spaces, commas or restricted characters
+    """CAP 1.2 wants the sender globally unique, "e.g. based on an Internet domain name": the
+    site at the deployment's public host (no spaces, commas or restricted characters)."""
+    return f"{notice.site}@{urlsplit(notice.public_url).hostname or 'exitnow.invalid'}"
 
 
 def first_alert(notice: PublicNotice) -> dict:
@@ -40,26 +45,38 @@ def first_alert(notice: PublicNotice) -> dict:
     }
 
 
+def _update(notice: PublicNotice, version: int, sent: int) -> dict:
+    return {"identifier": f"{first_alert(notice)['identifier']}-v{version}", "sent": cap_time(sent)}
+
+
+def references(notice: PublicNotice) -> str:
+    """Every earlier message of the chain as CAP writes them: "sender,identifier,sent" each,
+    separated by spaces, the Alert first."""
+    earlier = [
+        first_alert(notice) if sent == notice.incident_started else _update(notice, version, sent)
+        for version, sent in notice.cap_chain
+    ] or [first_alert(notice)]
+    return " ".join(f"{sender(notice)},{m['identifier']},{m['sent']}" for m in earlier)
+
+
 def message(notice: PublicNotice) -> dict:
     """identifier, sent, msgType and references of the current message."""
     first = first_alert(notice)
     if notice.state == "closed" and notice.updated == notice.incident_started:
         return {**first, "msg_type": "Alert", "references": None}
-    references = f"{sender(notice)},{first['identifier']},{first['sent']}"
+    references_ = references(notice)
     if notice.state == "restored":
         identifier = f"{first['identifier']}-cancel"
         return {
             "identifier": identifier,
             "sent": cap_time(notice.since),
             "msg_type": "Cancel",
-            "references": references,
+            "references": references_,
         }
-    identifier = f"{first['identifier']}-v{notice.version}"
     return {
-        "identifier": identifier,
-        "sent": cap_time(notice.updated),
+        **_update(notice, notice.version, notice.updated),
         "msg_type": "Update",
-        "references": references,
+        "references": references_,
     }
 
 

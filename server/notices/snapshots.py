@@ -41,11 +41,12 @@ def snapshot_files(notice: PublicNotice) -> dict[str, bytes | None]:
 class Snapshots:
     """The snapshot directory of this deployment."""
 
-    def __init__(self, public_dir: str, store, run_native=run_here):
+    def __init__(self, public_dir: str, store, run_native=run_here, public_url: str = ""):
         # Absolute: the files are written from the working directory but served by Flask,
         # which would read a relative path from the package's folder.
         self.root = Path(public_dir).resolve()
         self.store = store
+        self.public_url = public_url  # CAP's sender and the feed's links say it
         # Writing and fsync run in a native thread under eventlet: the event loop keeps
         # sending the alarm's frames meanwhile.
         self.run_native = run_native
@@ -64,7 +65,7 @@ class Snapshots:
         (`force`: even when the folder holds a newer version, as at start, where the database
         is the truth even if it was restored from a backup)."""
         with self.store.reading() as db:
-            notice = load_notice(db, site)
+            notice = load_notice(db, site, self.public_url)
             history = cap_history(db, notice)
         files = snapshot_files(notice)  # here: templates are not for native threads
         files["cap.atom"] = cap_atom(notice, history)
