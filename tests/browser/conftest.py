@@ -85,16 +85,19 @@ def live(server_with):
 
 @pytest.fixture
 def host_page():
-    """host_page(html) -> the URL of a page with that HTML, on an origin of its own."""
+    """host_page(html, headers=None) -> the URL of a page with that HTML (and those extra
+    headers, e.g. a Content-Security-Policy), on an origin of its own."""
     servers = []
 
-    def serve(html: str) -> str:
+    def serve(html: str, headers: dict | None = None) -> str:
         body = html.encode()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -40,13 +40,46 @@ def test_banner_appears_when_closed_says_open_again_then_vanishes(live, page, ho
 
     page.wait_for_function(
         """() => document.querySelector('[data-exitnow-banner]')
-                   ?.shadowRoot.textContent.includes('open again')""",
+                   ?.shadowRoot.querySelector('h2').textContent.endsWith('is open again')""",
         timeout=20_000,
     )
     with sqlite3.connect(server.db_path) as db:  # as if the restored time were over
         db.execute("UPDATE public_notices SET restored_until = 0")
     page.wait_for_function("() => !document.querySelector('[data-exitnow-banner]')", timeout=20_000)
     assert page.locator("#own").is_visible()
+
+
+# A shop's ordinary strict policy: nothing inline, and our host added only where the banner's
+# instructions say (script-src for banner.js, connect-src for status.json).
+STRICT_SHOP = """<!doctype html><html lang="en"><head><title>Shop</title></head>
+<body><p id="own">Welcome to our web shop.</p>
+<script src="{src}" data-interval="1" async></script></body></html>"""
+
+
+def test_banner_is_styled_and_follows_the_notice_under_a_strict_policy(live, page, host_page):
+    server, manager = live
+    policy = f"default-src 'self'; script-src 'self' {server.url}; connect-src 'self' {server.url}"
+    violations = []
+    page.on("console", lambda message: violations.append(message.text))
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    src = f"{server.url}/embed/demo/banner.js"
+    page.goto(host_page(STRICT_SHOP.replace("{src}", src), {"Content-Security-Policy": policy}))
+
+    page.wait_for_function("() => document.querySelector('[data-exitnow-banner]')")
+    look = """() => { const s = document.querySelector('[data-exitnow-banner]')
+                          .shadowRoot.querySelector('section');
+                      const style = getComputedStyle(s);
+                      return [style.backgroundColor, style.borderBottomWidth, style.fontSize]; }"""
+    assert page.evaluate(look) == ["rgb(255, 243, 205)", "4px", "16px"]  # closed: amber
+
+    server.post("/api/sites/demo/incidents/current/all-clear", manager, {"reason": "resolved"})
+    page.wait_for_function(
+        """() => document.querySelector('[data-exitnow-banner]')
+                   ?.shadowRoot.querySelector('h2').textContent.endsWith('is open again')""",
+        timeout=20_000,
+    )
+    assert page.evaluate(look)[0] == "rgb(232, 245, 233)"  # restored: green
+    assert not [text for text in violations if "Content Security Policy" in text], violations
 
 
 def test_banner_shows_nothing_while_open(live, page, host_page):
