@@ -16,6 +16,7 @@ from . import commands, realtime
 from .auth import command_line
 from .checkpoints import Checkpoints
 from .db import Store
+from .disk import Disk
 from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
 from .escalation import SmsSender
 from .log_key import log_key_for
@@ -62,6 +63,10 @@ class NoFlaskSession(SessionInterface):
 def build_services(settings: Settings, socketio: SocketIO, run_native: Callable) -> Services:
     """Each part once, wired in the order they need one another."""
     store = Store(settings.db_path)
+    disk = Disk(
+        settings.db_path, settings.public_dir, settings.disk_reserve_mb, settings.min_free_mb
+    )
+    disk.reserve.make()
     metrics = Metrics()
     metrics.watch_socketio(socketio)
     snapshots = Snapshots(settings.public_dir, store, run_native, settings.base_url)
@@ -91,6 +96,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         after_commit,
         run_native,
         on_batch=metrics.batch_commands.observe,
+        reserve=disk.reserve,
     )
     checkpoints = Checkpoints(
         settings,
@@ -114,6 +120,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         presence=Presence(),
         webhooks=WebhookDeliveries(),
         sms=sms,
+        disk=disk,
     )
     return services
 

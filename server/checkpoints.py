@@ -128,7 +128,9 @@ class Checkpoints:
             )
             return (cursor.lastrowid if cursor.rowcount == 1 else None), []
 
-        return self.submit(insert)
+        # A start's and an end's checkpoints are the alarm's evidence: written with the disk
+        # reserve too when the disk is full (server/disk.py); a few hundred bytes each.
+        return self.submit(insert, vital=True)
 
     def _keep_and_witness(self, checkpoint: Checkpoint) -> None:
         try:

@@ -63,6 +63,20 @@ class TooManyRequests(Rejected):
         self.retry_after = retry_after
 
 
+class DiskFull(Rejected):
+    """The disk under the database is full (server/disk.py): only the alarm's commands are
+    written, with the reserve; this one changed nothing."""
+
+    status, title, slug = 503, "Disk full", "disk-full"
+
+    def __init__(self, detail: str = ""):
+        super().__init__(
+            detail
+            or "the server's disk is full: nothing was saved. Starting an incident, the "
+            "all-clear and the roll call still work; try again once space is freed on the server."
+        )
+
+
 # What a caller gets for a bug: over HTTP a 500 with this body, over the socket this error in
 # the acknowledgement. Nothing of the command was written.
 INTERNAL_ERROR = {

@@ -102,9 +102,11 @@ def register_pages(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz():
-        checks = readiness(app.extensions["exitnow"])
+        services = app.extensions["exitnow"]
+        checks = readiness(services)
         is_ready = all(check is not False for check in checks.values())
-        return jsonify({"ready": is_ready, "checks": checks}), 200 if is_ready else 503
+        answer = {"ready": is_ready, "checks": checks, "disk": services.disk.state.summary()}
+        return jsonify(answer), 200 if is_ready else 503
 
 
 SHELL_VERSION_MARK = "@SHELL_VERSION@"

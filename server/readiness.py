@@ -1,7 +1,9 @@
 """GET /readyz: whether this worker can do its job now, for a load balancer or an operator.
 
 /healthz says the process answers; /readyz says it can write the log, hear the other
-workers (the message queue's listener), and write the public notices. A worker that is not
+workers (the message queue's listener), write the public notices, and that the disk has
+room (EXITNOW_MIN_FREE_MB free beside the database and the public folder, and the disk
+reserve in place: server/disk.py). A worker that is not
 ready answers 503 and names what is wrong, for an orchestrator (systemd, Kubernetes) or an
 operator to act on; open-source nginx has no active health checks and cannot (deploy/README.md).
 The worker reconnects to the message queue by itself.
@@ -27,7 +29,13 @@ def readiness(services: Services) -> dict[str, bool | None]:
         "database": _database_writable(services),
         "message_queue": _message_queue_alive(services.socketio),
         "snapshots": _folder_writable(services.snapshots.root),
+        "disk_space": _disk_has_room(services),
     }
+
+
+def _disk_has_room(services: Services) -> bool:
+    state = services.disk.read()
+    return not state.is_low and state.reserve_held
 
 
 def _database_writable(services: Services) -> bool:

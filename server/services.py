@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from .checkpoints import Checkpoints
     from .db import Store
+    from .disk import Disk
     from .escalation import SmsSender
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
@@ -42,3 +43,4 @@ class Services:
     presence: Presence  # which phones this worker has connected (phone readiness)
     webhooks: WebhookDeliveries  # outbound webhooks, delivered in the log's order
     sms: SmsSender  # escalation SMS through Twilio
+    disk: Disk  # free space, and the reserve the alarm's commands may use on a full disk

@@ -46,6 +46,8 @@ class Settings:
     metrics_allow: str = "127.0.0.1/32,::1/128"
     trusted_proxies: int = 0
     tsa_url: str | None = None
+    disk_reserve_mb: int = 32
+    min_free_mb: int = 256
     testing: bool = False
 
     @property
@@ -138,6 +140,18 @@ ENVIRONMENT = (
         str,
         "RFC 3161 time-stamping authority that timestamps each log checkpoint",
     ),
+    (
+        "EXITNOW_DISK_RESERVE_MB",
+        "disk_reserve_mb",
+        int,
+        "space held beside the database for the alarm's commands when the disk fills (0: none)",
+    ),
+    (
+        "EXITNOW_MIN_FREE_MB",
+        "min_free_mb",
+        int,
+        "below this much free space (database or public folder) /readyz is red and admins warned",
+    ),
 )
 
 
@@ -158,6 +172,8 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
         raise SystemExit(f"EXITNOW_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
     if settings.trusted_proxies < 0:
         raise SystemExit("EXITNOW_TRUSTED_PROXIES must be 0 or more")
+    if settings.disk_reserve_mb < 0 or settings.min_free_mb < 0:
+        raise SystemExit("EXITNOW_DISK_RESERVE_MB and EXITNOW_MIN_FREE_MB must be 0 or more")
     return settings
 
 

@@ -12,6 +12,11 @@ serving, and the next batch keeps gathering, meanwhile. The commands themselves 
 the loop: they are short statements on cached pages, and in a native thread they fought the
 loop for the GIL at every SQLite call (208 receipts took 606 ms to write that way, under a
 crowd's requests; see bench/README.md).
+
+A full disk (SQLITE_FULL) is the one failure the writer answers itself: it gives the disk
+reserve back and tries the work marked `vital` again (the alarm's commands), and refuses
+the rest with 503 until there is room again (server/disk.py). While the disk is fine this
+costs one test of each batch's outcome.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .db import BUSY_TIMEOUT_MS, Store
+from .disk import DiskReserve, is_disk_full
+from .errors import DiskFull
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +42,7 @@ class Job:
     result: object = None
     events: list = field(default_factory=list)
     error: BaseException | None = None
+    vital: bool = False  # may use the disk reserve (server/disk.py)
 
 
 def run_here(function: Callable, *args):
@@ -50,8 +58,10 @@ class Writer:
         publish: Callable[[list[dict]], None],
         run_native: Callable = run_here,
         on_batch: Callable[[int], None] = lambda size: None,
+        reserve: DiskReserve | None = None,
     ):
         self.store = store
+        self.reserve = reserve or DiskReserve(":memory:", 0)
         self.start_task = start_task
         self.publish = publish
         self.run_native = run_native
@@ -63,11 +73,13 @@ class Writer:
         self.transactions = 0
         self.on_batch = on_batch  # told each batch's size (the metrics' histogram)
 
-    def submit(self, work: Callable, timeout: float | None = None):
+    def submit(self, work: Callable, timeout: float | None = None, vital: bool = False):
         """Run `work(db) -> (answer, events)` in the next batch; return the answer once it
         is committed, or raise what the work raised (then nothing of it was written).
-        With a `timeout` (the readiness probe), TimeoutError when the batch is not done."""
-        job = Job(work)
+        With a `timeout` (the readiness probe), TimeoutError when the batch is not done.
+        On a full disk only `vital` work is written (with the reserve); the rest raises
+        DiskFull."""
+        job = Job(work, vital=vital)
         self._waiting.append(job)
         self._start_once()
         self._wake.set()
@@ -93,21 +105,47 @@ class Writer:
 
     def _write(self, batch: list[Job]) -> None:
         self.commands += len(batch)
-        self.transactions += 1
         self.on_batch(len(batch))
-        try:
-            with self.store.writing() as db:
-                self._commit(db, batch)
-        except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
-            logger.exception("a batch of %s commands could not be committed", len(batch))
-            for job in batch:
-                job.error, job.events = job.error or error, []
+        if self.reserve.is_full and not self.reserve.room_is_back():
+            _refuse(job for job in batch if not job.vital)
+        self._attempt([job for job in batch if job.error is None])
+        short = [job for job in batch if is_disk_full(job.error)]
+        if short:
+            self._when_disk_full(short)
         try:
             self.publish([event for job in batch for event in job.events])
         except Exception:  # the log has them; clients catch up from the gap
             logger.exception("could not publish a batch")
         for job in batch:
             job.done.set()
+
+    def _attempt(self, jobs: list[Job]) -> None:
+        """Run the jobs in one transaction; each keeps its answer and events, or its error."""
+        if not jobs:
+            return
+        self.transactions += 1
+        try:
+            with self.store.writing() as db:
+                self._commit(db, jobs)
+        except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
+            if not is_disk_full(error):
+                logger.exception("a batch of %s commands could not be committed", len(jobs))
+            for job in jobs:
+                job.error, job.events = job.error or error, []
+
+    def _when_disk_full(self, short: list[Job]) -> None:
+        """SQLITE_FULL: give the reserve back to the vital jobs and try them once more; the
+        others are refused (and so is every other job until there is room again)."""
+        self.reserve.is_full = True
+        vital = [job for job in short if job.vital]
+        _refuse(job for job in short if not job.vital)
+        if not vital:
+            return
+        self.reserve.give_back()
+        for job in vital:
+            job.error, job.result, job.events = None, None, []
+        self._attempt(vital)
+        _refuse(job for job in vital if is_disk_full(job.error))
 
     def _begin(self, db) -> None:
         """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
@@ -135,6 +173,11 @@ class Writer:
             if db.conn.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+
+def _refuse(jobs) -> None:
+    for job in jobs:
+        job.error, job.result, job.events = DiskFull(), None, []
 
 
 def _run_in_savepoint(db, job: Job) -> None:

@@ -58,6 +58,7 @@ def flask_cli(db_path, *args: str, cwd: Path = REPO, **env: str) -> subprocess.C
             "EXITNOW_DB": str(db_path),
             "EXITNOW_PUBLIC_DIR": str(Path(db_path).parent / "public"),
             "EXITNOW_ASYNC_MODE": "threading",
+            "EXITNOW_DISK_RESERVE_MB": "0",
             **env,
         },
         capture_output=True,
@@ -111,6 +112,8 @@ class LiveServer:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "EXITNOW_SECRET_KEY": "live-test-secret",
+            # No 32 MiB disk reserve in every test's folder; tests/test_disk.py sets one.
+            "EXITNOW_DISK_RESERVE_MB": "0",
             **(env or {}),
         }
         self.process: subprocess.Popen | None = None
@@ -176,6 +179,7 @@ def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
         public_dir=str(Path(db_path).parent / "public"),
         async_mode="threading",
         secret_key=secret_key,
+        disk_reserve_mb=0,  # no 32 MiB file beside every test's database (tests/test_disk.py)
         testing=True,
     )
 

@@ -45,6 +45,7 @@ class Command:
     site_must_be: str = "existing"  # or "new" (create_site), or "either" (import_site)
     route: Route | None = None  # None: the command line, the server itself or a page runs it
     socket: bool = False  # a connected client may send it as an `action` message
+    reserve: bool = False  # written with the disk reserve when the disk is full (disk.py)
 
 
 COMMANDS: dict[str, Command] = {}
@@ -58,15 +59,17 @@ def command(
     route: Route | None = None,
     socket: bool = False,
     site_must_be: str = "existing",
+    reserve: bool = False,
     **schema: Field,
 ):
     """Register a function `apply(tx, params) -> result` as the command `name`, once for every
-    way in: who may run it (`roles`), its HTTP `route`, whether the socket may send it, and its
+    way in: who may run it (`roles`), its HTTP `route`, whether the socket may send it,
+    whether it may use the disk reserve (only what an alarm cannot do without), and its
     input fields (the keyword arguments). The API's routes, the socket's actions and the
     OpenAPI document are made from this declaration."""
 
     def register(apply: Callable) -> Callable:
-        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be, route, socket)
+        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be, route, socket, reserve)
         return apply
 
     return register
@@ -75,6 +78,11 @@ def command(
 def routed() -> list[Command]:
     """The commands the HTTP API runs, in the order they were declared."""
     return [command_ for command_ in COMMANDS.values() if command_.route]
+
+
+def using_reserve() -> list[str]:
+    """The commands still written when the disk is full (README's fault table lists them)."""
+    return [name for name, command_ in COMMANDS.items() if command_.reserve]
 
 
 def socket_actions() -> frozenset[str]:
@@ -153,7 +161,7 @@ def execute(
 
     outcome = "failed"
     try:
-        result = services.writer.submit(work)
+        result = services.writer.submit(work, vital=command_.reserve)
         outcome = "repeated" if repeated else "accepted"
     except Rejected:
         outcome = "rejected"

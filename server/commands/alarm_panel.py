@@ -76,6 +76,7 @@ def retire_old_alarm_panel_secrets(tx: Tx, params: dict) -> dict:
     sent_at=Field("time"),
     heartbeat_seconds=Field("int"),
     delivery=Field(required=True, max_length=200),  # the hook adds what was signed
+    reserve=True,
 )
 def receive_alarm_signal(tx: Tx, params: dict) -> dict:
     """One delivery of the panel's webhook: refused when its signature was seen before; a
@@ -235,6 +236,7 @@ def _answer_with_evacuation(tx: Tx, waiting: dict, type_: str) -> dict:
         "Confirm the panel's pre-alarm: evacuate now (duty manager, admin)",
     ),
     socket=True,
+    reserve=True,
 )
 def confirm_pre_alarm(tx: Tx, params: dict) -> dict:
     return _answer_with_evacuation(tx, _require_pre_alarm(tx), "pre_alarm.confirmed")
@@ -255,7 +257,7 @@ def dismiss_pre_alarm(tx: Tx, params: dict) -> dict:
     return tx.changed(event, pre_alarm_id=waiting["id"])
 
 
-@command("expire_pre_alarm", PANEL)
+@command("expire_pre_alarm", PANEL, reserve=True)
 def expire_pre_alarm(tx: Tx, params: dict) -> dict:
     """Nobody answered in time: the evacuation starts by itself (the server's timer)."""
     waiting = _open_pre_alarm(tx)

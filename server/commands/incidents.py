@@ -28,6 +28,7 @@ def require_active_incident(db, site: str) -> dict:
     drill=Field("bool", default=False),
     message=Field(max_length=500),
     eta=Field("time", future=True),
+    reserve=True,
 )
 def start_incident(tx, params: dict) -> dict:
     running = active_incident(tx.db, tx.site)
@@ -59,6 +60,7 @@ def start_incident(tx, params: dict) -> dict:
     socket=True,
     reason=Field("choice", required=True, choices=END_REASONS),
     note=Field(max_length=500),
+    reserve=True,
 )
 def end_incident(tx, params: dict) -> dict:
     """The all-clear. Its log entry and answer name what the console warns a person about:

@@ -28,6 +28,7 @@ def _mark_roll_call(tx, columns: tuple[str, ...], event_type: str) -> dict:
     EVERYONE,
     route=Route("/sites/<site>/incidents/current/delivered", "The alarm reached my phone"),
     socket=True,
+    reserve=True,
 )
 def record_delivery(tx, params: dict) -> dict:
     """The app's automatic receipt: the alarm reached this phone."""
@@ -39,6 +40,7 @@ def record_delivery(tx, params: dict) -> dict:
     EVERYONE,
     route=Route("/sites/<site>/incidents/current/acknowledge", "I have the alarm (got it)"),
     socket=True,
+    reserve=True,
 )
 def acknowledge(tx, params: dict) -> dict:
     """The person tapped "got it" (which also proves delivery)."""
@@ -50,6 +52,7 @@ def acknowledge(tx, params: dict) -> dict:
     EVERYONE,
     route=Route("/sites/<site>/incidents/current/safe", "I am safe at the assembly point"),
     socket=True,
+    reserve=True,
 )
 def report_safe(tx, params: dict) -> dict:
     """The person is at the assembly point."""
