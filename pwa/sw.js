@@ -18,6 +18,7 @@ const SHELL = [
   "/pwa/js/server.js",
   "/pwa/js/store.js",
   "/pwa/js/texts.js",
+  "/pwa/js/when.js",
   "/pwa/js/model.js",
   "/pwa/js/screens/alarm.js",
   "/pwa/js/screens/allclear.js",

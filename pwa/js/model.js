@@ -74,3 +74,37 @@ export function myRollCall(state, me) {
 export function zoneNamed(state, location) {
   return state?.zones.find((zone) => zone.name === location || zone.id === location) || null;
 }
+
+// The roll call as the console reads it. Each person is in exactly one state, and every
+// count, list and sentence comes from these states in the same redraw, so that no two can
+// disagree ("3 of 3 phones" beside someone "not reached yet"). A new kind of person or a
+// new state is one more entry here, and the console says it with its own sentence.
+export const PERSON_STATES = ["safe", "acknowledged", "has_alarm", "waiting", "no_phone"];
+
+function personState(person, attempts) {
+  if (person.safe_at) return "safe";
+  if (person.acknowledged_at) return "acknowledged";
+  if (person.delivered_at) return "has_alarm";
+  const hasPhone = person.enrolled || attempts.some((a) => a.staff_id === person.staff_id);
+  return hasPhone ? "waiting" : "no_phone";
+}
+
+export function rollCall(state) {
+  const attempts = state.escalations || [];
+  const people = state.roll_call.staff.map((person) => ({
+    ...person,
+    state: personState(person, attempts),
+    attempts: attempts.filter((a) => a.staff_id === person.staff_id),
+  }));
+  const counts = Object.fromEntries(PERSON_STATES.map((name) => [name, 0]));
+  for (const person of people) counts[person.state] += 1;
+  const phones = people.length - counts.no_phone;
+  return {
+    people,
+    counts,
+    total: people.length,
+    phones,
+    reached: phones - counts.waiting, // phones the alarm is on
+    unreached: people.filter((person) => person.state === "waiting"),
+  };
+}

@@ -42,8 +42,3 @@ export function sayCount(texts, lang, key, count, values = {}) {
   const chosen = texts[`${key}.${form}`] !== undefined ? `${key}.${form}` : `${key}.other`;
   return say(texts, chosen, { count, ...values });
 }
-
-// A time of day as people of the language write it ("14.30" in Finnish), in the site's zone.
-export function timeOf(iso, lang, timeZone) {
-  return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone });
-}

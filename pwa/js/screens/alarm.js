@@ -2,7 +2,8 @@
 // "got it", the script for customers, my zone's sweep, help for a person, "I am safe".
 import { $, element } from "../dom.js";
 import { myRollCall, zoneNamed } from "../model.js";
-import { say, timeOf } from "../texts.js";
+import { say } from "../texts.js";
+import { timeOf } from "../when.js";
 
 
 export function renderAlarm(app) {
@@ -45,7 +46,7 @@ function renderMyHelp(app) {
     const zone = zoneNamed(state, location);
     return zone ? say(app.texts, "help.where_zone", { zone: zone.name }) : location;
   };
-  const time = (iso) => timeOf(iso, app.lang, state.site.timezone);
+  const time = (iso) => timeOf(iso, app.texts, state.site.timezone);
   const open = state.help_requests.filter((h) => h.raised_by === me.staff_id).map((h) =>
     element("li", {}, say(app.texts, "help.sent", { time: time(h.raised_at), location: where(h.location) })));
   const resolved = (app.myResolvedHelp || []).filter((h) => h.incident === state.incident.id).map((h) =>

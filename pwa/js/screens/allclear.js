@@ -2,7 +2,8 @@
 // alarm, drill over), until the person taps OK; it is not lost to a reload either.
 import { $ } from "../dom.js";
 import * as store from "../store.js";
-import { say, timeOf } from "../texts.js";
+import { say } from "../texts.js";
+import { timeOf } from "../when.js";
 
 // `incident`: the one that ended, as this phone knew it; `event`: its incident.ended.
 export function allClearArrived(app, incident, event) {
@@ -22,7 +23,7 @@ export function renderAllClear(app) {
   $("screen-allclear").classList.toggle("is-drill", notice.drill);
   $("allclear-reason").textContent = say(app.texts, `allclear.reason.${notice.reason}`);
   $("allclear-when").textContent = say(app.texts, "allclear.ended", {
-    time: timeOf(notice.ended_at, app.lang, app.server.state?.site.timezone),
+    time: timeOf(notice.ended_at, app.texts, app.server.state?.site.timezone),
   });
 }
 

@@ -2,15 +2,16 @@
 // phone apart from those who did not answer), help requests (announced as they come), zones
 // to assign, the reopening time, the all-clear (end.js). Starting one: start.js.
 import { $, element } from "../dom.js";
-import { zoneNamed } from "../model.js";
-import { say, sayCount, timeOf } from "../texts.js";
+import { PERSON_STATES, rollCall, zoneNamed } from "../model.js";
+import { say, sayCount } from "../texts.js";
+import { momentOf, timeOf } from "../when.js";
 import { renderEnd, wireEnd } from "./end.js";
 import { etaFrom, wireStart } from "./start.js";
 import { wireReadiness } from "./readiness.js";
-import { wireUnreached } from "./unreached.js";
+import { renderUnreached, wireUnreached } from "./unreached.js";
 
 function clock(app, iso) {
-  return timeOf(iso, app.lang, app.server.state?.site.timezone);
+  return timeOf(iso, app.texts, app.server.state?.site.timezone);
 }
 
 export function renderConsole(app) {
@@ -27,7 +28,7 @@ export function renderConsole(app) {
   $("console-eta-now").textContent = incident.eta
     ? say(app.texts, "console.eta_now", { time: clock(app, incident.eta) })
     : say(app.texts, "console.eta_none");
-  renderRollCall(app, people);
+  renderRollCall(app);
   // Re-rendering would snap shut an assignment list the manager has open: it waits for them.
   if (!$("console-zones").contains(document.activeElement)) {
     $("console-zones").replaceChildren(...state.zones.map((zone) => zoneItem(app, zone, people)));
@@ -40,31 +41,27 @@ export function renderConsole(app) {
   renderEnd(app);
 }
 
+// Every count, name and sentence about the roll call comes from one model (model.js
+// rollCall), in this one redraw: the summary, each person, and who is not reached yet.
 // Who has a phone is told apart from who has not answered on it: a person with no phone gets
 // no alarm at all, and "3/3" must not hide three more people.
-function renderRollCall(app, people) {
+function renderRollCall(app) {
   const { texts, lang } = app;
-  const hasPhone = (p) => p.enrolled || p.delivered_at;
-  const phones = people.filter(hasPhone);
+  const roll = rollCall(app.server.state);
   const count = (key, n, values = {}) => sayCount(texts, lang, key, n, values);
-  const delivered = people.filter((p) => p.delivered_at).length;
-  const lines = [
-    count("console.roll.alarm", phones.length, { count: delivered, total: phones.length }),
-    count("console.roll.acknowledged", people.filter((p) => p.acknowledged_at).length),
-    count("console.roll.safe", people.filter((p) => p.safe_at).length),
-    count("console.roll.no_answer", phones.filter((p) => !p.delivered_at).length),
-  ];
-  const noPhone = people.length - phones.length;
-  if (noPhone) lines.push(count("console.roll.no_phone", noPhone));
-  $("roll-summary").replaceChildren(...lines.map((line, i) =>
-    element("span", { className: i === 4 ? "no-phone" : "" }, line)));
-  $("roll-people").replaceChildren(...people.map((person) => {
-    const status = person.safe_at ? "person.safe" : person.acknowledged_at ? "person.acknowledged"
-      : person.delivered_at ? "person.has_alarm" : hasPhone(person) ? "person.nothing"
-        : "person.no_phone";
-    return element("li", { className: `person-${status.split(".")[1]}` },
-                   `${person.name}: ${say(texts, status)}`);
-  }));
+  const lines = [count("console.roll.alarm", roll.phones, { count: roll.reached, total: roll.phones })];
+  for (const name of PERSON_STATES) {
+    if (roll.counts[name] || name === "safe") {
+      lines.push([name, count(`console.roll.state.${name}`, roll.counts[name])]);
+    }
+  }
+  $("roll-summary").replaceChildren(...lines.map((line) => (typeof line === "string"
+    ? element("span", {}, line)
+    : element("span", { className: `roll-${line[0]}` }, line[1]))));
+  $("roll-people").replaceChildren(...roll.people.map((person) =>
+    element("li", { className: `person-${person.state}` },
+            `${person.name}: ${say(texts, `person.${person.state}`)}`)));
+  renderUnreached(app, roll);
 }
 
 // A new help request: make sure the duty manager notices it, wherever the page is scrolled.
@@ -132,8 +129,7 @@ export async function renderHistory(app) {
   const { incidents } = await response.json();
   $("history").replaceChildren(...incidents.filter((i) => i.ended_at).map((incident) => {
     const summary = say(app.texts, "console.history_item", {
-      started: new Date(incident.started_at).toLocaleString(app.lang,
-        { timeZone: app.server.state?.site.timezone, dateStyle: "short", timeStyle: "short" }),
+      started: momentOf(incident.started_at, app.texts, app.server.state?.site.timezone),
       kind: say(app.texts, `kind.${incident.kind}`),
       drill: incident.drill ? say(app.texts, "console.history_drill") : "",
       reason: say(app.texts, `console.reason.${incident.end_reason}`),

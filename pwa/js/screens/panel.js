@@ -4,11 +4,12 @@
 // out; this screen only shows how long is left. Staff phones never receive these events.
 import { $, element } from "../dom.js";
 import { say, sayCount } from "../texts.js";
+import { timeOf } from "../when.js";
 
 const NOTES_SHOWN = 5;
 
 function clock(app, iso) {
-  return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
+  return timeOf(iso, app.texts, app.server.state?.site.timezone);
 }
 
 // Keep state.alarm_panel (as the server's `state` gives it) current between two `state`s.

@@ -3,12 +3,14 @@
 // The list is read again when a test alarm is answered or a push is answered.
 import { $, element } from "../dom.js";
 import { say } from "../texts.js";
+import { momentOf } from "../when.js";
 
 const CHANGES = ["test_alarm.sent", "test_alarm.answered", "push.sent", "push.subscribed",
                  "push.expired", "device.enrolled"];
 
+// "klo 10.00" today, with the date on another day: as every other screen says a moment.
 function clock(app, iso) {
-  return new Date(iso).toLocaleString(app.lang, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  return momentOf(iso, app.texts, app.server.state?.site.timezone);
 }
 
 export async function renderReadiness(app) {

@@ -2,17 +2,20 @@
 // how each was tried: the push again, then an SMS (server/escalation.py). The state brings the
 // attempts so far (`escalations`); the events add the next ones and their answers.
 import { $, element } from "../dom.js";
-import { say } from "../texts.js";
+import { say, sayCount } from "../texts.js";
+import { timeOf } from "../when.js";
 
 function clock(app, iso) {
-  return new Date(iso).toLocaleTimeString(app.lang, { hour: "2-digit", minute: "2-digit" });
+  return timeOf(iso, app.texts, app.server.state?.site.timezone);
 }
 
 // The events that change an attempt, applied to the local copy of the state.
 function applyAttempt(state, event) {
   const attempts = (state.escalations ||= []);
   const payload = event.payload || {};
-  if (event.type === "alarm.escalated") {
+  if (event.type === "incident.started") {
+    state.escalations = []; // nothing of the last incident's attempts belongs to this one
+  } else if (event.type === "alarm.escalated") {
     attempts.push({ staff_id: payload.staff_id, step: payload.step, channel: payload.channel,
                     at: event.ts, outcome: null });
   } else if (event.type === "sms.sent") {
@@ -24,39 +27,36 @@ function applyAttempt(state, event) {
       // One phone that can ring is enough: "accepted" wins over the person's other phones.
       if (attempt && attempt.outcome !== "accepted") attempt.outcome = result.outcome;
     }
-  } else {
-    return false;
   }
-  return true;
 }
 
-export function renderUnreached(app) {
-  const state = app.server.state;
-  if (!state?.incident) return;
-  const attempts = state.escalations || [];
-  const unreached = state.roll_call.staff.filter((person) => !person.delivered_at
-    && (person.enrolled || attempts.some((a) => a.staff_id === person.staff_id)));
-  const list = new Intl.ListFormat(app.lang, { type: "conjunction" });
-  $("unreached").replaceChildren(...(unreached.length ? unreached.map((person) => {
-    const tried = attempts.filter((a) => a.staff_id === person.staff_id).map((a) =>
-      say(app.texts, `unreached.attempt.${a.channel}`, {
-        time: clock(app, a.at),
-        outcome: say(app.texts, `unreached.outcome.${a.outcome || "waiting"}`),
-      }));
-    const how = tried.length ? list.format(tried) : say(app.texts, "unreached.nothing_tried");
-    const item = element("li", { className: "unreached" },
-                         say(app.texts, "unreached.person", { name: person.name, attempts: how }));
-    item.dataset.staffId = String(person.staff_id);
-    return item;
-  }) : [element("li", {}, say(app.texts, "unreached.none"))]));
+// Part of the console's one redraw (console.js renderRollCall), from the same roll call.
+export function renderUnreached(app, roll) {
+  const { texts, lang } = app;
+  const list = new Intl.ListFormat(lang, { type: "conjunction" });
+  const item = (person) => {
+    const tried = person.attempts.map((a) => say(texts, `unreached.attempt.${a.channel}`, {
+      time: clock(app, a.at),
+      outcome: say(texts, `unreached.outcome.${a.outcome || "waiting"}`),
+    }));
+    const how = tried.length ? list.format(tried) : say(texts, "unreached.nothing_tried");
+    const li = element("li", { className: "unreached" },
+                       say(texts, "unreached.person", { name: person.name, attempts: how }));
+    li.dataset.staffId = String(person.staff_id);
+    return li;
+  };
+  // "On every phone" only when it is true, and never silent about the people with none.
+  const none = !roll.phones ? say(texts, "unreached.no_phones")
+    : roll.counts.no_phone ? sayCount(texts, lang, "unreached.none_but_no_phone", roll.counts.no_phone)
+      : say(texts, "unreached.none");
+  $("unreached").replaceChildren(...(roll.unreached.length ? roll.unreached.map(item)
+    : [element("li", { className: roll.counts.no_phone ? "roll-no_phone" : "" }, none)]));
 }
 
+// The attempts are applied before the app redraws the console for the same event (this
+// listener is added first), so that the card and the roll call change together.
 export function wireUnreached(app) {
-  app.server.addEventListener("state", () => renderUnreached(app));
   app.server.addEventListener("event", ({ detail }) => {
-    if (app.server.state && applyAttempt(app.server.state, detail)) renderUnreached(app);
-    else if (detail.type.startsWith("alarm.") || detail.type === "incident.started") {
-      renderUnreached(app);
-    }
+    if (app.server.state) applyAttempt(app.server.state, detail);
   });
 }
