@@ -69,6 +69,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     disk.reserve.make()
     metrics = Metrics()
     metrics.watch_socketio(socketio)
+    metrics.watch_disk(disk)
     snapshots = Snapshots(settings.public_dir, store, run_native, settings.base_url)
 
     def record_push_outcomes(site: str, outcome: dict) -> None:

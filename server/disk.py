@@ -168,10 +168,9 @@ class DiskState:
             "reserve_held": self.reserve_held,
         }
 
-    def warning(self) -> dict | None:
-        """What the console's banner shows to admins and duty managers, or None."""
-        if not self.is_low and self.reserve_held:
-            return None
+    def warning(self) -> dict:
+        """The console's `disk` message: a banner for admins and duty managers while the
+        free space is low or the reserve was used (both false: no banner)."""
         known = [free for free in self.free_space() if free is not None]
         return {
             "low": self.is_low,
@@ -179,6 +178,10 @@ class DiskState:
             "free_mb": min(known) // MIB if known else 0,
             "min_free_mb": self.min_free // MIB,
         }
+
+    @property
+    def needs_warning(self) -> bool:
+        return self.is_low or not self.reserve_held
 
 
 def _mib(size: int | None) -> int | None:
@@ -193,6 +196,15 @@ class Disk:
         self.public_dir = Path(public_dir)
         self.min_free = min_free_mb * MIB
         self.state = self.read()
+
+    def watch(self) -> DiskState:
+        """Every few seconds (server/timers.py): make the reserve when it is missing and fits
+        (ending the full state when there is room), then read the free space."""
+        if self.reserve.is_full:
+            self.reserve.room_is_back()
+        elif not self.reserve.is_held():
+            self.reserve.make()
+        return self.read()
 
     def read(self) -> DiskState:
         """Read the free space now (one statvfs per folder); keep and return it."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .auth import command_line
 from .clock import now_ms
+from .errors import DiskFull
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
 
@@ -102,6 +103,8 @@ def escalate_forever(services: Services) -> None:
         services.socketio.sleep(CHECK_EVERY_SECONDS)
         try:
             escalate_due(services)
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
         except Exception:  # keep the timer alive
             logger.exception("escalating the alarm failed")
 

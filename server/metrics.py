@@ -54,6 +54,10 @@ class Metrics:
         """Connected phones and message-queue reconnects, read from Socket.IO when scraped."""
         self.registry.register(_SocketIOCollector(socketio))
 
+    def watch_disk(self, disk) -> None:
+        """Free space and the disk reserve (server/disk.py), read when scraped."""
+        self.registry.register(_DiskCollector(disk))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -77,6 +81,40 @@ class _SocketIOCollector:
         )
         reconnects.add_metric([], getattr(self.socketio.server.manager, "reconnects", 0))
         yield reconnects
+
+
+class _DiskCollector:
+    def __init__(self, disk):
+        self.disk = disk
+
+    def collect(self):
+        state = self.disk.read()
+        free = GaugeMetricFamily(
+            "exitnow_disk_free_bytes",
+            "Bytes free for the server beside the database and in the public folder",
+            labels=["folder"],
+        )
+        for folder, size in zip(("database", "public"), state.free_space(), strict=True):
+            if size is not None:
+                free.add_metric([folder], size)
+        yield free
+        yield GaugeMetricFamily(
+            "exitnow_disk_min_free_bytes",
+            "EXITNOW_MIN_FREE_MB: below it /readyz is red and the console warns",
+            value=state.min_free,
+        )
+        reserve = self.disk.reserve
+        yield GaugeMetricFamily(
+            "exitnow_disk_reserve_bytes",
+            "The disk reserve held beside the database for the alarm's commands (0: used)",
+            value=reserve.size if state.reserve_held else 0,
+        )
+        used = CounterMetricFamily(
+            "exitnow_disk_reserve_used",
+            "Times this process gave the disk reserve back because the disk was full",
+        )
+        used.add_metric([], reserve.times_used)
+        yield used
 
 
 def is_allowed(address: str | None, allowed: str) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
+from .errors import DiskFull
 
 if TYPE_CHECKING:
     from .auth import Identity
@@ -146,5 +147,7 @@ class Presence:
             services.socketio.sleep(FLUSH_SECONDS)
             try:
                 self.flush(services)
+            except DiskFull:  # said once, by server/disk.py; tried again later
+                pass
             except Exception:  # keep the timer alive; the next period writes it
                 logger.exception("writing which phones are connected failed")

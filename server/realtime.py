@@ -93,6 +93,9 @@ def catch_up(
         batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
         socketio.emit("events", batch, to=sid)
     socketio.emit("state", state, to=sid)
+    disk = services.disk.state
+    if identity.is_responder and disk.needs_warning:  # the console's banner (server/disk.py)
+        socketio.emit("disk", disk.warning(), to=sid)
 
 
 def _run_action(services: Services, socketio, actions: frozenset[str], data) -> dict:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from . import alarm_panel, auth, commands
 from .auth import command_line
 from .clock import local_day, now_ms
+from .errors import DiskFull
 from .escalation import escalate_forever
 from .message_queue import start_listening
 from .publish import AUDIENCES, connections_per_site, room
@@ -26,6 +27,7 @@ COLLECT_EVERY_SECONDS = 60
 CHECKPOINTS_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
 PANEL_EVERY_SECONDS = 1
+DISK_EVERY_SECONDS = 5
 
 
 def start(services: Services) -> None:
@@ -40,6 +42,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(escalate_forever, services)
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
+    services.socketio.start_background_task(_watch_disk, services)
 
 
 def reopen_due_sites(services: Services) -> list[str]:
@@ -82,6 +85,8 @@ def _reopen_loop(services: Services) -> None:
         try:
             reopen_due_sites(services)
             rewrite_after_midnight(services, days)
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
         except Exception:  # keep the timer alive; the next round tries again
             logger.exception("reopening the public channels failed")
 
@@ -104,8 +109,32 @@ def _watch_alarm_panels(services: Services) -> None:
         services.socketio.sleep(PANEL_EVERY_SECONDS)
         try:
             watch_alarm_panels(services)
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
         except Exception:  # keep the watch alive
             logger.exception("watching the alarm panels failed")
+
+
+def watch_disk(services: Services, told: tuple) -> tuple:
+    """Read the disk (server/disk.py); when the console's banner comes or goes (low, reserve
+    used), tell the responders of every site connected here. Returns what they were told."""
+    warning = services.disk.watch().warning()
+    now = (warning["low"], warning["reserve_used"])
+    if now != told:
+        for site in connections_per_site(services.socketio):
+            room_ = room(site, "responders")
+            services.socketio.emit("disk", warning, to=room_, ignore_queue=True)
+    return now
+
+
+def _watch_disk(services: Services) -> None:
+    told = (False, False)  # a console connecting while warned hears it from realtime.py
+    while True:
+        services.socketio.sleep(DISK_EVERY_SECONDS)
+        try:
+            told = watch_disk(services, told)
+        except Exception:  # keep the watch alive
+            logger.exception("watching the free disk space failed")
 
 
 def _checkpoints_forever(services: Services) -> None:
@@ -115,6 +144,8 @@ def _checkpoints_forever(services: Services) -> None:
         services.socketio.sleep(CHECKPOINTS_EVERY_SECONDS)
         try:
             services.checkpoints.tick()
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
         except Exception:  # keep the timer alive; the next minute tries again
             logger.exception("signing or witnessing the logs' checkpoints failed")
 

@@ -28,6 +28,7 @@ from . import signing
 from .checkpoints import latest_note
 from .clock import iso, now_ms, parse_iso
 from .commands.webhooks import unseal_for
+from .errors import DiskFull
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts, moment_words
 from .push import connector_for
@@ -54,6 +55,8 @@ class WebhookDeliveries:
             try:
                 while self.deliver_due(services):  # at once again while there is work
                     pass
+            except DiskFull:  # said once, by server/disk.py; tried again later
+                pass
             except Exception:  # keep delivering; the next round tries again
                 logger.exception("delivering webhooks failed")
             services.socketio.sleep(POLL_SECONDS)

@@ -287,12 +287,14 @@ class StaffClient:
         self.events: list[dict] = []
         self.states: list[dict] = []
         self.messages: list[str] = []  # the name of every message, in order
+        self.disk: list[dict] = []  # each `disk` message (responders: the console's banner)
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event)
         self.sio.on("events", self._on_events)
         self.sio.on("state", self._on_state)
         self.sio.on("head", self._on_head)
+        self.sio.on("disk", self._on_disk)
         auth = {"token": token} if last_seq is None else {"token": token, "last_seq": last_seq}
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=20)
 
@@ -323,6 +325,12 @@ class StaffClient:
         with self._changed:
             self.messages.append("state")
             self.states.append(data)
+            self._changed.notify_all()
+
+    def _on_disk(self, data: dict) -> None:
+        with self._changed:
+            self.messages.append("disk")
+            self.disk.append(data)
             self._changed.notify_all()
 
     def _on_head(self, data: dict) -> None:

@@ -101,12 +101,17 @@ def test_alarm_starts_on_a_full_disk_and_other_commands_get_503(server_on_small_
     manager, staff = tokens["duty_manager"][0], tokens["staff"][0]
     reserve = server.db_path.parent / "disk_reserve"
     assert reserve.stat().st_size == RESERVE_MB * MIB
-    phone = connect(server.url, staff)
+    phone, console = connect(server.url, staff), connect(server.url, manager)
     assert readyz(server)["status"] == 200
+    assert console.disk == []  # no banner while there is room
 
     fill(server.db_path.parent, leave_bytes=(MIN_FREE_MB - 4) * MIB)
     low = eventually(lambda: (lambda r: r if r["status"] == 503 else None)(readyz(server)))
     assert low["checks"]["disk_space"] is False  # red before the disk is full
+    assert low["disk"]["database_free_mb"] < MIN_FREE_MB
+    assert console.wait_until(lambda c: c.disk and c.disk[-1]["low"], timeout=15)
+    assert console.disk[-1]["reserve_used"] is False
+    assert phone.disk == []  # the banner is for responders only
     fill(server.db_path.parent)  # now full
 
     backup = server.post("/api/sites/demo/backup-requests", staff, {"location": "till 3"})
@@ -131,11 +136,15 @@ def test_alarm_starts_on_a_full_disk_and_other_commands_get_503(server_on_small_
     assert "incident.started" in types and "alarm.acknowledged" in types
     assert "help.requested" not in types and "backup.requested" not in types
     assert readyz(server)["checks"]["database"] is False
+    assert console.wait_until(lambda c: c.disk[-1]["reserve_used"], timeout=15)
+    late = connect(server.url, manager)  # a console opened now sees the banner at once
+    assert late.wait_until(lambda c: c.disk and c.disk[-1]["reserve_used"])
 
     for filler in server.db_path.parent.glob("filler-*"):
         filler.unlink()
     eventually(lambda: readyz(server)["status"] == 200)
     assert reserve.stat().st_size == RESERVE_MB * MIB  # held again
+    assert console.wait_until(lambda c: not c.disk[-1]["low"] and not c.disk[-1]["reserve_used"])
     help_request = server.post("/api/sites/demo/help-requests", staff, {"location": "stairs"})
     assert help_request.status_code == 201, help_request.text
     ended = server.post(
@@ -168,3 +177,50 @@ def test_all_clear_and_receipts_are_kept_when_the_disk_fills_mid_incident(
     types = event_types(server, manager)
     assert "staff.safe" in types and "incident.ended" in types
     assert "zone.cleared" not in types
+
+
+def test_metrics_give_the_free_space_and_the_reserve(tmp_path):
+    from server import create_app
+    from server.settings import Settings
+
+    settings = Settings(
+        db_path=str(tmp_path / "exitnow.db"),
+        public_dir=str(tmp_path / "public"),
+        async_mode="threading",
+        secret_key="test",
+        disk_reserve_mb=1,
+        testing=True,
+    )
+    app = create_app(settings)
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    free = os.statvfs(tmp_path)
+    line = next(
+        x for x in text.splitlines() if x.startswith('exitnow_disk_free_bytes{folder="database"}')
+    )
+    assert abs(float(line.split()[-1]) - free.f_bavail * free.f_frsize) < 64 * MIB
+    assert "exitnow_disk_reserve_bytes 1.048576e+06" in text
+    assert "exitnow_disk_min_free_bytes 2.68435456e+08" in text
+    app.extensions["exitnow"].store.close()
+
+
+def test_every_command_the_reserve_keeps_is_in_the_readme_fault_table():
+    from helpers import REPO
+
+    from server.commands import using_reserve
+
+    row = next(
+        line
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith("| the disk is full |")
+    )
+    assert set(using_reserve()) == {
+        "start_incident",
+        "end_incident",
+        "record_delivery",
+        "acknowledge",
+        "report_safe",
+        "receive_alarm_signal",
+        "confirm_pre_alarm",
+        "expire_pre_alarm",
+    }
+    assert all(f"`{name}`" in row for name in using_reserve())

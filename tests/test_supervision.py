@@ -30,9 +30,18 @@ def test_a_single_worker_is_ready_and_says_what_it_checked(live_server):
     status, body = readiness(live_server)
 
     assert status == 200
-    assert body == {
-        "ready": True,
-        "checks": {"database": True, "message_queue": None, "snapshots": True},
+    assert body["ready"] is True
+    assert body["checks"] == {
+        "database": True,
+        "message_queue": None,
+        "snapshots": True,
+        "disk_space": True,
+    }
+    assert set(body["disk"]) == {
+        "database_free_mb",
+        "public_free_mb",
+        "min_free_mb",
+        "reserve_held",
     }
 
 

@@ -8,6 +8,7 @@ import { allClearArrived, renderAllClear, wireAllClear } from "./screens/allclea
 import { backupAnswered, backupFromState, checkBackup, renderBackup, wireBackup } from "./screens/backup.js";
 import { helpRequested, renderConsole, renderHistory, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
+import { renderDisk } from "./screens/disk.js";
 import { backupAnsweredByResponder, backupRequested, renderBackupRequests } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
 import { renderConsoleStart } from "./screens/start.js";
@@ -132,8 +133,9 @@ function confirmDelivery() {
 // and the problem's fields, never the server's English detail.
 function showRefused({ label, offline, status, problem = {} }) {
   const overNow = status === 409 && !app.server.state?.incident && !problem.zone;
-  const why = offline ? "offline" : overNow ? "over" : { 401: "signed_out", 403: "forbidden",
-    404: "gone", 409: "conflict" }[status] || "unknown";
+  const diskFull = problem.type?.endsWith("/disk-full");
+  const why = offline ? "offline" : overNow ? "over" : diskFull ? "disk_full" : { 401: "signed_out",
+    403: "forbidden", 404: "gone", 409: "conflict" }[status] || "unknown";
   $("refused").hidden = false;
   $("refused-text").textContent = say(app.texts, `refused.${why}`, { action: label });
 }
@@ -195,6 +197,7 @@ async function start() {
   app.server.addEventListener("connection", renderConnection);
   app.server.addEventListener("outbox", ({ detail }) => renderOutbox(detail));
   app.server.addEventListener("refused", ({ detail }) => showRefused(detail));
+  app.server.addEventListener("disk", ({ detail }) => renderDisk(app, detail));
   $("refused-ok").onclick = () => { $("refused").hidden = true; };
   keepFitting(document.body); // long words at large type: hyphenated, never cut off
   app.render();

@@ -67,6 +67,8 @@ export class Server extends EventTarget {
     this.socket.on("events", (events) => events.every((event) => this.receiveEvent(event)));
     // Every few seconds the site's newest seq: behind it, a message was lost on the way.
     this.socket.on("head", (head) => this.receiveHead(head));
+    // The server's disk, for the managers' banner (screens/disk.js).
+    this.socket.on("disk", (disk) => this.emit("disk", disk));
     addEventListener("online", () => this.flush());
   }
 
@@ -161,7 +163,11 @@ export class Server extends EventTarget {
     } catch {
       return false;
     }
-    if (response.status >= 500) return false;
+    // A full disk refuses all but the alarm's own commands (503 disk-full): that is said to
+    // the person now, and the actions behind it in the outbox (an "I am safe") still go.
+    const problem = response.ok ? null : await response.clone().json().catch(() => ({}));
+    const diskFull = problem?.type?.endsWith("/disk-full");
+    if (response.status >= 500 && !diskFull) return false;
     await store.unqueue(item.key);
     if (response.ok) {
       const result = await response.json();
@@ -170,7 +176,6 @@ export class Server extends EventTarget {
     } else {
       // The screen says it in the person's language, from the status and the problem's
       // fields (the detail is the server's English, for the log and for scripts).
-      const problem = await response.json().catch(() => ({}));
       this.emit("refused", { label: item.label, path: item.path, status: response.status, problem });
     }
     return { result: null };
