@@ -20,6 +20,7 @@ from .disk import Disk
 from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
 from .escalation import SmsSender
 from .log_key import log_key_for
+from .mailboxes.switcher import MailboxSwitcher
 from .message_queue import manager_for
 from .metrics import Metrics
 from .names import LARGEST_INTEGER
@@ -122,6 +123,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         webhooks=WebhookDeliveries(),
         sms=sms,
         disk=disk,
+        mailboxes=MailboxSwitcher(settings),
     )
     return services
 

@@ -343,6 +343,38 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     timestamp_token BLOB,
     UNIQUE (site, size)
 );
+-- Each customer-service mailbox's automatic reply as the log says it is (projected from
+-- notice.switched with channel email, notice.switch_failed and notice.reply_kept).
+CREATE TABLE IF NOT EXISTS mailbox_states (
+    site TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    state TEXT,
+    reply TEXT,
+    since INTEGER,
+    version INTEGER,
+    failing_since INTEGER,
+    failing_status INTEGER,
+    failing_error TEXT,
+    retry_at INTEGER,
+    PRIMARY KEY (site, mailbox)
+);
+-- Working memory of the mailbox switcher (server/mailboxes/switcher.py), not state: the
+-- notice version each mailbox caught up to, its retries and lease, and the mailbox's own
+-- earlier automatic reply, sealed (never in the log: it is the customer's own text).
+CREATE TABLE IF NOT EXISTS mailbox_replies (
+    site TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    done_version INTEGER NOT NULL DEFAULT 0,
+    earlier_sealed TEXT,
+    ours_digest TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    leased_by TEXT,
+    lease_until INTEGER,
+    PRIMARY KEY (site, mailbox)
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,

@@ -32,7 +32,10 @@ EVENT_TYPES = {
     "backup.cancelled": "the backup request was cancelled (responders only)",
     "backup.answered": "a guard or duty manager is on the way (responders only)",
     "notice.issued": "the public notice every channel now shows (state, since, eta, version)",
-    "notice.switched": "one public channel switched to open, closed or restored",
+    "notice.switched": "one public channel (or one mailbox's automatic reply) switched",
+    "notice.switch_failed": "a mailbox's provider refused or missed a switch; it is tried again",
+    "notice.reply_kept": "someone else changed a mailbox's automatic reply during the incident: "
+    "the all-clear left theirs",
     "notice.updated": "the public notice changed without switching (a new estimated reopening time)",
     "notices.configured": "a site's public-channel settings or wording changed",
     "alarm_panel.secret_added": "a webhook secret was made for the site's alarm panel (sealed)",

@@ -355,9 +355,63 @@ def notice_issued(db, event, p):
     )
 
 
-@projects("notice.switched", "notice.updated")
+@projects("notice.updated")
 def evidence_only(db, event, p):
-    """What each channel switched to, for the evidence; `notice.issued` holds the notice."""
+    """For the evidence; `notice.issued` holds the notice."""
+
+
+@projects("notice.switched")
+def notice_switched(db, event, p):
+    """What each channel switched to, for the evidence; a mailbox's reply is state too (the
+    console shows it)."""
+    if p["channel"] == "email":
+        _mailbox(db, event, p, state=p["state"], reply=p["reply"], since=event["ts"])
+        db.execute(
+            """UPDATE mailbox_states SET version = ?, failing_since = NULL,
+               failing_status = NULL, failing_error = NULL, retry_at = NULL
+               WHERE site = ? AND mailbox = ?""",
+            [p["version"], event["site"], p["mailbox"]],
+        )
+
+
+@projects("notice.reply_kept")
+def notice_reply_kept(db, event, p):
+    _mailbox(db, event, p, state=p["state"], reply="theirs", since=event["ts"])
+    db.execute(
+        """UPDATE mailbox_states SET version = ?, failing_since = NULL, failing_status = NULL,
+           failing_error = NULL, retry_at = NULL WHERE site = ? AND mailbox = ?""",
+        [p["version"], event["site"], p["mailbox"]],
+    )
+
+
+@projects("notice.switch_failed")
+def notice_switch_failed(db, event, p):
+    _mailbox(db, event, p)
+    db.execute(
+        """UPDATE mailbox_states SET failing_since = COALESCE(failing_since, ?),
+           failing_status = ?, failing_error = ?, retry_at = ? WHERE site = ? AND mailbox = ?""",
+        [
+            event["ts"],
+            p["answer"].get("status"),
+            p["answer"].get("error"),
+            _ms(p["retry_at"]),
+            event["site"],
+            p["mailbox"],
+        ],
+    )
+
+
+def _mailbox(db, event, p, **values) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO mailbox_states (site, mailbox, provider) VALUES (?, ?, ?)",
+        [event["site"], p["mailbox"], p["provider"]],
+    )
+    values["provider"] = p["provider"]
+    for column, value in values.items():  # columns named here, never by the payload
+        db.execute(
+            f"UPDATE mailbox_states SET {column} = ? WHERE site = ? AND mailbox = ?",
+            [value, event["site"], p["mailbox"]],
+        )
 
 
 # --- the fire-alarm panel -------------------------------------------------------------------
@@ -588,6 +642,7 @@ STATE_TABLES = {
     "test_alarm_phones": "test_id, staff_id",
     "escalations": "incident_id, staff_id, step",
     "webhooks": "id",
+    "mailbox_states": "site, mailbox",
 }
 
 assert set(PROJECTORS) == set(EVENT_TYPES), set(EVENT_TYPES) - set(PROJECTORS)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .db import Store
     from .disk import Disk
     from .escalation import SmsSender
+    from .mailboxes.switcher import MailboxSwitcher
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
     from .presence import Presence
@@ -44,3 +45,4 @@ class Services:
     webhooks: WebhookDeliveries  # outbound webhooks, delivered in the log's order
     sms: SmsSender  # escalation SMS through Twilio
     disk: Disk  # free space, and the reserve the alarm's commands may use on a full disk
+    mailboxes: MailboxSwitcher  # the customer-service mailboxes' automatic replies

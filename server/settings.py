@@ -48,6 +48,21 @@ class Settings:
     tsa_url: str | None = None
     disk_reserve_mb: int = 32
     min_free_mb: int = 256
+    # The customer-service mailboxes' automatic replies (server/mailboxes/): credentials
+    # stay here, in the environment, never in the database, the log or a site file.
+    ms_login_url: str = "https://login.microsoftonline.com"
+    ms_graph_url: str = "https://graph.microsoft.com"
+    ms_tenant_id: str | None = None
+    ms_client_id: str | None = None
+    ms_client_secret: str | None = None
+    gmail_key_file: str | None = None
+    gmail_api_url: str = "https://gmail.googleapis.com"
+    sieve_host: str | None = None
+    sieve_port: int = 4190
+    sieve_user: str | None = None
+    sieve_password: str | None = None
+    email_retry_seconds: float = 5.0
+    email_retry_max_seconds: float = 300.0
     testing: bool = False
 
     @property
@@ -151,6 +166,29 @@ ENVIRONMENT = (
         "min_free_mb",
         int,
         "below this much free space (database or public folder) /readyz is red and admins warned",
+    ),
+    ("EXITNOW_MS_LOGIN_URL", "ms_login_url", str, "Microsoft identity platform (token) base URL"),
+    ("EXITNOW_MS_GRAPH_URL", "ms_graph_url", str, "Microsoft Graph base URL"),
+    ("EXITNOW_MS_TENANT_ID", "ms_tenant_id", str, "the Microsoft 365 tenant of the mailboxes"),
+    ("EXITNOW_MS_CLIENT_ID", "ms_client_id", str, "the app registration's client id"),
+    ("EXITNOW_MS_CLIENT_SECRET", "ms_client_secret", str, "its client secret (a secret)"),
+    ("EXITNOW_GMAIL_KEY_FILE", "gmail_key_file", str, "Google service account key file (JSON)"),
+    ("EXITNOW_GMAIL_API_URL", "gmail_api_url", str, "Gmail API base URL"),
+    ("EXITNOW_SIEVE_HOST", "sieve_host", str, "ManageSieve server of self-hosted mailboxes"),
+    ("EXITNOW_SIEVE_PORT", "sieve_port", int, "its port"),
+    ("EXITNOW_SIEVE_USER", "sieve_user", str, "a ManageSieve login acting for each mailbox"),
+    ("EXITNOW_SIEVE_PASSWORD", "sieve_password", str, "its password (a secret)"),
+    (
+        "EXITNOW_EMAIL_RETRY_SECONDS",
+        "email_retry_seconds",
+        float,
+        "first retry of a failed mailbox switch; doubles each time",
+    ),
+    (
+        "EXITNOW_EMAIL_RETRY_MAX_SECONDS",
+        "email_retry_max_seconds",
+        float,
+        "longest wait between two tries of a mailbox switch",
     ),
 )
 

@@ -5,6 +5,7 @@ every mistake), and write it back out."""
 from __future__ import annotations
 
 import json
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -13,13 +14,21 @@ from .alarm_panel import check_policy
 from .auth import ROLES
 from .escalation import check_escalation, check_phone
 from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
-from .notices import NoticeSettings
+from .notices import EMAIL_PROVIDERS, NoticeSettings
 from .notices.texts import default_texts
 
 FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
 FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/alarm_panel.py)
 FILE_FIELDS |= {"escalation"}  # when a silent phone is tried again (server/escalation.py)
-KIND_OF_VALUE = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}
+KIND_OF_VALUE = {
+    bool: "true or false",
+    int: "a whole number",
+    str: "text",
+    dict: "a mapping",
+    list: "a list",
+}
+# An address as a mailbox provider names it: one @, no spaces, a dotted domain.
+MAILBOX_RULE = re.compile(r"[^@\s\\\"'<>(),;:]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -130,6 +139,8 @@ def check_notices(notices, path: tuple = ("notices",)) -> list:
             problems.append(((*path, key), "hangup or voicemail"))
         elif key == "restored_minutes" and value < 0:
             problems.append(((*path, key), "must not be negative"))
+        elif key == "email":
+            problems += check_mailboxes(value, (*path, "email"))
         elif key == "texts":
             for lang, wording in value.items():
                 if lang not in LANGUAGES:
@@ -139,6 +150,34 @@ def check_notices(notices, path: tuple = ("notices",)) -> list:
     return problems
 
 
+def check_mailboxes(mailboxes: list, path: tuple) -> list:
+    """notices.email: each mailbox once, with a provider we know and an address (a typo here
+    would leave customers' emails unanswered in the incident, so it is refused at set-up)."""
+    problems, seen = [], set()
+    for index, entry in enumerate(mailboxes):
+        at = (*path, index)
+        if not isinstance(entry, dict):
+            problems.append((at, "a mapping: provider, mailbox"))
+            continue
+        problems += _unknown(entry, at, {"provider", "mailbox", "user"})
+        if entry.get("provider") not in EMAIL_PROVIDERS:
+            problems.append(((*at, "provider"), f"one of: {', '.join(EMAIL_PROVIDERS)}"))
+        mailbox = entry.get("mailbox")
+        if not isinstance(mailbox, str) or not MAILBOX_RULE.fullmatch(mailbox):
+            problems.append(((*at, "mailbox"), "an email address, e.g. service@shop.example"))
+        elif mailbox.lower() in seen:
+            problems.append(((*at, "mailbox"), f"{mailbox} is listed twice"))
+        else:
+            seen.add(mailbox.lower())
+        if "user" in entry and (entry.get("provider") != "sieve" or not _is_text(entry["user"])):
+            problems.append(((*at, "user"), "the ManageSieve login name, for sieve only"))
+    return problems
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= 320
+
+
 def summary(problems: list[tuple[tuple, str]]) -> str:
     """The problems of `check` or `check_notices` as one sentence for an API answer."""
     return "; ".join(describe((None, dotted(path), message)) for path, message in problems)
@@ -146,9 +185,9 @@ def summary(problems: list[tuple[tuple, str]]) -> str:
 
 # What a public sentence may say about the moment: e.g. "{site} is closed since {when}"
 # ({when} and {eta_when} with the date when it is not today; {time} and {eta} bare times; a
-# clock's {date}; a queue screen's {exits} and {places}).
+# clock's {date}; a queue screen's {exits} and {places}; the email reply's status page {url}).
 PLACEHOLDERS = dict.fromkeys(
-    ("site", "time", "eta", "when", "eta_when", "date", "exits", "places"), ""
+    ("site", "time", "eta", "when", "eta_when", "date", "exits", "places", "url"), ""
 )
 
 

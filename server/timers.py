@@ -39,6 +39,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_collect_while_quiet, services)
     services.socketio.start_background_task(services.presence.flush_forever, services)
     services.socketio.start_background_task(services.webhooks.run_forever, services)
+    services.socketio.start_background_task(services.mailboxes.run_forever, services)
     services.socketio.start_background_task(escalate_forever, services)
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)

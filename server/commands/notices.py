@@ -10,7 +10,7 @@ from ..auth import ADMINS
 from ..clock import iso, parse_iso
 from ..errors import Invalid
 from ..notices import CHANNELS, NoticeSettings
-from ..site_config import check_notices, summary
+from ..site_config import check_notices, dotted, summary
 from . import Route, Tx, command
 from .fields import Field
 
@@ -132,9 +132,42 @@ def configure_notices(tx: Tx, params: dict) -> dict:
     settings = params["settings"]
     problems = check_notices(settings, ("settings",))
     if problems:
-        raise Invalid(summary(problems))
+        # Each mistake by its field's path, as the set-up's answer names them.
+        named = [{"field": dotted(path), "detail": message} for path, message in problems]
+        raise Invalid(summary(problems), field=named[0]["field"], problems=named)
     event = tx.record("notices.configured", {"settings": settings})
     notice = current_notice(tx)
     if notice:
         reissue_notice(tx, notice)
     return {"settings": settings, "seq": event["seq"]}
+
+
+# What the mailbox switcher (server/mailboxes/switcher.py) reports after each attempt.
+MAILBOX_OUTCOMES = {
+    "switched": "notice.switched",
+    "failed": "notice.switch_failed",
+    "kept_theirs": "notice.reply_kept",
+}
+MAILBOX_FIELDS = {
+    "notice.switched": ("mailbox", "provider", "state", "version", "incident_id", "reply"),
+    "notice.switch_failed": ("mailbox", "provider", "state", "version", "incident_id"),
+    "notice.reply_kept": ("mailbox", "provider", "state", "version", "incident_id"),
+}
+
+
+@command("record_mailbox_switch", ADMINS, outcome=Field("object", required=True))
+def record_mailbox_switch(tx: Tx, params: dict) -> dict:
+    """A mailbox's provider answered (or failed to): the email channel's switch, a failed
+    attempt (retried), or someone else's reply left in place. Run by the server itself."""
+    outcome = params["outcome"]
+    type_ = MAILBOX_OUTCOMES.get(outcome.get("outcome"))
+    if type_ is None:
+        raise Invalid("A mailbox switch is switched, failed or kept_theirs.")
+    payload = {"channel": "email", **{name: outcome.get(name) for name in MAILBOX_FIELDS[type_]}}
+    if type_ != "notice.reply_kept":
+        payload["answer"] = {"status": outcome.get("status"), "error": outcome.get("error")}
+    if type_ == "notice.switch_failed":
+        payload["attempt"] = outcome.get("attempt")
+        payload["retry_at"] = iso(outcome.get("retry_at"))
+    event = tx.record(type_, payload)
+    return tx.changed(event)

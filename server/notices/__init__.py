@@ -12,6 +12,7 @@ from ..clock import now_ms
 # The public channels; each switch of each one is a `notice.switched` event in the log.
 CHANNELS = ("status_page", "banner", "phone_queue", "queue_screen", "alert_feed")
 STATES = ("open", "closed", "restored")
+EMAIL_PROVIDERS = ("microsoft365", "gmail", "sieve")  # server/mailboxes/
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class NoticeSettings:
         default_factory=dict
     )  # {lang: {key: sentence}} overriding texts/<lang>.json
     screen_normal_url: str = ""  # what the queue screen shows when open (an iframe), if anything
+    # The customer-service mailboxes whose automatic reply says the notice:
+    # [{"provider": "microsoft365" | "gmail" | "sieve", "mailbox": "service@shop.example"}]
+    email: list = field(default_factory=list)
 
     @classmethod
     def from_json(cls, raw: dict | None) -> NoticeSettings:

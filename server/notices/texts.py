@@ -111,6 +111,8 @@ def _rendered(notice: PublicNotice, lang: str, own_wording: dict) -> dict:
         "other_languages": texts["other_languages"],
         "phone_leave_message": texts["phone_leave_message"],
         "phone_goodbye": texts["phone_goodbye"],
+        "email_read_more": texts["email_read_more"],
+        "email_no_reply_needed": texts["email_no_reply_needed"],
         "screen_now_serving": texts["screen_now_serving"],
         "screen_welcome": texts["screen_welcome"],
         "inside": inside_texts(notice, texts, lang),

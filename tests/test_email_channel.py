@@ -1,0 +1,274 @@
+"""The email channel: a customer-service mailbox's automatic reply switches with the other
+public channels, in the background, through its provider (here Microsoft Graph's and Gmail's
+stand-ins on 127.0.0.1, checking each request as documented); the mailbox's own earlier reply
+is put back exactly at the all-clear, and never reaches the log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import unit_settings
+from mail_standins import GmailApi, Graph
+
+SITE = "/api/sites/demo"
+BOX = "service@shop.example"
+EARLIER_GRAPH = {
+    "status": "scheduled",
+    "externalAudience": "contactsOnly",
+    "externalReplyMessage": "<p>Holiday until Monday: ring Pekka-Oskari on 040 123 4567</p>",
+    "internalReplyMessage": "<p>Away until Monday</p>",
+    "scheduledStartDateTime": {"dateTime": "2030-07-01T08:00:00.0000000", "timeZone": "UTC"},
+    "scheduledEndDateTime": {"dateTime": "2030-07-08T08:00:00.0000000", "timeZone": "UTC"},
+}
+HEADLINES = ("on suljettu", "är stängd", "is closed")  # fi, sv, en: the site's order
+
+
+@pytest.fixture
+def graph():
+    standin = Graph("tenant-1", "client-1", "s3cret-value")
+    standin.add_mailbox(BOX, EARLIER_GRAPH)
+    standin.add_mailbox("ceo@shop.example", {"status": "disabled"})
+    yield standin
+    standin.close()
+
+
+@pytest.fixture
+def gmail(tmp_path):
+    standin = GmailApi(tmp_path)
+    standin.add_mailbox(BOX, {"enableAutoReply": False, "responseSubject": "Away"})
+    yield standin
+    standin.close()
+
+
+@pytest.fixture
+def settings(tmp_path, graph, gmail):
+    return unit_settings(tmp_path / "exitnow.db").with_changes(
+        public_url="https://exitnow.shop.example",
+        ms_login_url=graph.url,
+        ms_graph_url=graph.url,
+        ms_tenant_id="tenant-1",
+        ms_client_id="client-1",
+        ms_client_secret="s3cret-value",
+        gmail_key_file=str(gmail.key_file),
+        gmail_api_url=gmail.url,
+        email_retry_seconds=0.0,  # tried again at the next round
+    )
+
+
+@pytest.fixture
+def admin(api_as):
+    return api_as("admin")
+
+
+@pytest.fixture
+def manager(api_as):
+    return api_as("duty_manager")
+
+
+def with_mailbox(admin, provider: str = "microsoft365", address: str = BOX):
+    answer = admin.post(
+        f"{SITE}/notice-settings",
+        {"settings": {"email": [{"provider": provider, "mailbox": address}]}},
+    )
+    assert answer.status_code == 200, answer.json
+
+
+def switch(services) -> int:
+    """One round of the background switcher, as its loop runs it each second."""
+    return services.mailboxes.switch_due(services)
+
+
+def events(services, *types) -> list[dict]:
+    with services.store.reading() as db:
+        rows = db.execute(
+            f"SELECT type, ts, payload FROM events WHERE type IN ({','.join('?' * len(types))}) "
+            "ORDER BY id",
+            types,
+        ).fetchall()
+    return [{"type": t, "ts": ts, **json.loads(p)} for t, ts, p in rows]
+
+
+def email_switches(services) -> list[dict]:
+    return [e for e in events(services, "notice.switched") if e["channel"] == "email"]
+
+
+def whole_log(services) -> str:
+    with services.store.reading() as db:
+        return "\n".join(row[0] for row in db.execute("SELECT payload FROM events"))
+
+
+def test_the_mailbox_says_the_notice_while_closed_and_its_own_reply_comes_back(
+    services, admin, manager, graph
+):
+    with_mailbox(admin)
+    manager.post(f"{SITE}/incidents", {"kind": "fire", "eta": "2099-01-01T12:00:00Z"})
+    assert graph.received == []  # nothing on the alarm's path: the switcher does it
+
+    assert switch(services) == 1
+
+    now = graph.mailboxes[BOX]
+    assert now["status"] == "alwaysEnabled" and now["externalAudience"] == "all"
+    reply = now["externalReplyMessage"]
+    assert now["internalReplyMessage"] == reply
+    places = [reply.index(headline) for headline in HEADLINES]
+    assert places == sorted(places)  # every language, in the site's order
+    assert "https://exitnow.shop.example/status/demo" in reply
+    assert "2099" in reply  # the estimated reopening, with its date
+    (switched,) = email_switches(services)
+    assert switched["mailbox"] == BOX and switched["provider"] == "microsoft365"
+    assert switched["state"] == "closed" and switched["answer"]["status"] == 200
+
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    assert switch(services) == 1
+
+    assert graph.mailboxes[BOX] == EARLIER_GRAPH  # every field, exactly
+    assert [e["reply"] for e in email_switches(services)] == ["ours", "earlier"]
+    log = whole_log(services)
+    assert (
+        "Pekka-Oskari" not in log and "Holiday" not in log
+    )  # the customer's own text: sealed only
+    assert "s3cret-value" not in log
+    assert graph.problems == []
+    assert switch(services) == 0  # nothing more to do, nothing more asked
+
+
+def test_a_provider_down_at_the_alarm_is_retried_until_it_answers(services, admin, manager, graph):
+    with_mailbox(admin)
+    graph.fail_next(503, count=2)
+    manager.post(f"{SITE}/incidents", {"kind": "evacuation"})
+
+    switch(services)
+    switch(services)
+
+    failed = events(services, "notice.switch_failed")
+    assert [f["answer"]["status"] for f in failed] == [503, 503]
+    assert [f["attempt"] for f in failed] == [1, 2]
+    assert email_switches(services) == []
+    assert services.mailboxes and graph.mailboxes[BOX]["status"] == "scheduled"
+
+    switch(services)
+
+    assert graph.mailboxes[BOX]["status"] == "alwaysEnabled"
+    assert len(email_switches(services)) == 1
+
+
+def test_a_429_is_retried_after_the_time_it_asks(services, admin, manager, graph):
+    with_mailbox(admin)
+    graph.fail_next(429, Retry_After=120)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+
+    switch(services)
+
+    (failed,) = events(services, "notice.switch_failed")
+    assert failed["answer"]["status"] == 429
+    from server.clock import parse_iso
+
+    assert 119_000 <= parse_iso(failed["retry_at"]) - failed["ts"] <= 121_000
+    assert switch(services) == 0  # not before its time
+    assert graph.mailboxes[BOX]["status"] == "scheduled"
+
+
+def test_a_refused_token_is_replaced_by_a_fresh_one_at_once(services, admin, manager, graph):
+    with_mailbox(admin)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    switch(services)
+    graph.revoke_tokens()  # as when an admin rotates the secret's tokens
+    manager.post(f"{SITE}/incidents/current/update", {"eta": "2099-01-01T12:00:00Z"})
+
+    switch(services)
+
+    assert graph.token_requests == 2
+    assert events(services, "notice.switch_failed") == []
+    assert "2099" in graph.mailboxes[BOX]["externalReplyMessage"]
+
+
+def test_a_mailbox_behind_catches_up_to_the_newest_notice(services, client, admin, manager, graph):
+    with_mailbox(admin)
+    graph.fail_next(503)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    switch(services)  # fails
+    for eta in ("2099-01-01T12:00:00Z", "2099-01-01T13:00:00Z", "2099-01-01T14:00:00Z"):
+        manager.post(f"{SITE}/incidents/current/update", {"eta": eta})
+
+    switch(services)
+
+    patches = [r for r in graph.received if r["method"] == "PATCH"]
+    assert len(patches) == 1  # the newest, not each change
+    newest = client.get("/status/demo.json").json["notice"]["fi"]["lines"]
+    assert all(line in graph.mailboxes[BOX]["externalReplyMessage"] for line in newest)
+    (switched,) = email_switches(services)
+    with services.store.reading() as db:
+        (version,) = db.execute("SELECT version FROM public_notices").fetchone()
+    assert switched["version"] == version
+
+
+def test_a_reply_someone_changed_during_the_incident_is_left_as_they_set_it(
+    services, admin, manager, graph
+):
+    with_mailbox(admin)
+    manager.post(f"{SITE}/incidents", {"kind": "threat"})
+    switch(services)
+    theirs = {**graph.mailboxes[BOX], "externalReplyMessage": "<p>Closed today. The team</p>"}
+    graph.mailboxes[BOX] = dict(theirs)  # the team lead wrote their own in Outlook
+
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    switch(services)
+
+    assert graph.mailboxes[BOX] == theirs
+    (kept,) = events(services, "notice.reply_kept")
+    assert kept["mailbox"] == BOX
+    with services.store.reading() as db:
+        row = db.execute("SELECT reply FROM mailbox_states").fetchone()
+    assert row[0] == "theirs"  # what the console shows
+
+
+def test_a_drill_leaves_the_mailbox_alone_unless_the_public_hears_of_drills(
+    services, admin, manager, graph
+):
+    with_mailbox(admin)
+    manager.post(f"{SITE}/incidents", {"kind": "fire", "drill": True})
+    switch(services)
+    assert graph.received == [] and email_switches(services) == []
+
+
+def test_gmail_takes_the_notice_and_gets_its_vacation_settings_back(
+    services, admin, manager, gmail
+):
+    earlier = dict(gmail.mailboxes[BOX])
+    with_mailbox(admin, "gmail")
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+
+    switch(services)
+
+    vacation = gmail.mailboxes[BOX]
+    assert vacation["enableAutoReply"] is True
+    assert vacation["restrictToContacts"] is False and vacation["restrictToDomain"] is False
+    for field in ("responseSubject", "responseBodyPlainText", "responseBodyHtml"):
+        assert HEADLINES[0] in vacation[field], field
+    assert "https://exitnow.shop.example/status/demo" in vacation["responseBodyPlainText"]
+
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "false_alarm"})
+    switch(services)
+
+    assert gmail.mailboxes[BOX] == earlier
+    assert [e["reply"] for e in email_switches(services)] == ["ours", "off"]
+    assert gmail.problems == []
+
+
+@pytest.mark.parametrize(
+    "entry, field",
+    [
+        ({"provider": "microsoft356", "mailbox": BOX}, "settings.email[0].provider"),
+        ({"provider": "gmail", "mailbox": "service@shop"}, "settings.email[0].mailbox"),
+        ({"provider": "gmail", "mailbox": BOX, "pasword": "x"}, "settings.email[0].pasword"),
+    ],
+)
+def test_a_mailbox_setting_with_a_typo_is_refused_naming_the_field(
+    admin, event_count, entry, field
+):
+    before = event_count()
+    answer = admin.post(f"{SITE}/notice-settings", {"settings": {"email": [entry]}})
+    assert answer.status_code == 400
+    assert answer.json["field"] == field
+    assert event_count() == before
