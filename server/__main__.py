@@ -7,8 +7,9 @@ before anything else loads, so the async mode is chosen here, first.
 from __future__ import annotations
 
 import argparse
+import sys
 
-from . import quiet_eventlet_notice
+from . import integrity, quiet_eventlet_notice
 from .settings import load_settings, record_address
 
 
@@ -19,8 +20,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", help="address to listen on (default $HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default $PORT or 5000)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check the database file, as a start does"
+    )
     args = parser.parse_args(argv)
     settings = load_settings(host=args.host, port=args.port)
+    if args.check:
+        sys.exit(check_only(settings.db_path))
+    refuse_what_cannot_work(settings)
     patch_for(settings.async_mode)
 
     from . import create_app, demo, timers
@@ -37,6 +44,32 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     serve(app, settings)
+
+
+def check_only(db_path: str) -> int:
+    problems = integrity.database_problems(db_path)
+    if problems:
+        print(integrity.damage_report(db_path, problems))
+        return 1
+    print(f"{db_path}: quick_check ok, every log chain intact from its last checkpoint")
+    return 0
+
+
+def refuse_what_cannot_work(settings) -> None:
+    """Before anything opens the database: a read-only or damaged file, or a key file that
+    cannot be read, stops the start with a message that names it and the way back
+    (server/integrity.py); an unwritable public folder is said, and /readyz is red."""
+    unwritable = integrity.unwritable_database(settings.db_path)
+    if unwritable:
+        sys.exit(f"Exit Now will not start: {unwritable}.")
+    problems = integrity.database_problems(settings.db_path)
+    if problems:
+        sys.exit("Exit Now will not start: " + integrity.damage_report(settings.db_path, problems))
+    for problem in integrity.key_file_problems(settings.db_path):
+        sys.exit(f"Exit Now will not start: {problem}.")
+    public = integrity.unwritable_public_folder(settings.public_dir)
+    if public:
+        print(f"WARNING: {public}.", file=sys.stderr, flush=True)
 
 
 def patch_for(async_mode: str) -> None:

@@ -12,7 +12,7 @@ from typing import NoReturn
 import click
 from flask import Flask, current_app
 
-from . import backup, commands, demo, log, site_config
+from . import backup, commands, demo, integrity, log, site_config
 from .auth import ROLES, command_line
 from .checkpoints import origin
 from .clock import now_ms
@@ -128,6 +128,17 @@ def verify_log(site: str | None) -> None:
     click.echo(f"log intact: {result.count} entries verified, last hash {result.last_hash}")
 
 
+@click.command("check-database")
+def check_database() -> None:
+    """Check the database file as a start does: quick_check and the log from its last
+    checkpoint; exit 1 naming each problem and the way back."""
+    path = services().settings.db_path
+    problems = integrity.database_problems(path)
+    if problems:
+        fail(integrity.damage_report(path, problems))
+    click.echo(f"{path}: quick_check ok, every log chain intact from its last checkpoint")
+
+
 @click.command("log-key")
 def log_key() -> None:
     """Print the public half of the key that signs the log's checkpoints, and its fingerprint."""
@@ -227,6 +238,7 @@ COMMANDS = (
     site_import,
     site_export,
     verify_log,
+    check_database,
     log_key,
     backup_database,
     rebuild_state,

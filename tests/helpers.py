@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import http_ece
+import pytest
 import requests
 import socketio
 from cryptography.hazmat.primitives import serialization
@@ -169,6 +170,29 @@ class LiveServer:
         return requests.get(
             self.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
+
+
+def mount_small_disk(folder: Path, size_mb: int) -> list[str]:
+    """A tmpfs of `size_mb` at `folder`, else an ext4 image loop-mounted there; the command
+    that unmounts it. Skips when this machine lets the test mount neither."""
+    folder.mkdir()
+    tried = []
+    tmpfs = ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(folder)]
+    image = folder.parent / "disk.img"
+    attempts = [
+        [tmpfs],
+        [
+            ["truncate", "-s", f"{size_mb}M", str(image)],
+            ["mkfs.ext4", "-q", "-m", "0", str(image)],
+            ["mount", "-o", "loop", str(image), str(folder)],
+        ],
+    ]
+    for steps in attempts:
+        done = [subprocess.run(step, capture_output=True, text=True) for step in steps]
+        if all(result.returncode == 0 for result in done):
+            return ["umount", "-l", str(folder)]
+        tried += [result.stderr.strip() for result in done if result.returncode]
+    pytest.skip(f"cannot mount a small file system here: {tried}")
 
 
 def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import eventually, prepare_database
+from helpers import eventually, mount_small_disk, prepare_database
 
 MIB = 1024 * 1024
 DISK_MB = 40
@@ -22,33 +22,10 @@ RESERVE_MB = 4
 MIN_FREE_MB = 12
 
 
-def _mount_small_disk(folder: Path, size_mb: int) -> list[str]:
-    """A tmpfs of `size_mb` at `folder`, else an ext4 image loop-mounted there; the command
-    that unmounts it. Skips when this machine lets the test mount neither."""
-    folder.mkdir()
-    tried = []
-    tmpfs = ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(folder)]
-    image = folder.parent / "disk.img"
-    attempts = [
-        [tmpfs],
-        [
-            ["truncate", "-s", f"{size_mb}M", str(image)],
-            ["mkfs.ext4", "-q", "-m", "0", str(image)],
-            ["mount", "-o", "loop", str(image), str(folder)],
-        ],
-    ]
-    for steps in attempts:
-        done = [subprocess.run(step, capture_output=True, text=True) for step in steps]
-        if all(result.returncode == 0 for result in done):
-            return ["umount", "-l", str(folder)]
-        tried += [result.stderr.strip() for result in done if result.returncode]
-    pytest.skip(f"cannot mount a small file system here: {tried}")
-
-
 @pytest.fixture
 def small_disk(tmp_path) -> Path:
     folder = tmp_path / "disk"
-    unmount = _mount_small_disk(folder, DISK_MB)
+    unmount = mount_small_disk(folder, DISK_MB)
     yield folder
     subprocess.run(unmount, check=False)
 

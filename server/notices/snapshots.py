@@ -8,6 +8,7 @@ Last-Modified stay valid and conditional requests keep answering 304.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from .cap import cap_xml
 from .phone import phone_ssml, phone_text, phone_twiml
 from .status import status_html, status_json
 from .texts import site_languages
+
+logger = logging.getLogger(__name__)
 
 
 def snapshot_files(notice: PublicNotice) -> dict[str, bytes | None]:
@@ -77,10 +80,15 @@ class Snapshots:
         return notice
 
     def refresh_all(self) -> None:
+        """Every site's files, at start. A folder that cannot be written is said (and /readyz
+        is red), but the server still starts: the phones' alarm does not need it."""
         with self.store.reading() as db:
             sites = [row[0] for row in db.execute("SELECT id FROM sites")]
         for site in sites:
-            self.refresh(site, force=True)
+            try:
+                self.refresh(site, force=True)
+            except OSError as error:
+                logger.error("could not write the public notices of site %s: %s", site, error)
 
 
 def _write_snapshot(

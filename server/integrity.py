@@ -1,0 +1,186 @@
+"""Whether the server can work on what it finds at start: the database file whole, and the
+folders and key files it writes or reads usable.
+
+A damaged database is found here, as the server starts, not mid-alarm: SQLite's own `PRAGMA
+quick_check`, then each site's log chain from its last signed checkpoint to its end (what was
+written since the last statement about it left the building). The server refuses to serve a
+damaged file and says how to get back (`python -m server` at start; `flask --app server
+check-database` and `python -m server --check` on demand). It opens the file read-only and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from . import log
+
+MOST_PROBLEMS = 10
+
+
+def database_problems(db_path: str) -> list[str]:
+    """What is wrong with the database file (empty: whole, or not made yet)."""
+    path = Path(db_path)
+    if db_path == ":memory:" or not path.exists():
+        return []
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        return [f"SQLite cannot open it: {error}"]
+    try:
+        connection.row_factory = sqlite3.Row
+        found = [row[0] for row in connection.execute(f"PRAGMA quick_check({MOST_PROBLEMS})")]
+        if found != ["ok"]:
+            return [f"SQLite's quick_check: {problem}" for problem in found]
+        return _chain_problems(connection)
+    except sqlite3.DatabaseError as error:  # "file is not a database", "malformed", ...
+        return [f"SQLite cannot read it: {error}"]
+    finally:
+        connection.close()
+
+
+def _chain_problems(db) -> list[str]:
+    """Each site's log from its last checkpoint on: the checkpointed entry is the one that
+    was signed, and every later entry chains to it."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "events" not in tables:
+        return []
+    has_checkpoints = "checkpoints" in tables
+    problems = []
+    for (site,) in db.execute("SELECT DISTINCT site FROM events").fetchall():
+        signed = None
+        if has_checkpoints:
+            signed = db.execute(
+                "SELECT size, head_hash FROM checkpoints WHERE site = ? ORDER BY size DESC LIMIT 1",
+                [site],
+            ).fetchone()
+        problem = _site_chain_problem(db, site, signed)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _site_chain_problem(db, site: str, signed) -> str | None:
+    first = signed[0] if signed else 1
+    before = db.execute(
+        "SELECT hash FROM events WHERE site = ? AND seq = ?", [site, first - 1]
+    ).fetchone()
+    previous_hash = before[0] if before else log.GENESIS_HASH
+    expected_seq = first
+    for row in db.execute(
+        "SELECT * FROM events WHERE site = ? AND seq >= ? ORDER BY seq", [site, first]
+    ):
+        where = f"the log of site {site!r} at seq {row['seq']}"
+        if row["seq"] != expected_seq:
+            return f"{where}: expected seq {expected_seq} (entries are missing)"
+        try:
+            expected = log.entry_hash(previous_hash, log.row_to_entry(dict(row)))
+        except (ValueError, TypeError) as error:
+            return f"{where}: the entry cannot be read ({error})"
+        if expected != row["hash"]:
+            return f"{where}: its content does not match its hash (expected {expected})"
+        if signed and row["seq"] == signed[0] and row["hash"] != signed[1]:
+            return f"{where}: it is not the entry the last checkpoint signed"
+        previous_hash, expected_seq = row["hash"], expected_seq + 1
+    if signed and expected_seq <= signed[0]:
+        return f"the log of site {site!r} ends before seq {signed[0]}, which a checkpoint signed"
+    return None
+
+
+def way_back(db_path: str) -> str:
+    """What an operator does about a damaged database (README: Backups)."""
+    return (
+        f"The way back: stop every server process using {db_path}; move it aside with its "
+        f"-wal and -shm files; put the newest good copy in its place: one made by `flask --app "
+        f"server backup`, or from Litestream (`litestream restore -config "
+        f"deploy/litestream.yml -o {db_path}.restored {db_path}`, then rename it); check it "
+        f"with `flask --app server check-database`; then start the server again. See "
+        f"README.md, Backups."
+    )
+
+
+def damage_report(db_path: str, problems: list[str]) -> str:
+    """The problems found, one a line, and the way back."""
+    lines = [f"the database {db_path} is damaged:"]
+    lines += [f"  - {problem}" for problem in problems]
+    return "\n".join([*lines, way_back(db_path)])
+
+
+def unwritable_database(db_path: str) -> str | None:
+    """Why the server could record nothing (a read-only database or folder), or None.
+    Call before the app opens the database: it opens and closes the file itself."""
+    if db_path == ":memory:":
+        return None
+    folder = Path(db_path).resolve().parent
+    if not _can_write_in(folder):
+        return f"the database's folder {folder} cannot be written (its -wal and -shm live there)"
+    if Path(db_path).exists() and not _can_write_file(db_path):
+        return f"the database {db_path} is read-only: nothing could be recorded"
+    return None
+
+
+def unwritable_public_folder(public_dir: str) -> str | None:
+    """Why the public notices could not change, or None: said at start, and /readyz is red."""
+    if _can_write_in(Path(public_dir)):
+        return None
+    return (
+        f"the public folder {public_dir} cannot be written: the notices to customers will not "
+        "change (EXITNOW_PUBLIC_DIR); /readyz says snapshots: false"
+    )
+
+
+# The key files beside the database (README: Backups), and what making a new one would cost.
+KEY_FILES = {
+    "secret_key": "answers kept for Idempotency-Keys could no longer be read",
+    "log_signing_key.pem": "later checkpoints would be signed by a new key, with a new "
+    "fingerprint for every reader of a report",
+    "vapid_private.pem": "every phone would have to subscribe to push again",
+}
+
+
+def key_file_problems(db_path: str) -> list[str]:
+    """Each key file beside the database that is there but cannot be read or parsed. (A
+    missing one is made anew, as on a first start.)"""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    folder = Path(db_path).resolve().parent
+    problems = []
+    for name, cost in KEY_FILES.items():
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            content = path.read_bytes()
+            if name.endswith(".pem"):
+                load_pem_private_key(content, password=None)
+            elif not content.strip():
+                raise ValueError("it is empty")
+        except (OSError, ValueError, TypeError) as error:
+            problems.append(
+                f"{path} cannot be read ({error}): put back your copy of it (README.md, "
+                f"Backups); only when there is none, move it aside and a new one is made, "
+                f"but {cost}"
+            )
+    return problems
+
+
+def _can_write_in(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-"):
+            return True
+    except OSError:
+        return False
+
+
+def _can_write_file(path: str) -> bool:
+    """Opened for writing without changing it; root passes a mode check, not a read-only mount."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+    except OSError:
+        return False
+    return True
