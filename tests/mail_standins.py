@@ -7,10 +7,20 @@ a mailbox as its owner would (`mailboxes`)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import pwd
 import secrets
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -289,3 +299,118 @@ class GmailHandler(Handler):
         self.standin.record({"method": "PUT", "mailbox": address, "body": body})
         self.standin.mailboxes[address] = body  # an update replaces the whole resource
         self.reply(200, body)
+
+
+class Dovecot:
+    """Debian's Dovecot with Pigeonhole on 127.0.0.1 (tests/run.sh installs it): ManageSieve
+    and LMTP on free ports, one mailbox with a password, vacation replies submitted over SMTP
+    to `smtp_port` (a sink the test runs). `start()`, then `stop()` ends it by its pid."""
+
+    def __init__(self, smtp_port: int, mailbox: str, password: str):
+        from helpers import free_port
+
+        # Its own folder under /tmp: Dovecot's unprivileged processes must reach it, and
+        # pytest's folders are its owner's only.
+        folder = Path(tempfile.mkdtemp(prefix="exitnow-dovecot-"))
+        folder.chmod(0o755)
+        self.folder, self.mailbox, self.password = folder, mailbox, password
+        self.sieve_port, self.lmtp_port = free_port(), free_port()
+        (folder / "mail").mkdir(parents=True)
+        (folder / "mail").chmod(0o777)
+        (folder / "users").write_text(f"{mailbox}:{{PLAIN}}{password}\n")
+        is_root = os.geteuid() == 0
+        user = "dovecot" if is_root else pwd.getpwuid(os.getuid()).pw_name
+        unprivileged = (
+            "" if is_root else (f"default_internal_user = {user}\ndefault_login_user = {user}\n")
+        )
+        (folder / "dovecot.conf").write_text(
+            DOVECOT_CONF.format(
+                folder=folder,
+                sieve_port=self.sieve_port,
+                lmtp_port=self.lmtp_port,
+                smtp_port=smtp_port,
+                user=user,
+            )
+            + unprivileged
+        )
+        self.pid: int | None = None
+
+    def start(self) -> Dovecot:
+        from helpers import eventually
+
+        subprocess.run(["/usr/sbin/dovecot", "-c", str(self.folder / "dovecot.conf")], check=True)
+        pid_file = self.folder / "run" / "master.pid"
+        self.pid = int(eventually(lambda: pid_file.exists() and pid_file.read_text().strip()))
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.sieve_port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+
+        eventually(listening)
+        return self
+
+    def stop(self) -> None:
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+            self.pid = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def deliver(self, sender: str, subject: str) -> None:
+        """A customer's message to the mailbox, over LMTP (as the MTA hands it to Dovecot)."""
+        message = (
+            f"From: {sender}\r\nTo: {self.mailbox}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{secrets.token_hex(8)}@example.net>\r\n\r\nWhere is my order?\r\n"
+        )
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port) as lmtp:
+            lmtp.sendmail(sender, [self.mailbox], message.encode())
+
+
+DOVECOT_CONF = """
+base_dir = {folder}/run
+state_dir = {folder}/run/state
+log_path = {folder}/dovecot.log
+protocols = sieve lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+mail_location = maildir:{folder}/mail/%n/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {folder}/users
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={user} home={folder}/mail/%n
+}}
+service managesieve-login {{
+  inet_listener sieve {{
+    address = 127.0.0.1
+    port = {sieve_port}
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+service auth {{
+  unix_listener auth-userdb {{
+    mode = 0666
+  }}
+}}
+protocol lmtp {{
+  mail_plugins = sieve
+  postmaster_address = postmaster@shop.example
+}}
+plugin {{
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}}
+submission_host = 127.0.0.1:{smtp_port}
+"""

@@ -6,12 +6,18 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests start themselves (on 127.0.0.1 only): Redis for the message
-# queue, nginx for serving the public snapshots, Chromium for the browser tests.
+# queue, nginx for serving the public snapshots, Chromium for the browser tests, Dovecot
+# for the email channel's self-hosted mailbox.
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v chromium >/dev/null || missing+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# Dovecot with Pigeonhole: a self-hosted mailbox for the email channel (ManageSieve, LMTP).
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || missing+=(dovecot-sieve)
+[ -x /usr/lib/dovecot/managesieve ] || missing+=(dovecot-managesieved)
+[ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
 
 if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq
