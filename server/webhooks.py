@@ -269,8 +269,17 @@ def sentence(event: dict, site: dict) -> str:
         values["eta"] = moment_words(
             parse_iso(payload["eta"]), site["timezone"], texts, event["ts"]
         )
+    elif key == "notice.switched" and payload.get("channel") == "email":
+        key = "notice.switched.email." + (
+            "closed" if payload.get("reply") == "ours" else "restored"
+        )
+        values["mailbox"] = payload.get("mailbox")
     elif key == "notice.switched":
         key = f"notice.switched.{payload.get('state')}"
+    elif key in ("notice.switch_failed", "notice.reply_kept"):
+        answer = payload.get("answer") or {}
+        values["mailbox"] = payload.get("mailbox")
+        values["status"] = answer.get("status") or answer.get("error") or "?"
     return wording.get(key, wording["other"]).format(**values)
 
 

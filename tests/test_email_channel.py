@@ -272,3 +272,31 @@ def test_a_mailbox_setting_with_a_typo_is_refused_naming_the_field(
     assert answer.status_code == 400
     assert answer.json["field"] == field
     assert event_count() == before
+
+
+def test_webhook_sentences_say_what_each_mailbox_did(services, admin, manager, graph):
+    from server.webhooks import sentence
+
+    with_mailbox(admin)
+    graph.fail_next(503)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    switch(services)
+    switch(services)
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    switch(services)
+
+    with services.store.reading() as db:
+        site = next(db.query("SELECT * FROM sites WHERE id = 'demo'"))
+        rows = db.execute(
+            """SELECT type, ts, payload FROM events WHERE type IN ('notice.switch_failed',
+               'notice.switched') AND json_extract(payload, '$.channel') = 'email'
+               ORDER BY seq"""
+        ).fetchall()
+    said = [sentence({"type": t, "ts": ts, "payload": json.loads(p)}, site) for t, ts, p in rows]
+    assert said == [
+        f"Exit Now demo shop: osoitteen {BOX} automaattista vastausta ei voitu vaihtaa (503). "
+        "Yritetään uudelleen.",
+        f"Exit Now demo shop: osoitteen {BOX} automaattinen vastaus kertoo, että palvelu on "
+        "suljettu.",
+        f"Exit Now demo shop: osoitteella {BOX} on taas oma automaattinen vastauksensa.",
+    ]
