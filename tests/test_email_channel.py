@@ -300,3 +300,38 @@ def test_webhook_sentences_say_what_each_mailbox_did(services, admin, manager, g
         "suljettu.",
         f"Exit Now demo shop: osoitteella {BOX} on taas oma automaattinen vastauksensa.",
     ]
+
+
+def test_the_real_server_answers_the_start_while_the_provider_hangs(tmp_path, live_servers):
+    """The alarm never waits for a mailbox: with Graph holding every request, the start is
+    answered, and the mailbox takes the notice once Graph answers."""
+    from helpers import eventually, prepare_database
+
+    graph = Graph("tenant-1", "client-1", "s3cret-value")
+    graph.add_mailbox(BOX, EARLIER_GRAPH)
+    try:
+        db_path = tmp_path / "live.db"
+        tokens = prepare_database(db_path, {"admin": 1, "duty_manager": 1})
+        server = live_servers(
+            db_path,
+            env={
+                "EXITNOW_MS_LOGIN_URL": graph.url,
+                "EXITNOW_MS_GRAPH_URL": graph.url,
+                "EXITNOW_MS_TENANT_ID": "tenant-1",
+                "EXITNOW_MS_CLIENT_ID": "client-1",
+                "EXITNOW_MS_CLIENT_SECRET": "s3cret-value",
+            },
+        ).start()
+        settings = {"settings": {"email": [{"provider": "microsoft365", "mailbox": BOX}]}}
+        assert server.post(f"{SITE}/notice-settings", tokens["admin"][0], settings).ok
+        graph.hold()
+
+        started = server.post(f"{SITE}/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+        assert started.status_code == 201
+        assert graph.mailboxes[BOX]["status"] == "scheduled"  # Graph has not answered yet
+        graph.release.set()
+        eventually(lambda: graph.mailboxes[BOX]["status"] == "alwaysEnabled", timeout=15)
+    finally:
+        graph.release.set()
+        graph.close()
