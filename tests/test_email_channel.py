@@ -335,3 +335,20 @@ def test_the_real_server_answers_the_start_while_the_provider_hangs(tmp_path, li
     finally:
         graph.release.set()
         graph.close()
+
+
+def test_the_mailboxes_state_is_rebuilt_from_the_log(
+    services, settings, tmp_path, admin, manager, graph
+):
+    from server.rebuild import rebuild
+
+    with_mailbox(admin)
+    graph.fail_next(503)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    switch(services)
+    switch(services)
+
+    assert rebuild(settings.db_path, str(tmp_path / "rebuilt.db")) == []
+    with services.store.reading() as db:
+        row = next(db.query("SELECT * FROM mailbox_states"))
+    assert (row["state"], row["reply"], row["failing_status"]) == ("closed", "ours", None)
