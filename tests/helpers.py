@@ -432,6 +432,16 @@ class StandIn:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
+        """Every request so far, once `count` have arrived; AssertionError after `timeout`
+        (a caller that forgot to check must not pass on too few)."""
+        arrived = self.received_within(count, timeout)
+        if len(arrived) < count:
+            raise AssertionError(f"{len(arrived)} of {count} requests within {timeout} s")
+        return arrived
+
+    def received_within(self, count: int, timeout: float) -> list[dict]:
+        """Every request that arrived by the time `count` had, or `timeout` passed: for a
+        test that no more than some arrive."""
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
             return list(self.received)

@@ -126,7 +126,7 @@ def test_a_silent_phone_gets_the_push_again_then_an_sms_in_its_language(site, pu
     assert sms["Body"].startswith("BRANDLARM: utrym") and "Öppna Exit Now" in sms["Body"]
     assert sms["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert sms["authorization"].startswith("Basic ")
-    assert [push["path"] for push in push_service.wait_for(4, timeout=2)].count("/sara") == 1
+    assert [push["path"] for push in push_service.received_within(4, timeout=2)].count("/sara") == 1
 
     def tried() -> list:
         state = server.get(f"/api/sites/{SITE}/state", manager).json()
@@ -142,4 +142,4 @@ def test_a_silent_phone_gets_the_push_again_then_an_sms_in_its_language(site, pu
     events = server.get(f"/api/sites/{SITE}/events?after={started.json()['seq']}", manager)
     types = [event["type"] for event in events.json()["events"]]
     assert types.count("alarm.escalated") == 2 and types.count("sms.sent") == 1
-    assert len(twilio.wait_for(2, timeout=2)) == 1  # one SMS, not one per worker or second
+    assert len(twilio.received_within(2, timeout=2)) == 1  # one SMS, not one per worker or second

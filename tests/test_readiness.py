@@ -111,7 +111,7 @@ def test_a_test_alarm_reaches_the_ready_phone_and_its_answer_is_recorded(
     # Silent to the site: no incident, the public notice as it was.
     assert manager.get(f"/api/sites/{SITE}/state").get_json()["incident"] is None
     assert client.get(f"/status/{SITE}.json").get_json()["state"] == public_before["state"]
-    assert len(push_service.wait_for(2, timeout=0.5)) == 1  # only Erik's phone can get one
+    assert len(push_service.received_within(2, timeout=0.5)) == 1  # only Erik's phone can get one
     since = sent.get_json()["seq"] - 1
     events = manager.get(f"/api/sites/{SITE}/events?after={since}").get_json()["events"]
     types = [event["type"] for event in events]

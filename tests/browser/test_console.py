@@ -74,7 +74,7 @@ def test_console_runs_an_incident_from_start_to_report(site, console, connect):
 
     report = server.get("/api/sites/demo/incidents/1/report.json", tokens["duty_manager"][0]).json()
     in_report = {event["seq"]: event for event in report["events"]}
-    anna.wait_for_event("incident.ended")
+    assert anna.wait_for_event("incident.ended") is not None
     for expected in (
         "incident.started",
         "alarm.acknowledged",
