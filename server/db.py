@@ -409,7 +409,12 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 # Columns added to a table after databases with it were in use: (table, column, declaration).
-ADDED_COLUMNS = (("staff", "phone", "TEXT"),)  # for an SMS when the phone stays silent
+ADDED_COLUMNS = (
+    ("staff", "phone", "TEXT"),  # for an SMS when the phone stays silent
+    # A sweep asked of someone who has not answered yet, and the last one who declined it.
+    ("sweeps", "asked", "INTEGER REFERENCES staff(id)"),
+    ("sweeps", "declined", "INTEGER REFERENCES staff(id)"),
+)
 
 
 def _add_columns(connection: sqlite3.Connection) -> None:

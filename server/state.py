@@ -48,10 +48,13 @@ def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
     """Every zone of the site with its sweep status in the incident (unchecked when none)."""
     rows = db.query(
         """SELECT z.id, z.name, z.exits, z.assembly_point, w.status, w.staff_id, w.note,
-                  w.updated_at, s.name AS staff_name
+                  w.updated_at, s.name AS staff_name, w.asked, a.name AS asked_name,
+                  w.declined, d.name AS declined_name
            FROM zones z
            LEFT JOIN sweeps w ON w.zone = z.id AND w.incident_id = ?
            LEFT JOIN staff s ON s.id = w.staff_id
+           LEFT JOIN staff a ON a.id = w.asked
+           LEFT JOIN staff d ON d.id = w.declined
            WHERE z.site = ? ORDER BY z.position, z.id""",
         [incident_id, site],
     )
@@ -66,6 +69,11 @@ def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
             "by_name": r["staff_name"],
             "note": r["note"],
             "updated_at": iso(r["updated_at"]),
+            # Asked to sweep it, not answered yet; the last one who said they cannot.
+            "asked": r["asked"],
+            "asked_name": r["asked_name"],
+            "declined": r["declined"],
+            "declined_name": r["declined_name"],
         }
         for r in rows
     ]
@@ -152,7 +160,25 @@ def backup_request_view(row: dict) -> dict:
     }
 
 
-def my_backup_request(db, staff_id: int) -> dict | None:
+def responder_phones(db, site: str, staff_id: int) -> dict:
+    """Whose phones a backup request from `staff_id` reaches: how many guards and how many
+    duty managers or admins have one, so that the asker is told the truth ("sent to the
+    duty manager" when the guard has no phone)."""
+    rows = db.execute(
+        """SELECT s.role, COUNT(DISTINCT s.id) FROM staff s JOIN credentials c ON c.staff_id = s.id
+           WHERE s.site = ? AND s.id != ? AND c.revoked_at IS NULL
+             AND s.role IN ('guard', 'duty_manager', 'admin')
+           GROUP BY s.role""",
+        [site, staff_id],
+    ).fetchall()
+    counts = dict(rows)
+    return {
+        "guards": counts.get("guard", 0),
+        "managers": counts.get("duty_manager", 0) + counts.get("admin", 0),
+    }
+
+
+def my_backup_request(db, staff_id: int, site: str) -> dict | None:
     """The person's latest backup request, open or ended, with who answered it: a staff phone
     reads no backup events, so this is how the one who asked learns that help is coming."""
     row = next(
@@ -164,7 +190,9 @@ def my_backup_request(db, staff_id: int) -> dict | None:
         ),
         None,
     )
-    return backup_request_view(row) if row else None
+    if row is None:
+        return None
+    return {**backup_request_view(row), "reaches": responder_phones(db, site, staff_id)}
 
 
 def site_state(db, site: str, is_responder: bool) -> dict:
@@ -251,7 +279,7 @@ class SiteStates:
         return {
             **state,
             "roll_call": {**state["roll_call"], "staff": mine},
-            "my_backup_request": my_backup_request(db, identity.staff_id),
+            "my_backup_request": my_backup_request(db, identity.staff_id, site),
         }
 
 

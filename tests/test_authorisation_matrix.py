@@ -62,6 +62,7 @@ WHO_MAY: dict[str, frozenset] = {
     "clear_zone": EVERYONE,
     "block_zone": EVERYONE,
     "assign_zone": MANAGERS,
+    "decline_zone": EVERYONE,  # the person asked: anyone else gets 409
     "request_help": EVERYONE,
     "resolve_help": EVERYONE,
     "request_backup": EVERYONE,
@@ -108,6 +109,7 @@ BODIES: dict[str, dict | Callable] = {
     "clear_zone": {},
     "block_zone": {"note": "smoke"},
     "assign_zone": lambda world: {"staff_id": world.aino},
+    "decline_zone": {},
     "request_help": {"location": "Fitting room 2"},
     "resolve_help": {},
     "request_backup": {"location": "Till 3"},
@@ -292,6 +294,9 @@ def build_world(folder: Path, secret_key: str) -> World:
     execute(services, alarm_panel(SITE), SITE, "receive_alarm_signal", pre_alarm)
     post(tokens["duty_manager"], "/incidents", {"kind": "fire"})
     help_id = post(tokens["staff"], "/help-requests", {"location": "Till 1"})["help_request"]["id"]
+    # The admin's phone is asked to sweep the stockroom: the one who may decline it.
+    alma = client.get("/api/me", headers={"Cookie": f"{SESSION_COOKIE}={phone}"}).get_json()
+    post(tokens["duty_manager"], "/zones/stockroom/assign", {"staff_id": alma["staff_id"]})
     backup = post(requester, "/backup-requests", {"location": "Till 2"})["backup_request"]["id"]
     test_id = post(tokens["duty_manager"], "/test-alarms", {})["test_id"]
     webhook_id = operator(SITE, "add_webhook", {"url": "https://hooks.example/matrix"})[

@@ -137,20 +137,41 @@ def test_zone_clear_shows_in_the_state_with_who(api_as, started):
     assert ben.post(f"{SITE}/zones/clothing/claim").status_code == 409  # already clear
 
 
-def test_manager_assigns_a_zone_to_someone(api_as, manager, started, event_count):
+def test_a_zone_asked_of_someone_counts_only_once_they_accept(
+    api_as, manager, started, event_count
+):
     anna = api_as("staff", name="Anna")
     anna_id = me_in_roll_call(manager, "Anna")["staff_id"]
     answer = manager.post(f"{SITE}/zones/stockroom/assign", {"staff_id": anna_id})
-    assert answer.status_code == 200 and answer.get_json()["sweep"] == "claimed"
+    assert answer.status_code == 200 and answer.get_json()["sweep"] == "unchecked"
     zone = next(z for z in state_of(anna)["zones"] if z["id"] == "stockroom")
-    assert zone["sweep"] == "claimed" and zone["by_name"] == "Anna"
+    assert zone["sweep"] == "unchecked" and zone["asked"] == anna_id
+    assert zone["asked_name"] == "Anna"
     before = event_count()
     assert (
         manager.post(f"{SITE}/zones/stockroom/assign", {"staff_id": anna_id}).get_json()["changed"]
         is False
     )
-    assert anna.post(f"{SITE}/zones/stockroom/claim").get_json()["changed"] is False
     assert event_count() == before
+
+    assert anna.post(f"{SITE}/zones/stockroom/claim").get_json()["sweep"] == "claimed"
+    zone = next(z for z in state_of(manager)["zones"] if z["id"] == "stockroom")
+    assert zone["sweep"] == "claimed" and zone["by_name"] == "Anna" and zone["asked"] is None
+
+
+def test_a_zone_declined_is_free_again_with_who_declined(api_as, manager, started, event_count):
+    anna, ben = api_as("staff", name="Anna"), api_as("staff", name="Ben")
+    anna_id = me_in_roll_call(manager, "Anna")["staff_id"]
+    manager.post(f"{SITE}/zones/stockroom/assign", {"staff_id": anna_id})
+    before = event_count()
+    assert ben.post(f"{SITE}/zones/stockroom/decline").status_code == 409  # not asked of Ben
+    assert event_count() == before
+
+    assert anna.post(f"{SITE}/zones/stockroom/decline").status_code == 200
+    zone = next(z for z in state_of(manager)["zones"] if z["id"] == "stockroom")
+    assert zone["sweep"] == "unchecked" and zone["asked"] is None
+    assert zone["declined_name"] == "Anna"
+    assert anna.post(f"{SITE}/zones/stockroom/decline").status_code == 409  # asked no more
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,10 @@ import { $ } from "./dom.js";
 import { applyEvent, loadVocabulary, myRollCall } from "./model.js";
 
 import { keepFitting } from "./fit.js";
-import { renderAlarm, alarmArrived, helpResolved, wireAlarm } from "./screens/alarm.js";
+import { renderAlarm, alarmArrived, helpResolved, sweepAsked, wireAlarm } from "./screens/alarm.js";
 import { allClearArrived, renderAllClear, wireAllClear } from "./screens/allclear.js";
 import { backupAnswered, backupFromState, checkBackup, renderBackup, wireBackup } from "./screens/backup.js";
-import { helpRequested, renderConsole, renderHistory, wireConsole } from "./screens/console.js";
+import { helpRequested, renderConsole, renderHistory, sweepAnswered, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { renderDisk } from "./screens/disk.js";
 import { backupAnsweredByResponder, backupRequested, renderBackupRequests } from "./screens/responder.js";
@@ -94,11 +94,13 @@ function onEvent(event) {
   const ended = state.incident;
   const resolvedHelp = state.help_requests?.find((h) => h.id === event.payload?.help_id);
   const answeredBackup = state.backup_requests?.find((b) => b.id === event.payload?.backup_id);
+  const askedZone = { ...state.zones.find((z) => z.id === event.payload?.zone) };
   applyEvent(state, event, app.vocabulary);
   applyPanelEvent(state, event);
   store.put("state", state);
   const isManager = MANAGERS.includes(app.server.me.role);
   if (event.type === "incident.ended" && !isManager) allClearArrived(app, ended, event);
+  if (["incident.started", "incident.ended"].includes(event.type)) forgetIncident(app);
   if (event.type === "incident.started") store.put("allclear", (app.allClear = null));
   if (event.type === "help.resolved") helpResolved(app, resolvedHelp, event);
   if (event.type === "backup.answered") {
@@ -115,8 +117,22 @@ function onEvent(event) {
   }
   if (event.type === "backup.requested") backupRequested(app);
   if (event.type === "help.requested" && isManager) helpRequested(app, event);
+  if (event.type === "zone.sweep_requested") sweepAsked(app, event);
+  if (isManager) sweepAnswered(app, event, askedZone);
   if (isManager) panelEventArrived(app, event);
   if (event.type === "incident.ended" && isManager) renderHistory(app);
+}
+
+// Nothing about an incident outlives it on any screen: what this phone kept of the last one
+// (the zone chosen, answers shown, requests answered, a refusal) goes when one ends or starts.
+function forgetIncident(app) {
+  app.chosenZone = app.zoneAnswer = app.askedZone = null;
+  app.myResolvedHelp = [];
+  app.answeredBackups = [];
+  app.showingCustomer = false;
+  if (app.backup?.outcome) store.put("backup_seen", (app.backupSeen = app.backup.id));
+  $("refused").hidden = true;
+  $("announcer").textContent = "";
 }
 
 // Tell the server once per incident that the alarm reached this phone: when it arrives live,

@@ -25,7 +25,10 @@ export function applyEvent(state, event, vocabulary) {
   if (event.type === "incident.started") {
     state.incident = { id: payload.incident_id, kind: payload.kind, drill: payload.drill,
                        message: payload.message, eta: payload.eta, started_at: event.ts };
-    for (const zone of state.zones) Object.assign(zone, { sweep: "unchecked", by: null, by_name: null });
+    for (const zone of state.zones) {
+      Object.assign(zone, { sweep: "unchecked", by: null, by_name: null, asked: null, asked_name: null,
+                            declined: null, declined_name: null });
+    }
     state.help_requests = [];
     const columns = rollCallColumns(vocabulary);
     for (const person of state.roll_call.staff) {
@@ -40,6 +43,15 @@ export function applyEvent(state, event, vocabulary) {
                                raised_by: event.actor.staff_id, raised_at: event.ts });
   } else if (event.type === "help.resolved") {
     state.help_requests = state.help_requests.filter((h) => h.id !== payload.help_id);
+  } else if (["zone.sweep_requested", "zone.sweep_declined"].includes(event.type)) {
+    // A request to sweep changes no sweep: it names who was asked, then who declined.
+    const zone = state.zones.find((z) => z.id === payload.zone);
+    const asked = event.type === "zone.sweep_requested";
+    if (zone) {
+      Object.assign(zone, { asked: asked ? payload.staff_id : null, asked_name: asked ? payload.name : null,
+                            declined: asked ? null : payload.staff_id,
+                            declined_name: asked ? null : payload.name });
+    }
   } else if (sweep) {
     const zone = state.zones.find((z) => z.id === payload.zone);
     // The sweeper is the actor, except when a duty manager assigned the zone to someone;
@@ -48,7 +60,8 @@ export function applyEvent(state, event, vocabulary) {
     if (zone) {
       Object.assign(zone, { sweep, by: payload.staff_id, note: payload.note,
                             by_name: payload.name ?? sweeper?.name ?? event.actor.name,
-                            updated_at: event.ts });
+                            updated_at: event.ts, asked: null, asked_name: null,
+                            declined: null, declined_name: null });
     }
   } else if (event.type === "backup.requested" && state.backup_requests) {
     state.backup_requests.push({ id: payload.backup_id, raised_by: payload.staff_id,

@@ -239,6 +239,10 @@ SCHEMAS = {
             "by_name": MAYBE_TEXT,
             "note": MAYBE_TEXT,
             "updated_at": SOMETIME,
+            "asked": MAYBE_ID,
+            "asked_name": MAYBE_TEXT,
+            "declined": MAYBE_ID,
+            "declined_name": MAYBE_TEXT,
         }
     ),
     "RollCall": obj(
@@ -287,7 +291,12 @@ SCHEMAS = {
             "ended_at": SOMETIME,
             "outcome": nullable(enum(("cancelled", "answered"))),
         },
-        {"ended_by": MAYBE_ID, "ended_by_name": MAYBE_TEXT},  # who answered or cancelled it
+        {
+            "ended_by": MAYBE_ID,  # who answered or cancelled it
+            "ended_by_name": MAYBE_TEXT,
+            # to the one who asked: whose phones it reaches
+            "reaches": obj({"guards": COUNT, "managers": COUNT}),
+        },
     ),
     "State": obj(
         {
@@ -385,6 +394,7 @@ RESULTS = {
     "clear_zone": SWEEP_RESULT,
     "block_zone": SWEEP_RESULT,
     "assign_zone": SWEEP_RESULT,
+    "decline_zone": SWEEP_RESULT,
     "request_help": HELP_RESULT,
     "resolve_help": HELP_RESULT,
     "request_backup": BACKUP_RESULT,

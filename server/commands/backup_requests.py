@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..auth import EVERYONE, RESPONDERS
 from ..errors import Forbidden, NotFound
-from ..state import backup_request_view
+from ..state import backup_request_view, responder_phones
 from . import Route, command
 from .fields import Field
 
@@ -29,7 +29,8 @@ def request_backup(tx, params: dict) -> dict:
         None,
     )
     if open_request is not None:  # a second press while help is already on its way
-        return tx.unchanged(backup_request=_view(tx, open_request["id"]))
+        reaches = responder_phones(tx.db, tx.site, staff_id)
+        return tx.unchanged(backup_request={**_view(tx, open_request["id"]), "reaches": reaches})
     backup_id = tx.new_id("backup_requests")
     event = tx.record(
         "backup.requested",
@@ -41,7 +42,8 @@ def request_backup(tx, params: dict) -> dict:
             "note": params["note"],
         },
     )
-    return tx.changed(event, backup_request=_view(tx, backup_id))
+    reaches = responder_phones(tx.db, tx.site, staff_id)
+    return tx.changed(event, backup_request={**_view(tx, backup_id), "reaches": reaches})
 
 
 def _end(tx, backup_id: int, outcome: str) -> dict:

@@ -14,7 +14,8 @@ from .sites import checked_id
 # The zone a sweep command is about: a field of its URL.
 ZONE = Field(required=True, max_length=100)
 
-# The event a person's own sweep records for each status: projectors.SWEEP_STATUS turned round.
+# The event a person's own sweep records for each status: projectors.SWEEP_STATUS turned round
+# (zone.assigned is in logs from before a sweep was asked, not recorded any more).
 SWEEP_EVENTS = {status: type_ for type_, status in SWEEP_STATUS.items() if type_ != "zone.assigned"}
 
 
@@ -60,18 +61,20 @@ def _sweep(tx, zone: str) -> tuple[dict, dict]:
             "staff_id": None,
             "staff_name": None,
             "note": None,
+            "asked": None,
         }
     return incident, sweep
 
 
-def _set_sweep(
-    tx, incident: dict, zone: str, status: str, note: str | None, assigned_to: int | None = None
-) -> dict:
-    """Record the zone's new sweep status: by me, or by the person a manager assigned to it."""
-    staff_id = assigned_to or tx.person("sweep a zone")
+def _set_sweep(tx, incident: dict, zone: str, status: str, note: str | None) -> dict:
+    """Record the zone's new sweep status, by me."""
+    return _record(tx, SWEEP_EVENTS[status], incident, zone, tx.person("sweep a zone"), note)
+
+
+def _record(tx, type_: str, incident: dict, zone: str, staff_id: int, note=None) -> dict:
     name = tx.db.execute("SELECT name FROM staff WHERE id = ?", [staff_id]).fetchone()[0]
     event = tx.record(
-        "zone.assigned" if assigned_to else SWEEP_EVENTS[status],
+        type_,
         {
             "incident_id": incident["id"],
             "zone": zone,
@@ -80,7 +83,8 @@ def _set_sweep(
             "note": note,
         },
     )
-    return tx.changed(event, zone=zone, sweep=status)
+    sweep = "unchecked" if type_.startswith("zone.sweep_") else SWEEP_STATUS[type_]
+    return tx.changed(event, zone=zone, sweep=sweep)
 
 
 @command(
@@ -133,13 +137,15 @@ def block_zone(tx, params: dict) -> dict:
 @command(
     "assign_zone",
     MANAGERS,
-    route=Route("/sites/<site>/zones/<zone>/assign", "Send someone to sweep it"),
+    route=Route("/sites/<site>/zones/<zone>/assign", "Ask someone to sweep it"),
     socket=True,
     zone=ZONE,
     staff_id=Field("int", required=True),
 )
 def assign_zone(tx, params: dict) -> dict:
-    """The duty manager sends someone to sweep a zone nobody has swept yet, or a blocked one."""
+    """The duty manager asks someone to sweep a zone nobody sweeps yet, or a blocked one. It
+    is a request: their phone asks them, and the zone counts as swept only once they accept
+    (claim_zone); decline_zone frees it again."""
     incident, sweep = _sweep(tx, params["zone"])
     person = tx.db.execute(
         "SELECT id FROM staff WHERE id = ? AND site = ?", [params["staff_id"], tx.site]
@@ -148,6 +154,26 @@ def assign_zone(tx, params: dict) -> dict:
         raise NotFound(f"There is no staff member {params['staff_id']} on this site.")
     if sweep["status"] == "clear":
         raise Conflict("This zone is already reported clear.", zone=params["zone"])
-    if sweep["status"] == "claimed" and sweep["staff_id"] == params["staff_id"]:
+    if params["staff_id"] in (
+        sweep["asked"],
+        sweep["staff_id"] if sweep["status"] == "claimed" else None,
+    ):
         return tx.unchanged()
-    return _set_sweep(tx, incident, params["zone"], "claimed", None, assigned_to=params["staff_id"])
+    return _record(tx, "zone.sweep_requested", incident, params["zone"], params["staff_id"])
+
+
+@command(
+    "decline_zone",
+    EVERYONE,
+    route=Route("/sites/<site>/zones/<zone>/decline", "I cannot sweep the zone I was asked to"),
+    socket=True,
+    zone=ZONE,
+)
+def decline_zone(tx, params: dict) -> dict:
+    """The person asked to sweep the zone cannot: the zone is free again, and the duty manager
+    sees who declined."""
+    incident, sweep = _sweep(tx, params["zone"])
+    me = tx.person("answer a request to sweep")
+    if sweep["asked"] != me:
+        raise Conflict("Nobody asked you to sweep this zone.", zone=params["zone"])
+    return _record(tx, "zone.sweep_declined", incident, params["zone"], me)

@@ -101,9 +101,13 @@ def test_manager_assigns_an_unchecked_zone(site, console, connect):
 
     console.select_option("#console-zones li[data-zone=stockroom] select", label="staff 0")
 
+    # A request until she answers it: the zone counts as being swept once she accepts.
+    shows(console, "#console-zones li[data-zone=stockroom]", "Asked: staff 0")
+    assert "Not swept yet" in console.inner_text("#console-zones li[data-zone=stockroom]")
+    asked = anna.wait_for_event("zone.sweep_requested")
+    assert asked["payload"]["zone"] == "stockroom"
+    anna.act("claim_zone", {"zone": "stockroom"})
     shows(console, "#console-zones li[data-zone=stockroom]", "Being swept by staff 0")
-    assigned = anna.wait_for_event("zone.assigned")
-    assert assigned["payload"]["zone"] == "stockroom"
 
 
 def test_chain_admin_sees_every_site_open_or_closed(site, context, tmp_path):

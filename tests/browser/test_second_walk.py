@@ -90,3 +90,86 @@ def test_roll_call_and_unreached_card_say_the_same_at_the_same_moment(
     assert words["not_tried"] not in console.inner_text("#unreached")
     console.locator("#roll-heading").scroll_into_view_if_needed()
     console.screenshot(path=screenshots / f"roll-call-{lang}.png", full_page=True)
+
+
+ERIK = 3  # staff, Swedish, home zone Grocery
+
+
+def on_phone(new_phone, server, staff_id: int, lang: str | None = None):
+    page = enrolled_page(new_phone(), server, staff_id, lang=lang)
+    page.wait_for_function("() => document.getElementById('connection')?.className === 'ok'")
+    return page
+
+
+def zone_names(server, token) -> dict:
+    return {z["id"]: z["name"] for z in server.get(f"{SITE}/state", token).json()["zones"]}
+
+
+def test_a_zone_asked_of_someone_is_an_alert_they_answer_and_the_manager_hears(
+    site, new_phone, screenshots
+):
+    server, manager, _ = site
+    names = zone_names(server, manager)
+    console = console_of(new_phone, server, "fi")
+    erik = on_phone(new_phone, server, ERIK)  # Swedish
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
+    console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
+    erik.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
+    stockroom = "#console-zones li[data-zone=stockroom]"
+
+    console.select_option(f"{stockroom} select", label="Erik Lindqvist")
+    erik.wait_for_selector("#sweep-asked:not([hidden])", timeout=5_000)
+    assert names["stockroom"] in erik.inner_text("#sweep-asked-text")
+    assert "ber dig genomsöka" in erik.inner_text("#sweep-asked-text")
+    erik.screenshot(path=screenshots / "sweep-asked-sv.png")
+    # Not swept until he says yes: the zone is still unchecked, with who was asked.
+    shows(console, stockroom, "Pyydetty: Erik Lindqvist, odotetaan vastausta")
+    assert "Ei vielä tarkastettu" in console.inner_text(stockroom)
+
+    erik.tap("#sweep-decline")
+    assert erik.is_hidden("#sweep-asked")
+    shows(erik, "#zone-answer", "du kan inte genomsöka")
+    shows(console, stockroom, "Erik Lindqvist ei pysty tarkastamaan.")
+    assert "Erik Lindqvist ei pysty tarkastamaan aluetta" in console.inner_text("#announcer")
+
+    console.select_option("#console-zones li[data-zone=clothing] select", label="Erik Lindqvist")
+    erik.wait_for_selector("#sweep-asked:not([hidden])", timeout=5_000)
+    erik.tap("#sweep-accept")
+    shows(erik, "#zone-heading", names["clothing"])
+    shows(erik, "#zone-sweep", "Genomsöks av Erik Lindqvist")
+    shows(console, "#announcer", "Erik Lindqvist tarkastaa alueen")
+    erik.screenshot(path=screenshots / "sweep-accepted-sv.png", full_page=True)
+
+    # Swept clear: nothing left to tap on that zone, and the way to another one.
+    erik.tap("#zone-clear")
+    shows(erik, "#zone-sweep", "Tom, genomsökt av Erik Lindqvist")
+    assert erik.is_hidden("#zone-actions")
+    assert "Nästa zon att genomsöka" in erik.inner_text("#zone-pick-label")
+    erik.select_option("#zone-pick", "entrance")
+    shows(erik, "#zone-heading", names["entrance"])
+    assert erik.is_visible("#zone-claim")
+
+
+def test_a_backup_answer_never_outlives_the_incident_and_names_who_it_reached(site, new_phone):
+    server, manager, _ = site
+    console = console_of(new_phone, server, "fi")
+    erik = on_phone(new_phone, server, ERIK)
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire", "drill": True})
+    erik.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
+
+    erik.tap("#backup summary")
+    erik.tap("#backup-send")
+    # The guard (Ville) has no phone: the request reaches the duty managers only.
+    shows(erik, "#backup-sent-text", "Begäran har skickats till den skiftansvarige.")
+    console.wait_for_selector("#backup-request-list button", timeout=5_000)
+    console.tap("#backup-request-list button")
+    shows(erik, "#backup-answered-text", "Maija Manager är på väg till dig.")
+    shows(console, "#backup-request-list", "Olet matkalla: Erik Lindqvist")
+
+    server.post(f"{SITE}/incidents/current/all-clear", manager, {"reason": "drill_over"})
+    console.wait_for_selector("#screen-console-start:not([hidden])", timeout=5_000)
+    assert console.is_hidden("#backup-requests")
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire", "drill": True})
+    erik.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
+    assert erik.is_hidden("#backup-answered")
+    assert "på väg" not in erik.inner_text("body")

@@ -134,7 +134,7 @@ def test_help_is_confirmed_to_the_asker_and_alerts_the_manager_in_her_words(site
     erik.tap("#help-send")
 
     shows(erik, "#help-mine", "Hjälpbegäran skickad kl.")
-    shows(erik, "#help-mine", "zon Grocery. Skiftansvarig ser den.")
+    shows(erik, "#help-mine", "zon Grocery. Den skiftansvarige ser den.")
     console.wait_for_selector("#help-alert:not([hidden])", timeout=5_000)
     assert "1 henkilö tarvitsee apua poistumiseen" in console.inner_text("#help-alert")
     assert console.inner_text("#announcer") == "Apua tarvitaan: alue Grocery"

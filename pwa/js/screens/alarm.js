@@ -26,17 +26,52 @@ export function renderAlarm(app) {
   $("safe-done").hidden = !$("safe").hidden;
 }
 
+// The zone this phone shows: the one I sweep, else the one I chose, else my home zone. Its
+// buttons are those that can still change it; once clear, the way to another zone.
 function renderZone(app) {
   const { state, me } = app.server;
-  // The zone I am sweeping (perhaps one the duty manager sent me to), else my home zone.
-  const zone = state.zones.find((z) => z.sweep === "claimed" && z.by === me.staff_id)
-    || state.zones.find((z) => z.id === me.home_zone) || state.zones[0];
+  const mine = state.zones.find((z) => z.sweep === "claimed" && z.by === me.staff_id);
+  const zone = (app.chosenZone && state.zones.find((z) => z.id === app.chosenZone))
+    || mine || state.zones.find((z) => z.id === me.home_zone) || state.zones[0];
   if (!zone) return;
   $("zone-heading").textContent = zone.name;
   $("zone-exits").textContent = zone.exits.join(", ");
   $("zone-assembly").textContent = zone.assembly_point;
-  $("zone-sweep").textContent = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
+  $("zone-sweep").textContent = sweepStatus(app, zone);
+  $("zone-claim").hidden = !["unchecked", "blocked"].includes(zone.sweep);
+  $("zone-clear").hidden = zone.sweep === "clear";
+  $("zone-block").hidden = ["clear", "blocked"].includes(zone.sweep);
+  $("zone-actions").hidden = zone.sweep === "clear";
+  $("zone-answer").textContent = app.zoneAnswer?.incident === state.incident.id ? app.zoneAnswer.text : "";
+  $("zone-pick-label").textContent = say(app.texts, zone.sweep === "clear" ? "zone.pick_next" : "zone.pick");
+  $("zone-pick").replaceChildren(...state.zones.map((z) => {
+    const option = element("option", { value: z.id }, `${z.name}: ${sweepStatus(app, z)}`);
+    option.selected = z.id === zone.id;
+    return option;
+  }));
   app.zone = zone;
+  renderAsked(app);
+}
+
+function sweepStatus(app, zone) {
+  return say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
+}
+
+// A zone the duty manager asked me to sweep, until I answer.
+function renderAsked(app) {
+  const { state, me } = app.server;
+  const asked = state.zones.find((z) => z.asked === me.staff_id);
+  $("sweep-asked").hidden = !asked;
+  if (!asked) return;
+  $("sweep-asked-text").textContent = say(app.texts, "zone.asked_me", { zone: asked.name });
+  app.askedZone = asked;
+}
+
+// The duty manager asked someone to sweep: on that person's phone it is an alert.
+export function sweepAsked(app, event) {
+  if (event.payload.staff_id !== app.server.me.staff_id) return;
+  navigator.vibrate?.([400, 150, 400]);
+  $("announcer").textContent = $("sweep-asked-text").textContent;
 }
 
 // The help I asked for: sent (the duty manager sees it), then dealt with, and by whom.
@@ -75,12 +110,35 @@ export function wireAlarm(app) {
     app.render();
     app.server.act(label("action.safe"), `${site()}/incidents/current/safe`);
   };
+  const sweep = (zone, action, key, answer) => {
+    app.chosenZone = zone.id; // the card stays on the zone I acted on, to show what became of it
+    app.zoneAnswer = { incident: app.server.state.incident.id,
+                       text: say(app.texts, answer, { zone: zone.name }) };
+    app.server.act(label(key), `${site()}/zones/${zone.id}/${action}`);
+    app.render();
+  };
   for (const [button, action, key] of [["zone-claim", "claim", "action.claim"],
                                        ["zone-clear", "clear", "action.clear"],
                                        ["zone-block", "block", "action.block"]]) {
-    $(button).onclick = () =>
-      app.server.act(label(key), `${site()}/zones/${app.zone.id}/${action}`);
+    $(button).onclick = () => sweep(app.zone, action, key, `zone.answer.${action}`);
   }
+  $("sweep-accept").onclick = () => {
+    app.askedZone.asked = null; // answered: the alert goes at once, also offline
+    sweep(app.askedZone, "claim", "action.claim", "zone.answer.accept");
+  };
+  $("sweep-decline").onclick = () => {
+    const zone = app.askedZone;
+    app.zoneAnswer = { incident: app.server.state.incident.id,
+                       text: say(app.texts, "zone.answer.decline", { zone: zone.name }) };
+    zone.asked = null; // answered: the alert goes at once, also offline
+    app.server.act(label("action.decline"), `${site()}/zones/${zone.id}/decline`);
+    app.render();
+  };
+  $("zone-pick").onchange = () => {
+    app.chosenZone = $("zone-pick").value;
+    app.zoneAnswer = null;
+    app.render();
+  };
   $("help-send").onclick = () => {
     const note = $("help-note").value.trim();
     // The zone's name, the site's data: each reader's screen words it in its own language.

@@ -16,12 +16,21 @@ export function renderBackup(app, shown) {
   const answered = mine?.outcome === "answered" && app.backupSeen !== mine.id;
   $("backup-ask").hidden = waiting || answered;
   $("backup-active").hidden = !waiting;
+  if (waiting) $("backup-sent-text").textContent = say(app.texts, `backup.sent.${whoGets(mine.reaches)}`);
   $("backup-answered").hidden = !answered;
   if (answered) {
     $("backup-answered-text").textContent = say(app.texts, "backup.answered",
                                                 { name: mine.ended_by_name || "?" });
   }
   if (waiting || answered) $("backup").open = true;
+}
+
+// Whose phones the request reaches, as the server counted them: never "sent to the guard"
+// when the guard has no phone.
+function whoGets(reaches) {
+  if (!reaches) return "both";
+  if (reaches.guards && reaches.managers) return "both";
+  return reaches.guards ? "guard" : reaches.managers ? "manager" : "nobody";
 }
 
 // What the state says of my request (staff phones), or what a responder's events said.

@@ -17,7 +17,6 @@ function clock(app, iso) {
 export function renderConsole(app) {
   const { state } = app.server;
   const incident = state.incident;
-  const people = state.roll_call.staff;
   $("console-title").textContent = say(app.texts, `kind.${incident.kind}`);
   // A drill and a real alarm never look alike: blue and striped with DRILL, or red and saying
   // it is not a drill.
@@ -31,6 +30,7 @@ export function renderConsole(app) {
   renderRollCall(app);
   // Re-rendering would snap shut an assignment list the manager has open: it waits for them.
   if (!$("console-zones").contains(document.activeElement)) {
+    const { people } = rollCall(state);
     $("console-zones").replaceChildren(...state.zones.map((zone) => zoneItem(app, zone, people)));
   }
   const help = state.help_requests;
@@ -95,10 +95,15 @@ function zoneItem(app, zone, people) {
   const status = say(app.texts, `zone.status.${zone.sweep}`, { name: zone.by_name || "" });
   const when = zone.updated_at && zone.sweep !== "unchecked" ? `, ${clock(app, zone.updated_at)}` : "";
   item.append(element("strong", {}, zone.name), `: ${status}${when} `);
+  // A request is not a sweep: the zone counts once the person accepts, and a "no" is shown.
+  if (zone.asked) item.append(element("span", { className: "asked" }, say(app.texts, "console.zone_asked", { name: zone.asked_name })), " ");
+  if (zone.declined) item.append(element("span", { className: "declined" }, say(app.texts, "console.zone_declined", { name: zone.declined_name })), " ");
   if (zone.sweep === "unchecked" || zone.sweep === "blocked") {
+    // Only people whose phone can get the request: it is an alert they answer there.
+    const reachable = people.filter((p) => p.state !== "no_phone" && p.staff_id !== zone.asked);
     const choose = element("select", { ariaLabel: `${say(app.texts, "console.assign")}: ${zone.name}` },
-      element("option", { value: "" }, say(app.texts, "console.assign")),
-      ...people.map((p) => element("option", { value: String(p.staff_id) }, p.name)));
+      element("option", { value: "" }, say(app.texts, zone.asked ? "console.assign_other" : "console.assign")),
+      ...reachable.map((p) => element("option", { value: String(p.staff_id) }, p.name)));
     choose.onchange = () => {
       if (!choose.value) return;
       app.server.act(say(app.texts, "action.assign"),
@@ -110,6 +115,16 @@ function zoneItem(app, zone, people) {
     item.append(choose);
   }
   return item;
+}
+
+// The answer to a request to sweep, told to the duty manager wherever the page is scrolled.
+export function sweepAnswered(app, event, zone) {
+  const declined = event.type === "zone.sweep_declined";
+  if (!declined && app.vocabulary.sweeps[event.type] !== "claimed") return; // a yes is a claim
+  if (!zone?.asked || zone.asked !== event.payload.staff_id) return;
+  const key = declined ? "console.sweep_declined" : "console.sweep_accepted";
+  if (declined) navigator.vibrate?.([300, 100, 300]);
+  $("announcer").textContent = say(app.texts, key, { name: event.payload.name, zone: zone.name });
 }
 
 function helpItem(app, request) {
