@@ -28,6 +28,7 @@ const SHELL = [
   "/pwa/js/screens/disk.js",
   "/pwa/js/screens/end.js",
   "/pwa/js/screens/home.js",
+  "/pwa/js/screens/lockscreen.js",
   "/pwa/js/screens/panel.js",
   "/pwa/js/screens/readiness.js",
   "/pwa/js/screens/responder.js",

@@ -18,6 +18,7 @@ TEST_ANSWER_WITHIN_MS = 120_000
 # Why a phone is not ready, in the order a duty manager fixes them (pwa/texts: readiness.reason.*).
 REASONS = (
     "not_enrolled",  # no phone enrolled: a bearer token at most
+    "not_installed",  # an iPhone outside the app on its Home Screen: no Web Push there at all
     "notifications_off",  # the phone's last word: notifications blocked or not allowed yet
     "subscription_expired",  # the push service said 404 or 410; the phone must subscribe again
     "no_subscription",  # enrolled, but never subscribed to push
@@ -98,9 +99,13 @@ def _person(person, *, enrolled, subscribed, current, last, seen, test, now) -> 
         reasons.append("not_enrolled")
     # "default" (not asked yet) said on connect, before the app asked; a subscription made
     # since proves they were allowed. "denied" takes the subscription away in browsers.
+    # An iPhone in Safari: installing the app is the one step; nothing else can be fixed first.
+    not_installed = enrolled and notifications == "home_screen" and not subscribed
+    if not_installed:
+        reasons.append("not_installed")
     if enrolled and (notifications == "denied" or (notifications == "default" and not subscribed)):
         reasons.append("notifications_off")
-    if enrolled and not subscribed:
+    if enrolled and not subscribed and not not_installed:
         expired = last is not None and last["outcome"] == "expired"
         reasons.append("subscription_expired" if expired else "no_subscription")
     if subscribed and current and all(row["outcome"] == "failed" for row in current):

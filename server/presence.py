@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 5
 STALE_AFTER_MS = 3 * FLUSH_SECONDS * 1000
-NOTIFICATION_STATES = ("granted", "denied", "default", "unsupported")  # Notification.permission
+# Notification.permission, or "home_screen": an iPhone outside the app on its Home Screen.
+NOTIFICATION_STATES = ("granted", "denied", "default", "unsupported", "home_screen")
 LONGEST_VERSION = 64
 
 

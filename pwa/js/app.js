@@ -14,6 +14,7 @@ import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from 
 import { renderConsoleStart } from "./screens/start.js";
 
 import { renderHome } from "./screens/home.js";
+import { renderLockScreen, wireLockScreen } from "./screens/lockscreen.js";
 import { Server } from "./server.js";
 import * as store from "./store.js";
 import { applyTexts, loadTexts, say, sayCount } from "./texts.js";
@@ -31,6 +32,8 @@ function show(screen) {
 
 app.render = function render() {
   renderScreen();
+  // Said where the day starts (home, the console's start), never over an alarm.
+  renderLockScreen(app, Boolean(app.server.me) && !app.server.state?.incident);
   renderBackup(app, !$("screen-home").hidden || !$("screen-alarm").hidden);
 };
 
@@ -171,21 +174,6 @@ async function chooseLanguage() {
   }
 }
 
-// Ask the push service for a subscription once notifications are allowed.
-async function subscribeToPush() {
-  if (!("PushManager" in window) || Notification.permission === "denied") return;
-  if (Notification.permission === "default" && !(await Notification.requestPermission().catch(() => null))) return;
-  if (Notification.permission !== "granted") return;
-  const registration = await navigator.serviceWorker.ready;
-  const { key } = await (await fetch("/api/push/vapid-public-key")).json();
-  const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-  const subscription = (await registration.pushManager.getSubscription())
-    || (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes }));
-  await app.server.act(say(app.texts, "action.push"), "/api/push/subscriptions",
-                       { subscription: subscription.toJSON() },
-                       `push-${subscription.endpoint}`);
-}
-
 async function start() {
   navigator.serviceWorker?.register("/sw.js").catch(() => {});
   if (!(await app.server.signIn())) {
@@ -199,6 +187,7 @@ async function start() {
   wireCustomer(app);
   await wireBackup(app);
   await wireAllClear(app);
+  wireLockScreen(app);
   if (MANAGERS.includes(app.server.me.role)) {
     wireConsole(app);
     wirePanel(app);
@@ -220,7 +209,6 @@ async function start() {
   renderOutbox(await store.outbox());
   app.server.connect();
   setInterval(renderConnection, 1000);
-  subscribeToPush().catch(() => {});
 }
 
 start();

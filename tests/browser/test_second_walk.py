@@ -173,3 +173,71 @@ def test_a_backup_answer_never_outlives_the_incident_and_names_who_it_reached(si
     erik.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
     assert erik.is_hidden("#backup-answered")
     assert "på väg" not in erik.inner_text("body")
+
+
+AINO = 2  # staff, Finnish
+COUNT_PERMISSION_ASKS = """
+window.asked = 0;
+if (window.Notification) {
+  const ask = Notification.requestPermission.bind(Notification);
+  Notification.requestPermission = (...args) => { window.asked += 1; return ask(...args); };
+}
+"""
+
+
+@pytest.mark.parametrize(("person", "words"), [(AINO, "Salli hälytykset"), (ERIK, "Tillåt larm")])
+def test_a_phone_that_cannot_ring_says_so_and_asks_only_after_a_tap(
+    site, new_phone, screenshots, person, words
+):
+    server, _, _ = site
+    phone = new_phone()
+    phone.add_init_script(COUNT_PERMISSION_ASKS)
+    page = enrolled_page(phone, server, person)
+    page.wait_for_selector("#screen-home:not([hidden])", timeout=5_000)
+    page.wait_for_selector("#lockscreen:not([hidden])", timeout=5_000)
+    assert words in page.inner_text("#lockscreen-fix")
+    assert page.evaluate("window.asked") == 0  # nothing asked before the person chose to
+    page.screenshot(path=screenshots / f"lockscreen-{person}.png")
+
+    page.tap("#lockscreen-fix")
+    page.wait_for_function("window.asked === 1")
+    # Headless Chromium answers no: the card now says how to allow them in the settings.
+    page.wait_for_function("() => Notification.permission !== 'default'", timeout=5_000)
+    assert page.is_visible("#lockscreen")
+    assert page.is_hidden("#lockscreen-fix") or "Yritä" in page.inner_text("#lockscreen-fix")
+
+
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_an_iphone_in_safari_shows_the_home_screen_steps_and_readiness_says_why(
+    site, browser, new_phone, screenshots
+):
+    server, manager, _ = site
+    iphone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        user_agent=IPHONE_SAFARI,
+    )
+    try:
+        erik = enrolled_page(iphone, server, ERIK)
+        erik.wait_for_selector("#lockscreen:not([hidden])", timeout=5_000)
+        steps = erik.inner_text("#lockscreen-steps")
+        assert "Lägg till på hemskärmen" in steps and "Dela" in steps
+        assert len(erik.query_selector_all("#lockscreen-steps li")) == 4
+        erik.screenshot(path=screenshots / "lockscreen-iphone-sv.png")
+
+        def reasons():
+            people = server.get(f"{SITE}/readiness", manager).json()["people"]
+            return next(p for p in people if p["staff_id"] == ERIK)["reasons"]
+
+        erik.wait_for_function("() => document.getElementById('connection').className === 'ok'")
+        console = console_of(new_phone, server, "fi")
+        assert reasons() == ["not_installed"]
+        shows(console, "#readiness-people", "Erik Lindqvist: ei asennettu Koti-valikkoon")
+    finally:
+        iphone.close()
