@@ -37,6 +37,14 @@ def main(argv: list[str] | None = None) -> None:
     services = app.extensions["exitnow"]
     if args.demo and demo.is_empty(services):
         print_links(demo.seed(services))
+    elif args.demo:
+        # Started again on the same database: the first links may be used or lost.
+        print(f"The demo site is already in {settings.db_path}.", flush=True)
+        links = demo.fresh_links(services)
+        if links:
+            print_links(links)
+        else:
+            print(DEMO_HINT, flush=True)
     timers.start(services)
     record_address(settings)
     print(
@@ -44,6 +52,12 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     serve(app, settings)
+
+
+DEMO_HINT = (
+    "Every demo person has a phone enrolled. A new link for one of them: "
+    "flask --app server enrollment-link --site demo --staff-id N"
+)
 
 
 def check_only(db_path: str) -> int:

@@ -1,4 +1,5 @@
-"""The demo site "demo": a shop with four zones, a duty manager and five staff."""
+"""The demo site "demo": a shop with four zones, a duty manager and five staff. A Helsinki
+shop: its zones and exits are named as its signs are, in Finnish and Swedish."""
 
 from __future__ import annotations
 
@@ -15,26 +16,26 @@ SITE = "demo"
 ZONES = [
     {
         "id": "entrance",
-        "name": "Entrance and tills",
-        "exits": ["Main door", "Side door by the tills"],
+        "name": "Sisäänkäynti ja kassat / Ingång och kassor",
+        "exits": ["Pääovi / Huvudentré", "Sivuovi kassojen vieressä / Sidodörr vid kassorna"],
         "assembly_point": "Car park, lamp post A",
     },
     {
         "id": "grocery",
-        "name": "Grocery",
-        "exits": ["Emergency exit behind the bakery"],
+        "name": "Elintarvikkeet / Livsmedel",
+        "exits": ["Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet"],
         "assembly_point": "Car park, lamp post A",
     },
     {
         "id": "clothing",
-        "name": "Clothing and fitting rooms",
-        "exits": ["Emergency exit by the fitting rooms"],
+        "name": "Vaatteet ja sovituskopit / Kläder och provrum",
+        "exits": ["Hätäuloskäynti sovituskoppien vieressä / Nödutgång vid provrummen"],
         "assembly_point": "Car park, lamp post B",
     },
     {
         "id": "stockroom",
-        "name": "Stockroom and loading bay",
-        "exits": ["Loading bay door"],
+        "name": "Varasto ja lastauslaituri / Lager och lastkaj",
+        "exits": ["Lastauslaiturin ovi / Lastkajens dörr"],
         "assembly_point": "Car park, lamp post B",
     },
 ]
@@ -46,6 +47,28 @@ PEOPLE = [
     {"name": "Pekka Virtanen", "role": "staff", "home_zone": "stockroom", "language": "fi"},
     {"name": "Ville Vartija", "role": "guard", "home_zone": "entrance", "language": "fi"},
 ]
+
+
+def fresh_links(services: Services) -> list[tuple[dict, str]]:
+    """New enrollment links for the demo's people with no phone enrolled yet (an earlier
+    start's links may be used, expired or lost)."""
+    with services.store.reading() as db:
+        waiting = list(
+            db.query(
+                """SELECT s.id, s.name, s.role FROM staff s WHERE s.site = ? AND NOT EXISTS
+                   (SELECT 1 FROM credentials c WHERE c.staff_id = s.id AND c.kind = 'device'
+                    AND c.revoked_at IS NULL) ORDER BY s.id""",
+                [SITE],
+            )
+        )
+    operator = command_line(SITE)
+    links = []
+    for person in waiting:
+        link = commands.execute(
+            services, operator, SITE, "create_enrollment_link", {"staff_id": person["id"]}
+        )
+        links.append((person, services.settings.base_url + link["path"]))
+    return links
 
 
 def is_empty(services: Services) -> bool:

@@ -182,6 +182,9 @@ def _channels(report: dict, words: Words) -> dict:
         for (start, language, text, until), names in sorted(channels.items(), key=_by_language)
     ]
     table = _table(words, "channels", rows, (4, 2, 9, 3, 3))
+    # Each quoted wording in its own language (lang=), so that a screen reader says it right.
+    ordered = sorted(channels, key=lambda key: _by_language((key, None)))
+    table["cell_lang"] = {"column": 2, "rows": [language for _, language, _, _ in ordered]}
     return _section(words, "channels", [texts["intro"]], table)
 
 

@@ -65,3 +65,16 @@ def test_enrollment_link_points_at_the_running_servers_port_and_says_when_it_gue
     public = enrollment_link({**env, "EXITNOW_PUBLIC_URL": "https://exitnow.example/"})
     assert public.stdout.splitlines()[-1].startswith("https://exitnow.example/enroll/")
     assert public.stderr == ""
+
+
+def test_the_demo_started_again_on_its_database_prints_new_links(live_servers, tmp_path):
+    server = live_servers(tmp_path / "demo.db").start(demo=True)
+    server.stop()
+    first = server.output.read_text()
+    assert first.count("/enroll/") == 6
+
+    server.start(demo=True)
+    again = server.output.read_text()[len(first) :]
+    server.stop()
+    assert "The demo site is already in" in again
+    assert again.count("/enroll/") == 6  # nobody enrolled a phone: a new link for each

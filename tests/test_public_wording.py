@@ -157,7 +157,9 @@ def test_status_json_gives_the_queue_screens_their_words_and_each_zones_way_out(
     manager.post("/api/sites/demo/incidents", {"kind": "fire"})
     status = client.get("/status/demo.json").get_json()
     zones = {zone["id"]: zone for zone in status["screen"]["zones"]}
-    assert zones["grocery"]["exits"] == ["Emergency exit behind the bakery"]
+    assert zones["grocery"]["exits"] == [
+        "Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet"
+    ]
     assert zones["grocery"]["assembly_point"] == "Car park, lamp post A"
     inside = status["notice"]["fi"]["inside"]
     assert inside["headline"] == "Palohälytys: poistu nyt"

@@ -318,8 +318,8 @@ def test_the_pdf_says_what_the_page_says_zones_and_event_details_too(finished_in
 
     for words in (
         "Alueiden tarkastus",  # the zones
-        "Grocery",
-        "Ben tarkasti alueen, ja se on tyhjä: Grocery.",
+        "Elintarvikkeet / Livsmedel",
+        "Ben tarkasti alueen, ja se on tyhjä: Elintarvikkeet / Livsmedel.",
         "Lisätieto: Door jammed",  # an event's details
         "Paikka: Toilets",
         "Avunpyynnöt",

@@ -17,7 +17,7 @@ import { renderHome } from "./screens/home.js";
 import { renderLockScreen, wireLockScreen } from "./screens/lockscreen.js";
 import { Server } from "./server.js";
 import * as store from "./store.js";
-import { applyTexts, loadTexts, say, sayCount } from "./texts.js";
+import { applyTexts, loadTexts, pageTexts, say, sayCount } from "./texts.js";
 
 // vocabulary: the server's words (languages, kinds, how events change the state), from
 // model.js loadVocabulary once signed in.
@@ -177,7 +177,9 @@ async function chooseLanguage() {
 async function start() {
   navigator.serviceWorker?.register("/sw.js").catch(() => {});
   if (!(await app.server.signIn())) {
-    app.texts = await loadTexts("en").catch(() => ({}));
+    // Nobody to ask for a language yet: ?lang=, else the phone's own (pageTexts).
+    ({ lang: app.lang, texts: app.texts } = await pageTexts(null).catch(() => ({ lang: "en", texts: {} })));
+    applyTexts(app.texts, app.lang);
     return app.render();
   }
   app.vocabulary = await loadVocabulary();

@@ -6,13 +6,14 @@ export async function loadTexts(lang) {
   return response.json();
 }
 
-// A page's language and sentences: ?lang=, else the first of the browser's languages among
+// A page's language and sentences: ?lang=, else the person's own, else the first of the browser's languages among
 // `languages`, else English. A page shown before signing in (enrollment) has no list yet: it
 // takes the first of them that the app has sentences for.
-export async function pageTexts(languages) {
+// `theirs`: the language set for the person, when the page knows who it is for.
+export async function pageTexts(languages, theirs = null) {
   const asked = new URLSearchParams(location.search).get("lang");
   const preferred = (navigator.languages || [navigator.language]).map((l) => l.slice(0, 2));
-  const wanted = [asked, ...preferred, "en"]
+  const wanted = [asked, theirs, ...preferred, "en"]
     .filter((lang) => /^[a-z]{2}$/.test(lang) && (!languages || languages.includes(lang)));
   for (const lang of new Set(wanted)) {
     const response = await fetch(`/pwa/texts/${lang}.json`).catch(() => null);

@@ -14,7 +14,7 @@ from ..names import DEEPEST_NESTING, problem_in
 api = Blueprint("api", __name__, url_prefix="/api")
 
 # Endpoints anyone may call, signed in or not.
-PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll", "api.vapid_public_key"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll", "api.enrollment_link", "api.vapid_public_key"}
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

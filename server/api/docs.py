@@ -161,6 +161,26 @@ READ_ROUTES = {
         obj({"openapi": {"type": "string"}, "info": {"type": "object"}}, closed=False),
         ANYONE,
     ),
+    "/api/enroll/{code}": {
+        "get": {
+            "summary": "Whose enrollment link this is (name, language, site), without using it",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": answer(
+                    obj(
+                        {
+                            "name": {"type": "string"},
+                            "language": {"type": "string"},
+                            "site_name": {"type": "string"},
+                        }
+                    )
+                ),
+                **problems((404, 410, 429)),
+            },
+        }
+    },
     "/api/enroll": {
         "post": {
             "summary": "Use an enrollment code; sets the device's session cookie",

@@ -7,7 +7,8 @@ from dataclasses import replace
 from flask import current_app, g, jsonify
 
 from .. import auth, commands, rate_limits
-from ..commands.devices import enrollee
+from ..clock import now_ms
+from ..commands.devices import enrollee, enrollment_link_view
 from ..errors import Invalid
 from ..names import DEFAULT_LANGUAGE
 from ..qr import qr_svg
@@ -47,6 +48,13 @@ def enroll():
         secure=services().settings.base_url.startswith("https://"),
     )
     return response
+
+
+@api.get("/enroll/<code>")
+def enrollment_link(code: str):
+    """Whose enrollment link this is, without using it (the page names the person)."""
+    with rate_limits.counting_failures(rate_limits.ENROLLMENT), services().store.reading() as db:
+        return jsonify(enrollment_link_view(db, code, now_ms()))
 
 
 @api.get("/me")

@@ -95,6 +95,38 @@ def create_enrollment_link(tx: Tx, params: dict) -> dict:
     }
 
 
+def check_link(link: dict, now: int) -> None:
+    """410 for a link used or expired, with `reason` (used, expired) for the phone's words."""
+    if link["used_at"] is not None:
+        raise Gone(
+            "This enrollment link was already used. Ask your duty manager for a new one.",
+            reason="used",
+        )
+    if link["expires_at"] < now:
+        raise Gone(
+            "This enrollment link has expired. Ask your duty manager for a new one.",
+            reason="expired",
+        )
+
+
+def enrollment_link_view(db, code: str, now: int) -> dict:
+    """Whose link this is, before it is used: the person's name, language and site, so that
+    the page says "This link is for Erik Lindqvist" in Erik's language (404, 410 as using it)."""
+    link = next(
+        db.query(
+            """SELECT l.used_at, l.expires_at, s.name, s.language, t.name AS site_name
+               FROM enrollment_links l JOIN staff s ON s.id = l.staff_id
+               JOIN sites t ON t.id = s.site WHERE l.code_hash = ?""",
+            [digest(code)],
+        ),
+        None,
+    )
+    if link is None:
+        raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
+    check_link(link, now)
+    return {"name": link["name"], "language": link["language"], "site_name": link["site_name"]}
+
+
 def enrollee(db, code: str) -> Identity:
     """Who an enrollment code is for, to run `enroll_device` as (404 for an unknown code)."""
     person = next(
@@ -120,10 +152,7 @@ def enroll_device(tx: Tx, params: dict) -> dict:
     )
     if link is None or link["staff_id"] != tx.identity.staff_id:
         raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
-    if link["used_at"] is not None:
-        raise Gone("This enrollment link was already used. Ask your duty manager for a new one.")
-    if link["expires_at"] < tx.ts:
-        raise Gone("This enrollment link has expired. Ask your duty manager for a new one.")
+    check_link(link, tx.ts)
     token = new_secret()
     credential_id = tx.new_id("credentials")
     event = tx.record(

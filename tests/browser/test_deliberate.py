@@ -135,7 +135,10 @@ def test_a_double_tap_on_an_all_clear_reason_ends_nothing(live, console):
     assert not covers(console, "#allclear-confirm", point)
     # What is still open is in sight before the all-clear can be confirmed.
     warning = console.inner_text("#allclear-warning")
-    assert "4 zones are not swept clear: Entrance and tills, Grocery" in warning
+    assert (
+        "4 zones are not swept clear: Sisäänkäynti ja kassat / Ingång och kassor, Elintarvikkeet / Livsmedel"
+        in warning
+    )
     assert console.inner_text("#allclear-confirm") == "Give the all-clear: false alarm"
 
     console.tap("#allclear-confirm")

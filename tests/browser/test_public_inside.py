@@ -49,9 +49,11 @@ def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
         screen.wait_for_function(ALL_ZONES, timeout=5_000)
 
         shown = screen.inner_text("#takeover")
-        assert "Emergency exit behind the bakery" in shown  # the zone's exit
+        assert (
+            "Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet" in shown
+        )  # the zone's exit
         assert "Car park, lamp post A" in shown  # and its assembly point
-        assert "Main door" not in shown and "lamp post B" not in shown  # not another zone's
+        assert "Pääovi" not in shown and "lamp post B" not in shown  # not another zone's
         assert {"fi": "Palohälytys: poistu nyt", "sv": "Brandlarm: gå ut nu"}[lang] in shown
         assert {"fi": "Uloskäynti:", "sv": "Utgång:"}[lang] in shown  # one exit: singular
         assert [words for words in WEBSITE_WORDS if words in shown] == []
@@ -176,7 +178,7 @@ def test_a_drill_that_reaches_the_queue_screen_says_so_and_looks_like_a_drill(
         for words in ("HARJOITUS: TÄMÄ EI OLE TODELLINEN HÄLYTYS.", "ÖVNING:", "DRILL:"):
             assert words in shown  # in capitals on the screen
         assert "drill" in screen.get_attribute("#takeover", "class")
-        assert "Emergency exit by the fitting rooms" in shown
+        assert "Nödutgång vid provrummen" in shown
         screen.screenshot(path=screenshots / "queue-screen-fi-drill-clothing.png")
     finally:
         context.close()

@@ -241,3 +241,105 @@ def test_an_iphone_in_safari_shows_the_home_screen_steps_and_readiness_says_why(
         shows(console, "#readiness-people", "Erik Lindqvist: ei asennettu Koti-valikkoon")
     finally:
         iphone.close()
+
+
+# Words of English sentences that are no word of Finnish or Swedish ("on" is Finnish, "no"
+# too): one of them on a Finnish or Swedish screen is an English sentence left untranslated.
+ENGLISH = re.compile(
+    r"\b(the|and|your|you|this|with|not|have|has|was|will|here|of|to|is|are|please|yet|"
+    r"an|it|for|from|by|now|open|ask|link|phone|alarm|enroll|enrollment)\b",
+    re.IGNORECASE,
+)
+ALLOWED = ("Exit Now demo shop", "Exit Now", "English", "Sara Smith")
+# The page's words, leaving out what is marked as another language (lang=): the queue screen
+# speaks every language of the site, the report quotes what each channel said in each.
+READ_OUT = """() => {
+  const body = document.body.cloneNode(true);
+  for (const other of body.querySelectorAll('[lang]')) {
+    if (other.lang !== document.documentElement.lang) other.remove();
+  }
+  document.documentElement.append(body);  // innerText only of what is laid out
+  body.hidden = false;
+  const text = body.innerText;
+  body.remove();
+  return [document.title, text,
+  ...[...document.querySelectorAll('[aria-label],[title],[placeholder],[alt]')].map(
+    (el) => [el.getAttribute('aria-label'), el.getAttribute('title'),
+             el.getAttribute('placeholder'), el.getAttribute('alt')].join(' '))].join('\\n');
+}"""
+
+
+def english_in(page) -> list[str]:
+    text = page.evaluate(READ_OUT)
+    for allowed in ALLOWED:
+        text = text.replace(allowed, "")
+    return [line for line in text.splitlines() if ENGLISH.search(line)]
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_every_page_and_state_is_in_the_persons_language(site, browser, lang):
+    server, manager, _ = site
+    locale = {"fi": "fi-FI", "sv": "sv-SE"}[lang]
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale=locale
+    )
+    found: dict[str, list[str]] = {}
+
+    def check(name: str, page) -> None:
+        page.wait_for_load_state("networkidle")
+        english = english_in(page)
+        if english:
+            found[name] = english
+
+    try:
+        page = phone.new_page()
+        page.goto(f"{server.url}/")
+        page.wait_for_selector("#screen-signin:not([hidden])")
+        check("not enrolled", page)
+        page.goto(f"{server.url}/enroll/no-such-code")
+        page.wait_for_function("() => document.getElementById('status').textContent")
+        check("enrollment link not valid", page)
+
+        link = server.cli("enrollment-link", "--site", "demo", "--staff-id", str(AINO))
+        url = link.stdout.strip().splitlines()[-1] + f"?lang={lang}"
+        page.goto(url)
+        page.wait_for_function("() => document.getElementById('whose').textContent")
+        check("enrollment", page)
+        page.click("#enroll")
+        page.wait_for_selector("#screen-home:not([hidden])")
+        check("home", page)
+        other = phone.new_page()
+        other.goto(url)
+        other.wait_for_function("() => document.getElementById('status').textContent")
+        check("enrollment link used", other)
+        other.close()
+
+        server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
+        page.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
+        check("alarm", page)
+        page.tap("#show-customer")
+        check("customer", page)
+        page.tap("#customer-close")
+        report = server.post(f"{SITE}/incidents/current/all-clear", manager, {"reason": "resolved"})
+        page.wait_for_selector("#screen-allclear:not([hidden])", timeout=5_000)
+        check("all-clear", page)
+
+        console = enrolled_page(phone, server, MAIJA, lang=lang)
+        console.wait_for_selector("#screen-console-start:not([hidden])")
+        console.wait_for_function("() => document.getElementById('readiness-summary').textContent")
+        check("console, before", console)
+        server.post(f"{SITE}/incidents", manager, {"kind": "fire", "drill": True})
+        console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
+        check("console, during", console)
+        console.goto(f"{server.url}/admin?lang={lang}")
+        check("admin", console)
+        incident = report.json()["id"]
+        console.goto(f"{server.url}{SITE}/incidents/{incident}/report.html?lang={lang}")
+        check("report", console)
+        console.goto(f"{server.url}/status/demo?lang={lang}")
+        check("status page", console)
+        console.goto(f"{server.url}/screen/demo?lang={lang}")
+        check("queue screen", console)
+    finally:
+        phone.close()
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())

@@ -31,7 +31,7 @@ def events_of(server, token, kind: str) -> list[dict]:
 
 def test_enrolled_phone_shows_who_and_where(phone):
     assert "Aino Aaltonen" in phone.inner_text("#home-who")
-    assert "Entrance and tills" in phone.inner_text("#home-zone")
+    assert "Sisäänkäynti ja kassat / Ingång och kassor" in phone.inner_text("#home-zone")
     assert phone.get_attribute("html", "lang") == "fi"
 
 

@@ -134,18 +134,23 @@ def test_help_is_confirmed_to_the_asker_and_alerts_the_manager_in_her_words(site
     erik.tap("#help-send")
 
     shows(erik, "#help-mine", "Hjälpbegäran skickad kl.")
-    shows(erik, "#help-mine", "zon Grocery. Den skiftansvarige ser den.")
+    shows(erik, "#help-mine", "zon Elintarvikkeet / Livsmedel. Den skiftansvarige ser den.")
     console.wait_for_selector("#help-alert:not([hidden])", timeout=5_000)
     assert "1 henkilö tarvitsee apua poistumiseen" in console.inner_text("#help-alert")
-    assert console.inner_text("#announcer") == "Apua tarvitaan: alue Grocery"
-    assert "Alue Grocery (rullstol): Erik Lindqvist pyysi klo" in console.inner_text(
-        "#console-help"
+    assert console.inner_text("#announcer") == "Apua tarvitaan: alue Elintarvikkeet / Livsmedel"
+    assert (
+        "Alue Elintarvikkeet / Livsmedel (rullstol): Erik Lindqvist pyysi klo"
+        in console.inner_text("#console-help")
     )
     assert "Zon" not in console.inner_text("#screen-console")
 
     console.tap("#console-help button")
 
-    shows(erik, "#help-mine", "Din hjälpbegäran är åtgärdad (zon Grocery): Maija Manager.")
+    shows(
+        erik,
+        "#help-mine",
+        "Din hjälpbegäran är åtgärdad (zon Elintarvikkeet / Livsmedel): Maija Manager.",
+    )
     console.wait_for_selector("#help-alert", state="hidden", timeout=5_000)
 
 

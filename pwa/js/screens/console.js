@@ -73,7 +73,7 @@ export function helpRequested(app, event) {
 }
 
 // Where help is needed, in the reader's words: a zone of the site is named from the site's
-// data ("alue Grocery" on a Finnish console), whatever language the person asking used.
+// data ("alue Elintarvikkeet" on a Finnish console), whatever language the person asking used.
 export function helpWhere(app, location) {
   const zone = zoneNamed(app.server.state, location);
   return zone ? say(app.texts, "help.where_zone", { zone: zone.name }) : location;
