@@ -81,6 +81,11 @@ def register_pages(app: Flask) -> None:
     def pwa_file(name: str):
         return send_from_directory(PWA_DIR, name)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for it on pages that name no icon (a report, an API answer opened).
+        return send_from_directory(PWA_DIR / "icons", "icon-192.png", mimetype="image/png")
+
     @app.get("/healthz")
     def healthz():
         services = app.extensions["exitnow"]

@@ -25,10 +25,14 @@ def report_language(report: dict, asked: str | None) -> str:
     return next((lang for lang in report["site"]["languages"] if lang in LANGUAGES), "en")
 
 
-def report_page(report: dict, lang: str | None = None) -> str:
+def report_page(report: dict, lang: str | None = None, downloads: bool = True) -> str:
     """The report as a page that prints well (templates/report.html), in `lang` or the site's
-    first language; inside a Flask app."""
-    return render_template("report.html", document=report_document(report, lang))
+    first language, linking its PDF, CSV and evidence bundle (not inside the bundle, where
+    those are not beside it); inside a Flask app."""
+    document = report_document(report, lang)
+    if not downloads:
+        document["downloads"] = None
+    return render_template("report.html", document=document)
 
 
 def report_document(report: dict, lang: str | None = None) -> dict:
@@ -51,6 +55,7 @@ def report_document(report: dict, lang: str | None = None) -> dict:
         "title": words.texts["title"].format(incident=incident["id"], site=site["name"]),
         "intro": words.texts["intro"].format(timezone=site["timezone"]),
         "facts": _facts(report, words),
+        "downloads": words.texts["downloads"],
         "sections": [section for section in sections if section],
     }
 

@@ -250,7 +250,7 @@ def test_the_header_shows_the_sites_own_date_and_clock_with_utc_beside_it(api_as
     incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
 
     for lang, started in (
-        ("fi", "Hälytys alkoi 24.11.2025 klo 1.30.15 (2025-11-23 23:30:15 UTC)"),
+        ("fi", "Hälytys alkoi 24.11.2025 klo 01.30.15 (2025-11-23 23:30:15 UTC)"),
         ("sv", "Larmet började 2025-11-24 kl. 01.30.15 (2025-11-23 23:30:15 UTC)"),
         ("en", "Alarm started 24/11/2025 01:30:15 (2025-11-23 23:30:15 UTC)"),
     ):

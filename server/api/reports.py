@@ -58,7 +58,7 @@ def report_bundle(site: str, incident_id: int):
     with services().store.reading() as db:
         proof = bundle.read_proof(db, site, first, last, checkpoints.key)
     report = {**report, "proof": proof.named()}  # printed for a reader to match
-    page, pdf = report_page(report, lang), report_pdf(report, lang)
+    page, pdf = report_page(report, lang, downloads=False), report_pdf(report, lang)
     content = bundle.bundle_zip(report, page, pdf, proof)
     name = f"exitnow-{site}-incident-{incident_id}-evidence.zip"
     return _file(content, "application/zip", name, "attachment")

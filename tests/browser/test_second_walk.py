@@ -343,3 +343,102 @@ def test_every_page_and_state_is_in_the_persons_language(site, browser, lang):
     finally:
         phone.close()
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+@pytest.mark.parametrize(("person", "lang"), [(AINO, "fi"), (ERIK, "sv")])
+def test_customer_mode_names_the_way_out_and_fits_one_screen(
+    site, new_phone, screenshots, person, lang
+):
+    server, manager, _ = site
+    names = zone_names(server, manager)
+    phone = on_phone(new_phone, server, person)
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
+    phone.wait_for_selector("#screen-alarm:not([hidden])", timeout=5_000)
+    phone.tap("#show-customer")
+    phone.wait_for_selector("#screen-customer:not([hidden])")
+
+    phone.screenshot(path=screenshots / f"customer-{lang}.png")
+    way = phone.inner_text("#customer-way")
+    home = "entrance" if person == AINO else "grocery"
+    exits = server.get(f"{SITE}/state", manager).json()["zones"]
+    zone = next(z for z in exits if z["id"] == home)
+    assert zone["exits"][0] in way and zone["assembly_point"] in way, way
+    assert names[home]  # the zone shown is the person's own
+    # Every step and the way out on the first screen, the headline on one line, unbroken.
+    bottom = phone.evaluate(
+        "() => document.getElementById('customer-way').getBoundingClientRect().bottom"
+    )
+    assert bottom <= 844, bottom
+    lines = phone.evaluate(
+        """() => { const r = document.createRange();
+                   r.selectNodeContents(document.getElementById('customer-title'));
+                   return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }"""
+    )
+    assert lines == 1
+
+
+def test_the_report_links_its_other_forms_and_fits_a_phone(site, new_phone, screenshots):
+    server, manager, _ = site
+    console = console_of(new_phone, server, "fi")
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
+    server.post(f"{SITE}/incidents/current/all-clear", manager, {"reason": "false_alarm"})
+    console.wait_for_selector("#history a", timeout=5_000)
+    links = console.eval_on_selector_all("#history a", "(as) => as.map((a) => a.textContent)")
+    assert links == ["raportti", "PDF", "CSV", "todistepaketti"]
+
+    console.click("#history a >> nth=0")
+    console.wait_for_selector("nav.downloads")
+    console.screenshot(path=screenshots / "report-fi.png", full_page=True)
+    hrefs = console.eval_on_selector_all("nav.downloads a", "(as) => as.map((a) => a.href)")
+    for href in hrefs:
+        assert console.request.get(href).ok, href
+    width = console.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+
+
+def test_the_enrollment_code_page_fits_a_phone(site, new_phone, screenshots):
+    server, _, _ = site
+    console = console_of(new_phone, server, "sv")
+    console.goto(f"{server.url}/admin")
+    console.locator("#people li button").first.tap()
+    console.wait_for_selector("#people .qr svg")
+    width = console.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+    bullets = console.eval_on_selector("#people", "(ul) => getComputedStyle(ul).listStyleType")
+    assert bullets == "none"
+    console.screenshot(path=screenshots / "enrollment-code-sv.png")
+
+
+def test_a_sheets_cancel_is_in_sight_at_200_percent_and_a_drill_offers_no_public_notice(
+    site, new_phone, screenshots
+):
+    from helpers import CUT_OFF, larger_text
+
+    server, manager, _ = site
+    console = console_of(new_phone, server, "fi")
+    larger_text(console, 200)
+
+    def cancel_in_sight(selector: str) -> bool:
+        return console.evaluate(
+            """(s) => { const b = document.querySelector(s).getBoundingClientRect();
+                        const hit = document.elementFromPoint(b.left + b.width / 2,
+                                                              b.top + b.height / 2);
+                        return b.top >= 0 && b.bottom <= innerHeight
+                               && document.querySelector(s).contains(hit); }""",
+            selector,
+        )
+
+    console.locator("#kinds button[data-kind=fire]").tap()
+    console.wait_for_selector("#start-cancel", state="visible")
+    assert cancel_in_sight("#start-cancel")
+    console.screenshot(path=screenshots / "start-sheet-200-fi.png")
+    console.locator("#start-cancel").tap()
+
+    server.post(f"{SITE}/incidents", manager, {"kind": "fire", "drill": True})
+    console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
+    assert console.is_hidden("#console-eta-card")  # a drill leaves the public notices alone
+    assert console.evaluate(CUT_OFF) == []
+    console.locator("#reasons button:visible").first.tap()
+    console.wait_for_selector("#allclear-cancel", state="visible")
+    assert cancel_in_sight("#allclear-cancel")
+    console.screenshot(path=screenshots / "allclear-sheet-200-fi.png")

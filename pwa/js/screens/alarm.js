@@ -159,6 +159,16 @@ export function alarmArrived(app, incidentId) {
   app.server.act(say(app.texts, "action.delivered"),
                  `/api/sites/${app.server.me.site}/incidents/current/delivered`, {},
                  `delivered-${app.server.me.staff_id}-${incidentId}`);
+  ring();
+  // A page not tapped yet may neither vibrate nor sound (the browser's rule for sticky user
+  // activation): then the first tap anywhere does it, while the alarm is still shown.
+  if (navigator.userActivation && !navigator.userActivation.hasBeenActive) {
+    addEventListener("pointerdown", () => { if (app.server.state?.incident) ring(); },
+                     { once: true, capture: true });
+  }
+}
+
+function ring() {
   navigator.vibrate?.([600, 200, 600, 200, 600]);
   beep();
 }

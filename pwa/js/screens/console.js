@@ -24,6 +24,7 @@ export function renderConsole(app) {
   $("console-drill").hidden = !incident.drill;
   $("console-real").hidden = Boolean(incident.drill);
   renderSince(app);
+  $("console-eta-card").hidden = Boolean(incident.drill);
   $("console-eta-now").textContent = incident.eta
     ? say(app.texts, "console.eta_now", { time: clock(app, incident.eta) })
     : say(app.texts, "console.eta_none");
@@ -149,9 +150,11 @@ export async function renderHistory(app) {
       drill: incident.drill ? say(app.texts, "console.history_drill") : "",
       reason: say(app.texts, `console.reason.${incident.end_reason}`),
     });
-    const report = `/api/sites/${app.server.me.site}/incidents/${incident.id}/report.html`;
-    return element("li", {}, `${summary} `,
-                   element("a", { href: report }, say(app.texts, "console.report")));
+    const report = `/api/sites/${app.server.me.site}/incidents/${incident.id}/report`;
+    const links = [["html", `.html?lang=${app.lang}`], ["pdf", `.pdf?lang=${app.lang}`], ["csv", ".csv"],
+                   ["bundle", ".bundle"]].map(([kind, ending]) =>
+      element("a", { href: `${report}${ending}` }, say(app.texts, `console.report_${kind}`)));
+    return element("li", {}, `${summary} `, element("span", { className: "report-links" }, ...links));
   }));
 }
 

@@ -14,6 +14,15 @@ export function renderCustomer(app) {
   $("customer-drill").hidden = !incident.drill;
   $("customer-drill").textContent = (app.textsByLang?.[app.customerLang] || app.texts)["alarm.drill"];
   $("customer-lines").replaceChildren(...script.lines.map((line) => element("li", {}, line)));
+  // "Go to the assembly point" says which: the exits and the place of the zone shown.
+  const words = app.textsByLang?.[app.customerLang] || app.texts;
+  const zone = app.zone;
+  $("customer-way").hidden = !zone;
+  if (zone) {
+    $("customer-way").replaceChildren(
+      element("p", {}, element("span", {}, words["zone.exits"]), " ", element("strong", {}, zone.exits.join(", "))),
+      element("p", {}, element("span", {}, words["zone.assembly"]), " ", element("strong", {}, zone.assembly_point)));
+  }
   $("customer-languages").replaceChildren(...scripts.languages.map((lang) => {
     const button = element("button", { type: "button", lang }, scripts.language_names[lang]);
     button.setAttribute("aria-pressed", String(lang === app.customerLang));

@@ -56,7 +56,7 @@ function start(app) {
   const message = $("start-message").value.trim();
   const eta = etaFrom($("start-eta"));
   if (message) body.message = message;
-  if (eta) body.eta = eta;
+  if (eta && !drill) body.eta = eta; // a drill leaves the public notices alone
   app.server.send_now(`/api/sites/${app.server.me.site}/incidents`, body,
                       say(app.texts, "action.start"));
 }
