@@ -495,7 +495,30 @@ def check_channels(report: dict, by_seq: dict[int, dict]) -> int:
                     f"{row.get('language')} text {time_key} {row.get(time_key)}, but the entry "
                     f"it cites (seq {row.get(seq_key)}) was written {utc(entry['ts'])}."
                 )
+            check_mailbox(row, entry, time_key)
     return len(channels)
+
+
+def check_mailbox(row: dict, entry: dict, time_key: str) -> None:
+    """A mailbox's wording cites that mailbox's own entries: from the switch that set our
+    reply, until the one that took it off."""
+    payload, seq = entry["payload"], entry["seq"]
+    named = f"{row.get('mailbox')} ({row.get('provider')})"
+    if (payload.get("mailbox"), payload.get("provider")) != (
+        row.get("mailbox"),
+        row.get("provider"),
+    ):
+        raise Doubt(
+            f"The report says the automatic reply of {named} showed its {row.get('language')} "
+            f"text {time_key} {row.get(time_key)}, but the entry it cites (seq {seq}) is of "
+            f"{payload.get('mailbox')} ({payload.get('provider')})."
+        )
+    took_ours = entry["type"] == "notice.switched" and payload.get("reply") == "ours"
+    if row.get("mailbox") is not None and time_key == "from" and not took_ours:
+        raise Doubt(
+            f"The report says the automatic reply of {named} showed its {row.get('language')} "
+            f"text from {row.get('from')}, but the entry it cites (seq {seq}) did not set it."
+        )
 
 
 def bundle_hash(bundle: Bundle) -> str | None:

@@ -22,9 +22,12 @@ from .state import backup_request_view, help_request_view, incident_view, zone_v
 CREDENTIAL_EVENTS = ("token.created", "device.enrolled")
 
 
-def incident_report(db, site: str, incident_id: int, *, proof: dict | None = None) -> dict:
+def incident_report(
+    db, site: str, incident_id: int, *, proof: dict | None = None, public_url: str | None = None
+) -> dict:
     """The report as data. `proof` ({fingerprint, bundle_sha256}) is what an evidence bundle
-    adds: the signing key's fingerprint and the bundle's hash, printed for a reader to match."""
+    adds: the signing key's fingerprint and the bundle's hash, printed for a reader to match.
+    `public_url` is the status page's, as the mailboxes' automatic replies linked it."""
     row = next(
         db.query("SELECT * FROM incidents WHERE id = ? AND site = ?", [incident_id, site]), None
     )
@@ -32,7 +35,7 @@ def incident_report(db, site: str, incident_id: int, *, proof: dict | None = Non
         raise NotFound(f"There is no incident {incident_id} on site '{site}'.")
     site_row = next(db.query("SELECT * FROM sites WHERE id = ?", [site]))
     zone = time_zone(site_row["timezone"])
-    channels = channel_times(db, site, row)
+    channels = channel_times(db, site, row, public_url)
     said = {c[key] for c in channels for key in ("from_seq", "until_seq")} - {None}
     events = incident_events(db, site, row, said)
     backups = {e["payload"]["backup_id"] for e in events if e["type"] == "backup.requested"}
@@ -175,6 +178,8 @@ def _closures(events: list[dict], incident_id: int) -> dict:
     for event in events:
         payload = event["payload"]
         if event["type"] != "notice.switched" or payload.get("incident_id") != incident_id:
+            continue
+        if payload["channel"] not in spans:  # a mailbox: its times are in the report's channels
             continue
         span, at = spans[payload["channel"]], event["ts"]
         if payload["state"] == "closed":

@@ -5,6 +5,11 @@ the words callers heard and the seq of the entries that started and ended them.
 A channel's wording changes at its own `notice.switched` (closed, restored, open), and while it
 stays switched, at a `notice.issued` of the same state (a new estimated reopening time or new
 wording). The site's name, languages and own wording are taken as the log had them then.
+
+A mailbox (channel `email`) changes only at its own `notice.switched`, in the background and
+often later than the others: its words are those of the notice version it took (the reply's
+plain text, each language a paragraph), and they end when it took another, got its own reply
+back, or someone else's reply was found in their place (`notice.reply_kept`).
 """
 
 from __future__ import annotations
@@ -15,17 +20,20 @@ from dataclasses import dataclass, field
 from .clock import iso, parse_iso
 from .names import LANGUAGES
 from .notices import CHANNELS, NoticeSettings, PublicNotice
+from .notices.email import reply_words
 from .notices.texts import notice_texts, site_languages
 
 # The events that set what the public notice says, in the order the log holds them.
 SITE_EVENTS = ("site.created", "site.imported", "notices.configured")
-NOTICE_EVENTS = ("notice.issued", "notice.switched")
+NOTICE_EVENTS = ("notice.issued", "notice.switched", "notice.reply_kept")
 
 
-def channel_times(db, site: str, incident: dict) -> list[dict]:
+def channel_times(db, site: str, incident: dict, public_url: str | None = None) -> list[dict]:
     """[{channel, language, text, from, until, from_seq, until_seq}] for every wording this
-    incident put on a channel; `until` and `until_seq` are None while it still shows."""
-    replay = _Replay(site, incident)
+    incident put on a channel (a mailbox's also with `mailbox` and `provider`); `until` and
+    `until_seq` are None while it still shows. `public_url`: the status page's, as the
+    mailboxes' replies link it."""
+    replay = _Replay(site, incident, public_url)
     for entry in _entries(db, site, incident["start_seq"]):
         replay.apply(entry)
         if replay.is_done():
@@ -54,10 +62,12 @@ class _Span:
     text: str
     start: dict  # the log entry that put these words on the channel
     end: dict | None = None  # the one that took them off
+    mailbox: dict | None = None  # {mailbox, provider}: the email channel's
 
     def view(self) -> dict:
         return {
             "channel": self.channel,
+            **(self.mailbox or {}),
             "language": self.language,
             "text": self.text,
             "from": iso(self.start["ts"]),
@@ -68,17 +78,22 @@ class _Span:
 
 
 def _order(span: _Span) -> tuple:
-    return span.start["seq"], CHANNELS.index(span.channel), LANGUAGES.index(span.language)
+    place = CHANNELS.index(span.channel) if span.channel in CHANNELS else len(CHANNELS)
+    mailbox = (span.mailbox or {}).get("mailbox", "")
+    return span.start["seq"], place, mailbox, LANGUAGES.index(span.language)
 
 
 @dataclass
 class _Replay:
     site: str
     incident: dict
+    public_url: str | None = None
     setup: dict = field(default_factory=dict)  # name, timezone, languages, notices
     notice: PublicNotice | None = None
+    versions: dict = field(default_factory=dict)  # version -> its PublicNotice
     switched: dict = field(default_factory=dict)  # channel -> its state ("open" when absent)
-    showing: dict = field(default_factory=dict)  # (channel, language) -> the open _Span
+    # (channel, language) -> the open _Span; a mailbox's are (("email", address), language)
+    showing: dict = field(default_factory=dict)
     spans: list = field(default_factory=list)  # this incident's wordings
 
     def apply(self, entry: dict) -> None:
@@ -93,11 +108,13 @@ class _Replay:
         elif entry["type"] == "notices.configured":
             self.setup = {**self.setup, "notices": payload["settings"]}
         elif entry["type"] == "notice.issued":
-            self.notice = self._notice(entry)
+            self.notice = self.versions[payload["version"]] = self._notice(entry)
             for channel, state in self.switched.items():
                 if state == self.notice.state:
                     self._show(channel, entry)
-        elif entry["type"] == "notice.switched":
+        elif payload.get("channel") == "email":  # notice.switched or notice.reply_kept
+            self._show_mailbox(payload, entry)
+        else:  # notice.switched
             self.switched[payload["channel"]] = payload["state"]
             self._show(payload["channel"], entry)
 
@@ -107,24 +124,36 @@ class _Replay:
 
     def _show(self, channel: str, entry: dict) -> None:
         """The channel shows the current notice from this entry on."""
-        is_ours = self.notice is not None and self.notice.incident_id == self.incident["id"]
         shows_notice = self.switched[channel] != "open" and self.notice is not None
         words = _channel_words(self.notice, channel) if shows_notice else {}
-        for language in self._showing_languages(channel):
-            span = self.showing[(channel, language)]
+        self._put(channel, words, entry, self.notice)
+
+    def _show_mailbox(self, payload: dict, entry: dict) -> None:
+        """The mailbox took the notice of its `version`: our reply while closed, else its own
+        (or, at `notice.reply_kept`, someone else's)."""
+        notice = self.versions.get(payload["version"], self.notice)
+        is_ours = payload["state"] == "closed" and payload.get("reply") == "ours"
+        words = reply_words(notice) if is_ours and notice is not None else {}
+        mailbox = {"mailbox": payload["mailbox"], "provider": payload["provider"]}
+        self._put(("email", payload["mailbox"]), words, entry, notice, mailbox)
+
+    def _put(self, place, words: dict, entry: dict, notice, mailbox: dict | None = None):
+        """From this entry on, `place` (a channel, or ("email", a mailbox)) says `words`
+        ({language: text}): a wording that changed ends here, a new one starts."""
+        for language in [lang for (at, lang) in self.showing if at == place]:
+            span = self.showing[(place, language)]
             if words.get(language) != span.text:
                 span.end = entry
-                del self.showing[(channel, language)]
+                del self.showing[(place, language)]
+        is_ours = notice is not None and notice.incident_id == self.incident["id"]
+        channel = place if isinstance(place, str) else place[0]
         for language, text in words.items():
-            if (channel, language) in self.showing:
+            if (place, language) in self.showing:
                 continue
-            span = _Span(channel, language, text, entry)
-            self.showing[(channel, language)] = span
+            span = _Span(channel, language, text, entry, mailbox=mailbox)
+            self.showing[(place, language)] = span
             if is_ours:
                 self.spans.append(span)
-
-    def _showing_languages(self, channel: str):
-        return [language for (ch, language) in self.showing if ch == channel]
 
     def _notice(self, entry: dict) -> PublicNotice:
         p = entry["payload"]
@@ -145,6 +174,7 @@ class _Replay:
             settings=NoticeSettings.from_json(self.setup.get("notices")),
             end_reason=p.get("reason"),
             scripts=self.setup.get("scripts") or {},
+            **({"public_url": self.public_url.rstrip("/")} if self.public_url else {}),
         )
 
 

@@ -175,7 +175,7 @@ def _channels(report: dict, words: Words) -> dict:
     channels: dict[tuple, list] = {}
     for said in report["channels"]:
         key = (said["from"], said["language"], said["text"], said["until"])
-        channels.setdefault(key, []).append(words.word("channels", said["channel"]))
+        channels.setdefault(key, []).append(_channel_name(said, words))
     rows = [
         [
             ", ".join(names),
@@ -191,6 +191,14 @@ def _channels(report: dict, words: Words) -> dict:
     ordered = sorted(channels, key=lambda key: _by_language((key, None)))
     table["cell_lang"] = {"column": 2, "rows": [language for _, language, _, _ in ordered]}
     return _section(words, "channels", [texts["intro"]], table)
+
+
+def _channel_name(said: dict, words: Words) -> str:
+    """The channel's plain name; a mailbox by its address and provider."""
+    if said.get("mailbox") is None:
+        return words.word("channels", said["channel"])
+    provider = words.word("providers", said.get("provider"))
+    return words.texts["mailbox_channel"].format(mailbox=said["mailbox"], provider=provider)
 
 
 def _by_language(item: tuple) -> tuple:
@@ -287,6 +295,8 @@ def _sentence(event: dict, words: Words) -> str:
     payload, templates = event["payload"], words.texts["events"]
     drill = event["type"] == "incident.started" and payload.get("drill")
     template = templates.get(f"{event['type']}.drill" if drill else event["type"])
+    if payload.get("channel") == "email":  # a mailbox, by its address
+        template = templates.get(f"{event['type']}.email", template)
     if template is None:  # a type newer than its words: still in the report, by its name
         return words.texts["unknown_event"].format(type=event["type"])
     zones = {zone["id"]: zone["name"] for zone in words.report["zones"]}
@@ -301,6 +311,7 @@ def _sentence(event: dict, words: Words) -> str:
         state=words.word("notice_states", payload.get("state")),
         language=words.word("languages", payload.get("language")),
         version=payload.get("version", ""),
+        mailbox=payload.get("mailbox", ""),
     )
 
 

@@ -129,6 +129,16 @@ class Graph(ProviderStandIn):
     def add_mailbox(self, address: str, setting: dict) -> None:
         self.mailboxes[address] = dict(setting)
 
+    def settings_for(self, settings):
+        """The app's settings pointed at this stand-in, with its tenant and client."""
+        return settings.with_changes(
+            ms_login_url=self.url,
+            ms_graph_url=self.url,
+            ms_tenant_id=self.tenant,
+            ms_client_id=self.client_id,
+            ms_client_secret=self.client_secret,
+        )
+
 
 class GraphHandler(Handler):
     def do_POST(self):

@@ -5,11 +5,13 @@ is put back exactly at the all-clear, and never reaches the log."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from helpers import unit_settings
 from mail_standins import GmailApi, Graph
+from pypdf import PdfReader
 
 SITE = "/api/sites/demo"
 BOX = "service@shop.example"
@@ -43,13 +45,8 @@ def gmail(tmp_path):
 
 @pytest.fixture
 def settings(tmp_path, graph, gmail):
-    return unit_settings(tmp_path / "exitnow.db").with_changes(
+    return graph.settings_for(unit_settings(tmp_path / "exitnow.db")).with_changes(
         public_url="https://exitnow.shop.example",
-        ms_login_url=graph.url,
-        ms_graph_url=graph.url,
-        ms_tenant_id="tenant-1",
-        ms_client_id="client-1",
-        ms_client_secret="s3cret-value",
         gmail_key_file=str(gmail.key_file),
         gmail_api_url=gmail.url,
         email_retry_seconds=0.0,  # tried again at the next round
@@ -352,3 +349,72 @@ def test_the_mailboxes_state_is_rebuilt_from_the_log(
     with services.store.reading() as db:
         row = next(db.query("SELECT * FROM mailbox_states"))
     assert (row["state"], row["reply"], row["failing_status"]) == ("closed", "ours", None)
+
+
+# --- the evidence: what a writer read, from when to when --------------------------------------
+
+
+def test_the_report_quotes_each_mailboxs_reply_from_when_it_took_it_until_its_own_came_back(
+    services, admin, manager, graph
+):
+    """Each language's words, from the entry where the mailbox took our reply (a failed
+    attempt is not it) to the one where it got its own back: the background switch's own
+    times, not the alarm's; a new reopening time shows once the mailbox took it."""
+    with_mailbox(admin)
+    graph.fail_next(503)
+    incident = manager.post(f"{SITE}/incidents", {"kind": "fire"}).json["id"]
+    switch(services)  # fails
+    switch(services)
+    manager.post(f"{SITE}/incidents/current/update", {"eta": "2099-01-01T12:00:00Z"})
+    switch(services)
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    switch(services)
+
+    report = manager.get(f"{SITE}/incidents/{incident}/report.json").json
+
+    entries = {e["seq"]: e for e in report["events"]}
+    mailbox = [c for c in report["channels"] if c["channel"] == "email"]
+    assert {(c["mailbox"], c["provider"]) for c in mailbox} == {(BOX, "microsoft365")}
+    first, second = [c for c in mailbox if c["language"] == "fi"]
+    switched = [e for e in report["events"] if e["payload"].get("mailbox") == BOX]
+    took, took_eta, got_back = [e for e in switched if e["type"] == "notice.switched"]
+    assert (first["from_seq"], first["until_seq"]) == (took["seq"], took_eta["seq"])
+    assert (second["from_seq"], second["until_seq"]) == (took_eta["seq"], got_back["seq"])
+    assert got_back["payload"]["reply"] == "earlier"
+    for said in mailbox:
+        assert said["from"] == entries[said["from_seq"]]["ts"]
+        assert said["until"] == entries[said["until_seq"]]["ts"]
+    # The words are the reply's plain text, each language its own paragraph.
+    assert first["text"].startswith("Exit Now demo shop on suljettu")
+    assert "https://exitnow.shop.example/status/demo" in first["text"]
+    assert "2099" in second["text"] and "2099" not in first["text"]
+    assert [c["language"] for c in mailbox[:3]] == ["fi", "sv", "en"]
+    # The other channels keep their own rows and the alarm's times.
+    assert {c["channel"] for c in report["channels"]} > {"status_page", "email"}
+
+    page = manager.get(f"{SITE}/incidents/{incident}/report.html?lang=en").get_data(as_text=True)
+    assert f"Automatic reply of {BOX} (Microsoft 365)" in page
+    assert f"Someone changed the automatic reply of {BOX}" not in page
+    assert f"The automatic reply of {BOX} could not be changed" in page  # the failed attempt
+
+
+def test_the_report_ends_a_mailboxs_words_where_someone_elses_reply_was_found(
+    services, admin, manager, graph
+):
+    with_mailbox(admin)
+    incident = manager.post(f"{SITE}/incidents", {"kind": "threat"}).json["id"]
+    switch(services)
+    graph.mailboxes[BOX] = {**graph.mailboxes[BOX], "externalReplyMessage": "<p>Closed.</p>"}
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    switch(services)
+
+    report = manager.get(f"{SITE}/incidents/{incident}/report.json").json
+
+    kept = next(e for e in report["events"] if e["type"] == "notice.reply_kept")
+    mailbox = [c for c in report["channels"] if c["channel"] == "email"]
+    assert len(mailbox) == 3 and all(c["until_seq"] == kept["seq"] for c in mailbox)
+    page = manager.get(f"{SITE}/incidents/{incident}/report.html?lang=sv").get_data(as_text=True)
+    assert f"Någon ändrade det automatiska svaret från {BOX} under larmet" in page
+    pdf = manager.get(f"{SITE}/incidents/{incident}/report.pdf?lang=fi").data
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert f"Osoitteen {BOX} automaattinen vastaus (Microsoft 365)" in text

@@ -17,11 +17,14 @@ import pytest
 from attacker import edit_log, rehash_log
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import bundle_of, copy_folder, files_of, open_app, run_an_incident
-from helpers import REPO, flask_cli
+from helpers import REPO, flask_cli, unit_settings
+from mail_standins import Graph
 from tsa import LocalTsa
 
-from server import log, timestamps
+from server import create_app, demo, log, timestamps
+from server.auth import command_line
 from server.checkpoints import checkpoint_text
+from server.commands import execute
 from server.log_key import LogKey, log_key_for
 
 
@@ -240,3 +243,92 @@ def test_a_report_whose_channel_times_do_not_follow_from_its_entries_fails(opera
         f"The report says the {wording['channel']} channel showed its",
         f"the entry it cites (seq {wording['from_seq']})",
     )
+
+
+# --- a mailbox's automatic reply ----------------------------------------------------------------
+
+MAILBOX = "service@shop.example"
+
+
+@pytest.fixture(scope="module")
+def kept_with_mailbox(tmp_path_factory):
+    """An evacuation of a site whose customer-service mailbox (Microsoft 365's stand-in) took
+    the notice and got its own reply back: (folder, the duty manager's token, fingerprint)."""
+    folder = tmp_path_factory.mktemp("mailbox")
+    graph = Graph("tenant-1", "client-1", "s3cret-value")
+    graph.add_mailbox(MAILBOX, {"status": "disabled"})
+    settings = graph.settings_for(unit_settings(folder / "exitnow.db"))
+    settings = settings.with_changes(public_url="https://shop.example.com")
+    services = create_app(settings).extensions["exitnow"]
+    try:
+        demo.seed(services)
+        run = lambda name, params: execute(services, command_line("demo"), "demo", name, params)  # noqa: E731
+        run(
+            "configure_notices",
+            {"settings": {"email": [{"provider": "microsoft365", "mailbox": MAILBOX}]}},
+        )
+        token = run("create_token", {"name": "Maija", "role": "duty_manager"})["token"]
+        run("start_incident", {"kind": "fire"})
+        assert services.mailboxes.switch_due(services) == 1
+        run("end_incident", {"reason": "false_alarm"})
+        assert services.mailboxes.switch_due(services) == 1
+        assert graph.mailboxes[MAILBOX]["status"] == "disabled"
+        fingerprint = log_key_for(services.settings).fingerprint
+    finally:
+        services.store.close()
+        graph.close()
+    return folder, token, fingerprint
+
+
+def mailbox_bundle(kept_with_mailbox) -> tuple[dict, str]:
+    folder, token, fingerprint = kept_with_mailbox
+    return files_of(bundle_of(folder, token)), fingerprint
+
+
+def test_a_bundle_with_a_mailbox_passes(kept_with_mailbox, verifier):
+    files, fingerprint = mailbox_bundle(kept_with_mailbox)
+    report = json.loads(files["report.json"])
+    assert {c["mailbox"] for c in report["channels"] if c["channel"] == "email"} == {MAILBOX}
+
+    result = verifier(zipped(files), fingerprint)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[FAILED]" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"mailbox": "sales@shop.example"}, "is of service@shop.example (microsoft365)"),
+        ({"provider": "gmail"}, "is of service@shop.example (microsoft365)"),
+        ({"mailbox": None, "provider": None}, "is of service@shop.example (microsoft365)"),
+    ],
+)
+def test_a_tampered_mailbox_wording_in_a_bundle_fails(kept_with_mailbox, verifier, change, reason):
+    """Another mailbox (one that was never switched), another provider, or the mailbox left
+    out: the entry the wording cites says otherwise."""
+    files, fingerprint = mailbox_bundle(kept_with_mailbox)
+    report = json.loads(files["report.json"])
+    wording = next(c for c in report["channels"] if c["channel"] == "email")
+    wording.update(change)
+    files["report.json"] = json.dumps(report).encode()
+
+    result = verifier(zipped(files), fingerprint)
+
+    failed(result, f"the entry it cites (seq {wording['from_seq']})", reason)
+
+
+def test_a_mailbox_wording_dated_from_the_switch_that_took_it_off_fails(
+    kept_with_mailbox, verifier
+):
+    """The words said to have shown only from when the mailbox got its own reply back: that
+    entry is the mailbox's, but it did not set our words."""
+    files, fingerprint = mailbox_bundle(kept_with_mailbox)
+    report = json.loads(files["report.json"])
+    wording = next(c for c in report["channels"] if c["channel"] == "email")
+    wording.update(from_seq=wording["until_seq"], **{"from": wording["until"]})
+    files["report.json"] = json.dumps(report).encode()
+
+    result = verifier(zipped(files), fingerprint)
+
+    failed(result, f"the entry it cites (seq {wording['until_seq']}) did not set it")

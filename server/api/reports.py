@@ -67,7 +67,7 @@ def report_bundle(site: str, incident_id: int):
 def _report(site: str, incident_id: int) -> dict:
     with services().store.reading() as db:
         require_member(db, site, MANAGERS, "incident reports")
-        return incident_report(db, site, incident_id)
+        return incident_report(db, site, incident_id, public_url=services().settings.base_url)
 
 
 def _language() -> str | None:

@@ -25,6 +25,22 @@ class AutoReply:
 
 
 def auto_reply(notice: PublicNotice) -> AutoReply:
+    parts = _parts(notice)
+    return AutoReply(
+        subject=" / ".join(dict.fromkeys(part["headline"] for part in parts)),
+        text="\n\n".join(_plain(part) for part in parts) + "\n",
+        html=render("email.html", parts=parts).decode("utf-8"),
+    )
+
+
+def reply_words(notice: PublicNotice) -> dict[str, str]:
+    """{language: that language's paragraph of the reply's plain text}, as the evidence
+    report quotes what a writer read."""
+    return {part["lang"]: _plain(part) for part in _parts(notice)}
+
+
+def _parts(notice: PublicNotice) -> list[dict]:
+    """Each language's words, in the site's order."""
     url = f"{notice.public_url}/status/{notice.site}"
     parts = []
     for lang in site_languages(notice):
@@ -41,11 +57,8 @@ def auto_reply(notice: PublicNotice) -> AutoReply:
                 ),
             }
         )
-    text = "\n\n".join(
-        "\n".join([part["headline"], "", *part["lines"], part["read_more"]]) for part in parts
-    )
-    return AutoReply(
-        subject=" / ".join(dict.fromkeys(part["headline"] for part in parts)),
-        text=text + "\n",
-        html=render("email.html", parts=parts).decode("utf-8"),
-    )
+    return parts
+
+
+def _plain(part: dict) -> str:
+    return "\n".join([part["headline"], "", *part["lines"], part["read_more"]])
