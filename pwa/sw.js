@@ -29,6 +29,7 @@ const SHELL = [
   "/pwa/js/screens/end.js",
   "/pwa/js/screens/home.js",
   "/pwa/js/screens/lockscreen.js",
+  "/pwa/js/screens/mailboxes.js",
   "/pwa/js/screens/panel.js",
   "/pwa/js/screens/readiness.js",
   "/pwa/js/screens/responder.js",

@@ -97,6 +97,10 @@ RESPONDER_ONLY_EVENTS = (
             "webhook.added",
             "webhook.removed",
             "webhook.tested",
+            # a mailbox provider's refusals and someone else's reply: the console's, not
+            # every phone's (a provider's answer may name its tenant)
+            "notice.switch_failed",
+            "notice.reply_kept",
         }
     )
     | ALARM_PANEL_EVENTS

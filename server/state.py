@@ -235,7 +235,49 @@ def site_state(db, site: str, is_responder: bool) -> dict:
         ]
         state["alarm_panel"] = panel_view(db, site, now_ms())
         state["escalations"] = escalation_views(db, incident_id)
+        state["mailbox_states"] = mailbox_views(db, row)
     return state
+
+
+def mailbox_views(db, site_row: dict) -> list[dict]:
+    """Each customer-service mailbox the site lists (and one no longer listed that still
+    holds our reply), with what its automatic reply says now (mailbox_states, projected from
+    the mailbox events; `reply` None until it was first switched) and whether it is failing."""
+    settings = json.loads(site_row["settings"] or "{}")
+    listed = (settings.get("notices") or {}).get("email") or []
+    known = {
+        r["mailbox"]: r
+        for r in db.query("SELECT * FROM mailbox_states WHERE site = ?", [site_row["id"]])
+    }
+    views = [
+        _mailbox_view(entry["mailbox"], entry["provider"], known.get(entry["mailbox"]))
+        for entry in listed
+    ]
+    named = {entry["mailbox"] for entry in listed}
+    views += [
+        _mailbox_view(m, r["provider"], r)
+        for m, r in sorted(known.items())
+        if m not in named and r["reply"] == "ours"
+    ]
+    return views
+
+
+def _mailbox_view(mailbox: str, provider: str, row: dict | None) -> dict:
+    row = row or {}
+    failing = row.get("failing_since") is not None
+    return {
+        "mailbox": mailbox,
+        "provider": provider,
+        "reply": row.get("reply"),  # ours, earlier, off, theirs
+        "since": iso(row.get("since")),
+        "failing": {
+            "since": iso(row["failing_since"]),
+            "status": row["failing_status"],
+            "retry_at": iso(row["retry_at"]),
+        }
+        if failing
+        else None,
+    }
 
 
 def escalation_views(db, incident_id: int | None) -> list[dict]:

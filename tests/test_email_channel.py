@@ -13,6 +13,8 @@ from helpers import unit_settings
 from mail_standins import GmailApi, Graph
 from pypdf import PdfReader
 
+from server.clock import iso
+
 SITE = "/api/sites/demo"
 BOX = "service@shop.example"
 EARLIER_GRAPH = {
@@ -418,3 +420,34 @@ def test_the_report_ends_a_mailboxs_words_where_someone_elses_reply_was_found(
     pdf = manager.get(f"{SITE}/incidents/{incident}/report.pdf?lang=fi").data
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert f"Osoitteen {BOX} automaattinen vastaus (Microsoft 365)" in text
+
+
+# --- the console: each mailbox's state -------------------------------------------------------
+
+
+def test_the_site_state_tells_responders_how_each_mailbox_is_doing(
+    services, admin, manager, api_as, graph
+):
+    with_mailbox(admin)
+    staff = api_as("staff")
+    graph.fail_next(503)
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    switch(services)
+
+    (failing,) = manager.get(f"{SITE}/state").json["mailbox_states"]
+    assert failing["mailbox"] == BOX and failing["reply"] is None
+    assert failing["failing"]["status"] == 503 and failing["failing"]["retry_at"]
+    switch(services)
+    (on,) = manager.get(f"{SITE}/state").json["mailbox_states"]
+    assert (on["reply"], on["failing"]) == ("ours", None)
+    assert on["since"] == iso(email_switches(services)[0]["ts"])  # when the mailbox took it
+    # Staff phones read neither the states nor a provider's refusal.
+    assert "mailbox_states" not in staff.get(f"{SITE}/state").json
+    events = staff.get(f"{SITE}/events?after=0").json["events"]
+    assert "notice.switch_failed" not in {e["type"] for e in events}
+
+    graph.mailboxes[BOX] = {**graph.mailboxes[BOX], "externalReplyMessage": "<p>Closed.</p>"}
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    switch(services)
+    (theirs,) = manager.get(f"{SITE}/state").json["mailbox_states"]
+    assert theirs["reply"] == "theirs"

@@ -116,6 +116,14 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
     execute(services, command_line(SITE), SITE, "start_incident", {"kind": "fire", "drill": True})
     client.post(f"/api/sites/{SITE}/help-requests", json={"location": "lifts"}, headers=staff)
     client.post(f"/api/sites/{SITE}/backup-requests", json={"location": "till 3"}, headers=staff)
+    # A mailbox whose provider failed, as the console's state shows it (MailboxState).
+    mailbox = {"provider": "microsoft365", "mailbox": "service@shop.example"}
+    execute(
+        services, command_line(SITE), SITE, "configure_notices", {"settings": {"email": [mailbox]}}
+    )
+    failed = {**mailbox, "outcome": "failed", "state": "closed", "version": 1, "incident_id": 1}
+    failed |= {"status": 503, "error": "HTTP 503", "attempt": 1, "retry_at": 4102444800000}
+    execute(services, command_line(SITE), SITE, "record_mailbox_switch", {"outcome": failed})
     with services.store.reading() as db:
         config = read_site(db, SITE)
         people = [row[0] for row in db.execute("SELECT id FROM staff WHERE site = ?", [SITE])]

@@ -8,6 +8,7 @@ import { allClearArrived, renderAllClear, wireAllClear } from "./screens/allclea
 import { backupAnswered, backupFromState, checkBackup, renderBackup, wireBackup } from "./screens/backup.js";
 import { helpRequested, renderConsole, renderHistory, sweepAnswered, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
+import { applyMailboxEvent, renderMailboxes } from "./screens/mailboxes.js";
 import { renderDisk } from "./screens/disk.js";
 import { backupAnsweredByResponder, backupRequested, renderBackupRequests } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
@@ -43,6 +44,7 @@ function renderScreen() {
   $("site-name").textContent = state?.site.name || "Exit Now";
   renderBackupRequests(app);
   renderAlarmPanel(app, MANAGERS.includes(me.role));
+  renderMailboxes(app, MANAGERS.includes(me.role));
   if (MANAGERS.includes(me.role) && state) {
     if (state.incident) {
       renderConsole(app);
@@ -100,6 +102,7 @@ function onEvent(event) {
   const askedZone = { ...state.zones.find((z) => z.id === event.payload?.zone) };
   applyEvent(state, event, app.vocabulary);
   applyPanelEvent(state, event);
+  applyMailboxEvent(state, event);
   store.put("state", state);
   const isManager = MANAGERS.includes(app.server.me.role);
   if (event.type === "incident.ended" && !isManager) allClearArrived(app, ended, event);

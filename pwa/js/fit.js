@@ -61,6 +61,7 @@ function hyphenateWideWords(box, known) {
   const range = document.createRange();
   const lang = box.closest("[lang]")?.lang || document.documentElement.lang;
   for (const node of textNodes(box)) {
+    if (node.parentElement.closest(".verbatim")) continue; // an address: breaks without hyphens
     const limit = limitOf(node.parentElement, known);
     const wide = [];
     // What cannot break now runs from space to space: "(valinnainen)" with its brackets.

@@ -19,7 +19,7 @@ from ..escalation import LONGEST_SECONDS as LONGEST_ESCALATION
 from ..escalation import PHONE_NUMBER
 from ..events import EVENT_TYPES
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
-from ..notices import CHANNELS, NoticeSettings
+from ..notices import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..phone_readiness import REASONS as READINESS_REASONS
 from ..presence import NOTIFICATION_STATES
 from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
@@ -331,7 +331,18 @@ SCHEMAS = {
                     }
                 )
             ),
+            "mailbox_states": array(ref("MailboxState")),
         },
+    ),
+    # A customer-service mailbox's automatic reply as the console shows it (state.mailbox_views).
+    "MailboxState": obj(
+        {
+            "mailbox": STRING,
+            "provider": enum(EMAIL_PROVIDERS),
+            "reply": nullable(enum(("ours", "earlier", "off", "theirs"))),
+            "since": SOMETIME,
+            "failing": nullable(obj({"since": TIME, "status": nullable(ID), "retry_at": SOMETIME})),
+        }
     ),
     # The fire-alarm panel as the console shows it (server/alarm_panel.py panel_view).
     "AlarmPanel": obj(
