@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+from posixpath import dirname, join, normpath
 
 from flask import Flask, jsonify, request, send_from_directory
 
@@ -48,7 +50,7 @@ def register_pages(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return send_from_directory(PWA_DIR, "index.html")
+        return app_shell(), 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.get("/sw.js")
     def service_worker():
@@ -115,6 +117,35 @@ def register_pages(app: Flask) -> None:
 
 
 SHELL_VERSION_MARK = "@SHELL_VERSION@"
+
+
+IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']([^"']+\.js)["']""")
+PRELOADS_MARK = "<!-- modulepreload -->"
+
+
+def modules_of(url: str, seen: set[str] | None = None) -> set[str]:
+    """`url` (under /pwa/) and every module it imports, directly or not."""
+    seen = set() if seen is None else seen
+    if url in seen:
+        return seen
+    seen.add(url)
+    source = (PWA_DIR / url.removeprefix("/pwa/")).read_text()
+    for imported in IMPORT.findall(source):
+        modules_of(
+            imported if imported.startswith("/") else normpath(join(dirname(url), imported)), seen
+        )
+    return seen
+
+
+@functools.cache
+def app_shell() -> str:
+    """index.html with a modulepreload for every module the app imports: fetched at once,
+    not one round trip per level of imports (the alarm screen shows that much sooner on a
+    slow mobile network)."""
+    links = "\n".join(
+        f'<link rel="modulepreload" href="{url}">' for url in sorted(modules_of("/pwa/js/app.js"))
+    )
+    return (PWA_DIR / "index.html").read_text().replace(PRELOADS_MARK, links)
 
 
 @functools.cache

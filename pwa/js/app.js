@@ -79,11 +79,23 @@ function renderConnection() {
   $("connection").className = connected ? "ok" : "lost";
 }
 
+// Shown once an action has waited a moment (offline, a slow network): one sent and answered
+// at once never flickers, nor moves the screen under the person's thumb.
+let outboxShortly = null;
 function renderOutbox(items) {
-  $("outbox").hidden = items.length === 0;
   $("outbox").textContent = say(app.texts, "outbox.waiting", {
     labels: items.map((item) => item.label).join(", "),
   });
+  if (!items.length) {
+    clearTimeout(outboxShortly);
+    outboxShortly = null;
+    $("outbox").hidden = true;
+  } else if ($("outbox").hidden && !outboxShortly) {
+    outboxShortly = setTimeout(() => {
+      outboxShortly = null;
+      $("outbox").hidden = false;
+    }, 1000);
+  }
 }
 
 function onEvent(event) {

@@ -1,6 +1,6 @@
 // The alarm screen: takes over the app while an incident runs. The kind (and DRILL) large,
 // "got it", the script for customers, my zone's sweep, help for a person, "I am safe".
-import { $, element } from "../dom.js";
+import { $, element, vibrate } from "../dom.js";
 import { myRollCall, zoneNamed } from "../model.js";
 import { say } from "../texts.js";
 import { timeOf } from "../when.js";
@@ -70,7 +70,7 @@ function renderAsked(app) {
 // The duty manager asked someone to sweep: on that person's phone it is an alert.
 export function sweepAsked(app, event) {
   if (event.payload.staff_id !== app.server.me.staff_id) return;
-  navigator.vibrate?.([400, 150, 400]);
+  vibrate([400, 150, 400]);
   $("announcer").textContent = $("sweep-asked-text").textContent;
 }
 
@@ -159,17 +159,18 @@ export function alarmArrived(app, incidentId) {
   app.server.act(say(app.texts, "action.delivered"),
                  `/api/sites/${app.server.me.site}/incidents/current/delivered`, {},
                  `delivered-${app.server.me.staff_id}-${incidentId}`);
-  ring();
   // A page not tapped yet may neither vibrate nor sound (the browser's rule for sticky user
   // activation): then the first tap anywhere does it, while the alarm is still shown.
-  if (navigator.userActivation && !navigator.userActivation.hasBeenActive) {
+  if (!navigator.userActivation || navigator.userActivation.hasBeenActive) {
+    ring();
+  } else {
     addEventListener("pointerdown", () => { if (app.server.state?.incident) ring(); },
                      { once: true, capture: true });
   }
 }
 
 function ring() {
-  navigator.vibrate?.([600, 200, 600, 200, 600]);
+  vibrate([600, 200, 600, 200, 600]);
   beep();
 }
 

@@ -1,7 +1,7 @@
 // The duty manager's console while an incident runs: the roll call filling in (people with no
 // phone apart from those who did not answer), help requests (announced as they come), zones
 // to assign, the reopening time, the all-clear (end.js). Starting one: start.js.
-import { $, element } from "../dom.js";
+import { $, element, vibrate } from "../dom.js";
 import { PERSON_STATES, rollCall, zoneNamed } from "../model.js";
 import { say, sayCount } from "../texts.js";
 import { momentOf, timeOf } from "../when.js";
@@ -67,7 +67,7 @@ function renderRollCall(app) {
 
 // A new help request: make sure the duty manager notices it, wherever the page is scrolled.
 export function helpRequested(app, event) {
-  navigator.vibrate?.([400, 150, 400]);
+  vibrate([400, 150, 400]);
   $("announcer").textContent = say(app.texts, "console.help_new", {
     location: helpWhere(app, event.payload.location),
   });
@@ -124,7 +124,7 @@ export function sweepAnswered(app, event, zone) {
   if (!declined && app.vocabulary.sweeps[event.type] !== "claimed") return; // a yes is a claim
   if (!zone?.asked || zone.asked !== event.payload.staff_id) return;
   const key = declined ? "console.sweep_declined" : "console.sweep_accepted";
-  if (declined) navigator.vibrate?.([300, 100, 300]);
+  if (declined) vibrate([300, 100, 300]);
   $("announcer").textContent = say(app.texts, key, { name: event.payload.name, zone: zone.name });
 }
 

@@ -2,7 +2,7 @@
 // countdown with "Evacuate now" and "Dismiss", "Alarm panel link down", and the panel's latest
 // faults, tests and resets. The server starts the evacuation by itself when the countdown runs
 // out; this screen only shows how long is left. Staff phones never receive these events.
-import { $, element } from "../dom.js";
+import { $, element, vibrate } from "../dom.js";
 import { say, sayCount } from "../texts.js";
 import { timeOf } from "../when.js";
 
@@ -67,7 +67,7 @@ export function renderAlarmPanel(app, isManager) {
 // A pre-alarm must be noticed: the phone vibrates and a screen reader says it.
 export function panelEventArrived(app, event) {
   if (event.type === "pre_alarm.started") {
-    navigator.vibrate?.([500, 200, 500, 200, 500]);
+    vibrate([500, 200, 500, 200, 500]);
     $("announcer").textContent = say(app.texts, "panel.pre_alarm");
   } else if (event.type === "alarm_panel.link_down") {
     $("announcer").textContent = $("panel-link-down").textContent;

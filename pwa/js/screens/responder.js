@@ -2,7 +2,7 @@
 // "on my way". Once someone answers, the request stays in sight with who is on the way (its
 // place is where the responder is going) until each responder taps OK. Staff never receive
 // these (the server redacts them).
-import { $, element } from "../dom.js";
+import { $, element, vibrate } from "../dom.js";
 import { say } from "../texts.js";
 
 function who(app, request) {
@@ -47,6 +47,6 @@ export function backupAnsweredByResponder(app, request, event) {
 
 // A new request: make sure the responder notices it.
 export function backupRequested(app) {
-  navigator.vibrate?.([300, 100, 300, 100, 300, 100, 300]);
+  vibrate([300, 100, 300, 100, 300, 100, 300]);
   $("announcer").textContent = $("backup-request-list").textContent;
 }
