@@ -375,6 +375,19 @@ CREATE TABLE IF NOT EXISTS mailbox_replies (
     lease_until INTEGER,
     PRIMARY KEY (site, mailbox)
 );
+-- Working memory of the mailbox checks (server/mailboxes/checks.py), not state: whether each
+-- listed mailbox's credentials worked at the last try, for readiness, and the next try.
+CREATE TABLE IF NOT EXISTS mailbox_checks (
+    site TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    checked_at INTEGER,
+    reason TEXT,
+    status INTEGER,
+    warning TEXT,
+    PRIMARY KEY (site, mailbox)
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,

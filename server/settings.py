@@ -63,6 +63,8 @@ class Settings:
     sieve_password: str | None = None
     email_retry_seconds: float = 5.0
     email_retry_max_seconds: float = 300.0
+    email_check_seconds: float = 300.0
+    ms_unlisted_mailbox: str | None = None
     testing: bool = False
 
     @property
@@ -189,6 +191,18 @@ ENVIRONMENT = (
         "email_retry_max_seconds",
         float,
         "longest wait between two tries of a mailbox switch",
+    ),
+    (
+        "EXITNOW_EMAIL_CHECK_SECONDS",
+        "email_check_seconds",
+        float,
+        "how often each mailbox's credentials are tried in the background (readiness)",
+    ),
+    (
+        "EXITNOW_MS_UNLISTED_MAILBOX",
+        "ms_unlisted_mailbox",
+        str,
+        "a Microsoft 365 mailbox no site lists: readiness warns if the app can read it",
     ),
 )
 

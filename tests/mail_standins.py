@@ -124,10 +124,16 @@ class Graph(ProviderStandIn):
     def __init__(self, tenant: str, client_id: str, client_secret: str):
         super().__init__()
         self.tenant, self.client_id, self.client_secret = tenant, client_id, client_secret
+        self.policy: set[str] | None = None  # no application access policy: every mailbox
         self.start(lambda standin: type("GraphHandler", (GraphHandler,), {"standin": standin}))
 
     def add_mailbox(self, address: str, setting: dict) -> None:
         self.mailboxes[address] = dict(setting)
+
+    def limit_to(self, *addresses: str) -> None:
+        """An Exchange application access policy (RestrictAccess) with only these mailboxes:
+        any other answers 403 as Exchange does."""
+        self.policy = set(addresses)
 
     def settings_for(self, settings):
         """The app's settings pointed at this stand-in, with its tenant and client."""
@@ -164,6 +170,10 @@ class GraphHandler(Handler):
             self.problem("not a mailboxSettings URL")
             return None
         address = unquote(self.path[len(prefix) : -len(suffix)])
+        if self.standin.policy is not None and address not in self.standin.policy:
+            message = "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings."
+            self.reply(403, {"error": {"code": "ErrorAccessDenied", "message": message}})
+            return None
         if address not in self.standin.mailboxes:
             self.reply(404, {"error": {"code": "ErrorItemNotFound"}})
             return None

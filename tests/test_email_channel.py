@@ -49,6 +49,7 @@ def gmail(tmp_path):
 def settings(tmp_path, graph, gmail):
     return graph.settings_for(unit_settings(tmp_path / "exitnow.db")).with_changes(
         public_url="https://exitnow.shop.example",
+        ms_unlisted_mailbox="ceo@shop.example",  # no site lists it
         gmail_key_file=str(gmail.key_file),
         gmail_api_url=gmail.url,
         email_retry_seconds=0.0,  # tried again at the next round
@@ -451,3 +452,78 @@ def test_the_site_state_tells_responders_how_each_mailbox_is_doing(
     switch(services)
     (theirs,) = manager.get(f"{SITE}/state").json["mailbox_states"]
     assert theirs["reply"] == "theirs"
+
+
+# --- readiness: credentials that do not work, before any alarm --------------------------------
+
+
+def check(services) -> int:
+    """One round of the background checks, as the switcher's loop runs them each second."""
+    from server.mailboxes.checks import check_due
+
+    return check_due(services, services.mailboxes.providers)
+
+
+def mailbox_readiness(manager) -> dict:
+    (mailbox,) = manager.get(f"{SITE}/readiness").json["mailboxes"]
+    return mailbox
+
+
+def test_a_refused_secret_shows_the_mailbox_not_ready_before_any_alarm(
+    services, admin, manager, graph, event_count
+):
+    with_mailbox(admin)
+    graph.client_secret = "rotated-in-entra"  # ours no longer works
+    before = event_count()
+
+    assert mailbox_readiness(manager)["ready"] is None  # not tried yet: never on the request
+    assert graph.received == [] and graph.token_requests == 0
+    assert check(services) == 1
+
+    mailbox = mailbox_readiness(manager)
+    assert (mailbox["ready"], mailbox["reason"], mailbox["status"]) == (False, "token_refused", 401)
+    assert mailbox["checked_at"] is not None
+    assert check(services) == 0  # tried again only after EXITNOW_EMAIL_CHECK_SECONDS
+    assert event_count() == before  # how things stand, not a fact for the log
+
+    graph.client_secret = "s3cret-value"  # the secret in Entra is ours again
+    with services.store.transaction() as db:  # and the next round comes
+        db.execute("UPDATE mailbox_checks SET next_at = 0")
+    check(services)
+    assert mailbox_readiness(manager)["ready"] is True
+
+
+@pytest.mark.parametrize(
+    "status, reason", [(403, "access_refused"), (401, "access_refused"), (503, "failing")]
+)
+def test_a_mailbox_whose_settings_are_refused_is_not_ready(
+    services, admin, manager, graph, status, reason
+):
+    with_mailbox(admin)
+    graph.fail_next(status, count=2)  # a fresh token is tried once after a 401
+
+    check(services)
+
+    mailbox = mailbox_readiness(manager)
+    assert (mailbox["ready"], mailbox["reason"], mailbox["status"]) == (False, reason, status)
+
+
+def test_microsoft_365_warns_when_the_app_can_also_read_an_unlisted_mailbox(
+    services, admin, manager, graph
+):
+    with_mailbox(admin)  # EXITNOW_MS_UNLISTED_MAILBOX=ceo@shop.example (the settings above)
+
+    check(services)
+
+    mailbox = mailbox_readiness(manager)
+    assert mailbox["ready"] is True
+    assert mailbox["warning"] == {"reason": "reaches_unlisted", "mailbox": "ceo@shop.example"}
+    assert graph.mailboxes["ceo@shop.example"] == {"status": "disabled"}  # only read
+
+    graph.limit_to(BOX)  # New-ApplicationAccessPolicy ... -AccessRight RestrictAccess
+    with services.store.transaction() as db:
+        db.execute("UPDATE mailbox_checks SET next_at = 0")
+    check(services)
+
+    mailbox = mailbox_readiness(manager)
+    assert (mailbox["ready"], mailbox["warning"]) == (True, None)

@@ -100,3 +100,22 @@ def test_a_customer_who_writes_during_the_incident_gets_the_notice_and_none_afte
     assert team.scripts() == {"team-rules": True}  # ours is gone, theirs active
     assert team.get("team-rules") == EARLIER
     team.close()
+
+
+def test_a_refused_managesieve_login_shows_the_mailbox_not_ready(services, api_as, dovecot):
+    """Readiness before any alarm: Dovecot refuses the password (EXITNOW_SIEVE_PASSWORD is
+    not the mailbox's), tried in the background."""
+    from server.mailboxes.checks import check_due
+
+    api_as("admin").post(
+        "/api/sites/demo/notice-settings",
+        {"settings": {"email": [{"provider": "sieve", "mailbox": BOX}]}},
+    )
+    sieve = services.mailboxes.providers["sieve"]
+    sieve.settings = services.settings.with_changes(sieve_password="not-" + PASSWORD)
+
+    check_due(services, services.mailboxes.providers)
+
+    manager = api_as("duty_manager")
+    (mailbox,) = manager.get("/api/sites/demo/readiness").json["mailboxes"]
+    assert (mailbox["ready"], mailbox["reason"]) == (False, "login_refused")

@@ -143,7 +143,8 @@ READ_ROUTES = {
         ],
     ),
     "/api/sites/{site}/readiness": read(
-        "Whether each person's phone can be reached now, and why not (duty manager, admin)",
+        "Whether each person's phone can be reached now and each mailbox's credentials work, "
+        "and why not (duty manager, admin)",
         READINESS,
     ),
     "/api/push/vapid-public-key": read(

@@ -1,4 +1,5 @@
-"""Phone readiness: whether each person's phone can be reached now (duty managers, admins)."""
+"""Readiness: whether each person's phone can be reached now, and whether each customer-service
+mailbox's credentials work (duty managers, admins)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import jsonify
 
 from ..auth import MANAGERS
 from ..clock import now_ms
+from ..mailboxes.checks import mailbox_readiness
 from ..phone_readiness import site_readiness
 from . import api, require_member, services
 
@@ -14,4 +16,6 @@ from . import api, require_member, services
 def readiness(site: str):
     with services().store.reading() as db:
         require_member(db, site, MANAGERS, "the phones' readiness")
-        return jsonify(site_readiness(db, site, services().presence, now_ms()))
+        phones = site_readiness(db, site, services().presence, now_ms())
+        # The mailboxes' too, as last tried in the background (server/mailboxes/checks.py).
+        return jsonify({**phones, "mailboxes": mailbox_readiness(db, site, services().settings)})

@@ -18,6 +18,7 @@ from ..commands.webhooks import FORMATS as WEBHOOK_FORMATS
 from ..escalation import LONGEST_SECONDS as LONGEST_ESCALATION
 from ..escalation import PHONE_NUMBER
 from ..events import EVENT_TYPES
+from ..mailboxes.checks import REASONS as MAILBOX_REASONS
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..phone_readiness import REASONS as READINESS_REASONS
@@ -535,6 +536,22 @@ READINESS = obj(
                                 "answered_at": nullable(TIME),
                             }
                         )
+                    ),
+                }
+            )
+        ),
+        # Each customer-service mailbox, as last tried in the background (mailboxes/checks.py).
+        "mailboxes": array(
+            obj(
+                {
+                    "mailbox": STRING,
+                    "provider": enum(EMAIL_PROVIDERS),
+                    "ready": nullable(BOOL),
+                    "reason": nullable(enum(MAILBOX_REASONS)),
+                    "status": nullable({"type": "integer"}),
+                    "checked_at": SOMETIME,
+                    "warning": nullable(
+                        obj({"reason": enum(["reaches_unlisted"]), "mailbox": STRING})
                     ),
                 }
             )

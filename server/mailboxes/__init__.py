@@ -23,14 +23,23 @@ LONGEST_ERROR = 300
 
 
 class ProviderError(Exception):
-    """The provider refused or could not be reached: `status` (HTTP, or None), and how long
-    it asked us to wait (a 429's Retry-After), if it did."""
+    """The provider refused or could not be reached: `status` (HTTP, or None), how long it
+    asked us to wait (a 429's Retry-After), if it did, and `during` which step: "settings"
+    (the mailbox's own), "token" (signing in), "login" (ManageSieve), or "configuration"
+    (our environment lacks the credentials)."""
 
-    def __init__(self, status: int | None, error: str, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int | None,
+        error: str,
+        retry_after: float | None = None,
+        during: str = "settings",
+    ):
         super().__init__(error)
         self.status = status
         self.error = error[:LONGEST_ERROR]
         self.retry_after = retry_after
+        self.during = during
 
 
 class Provider(Protocol):
@@ -90,6 +99,16 @@ def http_json(method: str, url: str, headers: dict, body=None, form: dict | None
         return response.status, (json.loads(raw) if raw.strip() else None)
     except ValueError:
         raise ProviderError(response.status, "the answer was not JSON") from None
+
+
+def signing_in(request):
+    """`request()`, a failure of which is the sign-in's (a token endpoint's), not the
+    mailbox's: readiness says "the sign-in was refused" rather than "no access"."""
+    try:
+        return request()
+    except ProviderError as failure:
+        failure.during = "token"
+        raise
 
 
 def _seconds(value: str | None) -> float | None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from ..notices.email import AutoReply
-from . import ProviderError, http_json
+from . import ProviderError, http_json, signing_in
 
 SCOPE = "https://www.googleapis.com/auth/gmail.settings.basic"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -32,12 +32,14 @@ class Gmail:
 
     def _key(self) -> dict:
         if not self.settings.gmail_key_file:
-            raise ProviderError(None, "EXITNOW_GMAIL_KEY_FILE is unset")
+            raise ProviderError(None, "EXITNOW_GMAIL_KEY_FILE is unset", during="configuration")
         try:
             with open(self.settings.gmail_key_file, encoding="utf-8") as file:
                 return json.load(file)
         except (OSError, ValueError) as failure:
-            raise ProviderError(None, f"the service account key file: {failure}") from None
+            raise ProviderError(
+                None, f"the service account key file: {failure}", during="configuration"
+            ) from None
 
     def token(self, address: str, fresh: bool = False) -> str:
         with self._lock:
@@ -58,7 +60,7 @@ class Gmail:
             "exp": now + 3600,
         }
         form = {"grant_type": JWT_BEARER, "assertion": _signed_jwt(claims, key["private_key"])}
-        _, answer = http_json("POST", key["token_uri"], {}, form=form)
+        _, answer = signing_in(lambda: http_json("POST", key["token_uri"], {}, form=form))
         lifetime = max(0, int(answer.get("expires_in", 3600)) - 60)
         return answer["access_token"], time.monotonic() + lifetime
 

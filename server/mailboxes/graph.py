@@ -12,7 +12,7 @@ import time
 from urllib.parse import quote
 
 from ..notices.email import AutoReply
-from . import ProviderError, http_json
+from . import ProviderError, http_json, signing_in
 
 SCOPE = "https://graph.microsoft.com/.default"
 
@@ -35,7 +35,9 @@ class Microsoft365:
         s = self.settings
         if not (s.ms_tenant_id and s.ms_client_id and s.ms_client_secret):
             raise ProviderError(
-                None, "EXITNOW_MS_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET are unset"
+                None,
+                "EXITNOW_MS_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET are unset",
+                during="configuration",
             )
         url = f"{s.ms_login_url.rstrip('/')}/{quote(s.ms_tenant_id)}/oauth2/v2.0/token"
         form = {
@@ -44,7 +46,7 @@ class Microsoft365:
             "scope": SCOPE,
             "grant_type": "client_credentials",
         }
-        _, answer = http_json("POST", url, {}, form=form)
+        _, answer = signing_in(lambda: http_json("POST", url, {}, form=form))
         # A minute early: a token that expires on the way is a 401 and a second round.
         lifetime = max(0, int(answer.get("expires_in", 3600)) - 60)
         return answer["access_token"], time.monotonic() + lifetime
@@ -66,6 +68,15 @@ class Microsoft365:
     def read(self, mailbox: dict) -> dict:
         _, answer = self._call("GET", mailbox)
         return answer["automaticRepliesSetting"]
+
+    def can_read(self, address: str) -> bool | None:
+        """Whether the app can read this mailbox's settings: None when Graph cannot say (an
+        application access policy that leaves a mailbox out answers 403)."""
+        try:
+            self.read({"mailbox": address})
+        except ProviderError as failure:
+            return False if failure.status in (403, 404) else None
+        return True
 
     def write(self, mailbox: dict, reply: AutoReply) -> int | None:
         setting = {

@@ -27,7 +27,11 @@ class Sieve:
     def _session(self, mailbox: dict) -> ManageSieve:
         s = self.settings
         if not s.sieve_host or not s.sieve_password:
-            raise ProviderError(None, "EXITNOW_SIEVE_HOST and EXITNOW_SIEVE_PASSWORD are unset")
+            raise ProviderError(
+                None,
+                "EXITNOW_SIEVE_HOST and EXITNOW_SIEVE_PASSWORD are unset",
+                during="configuration",
+            )
         user = mailbox.get("user") or mailbox["mailbox"]
         session = ManageSieve(s.sieve_host, s.sieve_port)
         try:
@@ -35,8 +39,10 @@ class Sieve:
                 session.authenticate(s.sieve_user, s.sieve_password, as_user=user)
             else:
                 session.authenticate(user, s.sieve_password)
-        except ProviderError:
+        except ProviderError as failure:
             session.close()
+            if failure.error.startswith("ManageSieve: NO"):  # refused, not a lost connection
+                failure.during = "login"
             raise
         return session
 

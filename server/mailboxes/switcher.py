@@ -37,6 +37,7 @@ from ..notices.email import auto_reply
 from ..settings import secret_key_for
 from ..tasks import run_together
 from . import ProviderError, providers_for
+from .checks import check_due
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -57,6 +58,7 @@ class MailboxSwitcher:
             try:
                 while self.switch_due(services):
                     pass
+                check_due(services, self.providers)  # readiness, before any alarm
             except Exception:  # keep switching; the next round tries again
                 logger.exception("switching the mailboxes' automatic replies failed")
             services.socketio.sleep(POLL_SECONDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import enrolled_page, prepare_database
+from helpers import enrolled_page, eventually, prepare_database
 from mail_standins import Graph
 
 BOX = "asiakaspalvelu@shop.example"
@@ -20,6 +20,8 @@ LIST = "#console-mailboxes-list"
 def graph():
     standin = Graph("tenant-1", "client-1", "s3cret-value")
     standin.add_mailbox(BOX, {"status": "disabled", "externalReplyMessage": ""})
+    standin.add_mailbox("ceo@shop.example", {"status": "disabled"})
+    standin.client_secret = "rotated"  # until the test says: ours is refused
     yield standin
     standin.release.set()
     standin.close()
@@ -37,12 +39,19 @@ def site(graph, live_servers, tmp_path):
         "EXITNOW_MS_CLIENT_SECRET": "s3cret-value",
         "EXITNOW_EMAIL_RETRY_SECONDS": "1",
         "EXITNOW_EMAIL_RETRY_MAX_SECONDS": "1",
+        "EXITNOW_EMAIL_CHECK_SECONDS": "1",
+        "EXITNOW_MS_UNLISTED_MAILBOX": "ceo@shop.example",
     }
     server = live_servers(tmp_path / "live.db", env=env).start()
     mailbox = {"provider": "microsoft365", "mailbox": BOX}
     settings = {"settings": {"email": [mailbox]}}
     assert server.post("/api/sites/demo/notice-settings", tokens["admin"][0], settings).ok
     return server, tokens
+
+
+def ready(server, token: str) -> bool | None:
+    (mailbox,) = server.get("/api/sites/demo/readiness", token).json()["mailboxes"]
+    return mailbox["ready"]
 
 
 def says(page, selector: str, pattern: str) -> None:
@@ -57,9 +66,17 @@ def says(page, selector: str, pattern: str) -> None:
 def test_the_console_says_how_each_mailbox_is_doing(site, graph, new_phone, screenshots):
     server, tokens = site
     manager = tokens["duty_manager"][0]
+    eventually(lambda: ready(server, manager) is False, timeout=15)  # tried in the background
     page = enrolled_page(new_phone(), server, MAIJA, lang="fi")
     page.wait_for_selector("#screen-console-start:not([hidden])")
-    says(page, "#start-mailboxes-list", f"{BOX}: oma vastaus, ei muutettu")
+    # Before any alarm: the secret is refused, and the console says so.
+    says(page, "#start-mailboxes-list", rf"{BOX}: ei valmis: kirjautuminen hylättiin \(401\)")
+    graph.client_secret = "s3cret-value"
+    eventually(lambda: ready(server, manager) is True, timeout=15)
+    page.reload()
+    says(page, "#start-mailboxes-list", rf"{BOX}: valmis \(toistaiseksi oma vastaus\)")
+    says(page, "#start-mailboxes-warning", "pääsee lukemaan myös osoitetta ceo@shop.example")
+    page.screenshot(path=screenshots / "console-mailbox-ready-fi.png", full_page=True)
     graph.fail_next(503, count=10_000)  # Graph is down at the alarm
 
     assert server.post("/api/sites/demo/incidents", manager, {"kind": "fire"}).status_code == 201

@@ -34,8 +34,25 @@ function sentence(app, mailbox) {
     const key = mailbox.failing.status ? "mailboxes.failing" : "mailboxes.failing_no_answer";
     return say(app.texts, key, { status: mailbox.failing.status });
   }
-  const reply = mailbox.reply || (app.server.state?.incident ? "switching" : "untouched");
+  const check = (app.mailboxReadiness || []).find((m) => m.mailbox === mailbox.mailbox);
+  if (!mailbox.reply && check?.ready === false) {
+    const reason = say(app.texts, `mailboxes.reason.${check.reason}`, { status: check.status ?? "" });
+    return say(app.texts, "mailboxes.not_ready", { reason });
+  }
+  const reply = mailbox.reply || (app.server.state?.incident ? "switching"
+    : check?.ready ? "ready" : "untouched");
   return say(app.texts, `mailboxes.${reply}`, { time });
+}
+
+// Whether each mailbox's credentials work, as readiness.js reads it (GET readiness): said
+// beside the mailbox, and a warning when the app reaches a mailbox it should not.
+export function renderMailboxReadiness(app, mailboxes) {
+  app.mailboxReadiness = mailboxes || [];
+  const warned = app.mailboxReadiness.find((m) => m.warning)?.warning;
+  $("start-mailboxes-warning").hidden = !warned;
+  $("start-mailboxes-warning").textContent = warned
+    ? say(app.texts, `mailboxes.warning.${warned.reason}`, { mailbox: warned.mailbox }) : "";
+  renderMailboxes(app, true);
 }
 
 // An address is read and typed as it is: never hyphenated (js/fit.js), and where it must

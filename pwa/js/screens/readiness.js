@@ -3,6 +3,7 @@
 // The list is read again when a test alarm is answered or a push is answered.
 import { $, element } from "../dom.js";
 import { say } from "../texts.js";
+import { renderMailboxReadiness } from "./mailboxes.js";
 import { momentOf } from "../when.js";
 
 const CHANGES = ["test_alarm.sent", "test_alarm.answered", "push.sent", "push.subscribed",
@@ -22,6 +23,7 @@ export async function renderReadiness(app) {
   $("readiness-summary").textContent = say(app.texts, `readiness.summary.${category}`, readiness);
   $("readiness-people").replaceChildren(
     ...readiness.people.filter((person) => !person.ready).map((person) => personItem(app, person)));
+  renderMailboxReadiness(app, readiness.mailboxes);
 }
 
 function personItem(app, person) {
