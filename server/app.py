@@ -31,8 +31,10 @@ from .publish import Publisher
 from .push import PushSender
 from .services import Services
 from .settings import Settings, load_settings, secret_key_for
+from .sms import TwilioSms
 from .state import SiteStates
 from .timers import tell_heads_now
+from .visitors import VisitorTexts
 from .webhooks import WebhookDeliveries
 from .writer import Writer, run_here
 
@@ -85,12 +87,20 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         params = {"outcome": outcome}
         commands.execute(services, command_line(site), site, "record_sms_outcome", params)
 
-    sms = SmsSender(settings, store, socketio, record_sms_outcome)
+    twilio = TwilioSms(settings)
+    sms = SmsSender(settings, store, socketio, twilio, record_sms_outcome)
+
+    def record_visitor_sms(site: str, outcome: dict) -> None:
+        params = {"outcome": outcome}
+        commands.execute(services, command_line(site), site, "record_visitor_sms", params)
+
+    visitor_texts = VisitorTexts(settings, store, socketio, twilio, record_visitor_sms)
 
     def after_commit(events: list[dict]) -> None:
         publisher.publish(events)  # the frames first
         checkpoints.after_commit(events)
         sms.after_commit(events)
+        visitor_texts.after_commit(events)
 
     writer = Writer(
         store,
@@ -124,6 +134,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         sms=sms,
         disk=disk,
         mailboxes=MailboxSwitcher(settings),
+        visitor_texts=visitor_texts,
     )
     return services
 
@@ -155,10 +166,12 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
 
     from .api import api
     from .api.hooks import hooks
+    from .api.mustering import signs
     from .api.public import public
     from .cli import register_cli
 
     app.register_blueprint(api)
+    app.register_blueprint(signs)
     app.register_blueprint(public)
     app.register_blueprint(hooks)
     register_cli(app)

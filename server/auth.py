@@ -21,7 +21,11 @@ EVERYONE = frozenset(ROLES)
 # no token or phone can carry it, only a signed webhook (server/api/hooks.py).
 PANEL_ROLE = "alarm_panel"
 PANEL = frozenset({PANEL_ROLE})
-ACTOR_ROLES = (*ROLES, PANEL_ROLE)  # who can appear as an event's actor
+# A visitor signing themself in or out at the entrance, with no account: the log names the
+# role only (the visitor's own name is in the event's erasable personal fields).
+VISITOR_ROLE = "visitor"
+VISITORS = frozenset({VISITOR_ROLE})
+ACTOR_ROLES = (*ROLES, PANEL_ROLE, VISITOR_ROLE)  # who can appear as an event's actor
 
 SESSION_COOKIE = "exitnow_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -83,6 +87,11 @@ def alarm_panel(site: str) -> Identity:
     """The site's fire-alarm panel, as its signed webhook and its timers act: nobody on the
     staff list, and no person's rights."""
     return Identity(site=site, role=PANEL_ROLE, name="alarm panel")
+
+
+def visitor(site: str) -> Identity:
+    """A visitor at the site's entrance page, who holds no credential (server/visitors.py)."""
+    return Identity(site=site, role=VISITOR_ROLE, name="visitor")
 
 
 def new_secret() -> str:

@@ -163,6 +163,51 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
     site TEXT NOT NULL REFERENCES sites(id),
     created_at INTEGER NOT NULL
 );
+-- Mustering (server/commands/mustering.py, visitors.py): the site's assembly points, the
+-- visitors and contractors signed in at the door, who is accounted for in each incident (by
+-- their phone, the sign's QR code, a marshal, or by signing out) and who was reported inside.
+CREATE TABLE IF NOT EXISTS assembly_points (
+    site TEXT NOT NULL REFERENCES sites(id),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    place TEXT,  -- the site file's `where`: "Car park, lamp post A"
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, id)
+);
+CREATE TABLE IF NOT EXISTS visitors (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL REFERENCES sites(id),
+    name TEXT,  -- NULL once erased
+    company TEXT,
+    phone TEXT,
+    host_staff_id INTEGER REFERENCES staff(id),
+    language TEXT NOT NULL,
+    self_signed INTEGER NOT NULL,  -- at the entrance, without an account
+    link_nonce TEXT NOT NULL,  -- with the server's secret, makes the visitor's personal link
+    signed_in_at INTEGER NOT NULL,
+    left_at INTEGER,
+    left_how TEXT CHECK (left_how IN ('desk', 'self', 'closing'))
+);
+CREATE INDEX IF NOT EXISTS visitors_of_site ON visitors(site, left_at);
+CREATE TABLE IF NOT EXISTS accounted (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    person TEXT NOT NULL CHECK (person IN ('staff', 'visitor')),
+    person_id INTEGER NOT NULL,
+    how TEXT NOT NULL CHECK (how IN ('phone', 'qr', 'marshal', 'left')),
+    assembly_point TEXT,
+    by_staff_id INTEGER REFERENCES staff(id),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, person, person_id)
+);
+CREATE TABLE IF NOT EXISTS reported_inside (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    person TEXT NOT NULL CHECK (person IN ('staff', 'visitor')),
+    person_id INTEGER NOT NULL,
+    location TEXT NOT NULL,
+    by_staff_id INTEGER REFERENCES staff(id),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, person, person_id)
+);
 -- What a crowd of phones reads at once: a person's credentials and roll-call row, a site's
 -- people, subscriptions and help requests.
 CREATE INDEX IF NOT EXISTS credentials_of_staff ON credentials(staff_id);
@@ -427,6 +472,9 @@ ADDED_COLUMNS = (
     # A sweep asked of someone who has not answered yet, and the last one who declined it.
     ("sweeps", "asked", "INTEGER REFERENCES staff(id)"),
     ("sweeps", "declined", "INTEGER REFERENCES staff(id)"),
+    ("staff", "marshal", "INTEGER NOT NULL DEFAULT 0"),  # may account for others
+    # 0: an account, not a person on the floor (an integration's token, the chain's admin)
+    ("staff", "on_roll", "INTEGER NOT NULL DEFAULT 1"),
 )
 
 

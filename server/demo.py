@@ -13,30 +13,43 @@ if TYPE_CHECKING:
     from .services import Services
 
 SITE = "demo"
+ASSEMBLY_POINTS = [
+    # Named in both of the demo's local languages, as its zones are.
+    {
+        "id": "lamp-post-a",
+        "name": "Parkkipaikka, valotolppa A / Parkeringen, lyktstolpe A",
+        "where": "Pääkadun puolella / Mot huvudgatan",
+    },
+    {
+        "id": "lamp-post-b",
+        "name": "Parkkipaikka, valotolppa B / Parkeringen, lyktstolpe B",
+        "where": "Lastauslaiturin takana / Bakom lastkajen",
+    },
+]
 ZONES = [
     {
         "id": "entrance",
         "name": "Sisäänkäynti ja kassat / Ingång och kassor",
         "exits": ["Pääovi / Huvudentré", "Sivuovi kassojen vieressä / Sidodörr vid kassorna"],
-        "assembly_point": "Car park, lamp post A",
+        "assembly_point": "lamp-post-a",
     },
     {
         "id": "grocery",
         "name": "Elintarvikkeet / Livsmedel",
         "exits": ["Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet"],
-        "assembly_point": "Car park, lamp post A",
+        "assembly_point": "lamp-post-a",
     },
     {
         "id": "clothing",
         "name": "Vaatteet ja sovituskopit / Kläder och provrum",
         "exits": ["Hätäuloskäynti sovituskoppien vieressä / Nödutgång vid provrummen"],
-        "assembly_point": "Car park, lamp post B",
+        "assembly_point": "lamp-post-b",
     },
     {
         "id": "stockroom",
         "name": "Varasto ja lastauslaituri / Lager och lastkaj",
         "exits": ["Lastauslaiturin ovi / Lastkajens dörr"],
-        "assembly_point": "Car park, lamp post B",
+        "assembly_point": "lamp-post-b",
     },
 ]
 PEOPLE = [
@@ -44,7 +57,13 @@ PEOPLE = [
     {"name": "Aino Aaltonen", "role": "staff", "home_zone": "entrance", "language": "fi"},
     {"name": "Erik Lindqvist", "role": "staff", "home_zone": "grocery", "language": "sv"},
     {"name": "Sara Smith", "role": "staff", "home_zone": "clothing", "language": "en"},
-    {"name": "Pekka Virtanen", "role": "staff", "home_zone": "stockroom", "language": "fi"},
+    {
+        "name": "Pekka Virtanen",
+        "role": "staff",
+        "home_zone": "stockroom",
+        "language": "fi",
+        "marshal": True,  # counts the people at lamp post B
+    },
     {"name": "Ville Vartija", "role": "guard", "home_zone": "entrance", "language": "fi"},
 ]
 
@@ -91,6 +110,8 @@ def seed(services: Services) -> list[tuple[dict, str]]:
             "languages": list(LANGUAGES),
         },
     )
+    for point in ASSEMBLY_POINTS:
+        run("add_assembly_point", point)
     for zone in ZONES:
         run("add_zone", zone)
     links = []

@@ -20,6 +20,7 @@ from .clock import now_ms
 from .errors import DiskFull
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
+from .sms import TwilioSms, sms_configured
 
 if TYPE_CHECKING:
     from .services import Services
@@ -62,10 +63,6 @@ def escalation_of(site_settings: str | dict) -> dict:
     if isinstance(site_settings, str):
         site_settings = json.loads(site_settings)
     return {**DEFAULTS, **(site_settings.get("escalation") or {})}
-
-
-def sms_configured(settings: Settings) -> bool:
-    return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from)
 
 
 def due_attempts(db, incident: dict, now: int, sms_ready: bool) -> list[tuple[int, int]]:
@@ -127,12 +124,12 @@ class SmsSender:
     """Sends an escalation's SMS through Twilio after commit, in the background, and has the
     answer logged (`sms.sent`) by `record_outcome(site, outcome)`."""
 
-    def __init__(self, settings: Settings, store, socketio, record_outcome):
+    def __init__(self, settings: Settings, store, socketio, sms: TwilioSms, record_outcome):
         self.settings = settings
         self.store = store
         self.socketio = socketio
+        self.sms = sms
         self.record_outcome = record_outcome
-        self._client = None
 
     def after_commit(self, events: list[dict]) -> None:
         for event in events:
@@ -142,21 +139,15 @@ class SmsSender:
     def send(self, event: dict) -> str:
         """Send one SMS now; log and return the outcome (accepted or failed)."""
         payload = event["payload"]
-        status, sid = None, None
-        try:
-            to, text = self._message(event)
-            message = self._twilio().messages.create(to=to, body=text, **self._sender())
-            outcome, status, sid = "accepted", 201, message.sid
-        except Exception as error:  # the SMS service refused or could not be reached
-            logger.error("escalation SMS to staff %s failed: %s", payload["staff_id"], error)
-            outcome, status = "failed", getattr(error, "status", None)
+        to, text = self._message(event)
+        answer = self.sms.send(to, text)
         result = {"incident_id": payload["incident_id"], "staff_id": payload["staff_id"]}
-        result |= {"step": payload["step"], "outcome": outcome, "status": status, "sid": sid}
+        result |= {"step": payload["step"], **answer}
         try:
             self.record_outcome(event["site"], result)
         except Exception:
             logger.exception("could not log the answer to an escalation SMS")
-        return outcome
+        return answer["outcome"]
 
     def _message(self, event: dict) -> tuple[str, str]:
         """The person's number, and the SMS in their language: the alarm's title, the site."""
@@ -171,16 +162,3 @@ class SmsSender:
         texts = default_texts(language if language in LANGUAGES else DEFAULT_LANGUAGE)
         title = (texts["drill"] if payload["drill"] else texts["alarm"])[payload["kind"]]
         return phone, texts["sms_alarm"].format(title=title, site=site_name)
-
-    def _sender(self) -> dict:
-        sender = self.settings.twilio_from
-        return {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
-
-    def _twilio(self):
-        if self._client is None:
-            from twilio.rest import Client
-
-            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
-            client.api.base_url = self.settings.twilio_api_url.rstrip("/")
-            self._client = client
-        return self._client

@@ -7,6 +7,9 @@ EVENT_TYPES = {
     "zone.added": "a zone (with exits and assembly point) was added to a site",
     "zone.changed": "a zone's name, exits, assembly point or place in the list changed",
     "zone.removed": "a zone with no history was removed from a site",
+    "assembly_point.added": "an assembly point (id, name, where) was added to a site",
+    "assembly_point.changed": "an assembly point's name, where or place in the list changed",
+    "assembly_point.removed": "an assembly point no zone names and no incident used was removed",
     "staff.added": "a person was added to a site with a role, home zone and language",
     "staff.changed": "a person's role, home zone or language changed (a site import)",
     "staff.language_changed": "a person chose the language of their app and pushed alarms",
@@ -29,7 +32,12 @@ EVENT_TYPES = {
     "zone.blocked": "the zone cannot be swept (with a note)",
     "help.requested": "a person needs help getting out (location, note)",
     "help.resolved": "the help request was dealt with",
-    "staff.safe": "the person is safe at the assembly point",
+    "staff.safe": "the person is safe at the assembly point (by their phone, or the sign's QR code)",
+    "person.accounted": "a marshal accounted for a person (staff or visitor) at an assembly point",
+    "person.reported_inside": "a marshal reported a person still inside, with where",
+    "visitor.signed_in": "a visitor or contractor signed in (at the desk, or at the entrance)",
+    "visitor.left": "a visitor signed out (at the desk, themself, or by the server at closing)",
+    "visitor.texted": "the SMS service's answer to the alarm's text message to a visitor",
     "backup.requested": "staff under threat asked for backup (responders only)",
     "backup.cancelled": "the backup request was cancelled (responders only)",
     "backup.answered": "a guard or duty manager is on the way (responders only)",
@@ -71,10 +79,22 @@ NOTICE_EVENTS = frozenset({"site.created", "site.imported", "notice.issued", "no
 # The roll call: one event per person per step, so a crowd of phones makes a crowd of them.
 ROLL_CALL_EVENTS = frozenset({"alarm.delivered", "alarm.acknowledged", "staff.safe"})
 
+# Who is accounted for and who is on site: they name people, visitors too.
+MUSTER_EVENTS = frozenset(
+    {
+        "person.accounted",
+        "person.reported_inside",
+        "visitor.signed_in",
+        "visitor.left",
+        "visitor.texted",
+    }
+)
+
 # Readable by those who watch the roll call (guards, duty managers, admins) only; the others
 # receive the numbers, redacted, so that a gap in seq still always means a lost message.
 RESPONDER_ONLY_EVENTS = (
     ROLL_CALL_EVENTS
+    | MUSTER_EVENTS
     | frozenset(
         {
             "backup.requested",
@@ -119,5 +139,6 @@ PRIVATE_FIELDS = frozenset(
         "sealed",
         "url_sealed",
         "secret_sealed",
+        "link_nonce",  # with the server's secret, a visitor's personal link
     }
 )

@@ -18,6 +18,10 @@ LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"  # a person's, when none is given
 KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")  # of incident
 END_REASONS = ("resolved", "false_alarm", "drill_over")  # of an all-clear
+STAY_INSIDE = frozenset({"shelter"})  # kinds that keep people in: nobody is sent out
+# Kinds during which nothing public, no SMS and no sign names the exits or where people
+# gather: whoever threatens the site must not learn where to find them.
+GATHERING_UNSAID = frozenset({"threat", "shelter"})
 
 LARGEST_INTEGER = 2**63 - 1  # what SQLite stores
 DEEPEST_NESTING = 32

@@ -28,6 +28,7 @@ DOCUMENT_POLICY = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 APP_PAGES = {"index", "admin_page", "setup_page", "enroll_page", "pwa_file", "public.screen"}
+APP_PAGES |= {"check_in_page", "visit_page"}
 PUBLIC_STATUS_PAGE = "public.status_page"  # carries its own policy, and may be framed
 
 
@@ -78,6 +79,16 @@ def register_pages(app: Flask) -> None:
     def enroll_page(code: str):
         # A page, not the enrollment itself: link previews and scanners must not use up the code.
         return send_from_directory(PWA_DIR, "enroll.html")
+
+    @app.get("/checkin/<site>/<point>")
+    def check_in_page(site: str, point: str):
+        # An assembly point sign's QR code: the staff app, which says "I am safe here".
+        return send_from_directory(PWA_DIR, "index.html")
+
+    @app.get("/visit/<site>")
+    def visit_page(site: str):
+        # Visitors sign themselves in and out here; their personal link is in the fragment.
+        return send_from_directory(PWA_DIR, "visit.html")
 
     @app.get("/pwa/<path:name>")
     def pwa_file(name: str):

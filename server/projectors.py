@@ -61,6 +61,7 @@ def site_imported(db, event, p):
             "scripts": config["scripts"],
             "alarm_panel": config.get("alarm_panel", {}),  # not in imports before it existed
             "escalation": config.get("escalation", {}),  # likewise
+            "visitors": config.get("visitors", {}),  # likewise
         }
     )
     db.execute(
@@ -105,6 +106,21 @@ def zone_removed(db, event, p):
     db.execute("DELETE FROM zones WHERE site = ? AND id = ?", [event["site"], p["id"]])
 
 
+@projects("assembly_point.added", "assembly_point.changed")
+def assembly_point_set(db, event, p):
+    db.execute(
+        "INSERT INTO assembly_points (site, id, name, place, position) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (site, id) DO UPDATE SET name = excluded.name, place = excluded.place, "
+        "position = excluded.position",
+        [event["site"], p["id"], p["name"], p["where"], p["position"]],
+    )
+
+
+@projects("assembly_point.removed")
+def assembly_point_removed(db, event, p):
+    db.execute("DELETE FROM assembly_points WHERE site = ? AND id = ?", [event["site"], p["id"]])
+
+
 @projects("staff.added")
 def staff_added(db, event, p):
     db.execute(
@@ -122,6 +138,11 @@ def staff_added(db, event, p):
     )
     if p.get("phone"):
         db.execute("UPDATE staff SET phone = ? WHERE id = ?", [p["phone"], p["staff_id"]])
+    # Older logs carry neither: a person then was on the roll and no marshal.
+    db.execute(
+        "UPDATE staff SET marshal = ?, on_roll = ? WHERE id = ?",
+        [int(p.get("marshal", False)), int(p.get("on_roll", True)), p["staff_id"]],
+    )
 
 
 @projects("staff.changed")
@@ -132,6 +153,8 @@ def staff_changed(db, event, p):
     )
     if "phone" in p:  # older logs did not carry it: the number stays as it was
         db.execute("UPDATE staff SET phone = ? WHERE id = ?", [p["phone"], p["staff_id"]])
+    if "marshal" in p:  # likewise
+        db.execute("UPDATE staff SET marshal = ? WHERE id = ?", [int(p["marshal"]), p["staff_id"]])
 
 
 @projects("staff.language_changed")
@@ -145,6 +168,8 @@ def chain_admin_granted(db, event, p):
         "INSERT OR IGNORE INTO chain_admins (staff_id, granted_at) VALUES (?, ?)",
         [p["staff_id"], event["ts"]],
     )
+    # The chain's admin is an account of every site, not a person on this one's floor.
+    db.execute("UPDATE staff SET on_roll = 0 WHERE id = ?", [p["staff_id"]])
 
 
 def _add_credential(db, event, p, kind: str) -> None:
@@ -262,6 +287,80 @@ def roll_call_marked(db, event, p):
             "WHERE incident_id = ? AND staff_id = ?",
             [event["ts"], *key],
         )
+    if event["type"] == "staff.safe":  # by their own phone, or the sign's QR code
+        _account(db, event, p, "staff", p["staff_id"], p.get("how", "phone"))
+
+
+def _account(db, event, p, person: str, person_id: int, how: str) -> None:
+    """The person is accounted for in the incident, once: the first way counts."""
+    db.execute(
+        "INSERT OR IGNORE INTO accounted (incident_id, person, person_id, how, assembly_point, "
+        "by_staff_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            p["incident_id"],
+            person,
+            person_id,
+            how,
+            p.get("assembly_point"),
+            _staff_id(event),
+            event["ts"],
+        ],
+    )
+
+
+def _person_of(p: dict) -> tuple[str, int]:
+    """A mustering event names a staff member or a visitor."""
+    return ("staff", p["staff_id"]) if p.get("staff_id") else ("visitor", p["visitor_id"])
+
+
+@projects("person.accounted")
+def person_accounted(db, event, p):
+    _account(db, event, p, *_person_of(p), p["how"])
+
+
+@projects("person.reported_inside")
+def person_reported_inside(db, event, p):
+    db.execute(
+        "INSERT OR REPLACE INTO reported_inside (incident_id, person, person_id, location, "
+        "by_staff_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+        [p["incident_id"], *_person_of(p), p["location"], _staff_id(event), event["ts"]],
+    )
+
+
+@projects("visitor.signed_in")
+def visitor_signed_in(db, event, p):
+    person = p["person"]  # the visitor's personal fields, together (erasable as one)
+    db.execute(
+        """INSERT INTO visitors (id, site, name, company, phone, host_staff_id, language,
+           self_signed, link_nonce, signed_in_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            p["visitor_id"],
+            event["site"],
+            person.get("name"),
+            person.get("company"),
+            person.get("phone"),
+            p["host_staff_id"],
+            p["language"],
+            int(p["self_signed"]),
+            p["link_nonce"],
+            event["ts"],
+        ],
+    )
+
+
+@projects("visitor.left")
+def visitor_left(db, event, p):
+    db.execute(
+        "UPDATE visitors SET left_at = ?, left_how = ? WHERE id = ?",
+        [event["ts"], p["how"], p["visitor_id"]],
+    )
+    if p["incident_id"] is not None:  # signed out during an alarm: out of the building
+        _account(db, event, p, "visitor", p["visitor_id"], "left")
+
+
+@projects("visitor.texted")
+def visitor_texted(db, event, p):
+    """The SMS service's answer, for the evidence; nothing in the state changes."""
 
 
 SWEEP_STATUS = {
@@ -659,6 +758,10 @@ STATE_TABLES = {
     "escalations": "incident_id, staff_id, step",
     "webhooks": "id",
     "mailbox_states": "site, mailbox",
+    "assembly_points": "site, id",
+    "visitors": "id",
+    "accounted": "incident_id, person, person_id",
+    "reported_inside": "incident_id, person, person_id",
 }
 
 assert set(PROJECTORS) == set(EVENT_TYPES), set(EVENT_TYPES) - set(PROJECTORS)

@@ -47,6 +47,12 @@ MAX_ADDRESSES = 10_000  # per limit: a few MB at most
 # What is being guessed; each has its own limit.
 ENROLLMENT = "enrollment"
 SIGN_IN = "sign-in"
+# Not a guess but a flood: every visitor's own sign-in at the entrance counts, from one address
+# (a shop's guest Wi-Fi is one NAT address for everyone). A busy entrance signs in a person
+# every few seconds; a coach party of VISITOR_BURST at once still passes.
+VISITOR_SIGN_IN = "visitor sign-in"
+VISITOR_BURST = 60
+VISITOR_SIGN_INS_PER_MINUTE = 30
 
 EXTENSION = "exitnow.rate_limits"  # the app's limits, in app.extensions
 
@@ -120,6 +126,9 @@ class RateLimits(dict):
             {
                 ENROLLMENT: FailureLimit("failed enrollments", clock),
                 SIGN_IN: FailureLimit("failed sign-ins", clock),
+                VISITOR_SIGN_IN: FailureLimit(
+                    "visitor sign-ins", clock, VISITOR_SIGN_INS_PER_MINUTE, VISITOR_BURST
+                ),
             }
         )
 
@@ -147,6 +156,14 @@ def counting_failures(kind: str) -> Iterator[None]:
         limit.check(address)
         limit.failed(address)
         raise
+
+
+def spend(kind: str) -> None:
+    """One attempt of `kind` by this request's client, whether it succeeds or not: 429 with
+    Retry-After when the address has none left."""
+    limit, address = limits_of(current_app)[kind], client_address()
+    limit.check(address)
+    limit.failed(address)
 
 
 def client_address() -> str:

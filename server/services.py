@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .push import PushSender
     from .settings import Settings
     from .state import SiteStates
+    from .visitors import VisitorTexts
     from .webhooks import WebhookDeliveries
     from .writer import Writer
 
@@ -46,3 +47,4 @@ class Services:
     sms: SmsSender  # escalation SMS through Twilio
     disk: Disk  # free space, and the reserve the alarm's commands may use on a full disk
     mailboxes: MailboxSwitcher  # the customer-service mailboxes' automatic replies
+    visitor_texts: VisitorTexts  # the alarm's SMS to visitors on site

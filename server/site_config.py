@@ -13,6 +13,7 @@ import yaml
 from .alarm_panel import check_policy
 from .auth import ROLES
 from .escalation import check_escalation, check_phone
+from .mustering import check_visitor_settings, point_ids_for
 from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from .notices import EMAIL_PROVIDERS, NoticeSettings
 from .notices.texts import default_texts
@@ -20,6 +21,7 @@ from .notices.texts import default_texts
 FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
 FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/alarm_panel.py)
 FILE_FIELDS |= {"escalation"}  # when a silent phone is tried again (server/escalation.py)
+FILE_FIELDS |= {"assembly_points", "visitors"}  # mustering (server/mustering.py)
 KIND_OF_VALUE = {
     bool: "true or false",
     int: "a whole number",
@@ -85,6 +87,7 @@ def check(data) -> list[tuple[tuple, str]]:
         or not set(languages) <= set(LANGUAGES)
     ):
         problems.append((("languages",), f"a list of: {', '.join(LANGUAGES)}"))
+    point_ids = _check_assembly_points(data, problems)
     zone_ids = set()
     for index, zone in enumerate(_list(data, "zones", problems)):
         path = ("zones", index)
@@ -99,6 +102,11 @@ def check(data) -> list[tuple[tuple, str]]:
             zone_ids.add(zone["id"])
         problems += _text(zone.get("name"), (*path, "name"))
         problems += _text(zone.get("assembly_point"), (*path, "assembly_point"))
+        # With assembly points declared, a zone names one of them by id; without, its text
+        # is a place of its own (the shape of site files before assembly points were places).
+        point = zone.get("assembly_point")
+        if point_ids and isinstance(point, str) and point.strip() and point not in point_ids:
+            problems.append(((*path, "assembly_point"), f"no assembly point '{point}' above"))
         exits = zone.get("exits", [])
         if not isinstance(exits, list) or not all(isinstance(e, str) and e for e in exits):
             problems.append(((*path, "exits"), "a list of exit names"))
@@ -107,8 +115,11 @@ def check(data) -> list[tuple[tuple, str]]:
         if not isinstance(person, dict):
             problems.append((path, "each person is a mapping: name, role, home_zone, language"))
             continue
-        problems += _unknown(person, path, {"name", "role", "home_zone", "language", "phone"})
+        known = {"name", "role", "home_zone", "language", "phone", "marshal"}
+        problems += _unknown(person, path, known)
         problems += check_phone(person.get("phone"), (*path, "phone"))
+        if type(person.get("marshal", False)) is not bool:
+            problems.append(((*path, "marshal"), "true or false"))
         problems += _text(person.get("name"), (*path, "name"))
         if person.get("role") not in ROLES:
             problems.append(((*path, "role"), f"one of: {', '.join(ROLES)}"))
@@ -120,7 +131,28 @@ def check(data) -> list[tuple[tuple, str]]:
     problems += _check_scripts(data.get("scripts", {}))
     problems += check_policy(data.get("alarm_panel", {}))
     problems += check_escalation(data.get("escalation", {}))
+    problems += check_visitor_settings(data.get("visitors", {}))
     return problems
+
+
+def _check_assembly_points(data: dict, problems: list) -> set:
+    """The declared assembly points' problems (into `problems`); their ids."""
+    ids: set = set()
+    for index, point in enumerate(_list(data, "assembly_points", problems)):
+        path = ("assembly_points", index)
+        if not isinstance(point, dict):
+            problems.append((path, "each assembly point is a mapping: id, name, where"))
+            continue
+        problems += _unknown(point, path, {"id", "name", "where"})
+        problems += _slug(point.get("id"), (*path, "id"), "assembly point")
+        if isinstance(point.get("id"), str):
+            if point["id"] in ids:
+                problems.append(((*path, "id"), f"assembly point '{point['id']}' is listed twice"))
+            ids.add(point["id"])
+        problems += _text(point.get("name"), (*path, "name"))
+        if point.get("where") is not None:
+            problems += _text(point.get("where"), (*path, "where"))
+    return ids
 
 
 def check_notices(notices, path: tuple = ("notices",)) -> list:
@@ -236,12 +268,23 @@ def _check_scripts(scripts) -> list:
 
 
 def normalized(data: dict) -> dict:
-    """The set-up with every default filled in: what export writes back."""
+    """The set-up with every default filled in: what export writes back. A zone's free-text
+    assembly point (a file of the older shape) becomes an assembly point of its own."""
+    points = [
+        {"id": p["id"], "name": p["name"], **({"where": p["where"]} if p.get("where") else {})}
+        for p in data.get("assembly_points", [])
+    ]
+    zones = data.get("zones", [])
+    if not points:
+        named = point_ids_for([z["assembly_point"] for z in zones])
+        points = [{"id": point_id, "name": text} for text, point_id in named.items()]
+        zones = [{**z, "assembly_point": named[z["assembly_point"]]} for z in zones]
     return {
         "site": data["site"],
         "name": data["name"],
         "timezone": data.get("timezone", "UTC"),
         "languages": data.get("languages", list(LANGUAGES)),
+        "assembly_points": points,
         "zones": [
             {
                 "id": z["id"],
@@ -249,7 +292,7 @@ def normalized(data: dict) -> dict:
                 "exits": z.get("exits", []),
                 "assembly_point": z["assembly_point"],
             }
-            for z in data.get("zones", [])
+            for z in zones
         ],
         "staff": [
             {
@@ -258,6 +301,7 @@ def normalized(data: dict) -> dict:
                 "home_zone": p.get("home_zone"),
                 "language": p.get("language", DEFAULT_LANGUAGE),
                 **({"phone": p["phone"]} if p.get("phone") else {}),
+                **({"marshal": True} if p.get("marshal") else {}),
             }
             for p in data.get("staff", [])
         ],
@@ -265,6 +309,7 @@ def normalized(data: dict) -> dict:
         "scripts": data.get("scripts", {}),
         **({"alarm_panel": data["alarm_panel"]} if data.get("alarm_panel") else {}),
         **({"escalation": data["escalation"]} if data.get("escalation") else {}),
+        **({"visitors": data["visitors"]} if data.get("visitors") else {}),
     }
 
 
@@ -277,6 +322,12 @@ def read_site(db, site: str) -> dict:
         "name": row["name"],
         "timezone": row["timezone"],
         "languages": json.loads(row["languages"]),
+        "assembly_points": [
+            {"id": p["id"], "name": p["name"], **({"where": p["place"]} if p["place"] else {})}
+            for p in db.query(
+                "SELECT * FROM assembly_points WHERE site = ? ORDER BY position, id", [site]
+            )
+        ],
         "zones": [
             {
                 "id": z["id"],
@@ -293,14 +344,18 @@ def read_site(db, site: str) -> dict:
                 "home_zone": p["home_zone"],
                 "language": p["language"],
                 **({"phone": p["phone"]} if p["phone"] else {}),
+                **({"marshal": True} if p["marshal"] else {}),
             }
-            for p in db.query("SELECT * FROM staff WHERE site = ? ORDER BY id", [site])
+            for p in db.query(
+                "SELECT * FROM staff WHERE site = ? AND on_roll = 1 ORDER BY id", [site]
+            )
         ],
         "notices": settings.get("notices", {}),
         "scripts": settings.get("scripts", {}),
         # The fire-alarm panel's policy (server/alarm_panel.py), when the site has its own.
         **({"alarm_panel": settings["alarm_panel"]} if settings.get("alarm_panel") else {}),
         **({"escalation": settings["escalation"]} if settings.get("escalation") else {}),
+        **({"visitors": settings["visitors"]} if settings.get("visitors") else {}),
     }
 
 

@@ -14,6 +14,7 @@ from .alarm_panel import panel_view
 from .auth import Identity
 from .clock import iso, now_ms
 from .events import PRIVATE_FIELDS, RESPONDER_ONLY_EVENTS
+from .mustering import muster_counts, staff_on_roll, visitors_on_roll
 
 
 def site_row(db, site: str) -> dict | None:
@@ -47,10 +48,12 @@ def incident_view(row: dict) -> dict:
 def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
     """Every zone of the site with its sweep status in the incident (unchecked when none)."""
     rows = db.query(
-        """SELECT z.id, z.name, z.exits, z.assembly_point, w.status, w.staff_id, w.note,
-                  w.updated_at, s.name AS staff_name, w.asked, a.name AS asked_name,
+        """SELECT z.id, z.name, z.exits, z.assembly_point AS point_id,
+                  COALESCE(p.name, z.assembly_point) AS assembly_point, w.status, w.staff_id,
+                  w.note, w.updated_at, s.name AS staff_name, w.asked, a.name AS asked_name,
                   w.declined, d.name AS declined_name
            FROM zones z
+           LEFT JOIN assembly_points p ON p.site = z.site AND p.id = z.assembly_point
            LEFT JOIN sweeps w ON w.zone = z.id AND w.incident_id = ?
            LEFT JOIN staff s ON s.id = w.staff_id
            LEFT JOIN staff a ON a.id = w.asked
@@ -63,7 +66,8 @@ def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
             "id": r["id"],
             "name": r["name"],
             "exits": json.loads(r["exits"]),
-            "assembly_point": r["assembly_point"],
+            "assembly_point": r["assembly_point"],  # its name, as people read it
+            "assembly_point_id": r["point_id"],
             "sweep": r["status"] or "unchecked",
             "by": r["staff_id"],
             "by_name": r["staff_name"],
@@ -79,43 +83,45 @@ def zone_views(db, site: str, incident_id: int | None) -> list[dict]:
     ]
 
 
-def roll_call_view(db, site: str, incident_id: int | None, staff_id: int | None = None) -> dict:
-    """Each staff member (or only `staff_id`) with whether the alarm reached them, they
-    acknowledged and they are safe; the counts are over the whole site either way."""
-    only_one = "AND s.id = ?" if staff_id is not None else ""
-    rows = db.query(
-        f"""SELECT s.id, s.name, s.role, s.home_zone,
-                   EXISTS (SELECT 1 FROM credentials c WHERE c.staff_id = s.id
-                           AND c.revoked_at IS NULL) AS enrolled,
-                   r.delivered_at, r.acknowledged_at, r.safe_at
-            FROM staff s
-            LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
-            WHERE s.site = ? {only_one} ORDER BY s.name, s.id""",
-        [incident_id, site] + ([staff_id] if staff_id is not None else []),
-    )
-    people = [
-        {
-            "staff_id": r["id"],
-            "name": r["name"],
-            "role": r["role"],
-            "home_zone": r["home_zone"],
-            "enrolled": bool(r["enrolled"]),
-            "delivered_at": iso(r["delivered_at"]),
-            "acknowledged_at": iso(r["acknowledged_at"]),
-            "safe_at": iso(r["safe_at"]),
-        }
-        for r in rows
+def assembly_point_views(db, site: str) -> list[dict]:
+    """The site's assembly points in their order: id, name, and where it is."""
+    return [
+        {"id": r["id"], "name": r["name"], "where": r["place"]}
+        for r in db.query(
+            "SELECT * FROM assembly_points WHERE site = ? ORDER BY position, id", [site]
+        )
     ]
-    return {**roll_call_counts(db, site, incident_id), "staff": people}
+
+
+def roll_call_view(db, site: str, incident_id: int | None, staff_id: int | None = None) -> dict:
+    """Everyone on the site's roll (or only staff member `staff_id`): staff with whether the
+    alarm reached them, they acknowledged and they are safe, and visitors; each with how they
+    were accounted for. The counts are over the whole site either way."""
+    incident, now = incident_row(db, incident_id), now_ms()
+    view = {
+        **roll_call_counts(db, site, incident_id),
+        "staff": staff_on_roll(db, site, incident, now, staff_id),
+    }
+    if staff_id is None:
+        view["visitors"] = visitors_on_roll(db, site, incident, now)
+    return view
+
+
+def incident_row(db, incident_id: int | None) -> dict | None:
+    rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
+    return rows[0] if rows else None
 
 
 def roll_call_counts(db, site: str, incident_id: int | None) -> dict:
-    """How many have a phone (`enrolled`), got the alarm, acknowledged and are safe; and how
-    many `people` the site has, `no_phone` of them with no phone (no alarm reaches them)."""
-    people = db.execute("SELECT COUNT(*) FROM staff WHERE site = ?", [site]).fetchone()[0]
+    """How many have a phone (`enrolled`), got the alarm, acknowledged and are safe; how many
+    `people` the site has on its roll, `no_phone` of them with no phone (no alarm reaches
+    them); and how many are on site (visitors too), accounted for and not."""
+    people = db.execute(
+        "SELECT COUNT(*) FROM staff WHERE site = ? AND on_roll = 1", [site]
+    ).fetchone()[0]
     enrolled = db.execute(
         """SELECT COUNT(DISTINCT c.staff_id) FROM credentials c JOIN staff s ON s.id = c.staff_id
-           WHERE s.site = ? AND c.revoked_at IS NULL""",
+           WHERE s.site = ? AND s.on_roll = 1 AND c.revoked_at IS NULL""",
         [site],
     ).fetchone()[0]
     delivered, acknowledged, safe = db.execute(
@@ -130,6 +136,7 @@ def roll_call_counts(db, site: str, incident_id: int | None) -> dict:
         "safe": safe,
         "people": people,
         "no_phone": people - enrolled,
+        **muster_counts(db, site, incident_row(db, incident_id), now_ms()),
     }
 
 
@@ -216,6 +223,7 @@ def site_state(db, site: str, is_responder: bool) -> dict:
         "seq": log.latest_seq(db, site),
         "incident": incident_view(incident) if incident else None,
         "zones": zone_views(db, site, incident_id),
+        "assembly_points": assembly_point_views(db, site),
         "roll_call": roll_call,
         "help_requests": [
             help_request_view(r)

@@ -33,7 +33,7 @@ from helpers import Api, LiveServer, unit_settings
 
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
-from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, alarm_panel, command_line
+from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, VISITORS, alarm_panel, command_line
 from server.commands import COMMANDS, execute, routed, socket_actions
 from server.publish import PUBLIC_NAMESPACE
 from server.settings import Settings
@@ -80,6 +80,12 @@ WHO_MAY: dict[str, frozenset] = {
     "send_test_webhook": ADMINS,
     "confirm_pre_alarm": MANAGERS,
     "dismiss_pre_alarm": MANAGERS,
+    # Staff may too when the site file marks them marshal (test_mustering.py); the command
+    # refuses other staff itself.
+    "account_person": EVERYONE,
+    "report_inside": EVERYONE,
+    "sign_in_visitor": RESPONDERS,
+    "sign_out_visitor": RESPONDERS,
 }
 # Roles that may run a command only on what is their own (the command checks the owner).
 OWN_ONLY: dict[str, frozenset] = {"cancel_backup": frozenset({"staff"})}
@@ -88,6 +94,8 @@ OWN_ONLY: dict[str, frozenset] = {"cancel_backup": frozenset({"staff"})}
 PUBLIC_WRITES = {"api.enroll"}  # anyone with a code: test_enrollment_* below
 SIGNED_WRITES = {"hooks.alarm_panel_webhook"}  # the panel's signature: test_a_panel_hook_* below
 READS_BY_POST = {f"public.phone_{format}" for format in PHONE_TYPES}  # Twilio fetches with POST
+# A visitor at the entrance, with no account: test_a_visitors_own_write_* below.
+VISITOR_WRITES = {f"api.{command.name}" for command in routed() if command.roles == VISITORS}
 
 # A body each command accepts in the prepared world (or how to make it from the world); the
 # fields a route has in its path come from World.path_values.
@@ -127,6 +135,10 @@ BODIES: dict[str, dict | Callable] = {
     "send_test_webhook": {},
     "confirm_pre_alarm": {},
     "dismiss_pre_alarm": {},
+    "account_person": lambda world: {"staff_id": world.aino, "assembly_point": "lamp-post-a"},
+    "report_inside": lambda world: {"staff_id": world.aino, "location": "Stockroom"},
+    "sign_in_visitor": {"name": "Matrix Visitor"},
+    "sign_out_visitor": {},
 }
 # Commands the world must be without an incident for (the allowed caller would get 201).
 NEEDS_NO_INCIDENT = {"start_incident"}
@@ -177,7 +189,9 @@ def write_routes() -> list[Route]:
 
 
 # Each route's command, as the commands declare their routes.
-COMMAND_OF = {f"api.{command.name}": command.name for command in routed()}
+COMMAND_OF = {
+    f"api.{command.name}": command.name for command in routed() if command.roles != VISITORS
+}
 ROUTES = write_routes()
 COMMAND_ROUTES_ = [route for route in ROUTES if route.command]
 
@@ -202,6 +216,7 @@ class World:
     aino: int  # a staff member's id (enrollment links, assigning a zone)
     test_id: int  # a test alarm sent to everyone (the admin's phone answers it)
     webhook_id: int  # a webhook subscription of the demo site
+    visitor_id: int  # a visitor signed in at the desk
     config: dict  # the demo site's set-up, as GET /setup gives it
 
     def path_values(self, route: Route) -> dict:
@@ -215,6 +230,7 @@ class World:
             "lang": "fi",
             "test_id": self.test_id,
             "webhook_id": self.webhook_id,
+            "visitor_id": self.visitor_id,
         }
         unknown = route.arguments - set(values)
         assert not unknown, f"{route}: say in World.path_values what {sorted(unknown)} is"
@@ -302,6 +318,7 @@ def build_world(folder: Path, secret_key: str) -> World:
     webhook_id = operator(SITE, "add_webhook", {"url": "https://hooks.example/matrix"})[
         "webhook_id"
     ]
+    visitor_id = post(tokens["guard"], "/visitors", {"name": "Matrix Guest"})["visitor_id"]
     config = Api(client, tokens["admin"]).get(f"/api/sites/{SITE}/setup").get_json()["config"]
     services.store.close()
     return World(
@@ -320,6 +337,7 @@ def build_world(folder: Path, secret_key: str) -> World:
         aino,
         test_id,
         webhook_id,
+        visitor_id,
         config,
     )
 
@@ -410,7 +428,9 @@ def prepare(http, world: World, command: str) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_every_write_route_is_in_the_table(route):
-    known = route.command or route.endpoint in PUBLIC_WRITES | READS_BY_POST | SIGNED_WRITES
+    known = route.command or route.endpoint in (
+        PUBLIC_WRITES | READS_BY_POST | SIGNED_WRITES | VISITOR_WRITES
+    )
     assert known, f"{route} ({route.endpoint}): say in this file what it is and who may call it"
     if route.command:
         assert route.command in WHO_MAY, f"{route}: WHO_MAY does not say who may run it"
@@ -470,6 +490,16 @@ def test_the_phone_with_its_csrf_token_is_allowed(http, world, event_count, rout
     answer = send(http, world, route, Caller("admin's phone cookie: its own CSRF token", 200))
     assert 200 <= answer.status_code < 300, answer.get_json()
     assert event_count() > before
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.endpoint in VISITOR_WRITES], ids=str)
+def test_a_visitors_own_write_needs_no_account_and_acts_as_a_visitor(http, world, route):
+    """Whoever asks, even an admin's phone with its cookie and no CSRF token, acts as a visitor
+    with no rights: a sign-in adds a visitor, and a link that is not the visitor's is a 404."""
+    headers = {"Cookie": f"{SESSION_COOKIE}={world.phone}"}
+    body = {"name": "Walk-in"} if route.rule.endswith("/self") else {"token": "1.forged"}
+    answer = http.post(world.path(route), json=body, headers=headers)
+    assert answer.status_code == (201 if route.rule.endswith("/self") else 404), answer.get_json()
 
 
 def test_the_person_who_asked_may_cancel_their_backup_request(http, world, event_count):

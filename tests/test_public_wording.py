@@ -160,7 +160,10 @@ def test_status_json_gives_the_queue_screens_their_words_and_each_zones_way_out(
     assert zones["grocery"]["exits"] == [
         "Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet"
     ]
-    assert zones["grocery"]["assembly_point"] == "Car park, lamp post A"
+    assert (
+        zones["grocery"]["assembly_point"]
+        == "Parkkipaikka, valotolppa A / Parkeringen, lyktstolpe A"
+    )
     inside = status["notice"]["fi"]["inside"]
     assert inside["headline"] == "Palohälytys: poistu nyt"
     assert "Jätä ostokset tähän." in inside["lines"]

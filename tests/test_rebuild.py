@@ -109,7 +109,8 @@ def test_an_import_logs_each_zone_and_person_it_adds_or_changes(client, make_tok
     admin = Api(client, make_token("admin"))
     before = admin.get(f"{SITE}/events?after=0&limit=1000").get_json()["seq"]
     config = admin.get(f"{SITE}/setup").get_json()["config"]
-    config["zones"].append({"id": "annex", "name": "Annex", "exits": [], "assembly_point": "Park"})
+    config["assembly_points"].append({"id": "park", "name": "Park"})
+    config["zones"].append({"id": "annex", "name": "Annex", "exits": [], "assembly_point": "park"})
     config["staff"].append(
         {"name": "Uusi", "role": "staff", "home_zone": "annex", "language": "sv"}
     )
@@ -117,6 +118,11 @@ def test_an_import_logs_each_zone_and_person_it_adds_or_changes(client, make_tok
     assert admin.post(f"{SITE}/setup", {"config": config}).status_code == 200
 
     events = admin.get(f"{SITE}/events?after={before}").get_json()["events"]
-    assert [e["type"] for e in events] == ["zone.added", "staff.added", "site.imported"]
-    assert events[1]["payload"]["language"] == "sv" and events[1]["payload"]["name"] == "Uusi"
+    assert [e["type"] for e in events] == [
+        "assembly_point.added",
+        "zone.added",
+        "staff.added",
+        "site.imported",
+    ]
+    assert events[2]["payload"]["language"] == "sv" and events[2]["payload"]["name"] == "Uusi"
     assert "token_hash" not in json.dumps(admin.get(f"{SITE}/events?after=0&limit=1000").get_json())

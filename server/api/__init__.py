@@ -32,7 +32,7 @@ def authenticate() -> None:
     has its old one, and their answer does not depend on it.
     """
     g.identity = None
-    public = request.endpoint in PUBLIC_ENDPOINTS
+    public = request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in VISITOR_ENDPOINTS
     header = request.headers.get("Authorization")
     token = auth.bearer_token(header)
     if header and token is None:
@@ -103,7 +103,12 @@ def run(command: commands.Command, site: str | None = None, **from_path):
             raise Invalid("The request body must be a JSON object.")
         params = {**params, **from_path}
     site = site or g.identity.site
-    result = commands.execute(services(), g.identity, site, command.name, params, idempotency_key())
+    identity = g.identity
+    if command.roles == auth.VISITORS:  # a visitor at the entrance: no account, whoever asks
+        identity = auth.visitor(site)
+        if command.name in SPENDS_VISITOR_SIGN_INS:
+            rate_limits.spend(rate_limits.VISITOR_SIGN_IN)
+    result = commands.execute(services(), identity, site, command.name, params, idempotency_key())
     extra = ANSWER_EXTRAS.get(command.name)
     return jsonify(extra(result) if extra else result), command.route.status
 
@@ -120,6 +125,15 @@ def answer_adds(name: str):
         return extra
 
     return register
+
+
+# What a visitor does without an account (commands for the role auth.VISITORS), and the one
+# of those that adds a row each time, so is limited per address (server/rate_limits.py).
+VISITOR_ENDPOINTS = {
+    f"api.{command.name}" for command in commands.routed() if command.roles == auth.VISITORS
+}
+VISITOR_ENDPOINTS |= {"api.my_visit"}
+SPENDS_VISITOR_SIGN_INS = {"sign_in_visitor_self"}
 
 
 def _add_command_routes() -> None:
@@ -146,6 +160,7 @@ _add_command_routes()
 # Importing the route modules registers their routes.
 from . import (  # noqa: E402,F401
     docs,
+    mustering,
     people,
     phones,
     push,

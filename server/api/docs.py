@@ -11,11 +11,13 @@ from flask import current_app, jsonify
 from .. import commands
 from ..commands import COMMANDS
 from ..names import LANGUAGES, LARGEST_INTEGER
-from . import PUBLIC_ENDPOINTS, api
+from . import PUBLIC_ENDPOINTS, VISITOR_ENDPOINTS, api
 from .schemas import (
     EVENTS,
     ID,
     INCIDENTS,
+    MY_VISIT,
+    PEOPLE_TO_ACCOUNT_FOR,
     READINESS,
     REPORT,
     RESULTS,
@@ -24,6 +26,8 @@ from .schemas import (
     SETUP,
     SITES,
     SLUG_ID,
+    UNACCOUNTED,
+    VISITORS_NOW,
     VOCABULARY,
     WEBHOOK_DELIVERIES,
     WEBHOOKS,
@@ -34,6 +38,7 @@ from .schemas import (
 )
 
 JSON = "application/json"
+STRING_ = {"type": "string"}
 
 # What can go wrong, by the kind of route: 401 not signed in (or a malformed or unknown
 # token, on any route; 429 after too many of those from one address), 403 another site or
@@ -151,6 +156,31 @@ READ_ROUTES = {
         "The applicationServerKey a browser subscribes with",
         obj({"key": {"type": "string"}}),
         ANYONE,
+    ),
+    "/api/sites/{site}/visitors": read(
+        "The visitors and contractors on site now (guard, duty manager, admin)", VISITORS_NOW
+    ),
+    "/api/sites/{site}/incidents/current/people": read(
+        "Everyone on the incident's roll, how each was accounted for, the assembly points and "
+        "the counts: the marshal's screen (marshals: guards, duty managers, admins, and staff "
+        "the site file marks marshal)",
+        PEOPLE_TO_ACCOUNT_FOR,
+        (409, *READS),
+    ),
+    "/api/sites/{site}/incidents/current/unaccounted": read(
+        "Who is not accounted for, with where each was last known to be, and the zones not "
+        "swept clear: what the fire brigade asks (guard, duty manager, admin)",
+        UNACCOUNTED,
+        (409, *READS),
+    ),
+    "/api/sites/{site}/visitors/self": read(
+        "A visitor's own visit, from the personal link's token in the X-Visitor-Link header "
+        "(no account)",
+        MY_VISIT,
+        (404, 429),
+        parameters=[
+            {"name": "X-Visitor-Link", "in": "header", "required": True, "schema": STRING_}
+        ],
     ),
     "/api/vocabulary": read(
         "The words of the state and the log, which the app reads instead of keeping copies",
@@ -279,7 +309,7 @@ def document() -> dict:
         for method, operation in operations.items():
             endpoint = routes.get((path, method), "")
             operation.setdefault("operationId", endpoint.rpartition(".")[2])
-            if endpoint in PUBLIC_ENDPOINTS:
+            if endpoint in PUBLIC_ENDPOINTS | VISITOR_ENDPOINTS:
                 operation["security"] = []
     return {
         "openapi": "3.1.0",

@@ -19,6 +19,7 @@ from ..escalation import LONGEST_SECONDS as LONGEST_ESCALATION
 from ..escalation import PHONE_NUMBER
 from ..events import EVENT_TYPES
 from ..mailboxes.checks import REASONS as MAILBOX_REASONS
+from ..mustering import CLOCK_TIME, HOW
 from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..notices import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..phone_readiness import REASONS as READINESS_REASONS
@@ -124,8 +125,10 @@ SITE_CONFIG = obj(
     {
         "timezone": {"type": "string", "description": "an IANA time zone, e.g. Europe/Helsinki"},
         "languages": {**array(enum(LANGUAGES)), "minItems": 1},
+        "assembly_points": array(obj({"id": SLUG_ID, "name": TEXT}, {"where": TEXT})),
         "zones": array(
             obj(
+                # an assembly point's id; a free text (older files) becomes a place of its own
                 {"id": SLUG_ID, "name": TEXT, "assembly_point": TEXT},
                 {"exits": array({"type": "string", "minLength": 1})},
             )
@@ -137,6 +140,7 @@ SITE_CONFIG = obj(
                     "home_zone": {"type": ["string", "null"]},
                     "language": enum(LANGUAGES),
                     "phone": {"type": "string", "pattern": f"^{PHONE_NUMBER.pattern}$"},
+                    "marshal": {"type": "boolean"},
                 },
             )
         ),
@@ -149,6 +153,9 @@ SITE_CONFIG = obj(
                 "seconds": {"type": "integer", "minimum": 1, "maximum": LONGEST_ESCALATION},
                 "sms": {"type": "boolean"},
             },
+        ),
+        "visitors": obj(
+            {}, {"closes_at": {"type": "string", "pattern": f"^{CLOCK_TIME.pattern}$"}}
         ),
     },
 )
@@ -234,7 +241,8 @@ SCHEMAS = {
             "id": STRING,
             "name": STRING,
             "exits": array(STRING),
-            "assembly_point": STRING,
+            "assembly_point": STRING,  # its name, as people read it
+            "assembly_point_id": STRING,
             "sweep": enum(SWEEPS),
             "by": MAYBE_ID,
             "by_name": MAYBE_TEXT,
@@ -252,24 +260,66 @@ SCHEMAS = {
             "delivered": COUNT,
             "acknowledged": COUNT,
             "safe": COUNT,
-            "staff": array(
-                obj(
-                    {
-                        "staff_id": ID,
-                        "name": STRING,
-                        "role": enum(ROLES),
-                        "home_zone": MAYBE_TEXT,
-                        "enrolled": BOOL,
-                        "delivered_at": SOMETIME,
-                        "acknowledged_at": SOMETIME,
-                        "safe_at": SOMETIME,
-                    }
-                )
-            ),
+            # everyone on site (staff on the roll and visitors), accounted for and not
+            "on_site": COUNT,
+            "accounted": COUNT,
+            "unaccounted": COUNT,
+            "staff": array(ref("StaffOnRoll")),
         },
-        # Everyone on the site, and those of them with no phone (no alarm reaches them).
-        {"people": COUNT, "no_phone": COUNT},
+        # Everyone on the site's roll, and those of them with no phone (no alarm reaches
+        # them); the visitors on site (responders only).
+        {"people": COUNT, "no_phone": COUNT, "visitors": array(ref("VisitorOnRoll"))},
     ),
+    "Accounted": obj(
+        {
+            "how": enum(HOW),
+            "by": nullable(obj({"staff_id": ID, "name": STRING})),
+            "assembly_point": MAYBE_TEXT,
+            "at": TIME,
+        }
+    ),
+    "ReportedInside": obj({"location": STRING, "by": MAYBE_ID, "at": TIME}),
+    "StaffOnRoll": obj(
+        {
+            "person": enum(["staff"]),
+            "staff_id": ID,
+            "name": STRING,
+            "role": enum(ROLES),
+            "home_zone": MAYBE_TEXT,
+            "expected_assembly_point": MAYBE_TEXT,
+            "enrolled": BOOL,
+            "delivered_at": SOMETIME,
+            "acknowledged_at": SOMETIME,
+            "safe_at": SOMETIME,
+            "accounted": nullable(ref("Accounted")),
+            "reported_inside": nullable(ref("ReportedInside")),
+        },
+        {"last_known": array(ref("LastKnown"))},
+    ),
+    "VisitorOnRoll": obj(
+        {
+            "person": enum(["visitor"]),
+            "visitor_id": ID,
+            "name": MAYBE_TEXT,  # None once erased
+            "company": MAYBE_TEXT,
+            "host_staff_id": MAYBE_ID,
+            "home_zone": MAYBE_TEXT,  # their host's
+            "expected_assembly_point": MAYBE_TEXT,
+            "self_signed": BOOL,
+            "signed_in_at": TIME,
+            "left_at": SOMETIME,
+            "accounted": nullable(ref("Accounted")),
+            "reported_inside": nullable(ref("ReportedInside")),
+        },
+        {"last_known": array(ref("LastKnown"))},
+    ),
+    # Where an unaccounted person was last known to be, the most telling first.
+    "LastKnown": obj(
+        {"source": enum(["reported_inside", "help_request", "sweeping", "home_zone"])},
+        {"where": STRING, "zone": STRING},
+    ),
+    "AssemblyPoint": obj({"id": SLUG_ID, "name": STRING, "where": MAYBE_TEXT}),
+    "MusterCounts": obj({"on_site": COUNT, "accounted": COUNT, "unaccounted": COUNT}),
     "HelpRequest": obj(
         {
             "id": ID,
@@ -312,6 +362,7 @@ SCHEMAS = {
             "seq": SEQ,
             "incident": nullable(ref("Incident")),
             "zones": array(ref("Zone")),
+            "assembly_points": array(ref("AssemblyPoint")),
             "roll_call": ref("RollCall"),
             "help_requests": array(ref("HelpRequest")),
         },
@@ -401,7 +452,7 @@ RESULTS = {
     ),
     "record_delivery": CHANGED,
     "acknowledge": CHANGED,
-    "report_safe": CHANGED,
+    "report_safe": obj({"changed": BOOL, "seq": SEQ}, {"accounted": nullable(ref("Accounted"))}),
     "claim_zone": SWEEP_RESULT,
     "clear_zone": SWEEP_RESULT,
     "block_zone": SWEEP_RESULT,
@@ -430,6 +481,15 @@ RESULTS = {
     "send_test_webhook": CHANGED,
     "confirm_pre_alarm": extended(CHANGED, pre_alarm_id=ID, incident_id=ID),
     "dismiss_pre_alarm": extended(CHANGED, pre_alarm_id=ID),
+    "account_person": extended(CHANGED, accounted=ref("Accounted")),
+    "report_inside": CHANGED,
+    "sign_in_visitor": extended(CHANGED, visitor_id=ID, token=STRING, link=STRING),
+    "sign_in_visitor_self": extended(CHANGED, visitor_id=ID, token=STRING, link=STRING),
+    "sign_out_visitor": extended(CHANGED, visitor_id=ID),
+    "sign_out_visitor_self": extended(CHANGED, visitor_id=ID),
+    "report_visitor_safe": obj(
+        {"changed": BOOL, "seq": SEQ, "accounted": nullable(ref("Accounted"))}
+    ),
     # The route adds the link as a URL and as a QR code (SVG) to the command's answer.
     "create_enrollment_link": extended(ENROLLMENT_LINK, url=STRING, qr_svg=STRING),
 }
@@ -661,5 +721,35 @@ REPORT = obj(
             {"ok": BOOL, "count": COUNT, "last_hash": MAYBE_TEXT, "problem": MAYBE_TEXT}
         ),
         "proof": obj({"fingerprint": MAYBE_TEXT, "bundle_sha256": MAYBE_TEXT}),
+    }
+)
+
+# Mustering (api/mustering.py).
+VISITORS_NOW = obj({"visitors": array(ref("VisitorOnRoll"))})
+PEOPLE_TO_ACCOUNT_FOR = obj(
+    {
+        "incident_id": ID,
+        "assembly_points": array(ref("AssemblyPoint")),
+        "counts": ref("MusterCounts"),
+        "people": array({"oneOf": [ref("StaffOnRoll"), ref("VisitorOnRoll")]}),
+    }
+)
+UNACCOUNTED = obj(
+    {
+        "incident_id": ID,
+        "counts": ref("MusterCounts"),
+        "people": array({"oneOf": [ref("StaffOnRoll"), ref("VisitorOnRoll")]}),
+        "zones": array(
+            obj({"id": STRING, "name": STRING, "sweep": enum(SWEEPS), "note": MAYBE_TEXT})
+        ),
+    }
+)
+MY_VISIT = obj(
+    {
+        "visitor_id": ID,
+        "name": MAYBE_TEXT,
+        "language": enum(LANGUAGES),
+        "signed_in": BOOL,
+        "incident": nullable(obj({"kind": enum(KINDS), "drill": BOOL, "accounted": BOOL})),
     }
 )

@@ -236,11 +236,13 @@ from . import (  # noqa: E402,F401
     escalation,
     help_requests,
     incidents,
+    mustering,
     notices,
     readiness,
     roll_call,
     sites,
     staff,
+    visitors,
     webhooks,
     zones,
 )

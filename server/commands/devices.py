@@ -35,7 +35,9 @@ def create_token(tx: Tx, params: dict) -> dict:
         "SELECT id FROM staff WHERE site = ? AND name = ? AND role = ? ORDER BY id LIMIT 1",
         [tx.site, params["name"], params["role"]],
     ).fetchone()
-    staff_id = row[0] if row else add_person(tx, params)
+    # An admin's token made for a name not on the staff list is an integration's (or the
+    # chain's admin): an account, not a person on the floor, so not on the roll call.
+    staff_id = row[0] if row else add_person(tx, {**params, "on_roll": params["role"] != "admin"})
     token = new_secret()
     credential_id = tx.new_id("credentials")
     tx.record(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ..auth import ADMINS
 from ..errors import Invalid
-from ..escalation import STEPS, due_attempts, sms_configured
+from ..escalation import STEPS, due_attempts
+from ..sms import sms_configured
 from ..state import active_incident
 from . import Tx, command
 from .fields import Field

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from ..auth import EVERYONE
 from . import Route, command
+from .fields import Field
 from .incidents import require_active_incident
+from .mustering import accounted_for, require_assembly_point
 
 
 def _mark_roll_call(tx, columns: tuple[str, ...], event_type: str) -> dict:
@@ -53,7 +55,25 @@ def acknowledge(tx, params: dict) -> dict:
     route=Route("/sites/<site>/incidents/current/safe", "I am safe at the assembly point"),
     socket=True,
     reserve=True,
+    assembly_point=Field(max_length=40),
+    how=Field("choice", choices=("phone", "qr"), default="phone"),
 )
 def report_safe(tx, params: dict) -> dict:
-    """The person is at the assembly point."""
-    return _mark_roll_call(tx, ("safe_at", "acknowledged_at", "delivered_at"), "staff.safe")
+    """The person is at the assembly point (`how`: qr when the phone scanned its sign). It
+    accounts for them, unless a marshal was first: then it is answered and not logged."""
+    staff_id = tx.person("answer the roll call")
+    incident = require_active_incident(tx.db, tx.site)
+    require_assembly_point(tx, params["assembly_point"])
+    earlier = accounted_for(tx, incident["id"], "staff", staff_id)
+    if earlier is not None:
+        return tx.unchanged(accounted=earlier)
+    event = tx.record(
+        "staff.safe",
+        {
+            "incident_id": incident["id"],
+            "staff_id": staff_id,
+            "assembly_point": params["assembly_point"],
+            "how": params["how"],
+        },
+    )
+    return tx.changed(event, accounted=accounted_for(tx, incident["id"], "staff", staff_id))

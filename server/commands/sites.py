@@ -11,6 +11,7 @@ import json
 
 from ..auth import ADMINS
 from ..errors import Conflict, Invalid
+from ..mustering import slug_for, unique_id
 from ..names import LANGUAGES, SLUG_RULE, is_slug
 from ..site_config import check, dotted, normalized, summary
 from . import Route, Tx, command
@@ -61,7 +62,9 @@ def import_site(tx: Tx, params: dict) -> dict:
     if config["site"] != tx.site:
         raise Invalid(f"The file is for site '{config['site']}', not '{tx.site}'.", field="site")
     _site(tx, config)
+    _assembly_points(tx, config["assembly_points"])
     _zones(tx, config["zones"])
+    _unused_assembly_points(tx, config["assembly_points"])
     _staff(tx, config["staff"])
     event = tx.record("site.imported", {"config": config})
     notice = current_notice(tx)
@@ -85,6 +88,68 @@ def _site(tx: Tx, config: dict) -> None:
                 "languages": config["languages"],
             },
         )
+
+
+def _assembly_points(tx: Tx, points: list[dict]) -> None:
+    """Each new or changed assembly point is its own event; unchanged ones are not logged."""
+    existing = {
+        row["id"]: {"id": row["id"], "name": row["name"], "where": row["place"]}
+        for row in tx.db.query("SELECT * FROM assembly_points WHERE site = ?", [tx.site])
+    }
+    for position, point in enumerate(points):
+        payload = {"id": point["id"], "name": point["name"], "where": point.get("where")}
+        before = existing.get(point["id"])
+        if before is None:
+            tx.record("assembly_point.added", {**payload, "position": position})
+        elif before != payload or _position(tx, point["id"]) != position:
+            tx.record("assembly_point.changed", {**payload, "position": position})
+
+
+def _position(tx: Tx, point_id: str) -> int:
+    return tx.db.execute(
+        "SELECT position FROM assembly_points WHERE site = ? AND id = ?", [tx.site, point_id]
+    ).fetchone()[0]
+
+
+def _unused_assembly_points(tx: Tx, points: list[dict]) -> None:
+    """Assembly points the file no longer lists go, unless an incident's roll call used one."""
+    wanted = {point["id"] for point in points}
+    for (point_id,) in tx.db.execute(
+        "SELECT id FROM assembly_points WHERE site = ?", [tx.site]
+    ).fetchall():
+        if point_id in wanted:
+            continue
+        if tx.db.execute(
+            "SELECT 1 FROM accounted a JOIN incidents i ON i.id = a.incident_id "
+            "WHERE i.site = ? AND a.assembly_point = ? LIMIT 1",
+            [tx.site, point_id],
+        ).fetchone():
+            raise Conflict(
+                f"Assembly point '{point_id}' has a history; keep it in the file.",
+                field="assembly_points",
+            )
+        tx.record("assembly_point.removed", {"id": point_id})
+
+
+def point_for(tx: Tx, value: str) -> str:
+    """The id of the site's assembly point `value` names (by id or by name), or of a new one
+    made from it: a zone added with a free-text assembly point gets a place of its own."""
+    row = tx.db.execute(
+        "SELECT id FROM assembly_points WHERE site = ? AND (id = ? OR name = ?) "
+        "ORDER BY id = ? DESC LIMIT 1",
+        [tx.site, value, value, value],
+    ).fetchone()
+    if row:
+        return row[0]
+    taken = {
+        r[0] for r in tx.db.execute("SELECT id FROM assembly_points WHERE site = ?", [tx.site])
+    }
+    point_id = unique_id(slug_for(value), taken)
+    position = len(taken)
+    tx.record(
+        "assembly_point.added", {"id": point_id, "name": value, "where": None, "position": position}
+    )
+    return point_id
 
 
 def _zones(tx: Tx, zones: list[dict]) -> None:
@@ -141,5 +206,6 @@ def _staff(tx: Tx, staff: list[dict]) -> None:
             continue
         wanted = {k: person[k] for k in ("role", "home_zone", "language")}
         wanted["phone"] = person.get("phone")  # for an SMS when the phone stays silent
-        if wanted != {k: row[k] for k in wanted}:
+        wanted["marshal"] = bool(person.get("marshal"))
+        if wanted != {**{k: row[k] for k in wanted}, "marshal": bool(row["marshal"])}:
             tx.record("staff.changed", {"staff_id": row["id"], **wanted})

@@ -16,6 +16,7 @@ from .fields import Field
     role=Field("choice", required=True, choices=ROLES),
     home_zone=Field(max_length=40),
     language=Field("choice", choices=LANGUAGES, default=DEFAULT_LANGUAGE),
+    marshal=Field("bool", default=False),
 )
 def add_staff(tx: Tx, params: dict) -> dict:
     staff_id = add_person(tx, params)
@@ -42,6 +43,8 @@ def add_person(tx: Tx, params: dict) -> int:
             "home_zone": zone,
             "language": params.get("language") or DEFAULT_LANGUAGE,
             **({"phone": params["phone"]} if params.get("phone") else {}),
+            **({"marshal": True} if params.get("marshal") else {}),
+            **({"on_roll": False} if params.get("on_roll") is False else {}),
         },
     )
     return staff_id

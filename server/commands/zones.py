@@ -9,7 +9,7 @@ from ..projectors import SWEEP_STATUS
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident
-from .sites import checked_id
+from .sites import checked_id, point_for
 
 # The zone a sweep command is about: a field of its URL.
 ZONE = Field(required=True, max_length=100)
@@ -32,11 +32,37 @@ def add_zone(tx: Tx, params: dict) -> dict:
     if tx.db.execute("SELECT 1 FROM zones WHERE site = ? AND id = ?", [tx.site, zone]).fetchone():
         raise Conflict(f"The zone '{zone}' already exists.")
     position = tx.db.execute("SELECT COUNT(*) FROM zones WHERE site = ?", [tx.site]).fetchone()[0]
+    point = point_for(tx, params["assembly_point"])  # an id, a name, or a new place
     event = tx.record(
         "zone.added",
-        {**{k: params[k] for k in ("id", "name", "exits", "assembly_point")}, "position": position},
+        {
+            **{k: params[k] for k in ("id", "name", "exits")},
+            "assembly_point": point,
+            "position": position,
+        },
     )
     return {"zone": zone, "seq": event["seq"]}
+
+
+@command(
+    "add_assembly_point",
+    ADMINS,
+    id=Field(required=True, max_length=40),
+    name=Field(required=True, max_length=200),
+    where=Field(max_length=200),
+)
+def add_assembly_point(tx: Tx, params: dict) -> dict:
+    point = checked_id(params["id"], "assembly point")
+    taken = tx.db.execute("SELECT COUNT(*) FROM assembly_points WHERE site = ?", [tx.site])
+    if tx.db.execute(
+        "SELECT 1 FROM assembly_points WHERE site = ? AND id = ?", [tx.site, point]
+    ).fetchone():
+        raise Conflict(f"The assembly point '{point}' already exists.")
+    event = tx.record(
+        "assembly_point.added",
+        {**{k: params[k] for k in ("id", "name", "where")}, "position": taken.fetchone()[0]},
+    )
+    return {"assembly_point": point, "seq": event["seq"]}
 
 
 def _sweep(tx, zone: str) -> tuple[dict, dict]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from ..checkpoints import latest_note
 from ..clock import now_ms
+from ..names import GATHERING_UNSAID
 
 # The public channels; each switch of each one is a `notice.switched` event in the log.
 CHANNELS = ("status_page", "banner", "phone_queue", "queue_screen", "alert_feed")
@@ -111,7 +112,7 @@ def load_notice(db, site: str, public_url: str = "http://exitnow.invalid") -> Pu
         checkpoint=latest_note(db, site),
         end_reason=incident[1] if incident else None,
         rendered_at=now_ms(),
-        zones=tuple(_zones(db, site)),
+        zones=tuple(_zones(db, site, tells_the_way_out=not _gathering_unsaid(row))),
         scripts=settings.get("scripts") or {},
         public_url=public_url.rstrip("/"),
         cap_chain=cap_chain(db, site, row["incident_id"], row["version"]),
@@ -133,11 +134,23 @@ def cap_chain(db, site: str, incident_id: int | None, before_version: int) -> tu
     return tuple((json.loads(payload)["version"], ts) for ts, payload in rows)
 
 
-def _zones(db, site: str):
-    for zone in db.query("SELECT * FROM zones WHERE site = ? ORDER BY position, id", [site]):
+def _gathering_unsaid(row: dict) -> bool:
+    """While a threat or shelter incident closes the site, nothing public names the exits or
+    the assembly points: whoever threatens it must not learn where people gather."""
+    return row["state"] == "closed" and row["kind"] in GATHERING_UNSAID
+
+
+def _zones(db, site: str, tells_the_way_out: bool):
+    rows = db.query(
+        """SELECT z.id, z.name, z.exits, COALESCE(p.name, z.assembly_point) AS assembly_point
+           FROM zones z LEFT JOIN assembly_points p ON p.site = z.site AND p.id = z.assembly_point
+           WHERE z.site = ? ORDER BY z.position, z.id""",
+        [site],
+    )
+    for zone in rows:
         yield {
             "id": zone["id"],
             "name": zone["name"],
-            "exits": json.loads(zone["exits"]),
-            "assembly_point": zone["assembly_point"],
+            "exits": json.loads(zone["exits"]) if tells_the_way_out else [],
+            "assembly_point": zone["assembly_point"] if tells_the_way_out else None,
         }

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.dates import format_datetime
 
 from ..clock import time_zone
-from ..names import LANGUAGES
+from ..names import GATHERING_UNSAID, LANGUAGES
 from . import PublicNotice
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,8 @@ def inside_texts(notice: PublicNotice, texts: dict, lang: str) -> dict | None:
         "headline": screen["headline"][kind],
         "lines": list(script.get("lines", [])),
         "drill": screen["drill"] if notice.drill else None,
-        "way_out": kind != "shelter",  # sheltering in place: no exits to show
+        # Sheltering in place: no exits to show; a threat: nothing says where people go.
+        "way_out": kind not in GATHERING_UNSAID,
         "nearest_exit": screen["nearest_exit"],
         "exits": screen["exits"],
         "assembly_point": screen["assembly_point"],

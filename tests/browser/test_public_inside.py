@@ -52,8 +52,8 @@ def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
         assert (
             "Hätäuloskäynti leipomon takana / Nödutgång bakom bageriet" in shown
         )  # the zone's exit
-        assert "Car park, lamp post A" in shown  # and its assembly point
-        assert "Pääovi" not in shown and "lamp post B" not in shown  # not another zone's
+        assert "Parkkipaikka, valotolppa A" in shown  # and its assembly point
+        assert "Pääovi" not in shown and "valotolppa B" not in shown  # not another zone's
         assert {"fi": "Palohälytys: poistu nyt", "sv": "Brandlarm: gå ut nu"}[lang] in shown
         assert {"fi": "Uloskäynti:", "sv": "Utgång:"}[lang] in shown  # one exit: singular
         assert [words for words in WEBSITE_WORDS if words in shown] == []
@@ -71,7 +71,10 @@ def test_a_queue_screen_without_a_zone_says_the_nearest_exit_and_every_assembly_
     page.wait_for_function(ALL_ZONES)
     shown = page.inner_text("#takeover")
     assert "Poistu lähimmästä uloskäynnistä." in shown
-    assert "Kokoontumispaikat: Car park, lamp post A ja Car park, lamp post B" in shown
+    assert (
+        "Kokoontumispaikat: Parkkipaikka, valotolppa A / Parkeringen, lyktstolpe A ja Parkkipaikka, valotolppa B / Parkeringen, lyktstolpe B"
+        in shown
+    )
     assert "Återsamlingsplatser:" in shown and "Assembly points:" in shown
 
 
