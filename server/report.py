@@ -11,9 +11,10 @@ import json
 from datetime import datetime
 
 from . import log
-from .clock import iso, now_ms, time_zone
+from .clock import iso, now_ms, parse_iso, time_zone
 from .errors import NotFound
 from .events import PRIVATE_FIELDS
+from .mustering import staff_on_roll, visitors_on_roll
 from .notices import CHANNELS
 from .report_channels import channel_times
 from .state import backup_request_view, help_request_view, incident_view, zone_views
@@ -40,6 +41,7 @@ def incident_report(
     events = incident_events(db, site, row, said)
     backups = {e["payload"]["backup_id"] for e in events if e["type"] == "backup.requested"}
     verification = log.verify(db, site)
+    roll_call = roll_call_at_alarm(db, site, row)
     return {
         "site": {
             "id": site,
@@ -52,7 +54,8 @@ def incident_report(
         "events": [_event_row(event, zone) for event in events],
         "channels": channels,
         "closures": _closures(events, row["id"]),
-        "roll_call": roll_call_at_alarm(db, site, row),
+        "roll_call": roll_call,
+        "accounting": accounting_times(roll_call, row),
         "zones": _zones(db, site, row["id"]),
         "help_requests": [
             help_request_view(h)
@@ -117,8 +120,9 @@ def _event_row(event: dict, zone) -> dict:
 
 
 def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
-    """The people on the site when the alarm started (and anyone who answered it), each
-    `enrolled` if they had a credential then, with their steps; the counts over them."""
+    """Everyone on the incident's roll (server/mustering.py): the staff, each `enrolled` if
+    they had a credential when the alarm started, with their steps, and the visitors; each
+    with how, where, when and by whom they were accounted for. The counts are over them."""
     start = incident["start_seq"]
     enrolled = {
         staff_id
@@ -128,36 +132,45 @@ def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
             [site, start, *CREDENTIAL_EVENTS],
         )
     }
-    rows = db.query(
-        """SELECT s.id, s.name, s.role, s.home_zone, r.delivered_at, r.acknowledged_at, r.safe_at
-           FROM staff s LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
-           WHERE s.site = ? AND (r.staff_id IS NOT NULL OR s.id IN (
-               SELECT json_extract(payload, '$.staff_id') FROM events
-               WHERE site = ? AND seq < ? AND type = 'staff.added'))
-           ORDER BY s.name, s.id""",
-        [incident["id"], site, site, start],
-    )
-    people = [
-        {
-            "staff_id": r["id"],
-            "name": r["name"],
-            "role": r["role"],
-            "home_zone": r["home_zone"],
-            "enrolled": r["id"] in enrolled,
-            "delivered_at": iso(r["delivered_at"]),
-            "acknowledged_at": iso(r["acknowledged_at"]),
-            "safe_at": iso(r["safe_at"]),
-        }
-        for r in rows
+    staff = [
+        {**person, "enrolled": person["staff_id"] in enrolled}
+        for person in staff_on_roll(db, site, incident, incident["started_at"])
     ]
+    visitors = visitors_on_roll(db, site, incident, incident["started_at"])
+    everyone = [*staff, *visitors]
+    accounted = sum(person["accounted"] is not None for person in everyone)
     counts = {
-        "enrolled": sum(p["enrolled"] for p in people),
+        "enrolled": sum(p["enrolled"] for p in staff),
         **{
-            step: sum(p[f"{step}_at"] is not None for p in people)
+            step: sum(p[f"{step}_at"] is not None for p in staff)
             for step in ("delivered", "acknowledged", "safe")
         },
+        "people": len(staff),
+        "no_phone": sum(not p["enrolled"] for p in staff),
+        "on_site": len(everyone),
+        "accounted": accounted,
+        "unaccounted": len(everyone) - accounted,
     }
-    return {**counts, "staff": people}
+    return {**counts, "staff": staff, "visitors": visitors}
+
+
+def accounting_times(roll_call: dict, incident: dict) -> dict:
+    """When the last person was accounted for, and whether that was everyone: the figure a
+    drill exists to measure (seconds from the alarm)."""
+    moments = [
+        parse_iso(person["accounted"]["at"])
+        for person in [*roll_call["staff"], *roll_call["visitors"]]
+        if person["accounted"] is not None
+    ]
+    last = max(moments, default=None)
+    everyone = roll_call["unaccounted"] == 0 and roll_call["on_site"] > 0
+    return {
+        "last_accounted_at": iso(last),
+        "everyone_accounted": everyone,
+        "seconds_to_everyone": round((last - incident["started_at"]) / 1000, 3)
+        if everyone and last is not None
+        else None,
+    }
 
 
 def _zones(db, site: str, incident_id: int) -> list[dict]:

@@ -83,7 +83,7 @@ def test_receipts_that_arrive_together_share_transactions_and_a_rejected_one_lea
 
 def _annex() -> dict:
     """A zone that nobody has swept and nobody calls home: it can be removed."""
-    return {"id": "annex", "name": "Annex", "exits": ["Back door"], "assembly_point": "Car park"}
+    return {"id": "annex", "name": "Annex", "exits": ["Back door"], "assembly_point": "lamp-post-a"}
 
 
 class Phone:

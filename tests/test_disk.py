@@ -196,6 +196,7 @@ def test_every_command_the_reserve_keeps_is_in_the_readme_fault_table():
         "record_delivery",
         "acknowledge",
         "report_safe",
+        "account_person",
         "receive_alarm_signal",
         "confirm_pre_alarm",
         "expire_pre_alarm",

@@ -53,6 +53,8 @@ MAY_FAIL = {
     "POST /api/sites/{site}/webhooks",
     "POST /api/sites/{site}/test-alarms/{test_id}/answer",
     "POST /api/sites/{site}/zones/{zone}/decline",  # only when asked to sweep that very zone
+    # a visitor's own visit needs their link's token in a header no case carries
+    "GET /api/sites/{site}/visitors/self",
 }
 # ... and those a duty manager must never get through.
 ADMIN_ONLY = {
@@ -124,6 +126,10 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
     failed = {**mailbox, "outcome": "failed", "state": "closed", "version": 1, "incident_id": 1}
     failed |= {"status": 503, "error": "HTTP 503", "attempt": 1, "retry_at": 4102444800000}
     execute(services, command_line(SITE), SITE, "record_mailbox_switch", {"outcome": failed})
+    client.post(
+        f"/api/sites/{SITE}/visitors", json={"name": "Vera"}, headers=staff_guard(make_token)
+    )
+    visitor = client.post(f"/api/sites/{SITE}/visitors/self", json={"name": "Walk-in"}).get_json()
     with services.store.reading() as db:
         config = read_site(db, SITE)
         people = [row[0] for row in db.execute("SELECT id FROM staff WHERE site = ?", [SITE])]
@@ -133,8 +139,15 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
         "staff_id": people,
         **dict.fromkeys(("incident_id", "help_id", "backup_id", "webhook_id", "test_id"), [1, 2]),
         "code": [link.rsplit("/", 1)[1] for _, link in demo_links],
+        "visitor_id": [1, 2],
+        "assembly_point": [point["id"] for point in config["assembly_points"]],
+        "token": [visitor["token"]],  # a visitor's personal link
         "config": [config],
     }
+
+
+def staff_guard(make_token) -> dict:
+    return {"Authorization": f"Bearer {make_token('guard', name='Ville')}"}
 
 
 @pytest.fixture(params=ROLES)

@@ -253,9 +253,12 @@ def command_operation(path: str, command: commands.Command) -> dict:
         },
     }
     if body:
+        schema = body_schema(body)
+        if command.one_of:  # exactly one of them
+            schema["oneOf"] = [{"required": [name]} for name in command.one_of]
         operation["requestBody"] = {
-            "required": any(f.required for f in body.values()),
-            "content": {JSON: {"schema": body_schema(body)}},
+            "required": any(f.required for f in body.values()) or bool(command.one_of),
+            "content": {JSON: {"schema": schema}},
         }
     return operation
 

@@ -714,6 +714,14 @@ REPORT = obj(
             }
         ),
         "roll_call": ref("RollCall"),
+        # When the last person was accounted for; from the alarm, when that was everyone.
+        "accounting": obj(
+            {
+                "last_accounted_at": SOMETIME,
+                "everyone_accounted": BOOL,
+                "seconds_to_everyone": nullable({"type": "number"}),
+            }
+        ),
         "zones": array(ref("Zone")),
         "help_requests": array(ref("HelpRequest")),
         "backup_requests": array(ref("BackupRequest")),

@@ -46,6 +46,7 @@ class Command:
     route: Route | None = None  # None: the command line, the server itself or a page runs it
     socket: bool = False  # a connected client may send it as an `action` message
     reserve: bool = False  # written with the disk reserve when the disk is full (disk.py)
+    one_of: tuple[str, ...] = ()  # exactly one of these fields (a staff_id or a visitor_id)
 
 
 COMMANDS: dict[str, Command] = {}
@@ -60,16 +61,19 @@ def command(
     socket: bool = False,
     site_must_be: str = "existing",
     reserve: bool = False,
+    one_of: tuple[str, ...] = (),
     **schema: Field,
 ):
     """Register a function `apply(tx, params) -> result` as the command `name`, once for every
     way in: who may run it (`roles`), its HTTP `route`, whether the socket may send it,
     whether it may use the disk reserve (only what an alarm cannot do without), and its
-    input fields (the keyword arguments). The API's routes, the socket's actions and the
+    input fields (the keyword arguments), of which `one_of` names a set to give exactly one. The API's routes, the socket's actions and the
     OpenAPI document are made from this declaration."""
 
     def register(apply: Callable) -> Callable:
-        COMMANDS[name] = Command(name, roles, schema, apply, site_must_be, route, socket, reserve)
+        COMMANDS[name] = Command(
+            name, roles, schema, apply, site_must_be, route, socket, reserve, one_of
+        )
         return apply
 
     return register
@@ -147,7 +151,7 @@ def execute(
     def work(db):
         nonlocal repeated
         authorise(db, identity, site, command_)
-        params = check(command_.schema, body)
+        params = check(command_.schema, body, command_.one_of)
         fingerprint = _fingerprint(site, name, params)
         earlier = _remembered(db, secret, identity, idempotency_key, fingerprint)
         if earlier is not None:

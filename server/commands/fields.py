@@ -21,8 +21,9 @@ class Field:
     future: bool = False  # a time that must not lie in the past (an estimated reopening)
 
 
-def check(schema: dict[str, Field], body) -> dict:
-    """Return the cleaned parameters, or raise Invalid naming the first bad field."""
+def check(schema: dict[str, Field], body, one_of: tuple[str, ...] = ()) -> dict:
+    """Return the cleaned parameters, or raise Invalid naming the first bad field. Of the
+    fields `one_of` names, exactly one must be given."""
     if body is None:
         body = {}
     if not isinstance(body, dict):
@@ -30,7 +31,11 @@ def check(schema: dict[str, Field], body) -> dict:
     unknown = sorted(set(body) - set(schema))
     if unknown:
         raise Invalid(f"Unknown field: {', '.join(unknown)}.", field=unknown[0])
-    return {name: _check_one(name, field, body.get(name)) for name, field in schema.items()}
+    params = {name: _check_one(name, field, body.get(name)) for name, field in schema.items()}
+    if one_of and sum(params[name] is not None for name in one_of) != 1:
+        names = " or ".join(f"'{name}'" for name in one_of)
+        raise Invalid(f"Give exactly one of {names}.", field=one_of[0])
+    return params
 
 
 def _check_one(name: str, field: Field, value):

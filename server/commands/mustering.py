@@ -5,21 +5,20 @@ came first (server/mustering.py); a later mark is answered and not logged again.
 from __future__ import annotations
 
 from ..auth import EVERYONE
-from ..errors import Forbidden, Invalid, NotFound
+from ..errors import Forbidden, NotFound
 from ..mustering import VISITORS_ON_ROLL, accounted_view, is_marshal
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident
 
-# The person a marshal names: exactly one of the two.
+# The person a marshal names: a staff member or a visitor, exactly one of the two.
 PERSON = {"staff_id": Field("int"), "visitor_id": Field("int")}
+ONE_PERSON = ("staff_id", "visitor_id")
 
 
 def person_named(tx: Tx, params: dict, incident: dict) -> tuple[str, int]:
     """("staff", id) or ("visitor", id) of the person on this incident's roll, or a 4xx."""
-    staff_id, visitor_id = params["staff_id"], params["visitor_id"]
-    if (staff_id is None) == (visitor_id is None):
-        raise Invalid("Name one person: 'staff_id' or 'visitor_id'.", field="staff_id")
+    staff_id, visitor_id = params["staff_id"], params["visitor_id"]  # one of them (PERSON)
     if staff_id is not None:
         row = tx.db.execute(
             "SELECT 1 FROM staff WHERE id = ? AND site = ? AND on_roll = 1", [staff_id, tx.site]
@@ -82,6 +81,7 @@ def accounted_for(tx: Tx, incident_id: int, person: str, person_id: int) -> dict
     ),
     socket=True,
     reserve=True,  # the roll call: on a full disk too
+    one_of=ONE_PERSON,
     assembly_point=Field(required=True, max_length=40),
     **PERSON,
 )
@@ -113,6 +113,7 @@ def account_person(tx: Tx, params: dict) -> dict:
         "A marshal reports a person (staff_id or visitor_id) still inside, and where",
     ),
     socket=True,
+    one_of=ONE_PERSON,
     location=Field(required=True, max_length=200),
     **PERSON,
 )
