@@ -83,6 +83,11 @@ function renderSite() {
     bound("setup.timezone", model, "timezone", { field: "timezone" }), languages);
 }
 
+// The site file's assembly points, which each zone names by id.
+function assemblyPoints() {
+  return (model.config.assembly_points || []).map((point) => [point.id, point.name]);
+}
+
 function renderZones() {
   const exits = { read: (v) => v.split(",").map((e) => e.trim()).filter(Boolean), show: (v) => (v || []).join(", ") };
   $("zones").replaceChildren(...model.zones.map((zone, index) => element("fieldset", { className: "card" },
@@ -90,7 +95,7 @@ function renderZones() {
     bound("setup.zone_id", zone, "id", { attributes: { readOnly: zone.saved, required: true }, field: `zones[${index}].id` }),
     bound("setup.zone_name", zone, "name", { attributes: { required: true }, field: `zones[${index}].name` }),
     bound("setup.exits", zone, "exits", { ...exits, field: `zones[${index}].exits` }),
-    bound("setup.assembly", zone, "assembly_point", { attributes: { required: true }, field: `zones[${index}].assembly_point` }),
+    choice("setup.assembly", zone, "assembly_point", assemblyPoints(), `zones[${index}].assembly_point`),
     removeButton(model.zones, index))));
 }
 
@@ -308,7 +313,7 @@ for (const form of document.querySelectorAll("form.section")) {
   };
 }
 $("add-zone").onclick = () => {
-  model.zones.push({ id: "", name: "", exits: [], assembly_point: "" });
+  model.zones.push({ id: "", name: "", exits: [], assembly_point: assemblyPoints()[0]?.[0] ?? "" });
   render();
   $("zones").lastElementChild.querySelector("input").focus();
 };

@@ -49,7 +49,7 @@ def test_admin_adds_a_zone_and_a_person_and_rewrites_a_notice(site, setup_page):
     new_zone.get_by_label("Short id").fill("cafe")
     new_zone.get_by_label("Name").fill("Café")
     new_zone.get_by_label("Exits").fill("Terrace door, Main door")
-    new_zone.get_by_label("Assembly point").fill("Parking lot")
+    new_zone.get_by_label("Assembly point").select_option("lamp-post-b")
     page.click("#add-person")
     new_person = page.locator("#staff > fieldset").last
     new_person.get_by_label("Name").fill("Veera Virtanen")
@@ -61,6 +61,7 @@ def test_admin_adds_a_zone_and_a_person_and_rewrites_a_notice(site, setup_page):
     config = setup_of(server, token)
     cafe = next(zone for zone in config["zones"] if zone["id"] == "cafe")
     assert cafe["exits"] == ["Terrace door", "Main door"]
+    assert cafe["assembly_point"] == "lamp-post-b"  # a declared place, chosen by its name
     assert {"name": "Veera Virtanen", "role": "guard"}.items() <= next(
         p for p in config["staff"] if p["name"] == "Veera Virtanen"
     ).items()
@@ -85,7 +86,7 @@ def test_a_mistake_is_named_beside_its_field_in_finnish_and_nothing_changes(site
     new_zone = page.locator("#zones > fieldset").last
     new_zone.get_by_label("Lyhyt tunnus").fill("Roof Top")
     new_zone.get_by_label("Nimi").fill("Katto")
-    new_zone.get_by_label("Kokoontumispaikka").fill("Piha")
+    new_zone.get_by_label("Kokoontumispaikka").select_option("lamp-post-b")
     page.click("form[data-section=zones] button[type=submit]")
 
     error = new_zone.locator(".field-error")
