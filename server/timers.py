@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from . import alarm_panel, auth, commands
 from .auth import command_line
 from .clock import local_day, now_ms
+from .commands.sites import sites_with_undeclared_assembly_points
 from .errors import DiskFull
 from .escalation import escalate_forever
 from .message_queue import start_listening
@@ -32,6 +33,7 @@ DISK_EVERY_SECONDS = 5
 
 def start(services: Services) -> None:
     """Call once per server process (not from the CLI or unit tests)."""
+    declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
     services.socketio.start_background_task(_reopen_loop, services)
@@ -44,6 +46,15 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
     services.socketio.start_background_task(_watch_disk, services)
+
+
+def declare_assembly_points(services: Services) -> list[str]:
+    """A database from before assembly points were places gets them, as events, once."""
+    with services.store.reading() as db:
+        sites = sites_with_undeclared_assembly_points(db)
+    for site in sites:
+        commands.execute(services, command_line(site), site, "declare_assembly_points")
+    return sites
 
 
 def reopen_due_sites(services: Services) -> list[str]:

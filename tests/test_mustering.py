@@ -422,3 +422,32 @@ def test_visitors_still_in_at_closing_time_are_signed_out_by_the_server(services
 
         assert due_out(db, SITE, later) == [visitor]
         assert due_out(db, SITE, now_ms() - 1000) == []
+
+
+def test_a_database_from_before_assembly_points_gets_them_once_at_start(
+    services, demo_links, tmp_path
+):
+    """An older server logged zones with a free-text assembly point; the next start declares
+    each as a place, as events, so that a rebuild from the log agrees."""
+    from server import log, projectors, timers
+    from server.rebuild import rebuild
+
+    old_zone = {"id": "annex", "name": "Annex", "exits": [], "position": 9}
+    with services.store.transaction() as db:  # as the server before this change wrote it
+        entry = log.append(
+            db,
+            SITE,
+            1,
+            {"staff_id": None, "name": "command line", "role": "admin"},
+            "zone.added",
+            {**old_zone, "assembly_point": "Takapiha / Bakgården"},
+        )
+        projectors.apply(db, entry)
+
+    assert timers.declare_assembly_points(services) == [SITE]
+    assert timers.declare_assembly_points(services) == []  # once
+    with services.store.reading() as db:
+        point = db.execute("SELECT assembly_point FROM zones WHERE id = 'annex'").fetchone()[0]
+        name = db.execute("SELECT name FROM assembly_points WHERE id = ?", [point]).fetchone()[0]
+    assert point == "takapiha-bakgarden" and name == "Takapiha / Bakgården"
+    assert rebuild(services.settings.db_path, str(tmp_path / "rebuilt.db")) == []

@@ -152,6 +152,36 @@ def point_for(tx: Tx, value: str) -> str:
     return point_id
 
 
+@command("declare_assembly_points", ADMINS)
+def declare_assembly_points(tx: Tx, params: dict) -> dict:
+    """A site set up before assembly points were places: each zone's free-text assembly point
+    becomes a place of its own (as a site file of that shape imports), the zone names it by
+    id. Nothing when every zone already names a declared point."""
+    rows = list(
+        tx.db.query(
+            """SELECT z.* FROM zones z LEFT JOIN assembly_points p
+               ON p.site = z.site AND p.id = z.assembly_point
+               WHERE z.site = ? AND p.id IS NULL ORDER BY z.position, z.id""",
+            [tx.site],
+        )
+    )
+    for row in rows:
+        point = point_for(tx, row["assembly_point"])
+        tx.record("zone.changed", {**_zone_payload(row), "assembly_point": point})
+    return tx.changed(tx.events[-1], zones=len(rows)) if rows else tx.unchanged(zones=0)
+
+
+def sites_with_undeclared_assembly_points(db) -> list[str]:
+    """The sites with a zone whose assembly point is still free text."""
+    return [
+        site
+        for (site,) in db.execute(
+            """SELECT DISTINCT z.site FROM zones z LEFT JOIN assembly_points p
+               ON p.site = z.site AND p.id = z.assembly_point WHERE p.id IS NULL"""
+        ).fetchall()
+    ]
+
+
 def _zones(tx: Tx, zones: list[dict]) -> None:
     """Each new, changed or removed zone is its own event; unchanged ones are not logged."""
     wanted = {zone["id"] for zone in zones}
