@@ -56,6 +56,12 @@ def incident_report(
         "closures": _closures(events, row["id"]),
         "roll_call": roll_call,
         "accounting": accounting_times(roll_call, row),
+        "assembly_points": [
+            {"id": p["id"], "name": p["name"], "where": p["place"]}
+            for p in db.query(
+                "SELECT * FROM assembly_points WHERE site = ? ORDER BY position, id", [site]
+            )
+        ],
         "zones": _zones(db, site, row["id"]),
         "help_requests": [
             help_request_view(h)
@@ -136,7 +142,9 @@ def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
         {**person, "enrolled": person["staff_id"] in enrolled}
         for person in staff_on_roll(db, site, incident, incident["started_at"])
     ]
-    visitors = visitors_on_roll(db, site, incident, incident["started_at"])
+    visitors = _with_sign_in_seqs(
+        db, site, visitors_on_roll(db, site, incident, incident["started_at"])
+    )
     everyone = [*staff, *visitors]
     accounted = sum(person["accounted"] is not None for person in everyone)
     counts = {
@@ -152,6 +160,21 @@ def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
         "unaccounted": len(everyone) - accounted,
     }
     return {**counts, "staff": staff, "visitors": visitors}
+
+
+def _with_sign_in_seqs(db, site: str, visitors: list[dict]) -> list[dict]:
+    """Each visitor with `signed_in_seq`, the log entry that put them on site: the bundle
+    carries it, so that the roll's visitors can be checked against the log."""
+    ids = [visitor["visitor_id"] for visitor in visitors]
+    seqs = dict(
+        db.execute(
+            f"""SELECT json_extract(payload, '$.visitor_id'), seq FROM events
+                WHERE site = ? AND type = 'visitor.signed_in'
+                AND json_extract(payload, '$.visitor_id') IN ({", ".join("?" * len(ids))})""",
+            [site, *ids],
+        ).fetchall()
+    )
+    return [{**visitor, "signed_in_seq": seqs.get(visitor["visitor_id"])} for visitor in visitors]
 
 
 def accounting_times(roll_call: dict, incident: dict) -> dict:
@@ -228,6 +251,47 @@ def report_csv(report: dict) -> str:
                 event["actor"].get("role"),
                 json.dumps(event["payload"], ensure_ascii=False, sort_keys=True),
                 event["hash"],
+            ]
+        )
+    return out.getvalue()
+
+
+ROLL_CALL_COLUMNS = (
+    "person",
+    "id",
+    "name",
+    "role_or_company",
+    "self_signed",
+    "how",
+    "assembly_point",
+    "accounted_at",
+    "by",
+    "reported_inside",
+)
+
+
+def roll_call_csv(report: dict) -> str:
+    """One row per person on site at the alarm (staff, then visitors): how, where, when and
+    by whom they were accounted for; empty when never."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ROLL_CALL_COLUMNS)
+    roll = report["roll_call"]
+    for person in [*roll["staff"], *roll.get("visitors", [])]:
+        accounted = person["accounted"] or {}
+        inside = person.get("reported_inside") or {}
+        writer.writerow(
+            [
+                person["person"],
+                person.get("staff_id") or person.get("visitor_id"),
+                person["name"],
+                person.get("role") or person.get("company") or "",
+                "yes" if person.get("self_signed") else "",
+                accounted.get("how") or "",
+                accounted.get("assembly_point") or "",
+                accounted.get("at") or "",
+                (accounted.get("by") or {}).get("name") or "",
+                inside.get("location") or "",
             ]
         )
     return out.getvalue()

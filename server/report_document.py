@@ -43,6 +43,7 @@ def report_document(report: dict, lang: str | None = None) -> dict:
     sections = [
         _channels(report, words),
         _roll_call(report, words),
+        _muster(report, words),
         _zones(report, words),
         _help_requests(report, words),
         _backup_requests(report, words),
@@ -82,6 +83,40 @@ class Words:
         for event in self.report["events"]:
             names.setdefault(event["actor"].get("staff_id"), event["actor"]["name"])
         return names
+
+    @cached_property
+    def visitors(self) -> dict:
+        """visitor_id -> name, from the roll call and the visitors signed in during it."""
+        names = {v["visitor_id"]: v["name"] for v in self.report["roll_call"].get("visitors", [])}
+        for event in self.report["events"]:
+            if event["type"] == "visitor.signed_in":
+                person = event["payload"].get("person") or {}
+                names.setdefault(event["payload"]["visitor_id"], person.get("name"))
+        return names
+
+    @cached_property
+    def points(self) -> dict:
+        """assembly point id -> its name."""
+        return {p["id"]: p["name"] for p in self.report.get("assembly_points", [])}
+
+    def point(self, point_id: str | None) -> str:
+        return self.points.get(point_id, point_id or "")
+
+    def named(self, payload: dict) -> str:
+        """The person an event is about: staff by their name, a visitor by theirs (or the word
+        "visitor" once their personal fields are erased)."""
+        if payload.get("name"):
+            return payload["name"]
+        if payload.get("staff_id") is not None:
+            return self.person(payload["staff_id"])
+        if payload.get("visitor_id") is not None:
+            name = self.visitors.get(payload["visitor_id"])
+            return name or self.texts["sections"]["muster"]["visitor"]
+        return ""
+
+    def plural(self, forms: dict, n: int) -> str:
+        """fi, sv and en have one form for 1 and one for every other number."""
+        return forms["one" if n == 1 else "other"].format(n=n)
 
     def time(self, moment: str | None, empty: str = "") -> str:
         """An ISO 8601 time as the site's clock showed it, with UTC beside it."""
@@ -225,6 +260,65 @@ def _roll_call(report: dict, words: Words) -> dict:
     )
 
 
+def _muster(report: dict, words: Words) -> dict | None:
+    """Everyone on site at the alarm, staff and visitors: how, where, when and by whom each
+    was accounted for, who never was, and when the last one was."""
+    roll, texts = report["roll_call"], words.texts["sections"]["muster"]
+    if "visitors" not in roll:
+        return None  # a report made before the roll call counted everyone on site
+    counts = [
+        words.texts["detail"].format(label=label, value=roll[key])
+        for key, label in texts["counts"].items()
+    ]
+    accounting = report.get("accounting") or {}
+    if accounting.get("last_accounted_at"):
+        counts.append(texts["last"].format(time=words.time(accounting["last_accounted_at"])))
+    else:
+        counts.append(texts["nobody"])
+    if accounting.get("everyone_accounted"):
+        duration = words.duration(accounting["seconds_to_everyone"])
+        counts.append(texts["everyone"].format(duration=duration))
+    elif roll["unaccounted"]:
+        counts.append(words.plural(texts["missing"], roll["unaccounted"]))
+    rows = [
+        [person["name"] or texts["visitor"], _on_site_as(person, words), *_how(person, words)]
+        for person in [*roll["staff"], *roll["visitors"]]
+    ]
+    return _section(words, "muster", counts, _table(words, "muster", rows, (4, 4, 4, 4, 4, 3, 4)))
+
+
+def _on_site_as(person: dict, words: Words) -> str:
+    if person["person"] == "staff":
+        return words.word("roles", person["role"])
+    texts = words.texts["sections"]["muster"]
+    key = "visitor_company" if person.get("company") else "visitor"
+    key += "_self" if person.get("self_signed") else ""
+    return texts[key].format(company=person.get("company"))
+
+
+def _how(person: dict, words: Words) -> list[str]:
+    """How, at which assembly point, when and by whom; and where someone reported them."""
+    texts, accounted = words.texts["sections"]["muster"], person["accounted"]
+    inside = person.get("reported_inside")
+    reported = ""
+    if inside:
+        reported = texts["reported_inside"].format(
+            location=inside["location"],
+            by=words.person(inside["by"]),
+            time=words.time(inside["at"]),
+        )
+    if accounted is None:
+        return [texts["never"], "", "", "", reported]
+    by = (accounted.get("by") or {}).get("name") or ""
+    return [
+        words.word("accounted_how", accounted["how"]),
+        words.point(accounted["assembly_point"]),
+        words.time(accounted["at"]),
+        by,
+        reported,
+    ]
+
+
 def _zones(report: dict, words: Words) -> dict:
     rows = [
         [
@@ -293,17 +387,16 @@ def _timeline(report: dict, words: Words) -> dict:
 def _sentence(event: dict, words: Words) -> str:
     """The event as a sentence: its template in texts' "events", filled from its payload."""
     payload, templates = event["payload"], words.texts["events"]
-    drill = event["type"] == "incident.started" and payload.get("drill")
-    template = templates.get(f"{event['type']}.drill" if drill else event["type"])
-    if payload.get("channel") == "email":  # a mailbox, by its address
-        template = templates.get(f"{event['type']}.email", template)
+    template = templates.get(f"{event['type']}.{_variant(event)}") or templates.get(event["type"])
     if template is None:  # a type newer than its words: still in the report, by its name
         return words.texts["unknown_event"].format(type=event["type"])
     zones = {zone["id"]: zone["name"] for zone in words.report["zones"]}
     zone = payload.get("zone") or payload.get("id") or ""
-    person = payload.get("name") or words.person(payload.get("staff_id"))
+    person = words.named(payload)
     return template.format(
         person=person or event["actor"]["name"],
+        actor=event["actor"]["name"],
+        point=words.point(payload.get("assembly_point")),
         zone=zones.get(zone, zone),
         kind=words.word("kinds", payload.get("kind")),
         reason=words.word("reasons", payload.get("reason")),
@@ -313,6 +406,22 @@ def _sentence(event: dict, words: Words) -> str:
         version=payload.get("version", ""),
         mailbox=payload.get("mailbox", ""),
     )
+
+
+def _variant(event: dict) -> str | None:
+    """Which of an event type's sentences fits it: a mailbox's switch, a drill's start, how
+    someone was accounted for or signed out, a visitor who signed in by themself, an SMS that
+    failed."""
+    payload = event["payload"]
+    if payload.get("channel") == "email":  # a mailbox, by its address
+        return "email"
+    if event["type"] == "incident.started":
+        return "drill" if payload.get("drill") else None
+    if event["type"] == "visitor.signed_in":
+        return "self" if payload.get("self_signed") else None
+    if event["type"] == "visitor.texted":
+        return payload.get("outcome")
+    return payload.get("how")
 
 
 def _details(event: dict, words: Words) -> list[str]:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from html import unescape
 
 import pytest
 
@@ -333,8 +334,9 @@ def test_the_pdf_says_what_the_page_says_zones_and_event_details_too(finished_in
 
 
 def test_every_code_a_report_can_hold_has_plain_words_in_every_language():
-    from server.auth import ROLES
+    from server.auth import ACTOR_ROLES
     from server.commands.zones import SWEEP_EVENTS
+    from server.mustering import HOW
     from server.events import EVENT_TYPES
     from server.names import END_REASONS, KINDS, LANGUAGES
     from server.notices import CHANNELS, STATES
@@ -344,7 +346,8 @@ def test_every_code_a_report_can_hold_has_plain_words_in_every_language():
         "events": EVENT_TYPES,
         "kinds": KINDS,
         "reasons": END_REASONS,
-        "roles": ROLES,
+        "roles": ACTOR_ROLES,  # a visitor at the entrance too
+        "accounted_how": HOW,
         "channels": CHANNELS,
         "notice_states": STATES,
         "sweeps": ("unchecked", *SWEEP_EVENTS),
@@ -359,3 +362,187 @@ def test_every_code_a_report_can_hold_has_plain_words_in_every_language():
             if not texts[group].get(code)
         ]
         assert missing == [], lang
+
+
+# --- everyone on site: staff and visitors, how each was accounted for -------------------------
+
+
+POINT_A = "Parkkipaikka, valotolppa A / Parkeringen, lyktstolpe A"  # the demo's, in fi and sv
+POINT_B = "Parkkipaikka, valotolppa B / Parkeringen, lyktstolpe B"
+
+
+def _staff_ids(services) -> dict[str, int]:
+    with services.store.reading() as db:
+        return dict(db.execute("SELECT name, id FROM staff WHERE site = 'demo'").fetchall())
+
+
+@pytest.fixture
+def mustered_incident(api_as, client, services):
+    """A fire with visitors: one signed in at the desk (who leaves during it), one at the
+    entrance (who says "I am out" from her link), one who nobody accounts for; a guard marks
+    a person without a phone; Anna checks in with the sign's QR code; all-clear."""
+    manager, guard = api_as("duty_manager", name="Maija"), api_as("guard", name="Ville")
+    anna = api_as("staff", name="Anna")
+    desk = guard.post(f"{SITE}/visitors", {"name": "Lars Lift", "company": "Lift Oy"})
+    entrance = client.post(f"{SITE}/visitors/self", json={"name": "Olga Walk-in"}).get_json()
+    guard.post(f"{SITE}/visitors", {"name": "Nina Nobody"})
+    incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
+    pekka = _staff_ids(services)["Pekka Virtanen"]
+    guard.post(
+        f"{SITE}/incidents/current/accounted", {"staff_id": pekka, "assembly_point": "lamp-post-b"}
+    )
+    anna.post(f"{SITE}/incidents/current/safe", {"assembly_point": "lamp-post-a", "how": "qr"})
+    guard.post(f"{SITE}/visitors/{desk.get_json()['visitor_id']}/leave")
+    client.post(f"{SITE}/visitors/self/safe", json={"token": entrance["token"]})
+    guard.post(
+        f"{SITE}/incidents/current/reported-inside",
+        {"staff_id": _staff_ids(services)["Erik Lindqvist"], "location": "Cold store"},
+    )
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    return manager, guard, incident_id
+
+
+def _muster_rows(html: str) -> dict[str, list[str]]:
+    """The muster table's rows by the person's name, each cell's words."""
+    section = html.split("Everyone on site: who was accounted for")[1].split("<h2>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    cells = [
+        [unescape(page_text(c)) for c in re.findall(r"<td>(.*?)</td>", row, re.S)] for row in rows
+    ]
+    return {row[0]: row for row in cells if row}
+
+
+def test_the_report_lists_everyone_on_site_with_how_where_when_and_by_whom(mustered_incident):
+    manager, _, incident_id = mustered_incident
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+    html = manager.get(f"{SITE}/incidents/{incident_id}/report.html?lang=en").get_data(as_text=True)
+    rows = _muster_rows(html)
+    at = {
+        p["name"]: report_document_time(p["accounted"]["at"])
+        for p in [*report["roll_call"]["staff"], *report["roll_call"]["visitors"]]
+        if p["accounted"]
+    }
+
+    assert rows["Pekka Virtanen"][1:6] == [
+        "staff",
+        "marked at the assembly point",
+        POINT_B,
+        at["Pekka Virtanen"],
+        "Ville",
+    ]
+    assert rows["Anna"][1:4] == [
+        "staff",
+        "with the QR code on the assembly point's sign",
+        POINT_A,
+    ]
+    assert rows["Lars Lift"][1:3] == ["visitor, Lift Oy", "signed out during the alarm"]
+    assert rows["Olga Walk-in"][1:3] == ["visitor, signed in at the entrance", "on their own phone"]
+    assert rows["Nina Nobody"][1:3] == ["visitor", "never accounted for"]
+    assert rows["Erik Lindqvist"][2] == "never accounted for"
+    assert rows["Erik Lindqvist"][6].startswith("Cold store (reported by Ville at ")
+    everyone = len(report["roll_call"]["staff"]) + 3
+    text = page_text(html)
+    assert f"On site (staff and visitors): {everyone}" in text
+    assert f"{everyone - 4} people were never accounted for." in text
+    last = report["accounting"]["last_accounted_at"]
+    assert f"The last person was accounted for at {report_document_time(last)}." in text
+
+
+def report_document_time(moment: str) -> str:
+    """A time as the English report writes it (the site's clock, UTC beside it)."""
+    from server.report_document import Words
+
+    return Words({"site": {"timezone": "Europe/Helsinki"}}, "en").time(moment)
+
+
+def test_the_timeline_names_visitors_and_says_who_accounted_for_whom_and_how(mustered_incident):
+    manager, _, incident_id = mustered_incident
+    for lang, sentences in (
+        (
+            "en",
+            (
+                "Ville marked a person safe: Pekka Virtanen, assembly point " + POINT_B + ".",
+                "Anna scanned the assembly point's sign and is safe: " + POINT_A + ".",
+                "A visitor was signed out at the reception: Lars Lift.",
+                "Olga Walk-in said on their own phone that they are out.",
+                "Ville reported that Erik Lindqvist is still inside.",
+            ),
+        ),
+        (
+            "fi",
+            (
+                "Ville merkitsi henkilön turvaan: Pekka Virtanen, kokoontumispaikka "
+                + POINT_B
+                + ".",
+                "Vierailija kirjattiin ulos vastaanotossa: Lars Lift.",
+                "Olga Walk-in ilmoitti omalla puhelimellaan olevansa ulkona.",
+                "henkilöä jäi toteamatta turvaan.",
+            ),
+        ),
+        (
+            "sv",
+            (
+                "Ville prickade av en person som i säkerhet: Pekka Virtanen, återsamlingsplats "
+                + POINT_B
+                + ".",
+                "Olga Walk-in meddelade med sin egen telefon att hen är ute.",
+                "besökare, skrev in sig själv vid entrén",
+            ),
+        ),
+    ):
+        url = f"{SITE}/incidents/{incident_id}/report.html?lang={lang}"
+        text = unescape(page_text(manager.get(url).get_data(as_text=True)))
+        for sentence in sentences:
+            assert sentence in text, (lang, sentence)
+
+
+def test_the_report_says_how_long_until_everyone_was_accounted_for(api_as, services, client):
+    manager, guard = api_as("duty_manager", name="Maija"), api_as("guard", name="Ville")
+    visitor = guard.post(f"{SITE}/visitors", {"name": "Vera"}).get_json()["visitor_id"]
+    incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire", "drill": True}).get_json()[
+        "id"
+    ]
+    url = f"{SITE}/incidents/current/accounted"
+    for staff_id in _staff_ids(services).values():
+        guard.post(url, {"staff_id": staff_id, "assembly_point": "lamp-post-a"})
+    guard.post(url, {"visitor_id": visitor, "assembly_point": "lamp-post-a"})
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "drill_over"})
+
+    report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
+    accounting = report["accounting"]
+    assert accounting["everyone_accounted"] is True
+    from server.report_document import Words
+
+    took = Words(report, "en").duration(accounting["seconds_to_everyone"])
+    text = page_text(
+        manager.get(f"{SITE}/incidents/{incident_id}/report.html?lang=en").get_data(as_text=True)
+    )
+    assert f"Everyone was accounted for, {took} after the alarm started." in text
+    assert "never accounted for" not in text
+    fi = page_text(
+        manager.get(f"{SITE}/incidents/{incident_id}/report.html").get_data(as_text=True)
+    )
+    assert "Kaikki todettiin turvaan" in fi and "hälytyksen alkamisesta" in fi
+
+
+def test_the_pdf_and_the_roll_call_csv_list_everyone_on_site(mustered_incident):
+    from pypdf import PdfReader
+
+    manager, _, incident_id = mustered_incident
+    answer = manager.get(f"{SITE}/incidents/{incident_id}/report.pdf?lang=en")
+    pdf = "".join(
+        "".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.data)).pages).split()
+    )
+    for words in ("Everyone on site", "Nina Nobody", "visitor, Lift Oy", "never accounted for"):
+        assert "".join(words.split()) in pdf
+
+    sheet = manager.get(f"{SITE}/incidents/{incident_id}/roll-call.csv")
+    assert sheet.status_code == 200 and sheet.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(sheet.get_data(as_text=True))))
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["Pekka Virtanen"]["how"] == "marshal"
+    assert by_name["Pekka Virtanen"]["assembly_point"] == "lamp-post-b"
+    assert by_name["Pekka Virtanen"]["by"] == "Ville"
+    assert by_name["Lars Lift"]["person"] == "visitor" and by_name["Lars Lift"]["how"] == "left"
+    assert by_name["Nina Nobody"]["how"] == "" and by_name["Nina Nobody"]["accounted_at"] == ""
+    assert by_name["Erik Lindqvist"]["reported_inside"] == "Cold store"

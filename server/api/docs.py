@@ -124,6 +124,12 @@ READ_ROUTES = {
         f"/api/sites/{{site}}/incidents/{{incident_id}}/report.{fmt}": report_read(fmt, *about)
         for fmt, about in REPORTS.items()
     },
+    "/api/sites/{site}/incidents/{incident_id}/roll-call.csv": report_read(
+        "csv",
+        "text/csv",
+        {"type": "string"},
+        "Everyone on site at the alarm, one row each: how, where, when and by whom accounted for",
+    ),
     "/api/sites/{site}/setup": read(
         "The site's set-up as in its site file, with the default wording (admin)", SETUP
     ),

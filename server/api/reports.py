@@ -9,7 +9,7 @@ from .. import bundle
 from ..auth import MANAGERS
 from ..errors import Invalid
 from ..names import LANGUAGES
-from ..report import incident_report, report_csv
+from ..report import incident_report, report_csv, roll_call_csv
 from ..report_document import report_page
 from ..report_pdf import report_pdf
 from ..state import incident_view
@@ -34,6 +34,14 @@ def report_json(site: str, incident_id: int):
 def report_as_csv(site: str, incident_id: int):
     report = report_csv(_report(site, incident_id))
     return _file(report, "text/csv", f"exitnow-{site}-incident-{incident_id}.csv", "attachment")
+
+
+@api.get("/sites/<site>/incidents/<int:incident_id>/roll-call.csv")
+def roll_call_as_csv(site: str, incident_id: int):
+    """Everyone on site at the alarm, one row each, for a spreadsheet."""
+    sheet = roll_call_csv(_report(site, incident_id))
+    name = f"exitnow-{site}-incident-{incident_id}-roll-call.csv"
+    return _file(sheet, "text/csv", name, "attachment")
 
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.pdf")

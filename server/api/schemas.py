@@ -311,7 +311,8 @@ SCHEMAS = {
             "accounted": nullable(ref("Accounted")),
             "reported_inside": nullable(ref("ReportedInside")),
         },
-        {"last_known": array(ref("LastKnown"))},
+        # the log entry that signed them in (in a report, which its bundle carries)
+        {"last_known": array(ref("LastKnown")), "signed_in_seq": nullable(SEQ)},
     ),
     # Where an unaccounted person was last known to be, the most telling first.
     "LastKnown": obj(
@@ -722,6 +723,7 @@ REPORT = obj(
                 "seconds_to_everyone": nullable({"type": "number"}),
             }
         ),
+        "assembly_points": array(ref("AssemblyPoint")),
         "zones": array(ref("Zone")),
         "help_requests": array(ref("HelpRequest")),
         "backup_requests": array(ref("BackupRequest")),
