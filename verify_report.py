@@ -13,8 +13,9 @@ What it checks, in this order, naming the first thing that does not hold:
   4. the entries agree with every checkpoint: none was changed, removed or added after it;
   5. every RFC 3161 timestamp token is for its checkpoint's exact bytes and signed by the
      time-stamping authority's certificate inside the token;
-  6. the report's timeline, the incident's start and end, and each public channel's times
-     follow from the entries.
+  6. the report's timeline, the incident's start and end, each public channel's times, and
+     its roll call (everyone on site, who was accounted for how, where, when and by whom, who
+     never was, and when the last one was) follow from the entries.
 It exits 0 when everything holds, and 1 when something does not (or the file is no bundle).
 """
 
@@ -521,6 +522,178 @@ def check_mailbox(row: dict, entry: dict, time_key: str) -> None:
         )
 
 
+# --- the roll call: everyone on site, and how each was accounted for ------------------------
+
+
+def first_accounts(entries: list[dict], incident_id) -> dict[tuple, dict]:
+    """(person, id) -> the entry that accounted for them in the incident: their phone's or the
+    sign's "I am safe", a marshal's mark, or a visitor signing out. The first one counts."""
+    found: dict[tuple, dict] = {}
+    for entry in entries:
+        payload = entry["payload"]
+        if payload.get("incident_id") != incident_id or payload.get("incident_id") is None:
+            continue
+        if entry["type"] == "staff.safe":
+            person, how = ("staff", payload.get("staff_id")), payload.get("how", "phone")
+        elif entry["type"] == "person.accounted":
+            person, how = person_of(payload), payload.get("how")
+        elif entry["type"] == "visitor.left":
+            person, how = ("visitor", payload.get("visitor_id")), "left"
+        else:
+            continue
+        found.setdefault(person, {"entry": entry, "how": how})
+    return found
+
+
+def person_of(payload: dict) -> tuple:
+    if payload.get("staff_id") is not None:
+        return ("staff", payload["staff_id"])
+    return ("visitor", payload.get("visitor_id"))
+
+
+def check_accounted(row: dict, account: dict | None) -> None:
+    """What the report says of one person's accounting is what the first entry says."""
+    claim, name = row.get("accounted"), f"{row.get('name')} ({row.get('person')})"
+    if claim is None and account is None:
+        return
+    if account is None:
+        raise Doubt(
+            f"The report says {name} was accounted for ({claim.get('how')}) at "
+            f"{claim.get('at')}, but no log entry in the bundle accounts for them."
+        )
+    entry = account["entry"]
+    if claim is None:
+        raise Doubt(
+            f"The report says {name} was never accounted for, but entry {entry['seq']} "
+            f"({entry['type']}, {utc(entry['ts'])}) accounts for them."
+        )
+    says = {
+        "how": account["how"],
+        "assembly_point": entry["payload"].get("assembly_point"),
+        "by": entry["actor"].get("staff_id"),
+    }
+    claimed = {**claim, "by": (claim.get("by") or {}).get("staff_id")}
+    for field, value in says.items():
+        if claimed.get(field) != value:
+            raise Doubt(
+                f"The report says {name} was accounted for with {field} "
+                f"{claimed.get(field)!r}, but entry {entry['seq']} says {value!r}."
+            )
+    if not same_moment(claim.get("at"), entry["ts"]):
+        raise Doubt(
+            f"The report says {name} was accounted for at {claim.get('at')}, but entry "
+            f"{entry['seq']} was written {utc(entry['ts'])}."
+        )
+
+
+def visitors_on_site(entries: list[dict], start_ms: int, end_ms) -> dict:
+    """visitor_id -> the entry that signed them in, for every visitor the entries show on site
+    at some moment of the incident (signed in before its end, not out before its start)."""
+    signed_in, left = {}, {}
+    for entry in entries:
+        visitor_id = entry["payload"].get("visitor_id")
+        if entry["type"] == "visitor.signed_in":
+            signed_in[visitor_id] = entry
+        elif entry["type"] == "visitor.left":
+            left.setdefault(visitor_id, entry["ts"])
+    return {
+        visitor_id: entry
+        for visitor_id, entry in signed_in.items()
+        if (end_ms is None or entry["ts"] <= end_ms)
+        and (visitor_id not in left or left[visitor_id] >= start_ms)
+    }
+
+
+def check_visitors(visitors: list, by_seq: dict[int, dict], start_ms: int, end_ms) -> None:
+    """Every visitor the entries show on site is on the roll, and each on it was."""
+    on_site = visitors_on_site([by_seq[seq] for seq in sorted(by_seq)], start_ms, end_ms)
+    listed = {row.get("visitor_id"): row for row in visitors}
+    for visitor_id, entry in on_site.items():
+        if visitor_id not in listed:
+            name = (entry["payload"].get("person") or {}).get("name")
+            raise Doubt(
+                f"Entry {entry['seq']} signed in the visitor {name} (visitor {visitor_id}), who "
+                f"was on site during the incident, but the report's roll call leaves them out."
+            )
+    for visitor_id, row in listed.items():
+        entry = cited(by_seq, row.get("signed_in_seq"), f"roll call (visitor {visitor_id})")
+        named = (entry["payload"].get("person") or {}).get("name")
+        if entry["type"] != "visitor.signed_in" or entry["payload"].get("visitor_id") != visitor_id:
+            raise Doubt(
+                f"The report's roll call cites entry {entry['seq']} for visitor {visitor_id}, "
+                f"but it is {entry['type']} of someone else."
+            )
+        if visitor_id not in on_site:
+            raise Doubt(
+                f"The report's roll call lists the visitor {row.get('name')}, but the entries "
+                f"show them signed out before the alarm."
+            )
+        if named is not None and row.get("name") != named:
+            raise Doubt(
+                f"The report's roll call names visitor {visitor_id} {row.get('name')}, entry "
+                f"{entry['seq']} signed in {named}."
+            )
+
+
+def check_roll_call(report: dict, by_seq: dict[int, dict]) -> str | None:
+    """Recompute who was accounted for and when the last was; None for a report made before
+    the roll call counted everyone on site."""
+    roll, incident = report.get("roll_call"), report.get("incident") or {}
+    if not isinstance(roll, dict) or "visitors" not in roll:
+        return None
+    start = cited(by_seq, incident.get("start_seq"), "incident start")["ts"]
+    end_seq = incident.get("end_seq")
+    end = cited(by_seq, end_seq, "incident end")["ts"] if end_seq is not None else None
+    check_visitors(roll["visitors"], by_seq, start, end)
+    rows = [*roll.get("staff", []), *roll["visitors"]]
+    accounts = first_accounts([by_seq[seq] for seq in sorted(by_seq)], incident.get("id"))
+    listed = {(row.get("person"), row.get(f"{row.get('person')}_id")) for row in rows}
+    for person, account in accounts.items():
+        if person not in listed:
+            raise Doubt(
+                f"Entry {account['entry']['seq']} accounts for {person[0]} {person[1]}, whom "
+                f"the report's roll call leaves out."
+            )
+    for row in rows:
+        check_accounted(row, accounts.get((row.get("person"), row.get(f"{row.get('person')}_id"))))
+    accounted = len(accounts)
+    counts = {"on_site": len(rows), "accounted": accounted, "unaccounted": len(rows) - accounted}
+    for field, value in counts.items():
+        if roll.get(field) != value:
+            raise Doubt(
+                f"The report's roll call counts {roll.get(field)} {field.replace('_', ' ')}, "
+                f"the entries give {value}."
+            )
+    return check_accounting(report.get("accounting") or {}, accounts, counts, start)
+
+
+def check_accounting(accounting: dict, accounts: dict, counts: dict, start: int) -> str:
+    """When the last person was accounted for, and the time from the alarm when that was
+    everyone: the figure a drill exists to measure."""
+    last = max((account["entry"]["ts"] for account in accounts.values()), default=None)
+    everyone = counts["unaccounted"] == 0 and counts["on_site"] > 0
+    seconds = round((last - start) / 1000, 3) if everyone and last is not None else None
+    claimed = accounting.get("last_accounted_at")
+    if (claimed is None) != (last is None) or (last is not None and not same_moment(claimed, last)):
+        raise Doubt(
+            f"The report says the last person was accounted for at {claimed}, but the entries "
+            f"give {utc(last) if last is not None else 'nobody accounted for'}."
+        )
+    if accounting.get("everyone_accounted") != everyone or (
+        accounting.get("seconds_to_everyone") != seconds
+    ):
+        raise Doubt(
+            f"The report says everyone was accounted for: {accounting.get('everyone_accounted')}"
+            f" ({accounting.get('seconds_to_everyone')} s after the alarm), but the entries "
+            f"give {everyone} ({seconds} s)."
+        )
+    when = utc(last) if last is not None else "nobody"
+    return (
+        f"its roll call of {counts['on_site']} people on site ({counts['accounted']} accounted "
+        f"for, each how, where, when and by whom; the last at {when})"
+    )
+
+
 def bundle_hash(bundle: Bundle) -> str | None:
     """The SHA-256 of SHA256SUMS, once every file it lists matches and every file of the
     proof is listed in it (None for a bundle without SHA256SUMS)."""
@@ -554,10 +727,18 @@ def check_report(report: dict, by_seq: dict[int, dict]) -> None:
     events = check_events(report, by_seq)
     check_incident(report, by_seq)
     channels = check_channels(report, by_seq)
+    roll_call = check_roll_call(report, by_seq)
     print(
         f"[ok] The report follows from the entries: its {events} timeline events, the "
-        f"incident's start and end, and the times of its {channels} channel wordings."
+        f"incident's start and end, the times of its {channels} channel wordings"
+        + (f", and {roll_call}." if roll_call else ".")
     )
+    if roll_call:
+        print(
+            "[--] Staff on the roll who appear in no entry rest on the server's roster: a "
+            "window of the log cannot show who was employed; visitors and everyone accounted "
+            "for are checked against the entries."
+        )
 
 
 # --- the verdict ---------------------------------------------------------------------------

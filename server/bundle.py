@@ -93,13 +93,17 @@ class Proof:
 
 def seq_range(report: dict) -> tuple[int, int]:
     """The first and last log entry the report speaks of: its events, the incident's start
-    and end, the entries its channels' times come from."""
+    and end, the entries its channels' times come from, and those that signed in its visitors
+    (a visitor's day at most: the server signs them out at closing time)."""
     incident = report.get("incident") or {}
     seqs = [incident.get("start_seq"), incident.get("end_seq")]
     seqs += [event.get("seq") for event in report.get("events") or []]
     channels = report.get("channels")
     if isinstance(channels, list):
         seqs += [row.get(key) for row in channels for key in ("from_seq", "until_seq")]
+    roll_call = report.get("roll_call")
+    if isinstance(roll_call, dict):  # the entries that put each visitor on site
+        seqs += [row.get("signed_in_seq") for row in roll_call.get("visitors") or []]
     seqs = [seq for seq in seqs if isinstance(seq, int) and not isinstance(seq, bool)]
     return min(seqs), max(seqs)
 

@@ -40,19 +40,22 @@ def open_app(folder: Path, tsa_url: str | None = None):
     return create_app(settings)
 
 
-def run_an_incident(services, client, stamped: bool | None = None) -> Api:
+def run_an_incident(services, client, stamped: bool | None = None, mustered: bool = False) -> Api:
     """The demo site, a fire with a sweep and a help request, the all-clear; the duty
     manager's Api. Returns once both checkpoints are kept (and `stamped`, by default when
-    there is a TSA: their timestamp tokens too)."""
+    there is a TSA: their timestamp tokens too). `mustered`: with visitors and marks too."""
     demo.seed(services)
     params = {"name": "Maija", "role": "duty_manager"}
     manager = Api(
         client, execute(services, command_line("demo"), "demo", "create_token", params)["token"]
     )
+    visitors = sign_in_visitors(manager, client) if mustered else {}
     assert manager.post(f"{SITE}/incidents", {"kind": "fire"}).status_code == 201
     assert manager.post(f"{SITE}/zones/grocery/claim").status_code == 200
     assert manager.post(f"{SITE}/zones/grocery/clear").status_code == 200
     assert manager.post(f"{SITE}/help-requests", {"location": "Lift"}).status_code == 201
+    if mustered:
+        account_for_some(manager, client, visitors)
     ended = manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "false_alarm"})
     assert ended.status_code == 200
     stamped = services.settings.tsa_url is not None if stamped is None else stamped
@@ -63,6 +66,30 @@ def run_an_incident(services, client, stamped: bool | None = None) -> Api:
         )
     )
     return manager
+
+
+def sign_in_visitors(manager: Api, client) -> dict:
+    """Three visitors before the alarm (one at the entrance) and one who left before it."""
+    visitors = {
+        name: manager.post(f"{SITE}/visitors", {"name": name}).get_json()["visitor_id"]
+        for name in ("Lars Lift", "Nina Nobody", "Gone Before")
+    }
+    walk_in = client.post(f"{SITE}/visitors/self", json={"name": "Olga Walk-in"}).get_json()
+    visitors["Olga Walk-in"] = walk_in["token"]
+    assert manager.post(f"{SITE}/visitors/{visitors['Gone Before']}/leave").status_code == 200
+    return visitors
+
+
+def account_for_some(manager: Api, client, visitors: dict) -> None:
+    """A marshal's mark for a person without a phone, the manager's own QR check-in, a visitor
+    signed out during the alarm, a visitor's own "I am out"; Nina and most staff never."""
+    mark = {"staff_id": 3, "assembly_point": "lamp-post-b"}
+    assert manager.post(f"{SITE}/incidents/current/accounted", mark).status_code == 200
+    qr = {"assembly_point": "lamp-post-a", "how": "qr"}
+    assert manager.post(f"{SITE}/incidents/current/safe", qr).status_code == 200
+    assert manager.post(f"{SITE}/visitors/{visitors['Lars Lift']}/leave").status_code == 200
+    out = client.post(f"{SITE}/visitors/self/safe", json={"token": visitors["Olga Walk-in"]})
+    assert out.status_code == 200
 
 
 def copy_folder(source: Path, target: Path) -> Path:

@@ -336,8 +336,8 @@ def test_the_pdf_says_what_the_page_says_zones_and_event_details_too(finished_in
 def test_every_code_a_report_can_hold_has_plain_words_in_every_language():
     from server.auth import ACTOR_ROLES
     from server.commands.zones import SWEEP_EVENTS
-    from server.mustering import HOW
     from server.events import EVENT_TYPES
+    from server.mustering import HOW
     from server.names import END_REASONS, KINDS, LANGUAGES
     from server.notices import CHANNELS, STATES
     from server.notices.texts import default_texts

@@ -74,7 +74,7 @@ def kept(tmp_path_factory, tsa):
     folder = tmp_path_factory.mktemp("operator")
     app = open_app(folder, tsa.url)
     services = app.extensions["exitnow"]
-    manager = run_an_incident(services, app.test_client())
+    manager = run_an_incident(services, app.test_client(), mustered=True)
     fingerprint = log_key_for(services.settings).fingerprint
     services.store.close()
     return folder, manager.headers["Authorization"].split()[1], fingerprint
@@ -327,8 +327,90 @@ def test_a_mailbox_wording_dated_from_the_switch_that_took_it_off_fails(
     report = json.loads(files["report.json"])
     wording = next(c for c in report["channels"] if c["channel"] == "email")
     wording.update(from_seq=wording["until_seq"], **{"from": wording["until"]})
+
+
+# --- the roll call: a claim about who was accounted for, rewritten in report.json -------------
+
+
+def _person(report: dict, name: str) -> dict:
+    roll = report["roll_call"]
+    return next(p for p in [*roll["staff"], *roll["visitors"]] if p["name"] == name)
+
+
+def _marked_elsewhere(report: dict) -> None:
+    marked = next(p for p in report["roll_call"]["staff"] if (p["accounted"] or {}).get("by"))
+    marked["accounted"]["assembly_point"] = "lamp-post-a"  # not where the marshal marked them
+
+
+def _nina_accounted(report: dict) -> None:
+    _person(report, "Nina Nobody")["accounted"] = {**_person(report, "Lars Lift")["accounted"]}
+    report["roll_call"]["accounted"] += 1
+    report["roll_call"]["unaccounted"] -= 1
+
+
+def _nina_left_out(report: dict) -> None:
+    roll = report["roll_call"]
+    roll["visitors"] = [v for v in roll["visitors"] if v["name"] != "Nina Nobody"]
+    roll["on_site"] -= 1
+    roll["unaccounted"] -= 1
+
+
+def _lars_as_marshalled(report: dict) -> None:
+    _person(report, "Lars Lift")["accounted"]["how"] = "marshal"
+
+
+def _last_earlier(report: dict) -> None:
+    last = datetime.fromisoformat(report["accounting"]["last_accounted_at"].replace("Z", "+00:00"))
+    earlier = last - timedelta(seconds=30)
+    report["accounting"]["last_accounted_at"] = earlier.isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def _everyone_out(report: dict) -> None:
+    report["accounting"]["everyone_accounted"] = True
+    report["accounting"]["seconds_to_everyone"] = 42.0
+
+
+@pytest.mark.parametrize(
+    "rewrite, reason",
+    [
+        (_marked_elsewhere, "was accounted for with assembly_point 'lamp-post-a'"),
+        (_nina_accounted, "no log entry in the bundle accounts for them"),
+        (_nina_left_out, "signed in the visitor Nina Nobody"),
+        (_lars_as_marshalled, "was accounted for with how 'marshal', but entry"),
+        (_last_earlier, "The report says the last person was accounted for at"),
+        (_everyone_out, "The report says everyone was accounted for: True"),
+    ],
+)
+def test_a_roll_call_claim_that_does_not_follow_from_the_entries_fails(
+    operator, verifier, rewrite, reason
+):
+    folder, token, fingerprint = operator
+    files = files_of(bundle_of(folder, token))
+    report = json.loads(files["report.json"])
+    rewrite(report)
     files["report.json"] = json.dumps(report).encode()
 
     result = verifier(zipped(files), fingerprint)
 
     failed(result, f"the entry it cites (seq {wording['until_seq']}) did not set it")
+
+    failed(result, reason)
+
+
+def test_the_verifier_checks_the_roll_call_of_visitors_and_marks(operator, verifier):
+    folder, token, fingerprint = operator
+    bundle = bundle_of(folder, token)
+    report = json.loads(files_of(bundle)["report.json"])
+    hows = {p["name"]: (p["accounted"] or {}).get("how") for p in report["roll_call"]["visitors"]}
+    assert hows == {"Lars Lift": "left", "Nina Nobody": None, "Olga Walk-in": "phone"}
+    assert {"marshal", "qr"} <= {
+        (p["accounted"] or {}).get("how") for p in report["roll_call"]["staff"]
+    }
+
+    result = verifier(bundle, fingerprint)
+
+    assert result.returncode == 0, result.stdout
+    on_site = report["roll_call"]["on_site"]
+    assert f"its roll call of {on_site} people on site (4 accounted for" in result.stdout
