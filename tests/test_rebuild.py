@@ -126,3 +126,60 @@ def test_an_import_logs_each_zone_and_person_it_adds_or_changes(client, make_tok
     ]
     assert events[2]["payload"]["language"] == "sv" and events[2]["payload"]["name"] == "Uusi"
     assert "token_hash" not in json.dumps(admin.get(f"{SITE}/events?after=0&limit=1000").get_json())
+
+
+def script_a_mustering(services, client, make_token, monkeypatch) -> None:
+    """A fire with visitors (desk and entrance), marshal marks, QR check-ins, a visitor who
+    leaves during it, a visitor's own "I am out", a person reported inside, the all-clear,
+    and the server's sign-out at closing time the next day."""
+    manager = Api(client, make_token("duty_manager", name="Maija"))
+    guard = Api(client, make_token("guard", name="Ville"))
+    anna = Api(client, make_token("staff", name="Anna"))
+    desk = {
+        name: guard.post(f"{SITE}/visitors", {"name": name, "phone": "+358401234567"}).get_json()
+        for name in ("Lars Lift", "Nina Nobody")
+    }
+    entrance = client.post(f"{SITE}/visitors/self", json={"name": "Olga", "language": "sv"})
+    ok(manager.post(f"{SITE}/incidents", {"kind": "fire"}))
+    late = guard.post(f"{SITE}/visitors", {"name": "Late Larry", "company": "Lift Oy"})
+    url = f"{SITE}/incidents/current/accounted"
+    ok(guard.post(url, {"staff_id": 3, "assembly_point": "lamp-post-b"}))
+    ok(
+        guard.post(
+            url, {"visitor_id": late.get_json()["visitor_id"], "assembly_point": "lamp-post-a"}
+        )
+    )
+    ok(guard.post(url, {"staff_id": 3, "assembly_point": "lamp-post-a"}))  # answered, not logged
+    ok(anna.post(f"{SITE}/incidents/current/safe", {"assembly_point": "lamp-post-a", "how": "qr"}))
+    ok(manager.post(f"{SITE}/incidents/current/safe", {"assembly_point": "lamp-post-b"}))
+    ok(guard.post(f"{SITE}/visitors/{desk['Lars Lift']['visitor_id']}/leave"))
+    ok(client.post(f"{SITE}/visitors/self/safe", json={"token": entrance.get_json()["token"]}))
+    inside = {"visitor_id": desk["Nina Nobody"]["visitor_id"], "location": "Roof"}
+    ok(guard.post(f"{SITE}/incidents/current/reported-inside", inside))
+    ok(manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"}))
+    from server import commands
+
+    tomorrow = commands.now_ms() + 25 * 3600 * 1000  # past the next closing time
+    monkeypatch.setattr("server.commands.now_ms", lambda: tomorrow)
+    signed_out = execute(services, command_line("demo"), "demo", "sign_out_at_closing", {})
+    assert signed_out["signed_out"] == 3  # Nina, Olga (her "I am out" is not a sign-out), Larry
+
+
+def test_state_rebuilt_after_a_mustering_with_visitors_equals_the_live_state(
+    services, client, make_token, settings, tmp_path, monkeypatch
+):
+    script_a_mustering(services, client, make_token, monkeypatch)
+    into = tmp_path / "rebuilt.db"
+
+    rebuilt = flask_cli(settings.db_path, "rebuild-state", "--into", str(into))
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "matches" in rebuilt.stdout
+    with sqlite3.connect(into) as db:
+        hows = sorted(row[0] for row in db.execute("SELECT how FROM accounted"))
+        assert hows == ["left", "marshal", "marshal", "phone", "phone", "qr"]
+        assert db.execute("SELECT location FROM reported_inside").fetchall() == [("Roof",)]
+        left = sorted(row[0] for row in db.execute("SELECT left_how FROM visitors"))
+        assert left == ["closing", "closing", "closing", "desk"]
+        nonces = db.execute("SELECT COUNT(DISTINCT link_nonce) FROM visitors").fetchone()[0]
+        assert nonces == 4  # every personal link still recognised after a rebuild
