@@ -15,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import http_ece
 import pytest
@@ -567,3 +568,35 @@ CUT_OFF = r"""
   return problems;
 }
 """
+
+
+class TwilioStandIn(StandIn):
+    """Twilio's Messages resource as the `twilio` package calls it: records each SMS and
+    answers 201 with a message SID, after checking the account's Basic authentication."""
+
+    def __init__(self):
+        super().__init__()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                message = {key: values[0] for key, values in form.items()}
+                message["path"] = self.path
+                message["authorization"] = self.headers.get("Authorization")
+                stand_in.record(message)
+                sid = f"SM{len(stand_in.received):032d}"
+                body = json.dumps({"sid": sid, "status": "queued"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.url = self.serve(Handler)
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[dict]:
+        return super().wait_for(count, timeout)
