@@ -1,7 +1,7 @@
 """Work the server does by itself: rewrite the public snapshots at start (and after each
 site's midnight), switch the public channels from "restored" back to "open" when a site's
-restored time is over, sign the logs' checkpoints at least hourly, and collect memory garbage
-while no alarm is on."""
+restored time is over, sign the logs' checkpoints at least hourly, sign out the visitors still
+in at each site's closing time, and collect memory garbage while no alarm is on."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .errors import DiskFull
 from .escalation import escalate_forever
 from .message_queue import start_listening
 from .publish import AUDIENCES, connections_per_site, room
+from .visitors import due_out
 
 if TYPE_CHECKING:
     from .services import Services
@@ -29,6 +30,7 @@ CHECKPOINTS_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
 PANEL_EVERY_SECONDS = 1
 DISK_EVERY_SECONDS = 5
+CLOSING_EVERY_SECONDS = 60
 
 
 def start(services: Services) -> None:
@@ -46,6 +48,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
     services.socketio.start_background_task(_watch_disk, services)
+    services.socketio.start_background_task(_sign_out_at_closing_forever, services)
 
 
 def declare_assembly_points(services: Services) -> list[str]:
@@ -101,6 +104,35 @@ def _reopen_loop(services: Services) -> None:
             pass
         except Exception:  # keep the timer alive; the next round tries again
             logger.exception("reopening the public channels failed")
+
+
+def sign_out_at_closing(services: Services) -> dict[str, int]:
+    """Sign out the visitors still in past their site's closing time (the command refuses
+    during an alarm: they would count as out). Returns how many, per site signed out."""
+    now = now_ms()
+    with services.store.reading() as db:
+        sites = [
+            site
+            for (site,) in db.execute("SELECT DISTINCT site FROM visitors WHERE left_at IS NULL")
+            if due_out(db, site, now)  # read first: most minutes nobody is due, nothing written
+        ]
+    signed_out = {}
+    for site in sites:  # as above: the loser of a race between processes changes nothing
+        answer = commands.execute(services, command_line(site), site, "sign_out_at_closing")
+        if answer["signed_out"]:
+            signed_out[site] = answer["signed_out"]
+    return signed_out
+
+
+def _sign_out_at_closing_forever(services: Services) -> None:
+    while True:
+        services.socketio.sleep(CLOSING_EVERY_SECONDS)
+        try:
+            sign_out_at_closing(services)
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
+        except Exception:  # keep the timer alive; the next minute tries again
+            logger.exception("signing out the visitors at closing time failed")
 
 
 def watch_alarm_panels(services: Services) -> None:

@@ -451,3 +451,29 @@ def test_a_database_from_before_assembly_points_gets_them_once_at_start(
         name = db.execute("SELECT name FROM assembly_points WHERE id = ?", [point]).fetchone()[0]
     assert point == "takapiha-bakgarden" and name == "Takapiha / Bakgården"
     assert rebuild(services.settings.db_path, str(tmp_path / "rebuilt.db")) == []
+
+
+def test_the_server_signs_out_at_closing_time_each_minute_but_never_during_an_alarm(
+    services, guard, manager, monkeypatch
+):
+    from server import timers
+    from server.clock import now_ms
+
+    staying = sign_in(guard, name="Stays Late")
+    left = sign_in(guard, name="Went Home")
+    assert guard.post(f"/api/sites/{SITE}/visitors/{left}/leave").status_code == 200
+    assert timers.sign_out_at_closing(services) == {}  # before closing time: nobody
+    tomorrow = now_ms() + 25 * 3600 * 1000  # past the next closing time, whenever this runs
+    monkeypatch.setattr("server.timers.now_ms", lambda: tomorrow)
+    monkeypatch.setattr("server.commands.now_ms", lambda: tomorrow)
+    start_fire(manager)
+
+    assert timers.sign_out_at_closing(services) == {}  # they would count as out
+    assert {v["visitor_id"] for v in roll_call(manager)["visitors"]} == {staying}
+
+    manager.post(f"/api/sites/{SITE}/incidents/current/all-clear", {"reason": "resolved"})
+    assert timers.sign_out_at_closing(services) == {SITE: 1}
+    assert timers.sign_out_at_closing(services) == {}  # once
+    with services.store.reading() as db:
+        row = db.execute("SELECT left_how FROM visitors WHERE id = ?", [staying]).fetchone()
+    assert row == ("closing",)  # kept in the day's register
