@@ -184,3 +184,40 @@ def test_the_demo_runs_with_the_default_paths(tmp_path, live_servers):
     assert answer.status_code == 200
     assert answer.json()["state"] == "open"
     assert (tmp_path / "var" / "public" / "demo" / "status.json").read_bytes() == answer.content
+
+
+def test_a_marshal_marks_a_person_without_a_phone_and_the_console_hears_it(
+    site_with_staff, connect
+):
+    """On the real server: the guard's mark goes through the socket's action; the console
+    (a duty manager) gets person.accounted and the counts follow; a staff phone gets only
+    the number of the entry, redacted."""
+    server, tokens = site_with_staff
+    manager, guard = tokens["duty_manager"][0], tokens["guard"][0]
+    console, marshal = connect(server.url, manager), connect(server.url, guard)
+    phone = connect(server.url, tokens["staff"][0])
+    assert all(c.wait_until(lambda c: c.states) for c in (console, marshal, phone))
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    assert console.wait_for_event("incident.started") and phone.wait_for_event("incident.started")
+    before = server.get("/api/sites/demo/state", manager).json()["roll_call"]
+    pekka = next(p for p in before["staff"] if p["name"] == "Pekka Virtanen")
+    assert not pekka["enrolled"] and pekka["accounted"] is None
+
+    answer = marshal.act(
+        "account_person", {"staff_id": pekka["staff_id"], "assembly_point": "lamp-post-b"}
+    )
+
+    assert answer["ok"] is True, answer
+    heard = console.wait_for_event("person.accounted")
+    assert heard["payload"]["staff_id"] == pekka["staff_id"]
+    assert heard["payload"]["assembly_point"] == "lamp-post-b"
+    assert heard["payload"]["how"] == "marshal" and heard["actor"]["role"] == "guard"
+    after = server.get("/api/sites/demo/state", manager).json()["roll_call"]
+    assert after["on_site"] == before["on_site"]
+    assert after["accounted"] == before["accounted"] + 1
+    assert after["unaccounted"] == before["unaccounted"] - 1
+    assert phone.wait_until(lambda c: heard["seq"] in c.seqs())
+    assert not any(e["type"] == "person.accounted" for e in phone.events)  # redacted
+    counts = server.get("/api/sites/demo/state", tokens["staff"][0]).json()["roll_call"]
+    assert counts["accounted"] == after["accounted"]  # a staff phone gets the counts
+    assert [p["name"] for p in counts["staff"]] == ["staff 0"]  # and only its own row
