@@ -29,6 +29,12 @@ def fire():
     return {"ok": True}
 
 
+@app.post("/echo")
+def echo():
+    """An answer and nothing else: what a POST costs the framework (bench_mustering.py)."""
+    return {"ok": True, "changed": True}
+
+
 @app.post("/collect")
 def collect():
     gc.unfreeze()

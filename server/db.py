@@ -189,6 +189,10 @@ CREATE TABLE IF NOT EXISTS visitors (
     left_how TEXT CHECK (left_how IN ('desk', 'self', 'closing'))
 );
 CREATE INDEX IF NOT EXISTS visitors_of_site ON visitors(site, left_at);
+-- Who was on site during an incident (mustering.VISITORS_ON_ROLL: 4611686018427387904 is its
+-- NEVER, 2**62, for a visitor still in): a range, however long the register grows.
+CREATE INDEX IF NOT EXISTS visitors_on_site_until
+    ON visitors(site, COALESCE(left_at, 4611686018427387904));
 CREATE TABLE IF NOT EXISTS accounted (
     incident_id INTEGER NOT NULL REFERENCES incidents(id),
     person TEXT NOT NULL CHECK (person IN ('staff', 'visitor')),

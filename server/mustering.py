@@ -92,8 +92,10 @@ def is_marshal(db, identity: Identity, site: str) -> bool:
 
 # Staff of the site on its roll; visitors on site at some moment of the incident (or now).
 STAFF_ON_ROLL = "s.site = :site AND s.on_roll = 1 AND s.created_at <= :until"
+# Still in, or left after `since`: one range of the index visitors_on_site_until (db.py), not a
+# walk of the day's register and every day's before it (an OR of the two scanned them all).
 VISITORS_ON_ROLL = (
-    "v.site = :site AND v.signed_in_at <= :until AND (v.left_at IS NULL OR v.left_at >= :since)"
+    f"v.site = :site AND v.signed_in_at <= :until AND COALESCE(v.left_at, {NEVER}) >= :since"
 )
 
 
