@@ -235,10 +235,30 @@ def _closures(events: list[dict], incident_id: int) -> dict:
     return {"per_channel": spans, "total_closed_seconds": total}
 
 
+# A cell a spreadsheet would take for a formula: a visitor signs in with a name of their own
+# choosing (OWASP's CSV injection), so such a cell starts with an apostrophe, as typed.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class SheetWriter:
+    """csv.writer whose text cells never start a formula."""
+
+    def __init__(self, out: io.StringIO):
+        self.writer = csv.writer(out)
+
+    def writerow(self, row: list) -> None:
+        self.writer.writerow(
+            [
+                f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+                for cell in row
+            ]
+        )
+
+
 def report_csv(report: dict) -> str:
     """One row per event, for a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SheetWriter(out)
     writer.writerow(["seq", "utc", "local_time", "type", "actor", "role", "payload", "hash"])
     for event in report["events"]:
         writer.writerow(
@@ -274,8 +294,8 @@ def roll_call_csv(report: dict) -> str:
     """One row per person on site at the alarm (staff, then visitors): how, where, when and
     by whom they were accounted for; empty when never."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(ROLL_CALL_COLUMNS)
+    writer = SheetWriter(out)
+    writer.writerow(list(ROLL_CALL_COLUMNS))
     roll = report["roll_call"]
     for person in [*roll["staff"], *roll.get("visitors", [])]:
         accounted = person["accounted"] or {}

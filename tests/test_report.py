@@ -546,3 +546,15 @@ def test_the_pdf_and_the_roll_call_csv_list_everyone_on_site(mustered_incident):
     assert by_name["Lars Lift"]["person"] == "visitor" and by_name["Lars Lift"]["how"] == "left"
     assert by_name["Nina Nobody"]["how"] == "" and by_name["Nina Nobody"]["accounted_at"] == ""
     assert by_name["Erik Lindqvist"]["reported_inside"] == "Cold store"
+
+
+def test_a_visitors_name_never_becomes_a_formula_in_the_roll_call_sheet(api_as, client):
+    manager = api_as("duty_manager")
+    name = '=HYPERLINK("http://evil.example","Click")'
+    assert client.post(f"{SITE}/visitors/self", json={"name": name}).status_code == 201
+    incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
+
+    sheet = manager.get(f"{SITE}/incidents/{incident_id}/roll-call.csv").get_data(as_text=True)
+
+    names = [row["name"] for row in csv.DictReader(io.StringIO(sheet))]
+    assert f"'{name}" in names and name not in names  # shown as typed, never run
