@@ -17,7 +17,8 @@ last mark's event, when the consoles had every mark, the server's CPU, and the d
 `GET /api/sites/demo/state` (built over everyone on the roll) p50/p99 and size after the marks.
 The reference: the same marshal processes posting as many marks, as fast, to a bare
 Flask-SocketIO server under eventlet (floor_server.py's /echo), to show the clients are not
-the bottleneck. Each round also prints the marks' p50 in its first and last tenth: a mark
+the bottleneck. Before the rounds: the server's CPU while every socket is open and nothing
+happens (pings and `head`s), per minute, to set beside the spread round's. Each round also prints the marks' p50 in its first and last tenth: a mark
 whose cost grew with the number accounted for (a scan of the roll) would show there.
 
 Then, in this process: a year's visitor register (--register-days of --visitors each, rows
@@ -63,6 +64,7 @@ MARK = "/api/sites/demo/incidents/current/accounted"
 POINTS = ("lamp-post-a", "lamp-post-b")
 CONNECTIONS_PER_MARSHAL = 8  # in the burst: how many marks each marshal process has in flight
 CONNECT_CONCURRENCY = 16
+IDLE_SECONDS = 15  # the server's CPU with every socket open and no alarm (pings, heads)
 
 
 # --- listeners: staff phones and consoles, counting what they receive -------------------------
@@ -437,6 +439,10 @@ def main() -> None:
             print(
                 f"set-up: {count} people on the roll, {len(tokens['staff'])} phones and 2 consoles connected"
             )
+            idle_before = cpu_seconds(server.process.pid)
+            time.sleep(IDLE_SECONDS)  # everyone connected, nothing happening
+            idle = (cpu_seconds(server.process.pid) - idle_before) * 60 / IDLE_SECONDS
+            print(f"idle, everyone connected: the server uses {idle:.2f} CPU s a minute")
             spread = run_round(server, clients, tokens["duty_manager"][0], marks, args.seconds)
             print_round(f"spread: {count} marks over {args.seconds:.0f} s", spread, count)
             burst = run_round(server, clients, tokens["duty_manager"][0], marks, 0)
