@@ -15,6 +15,7 @@ from helpers import (  # noqa: F401
     PushService,
     RedisServer,
     StaffClient,
+    TwilioStandIn,
     free_port,
     prepare_database,
     unit_settings,
@@ -162,6 +163,17 @@ def push_service() -> PushService:
     service = PushService()
     yield service
     service.close()
+
+
+# --- Twilio ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def twilio() -> TwilioStandIn:
+    """Twilio's Messages API on 127.0.0.1; `twilio.env()` points the server at it."""
+    stand_in = TwilioStandIn()
+    yield stand_in
+    stand_in.close()
 
 
 # --- Redis ----------------------------------------------------------------------------------

@@ -574,6 +574,10 @@ class TwilioStandIn(StandIn):
     """Twilio's Messages resource as the `twilio` package calls it: records each SMS and
     answers 201 with a message SID, after checking the account's Basic authentication."""
 
+    ACCOUNT = "AC00000000000000000000000000000001"
+    AUTH_TOKEN = "twilio-test-auth-token"
+    SENDER = "+15005550006"
+
     def __init__(self):
         super().__init__()
         stand_in = self
@@ -600,3 +604,12 @@ class TwilioStandIn(StandIn):
 
     def wait_for(self, count: int, timeout: float = 15) -> list[dict]:
         return super().wait_for(count, timeout)
+
+    def env(self) -> dict[str, str]:
+        """The server's settings that send its SMS here."""
+        return {
+            "EXITNOW_TWILIO_ACCOUNT_SID": self.ACCOUNT,
+            "EXITNOW_TWILIO_AUTH_TOKEN": self.AUTH_TOKEN,
+            "EXITNOW_TWILIO_FROM": self.SENDER,
+            "EXITNOW_TWILIO_API_URL": self.url,
+        }

@@ -12,17 +12,8 @@ from helpers import Browser, TwilioStandIn, eventually, prepare_database
 from server.auth import CSRF_HEADER, SESSION_COOKIE
 
 SITE = "demo"
-ACCOUNT = "AC00000000000000000000000000000001"
-AUTH_TOKEN = "twilio-test-auth-token"
-SENDER = "+15005550006"
+ACCOUNT, SENDER = TwilioStandIn.ACCOUNT, TwilioStandIn.SENDER
 ERIKS_PHONE = "+46701234567"
-
-
-@pytest.fixture
-def twilio():
-    stand_in = TwilioStandIn()
-    yield stand_in
-    stand_in.close()
 
 
 @pytest.fixture
@@ -30,13 +21,7 @@ def site(tmp_path, live_servers, twilio):
     """The real server with Twilio configured (the stand-in), the demo site's escalation after
     1 s with SMS on, and Erik's phone number: (server, admin token, manager token)."""
     tokens = prepare_database(tmp_path / "site.db", {"admin": 1, "duty_manager": 1})
-    env = {
-        "EXITNOW_TWILIO_ACCOUNT_SID": ACCOUNT,
-        "EXITNOW_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "EXITNOW_TWILIO_FROM": SENDER,
-        "EXITNOW_TWILIO_API_URL": twilio.url,
-    }
-    server = live_servers(tmp_path / "site.db", env=env).start()
+    server = live_servers(tmp_path / "site.db", env=twilio.env()).start()
     admin, manager = tokens["admin"][0], tokens["duty_manager"][0]
     config = server.get(f"/api/sites/{SITE}/setup", admin).json()["config"]
     for person in config["staff"]:

@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import TwilioStandIn, eventually, prepare_database
+from helpers import eventually, prepare_database
 
 SITE = "demo"
-ACCOUNT = "AC00000000000000000000000000000002"
 VERA, SVEN, ELSA, LATE = "+358401110001", "+46701110002", "+447700900003", "+358401110004"
-
-
-@pytest.fixture
-def twilio():
-    stand_in = TwilioStandIn()
-    yield stand_in
-    stand_in.close()
 
 
 @pytest.fixture
 def site(tmp_path, live_servers, twilio):
     """The real server with Twilio configured (the stand-in): (server, manager, guard)."""
     tokens = prepare_database(tmp_path / "site.db", {"duty_manager": 1, "guard": 1})
-    env = {
-        "EXITNOW_TWILIO_ACCOUNT_SID": ACCOUNT,
-        "EXITNOW_TWILIO_AUTH_TOKEN": "twilio-test-auth-token",
-        "EXITNOW_TWILIO_FROM": "+15005550006",
-        "EXITNOW_TWILIO_API_URL": twilio.url,
-    }
-    server = live_servers(tmp_path / "site.db", env=env).start()
+    server = live_servers(tmp_path / "site.db", env=twilio.env()).start()
     return server, tokens["duty_manager"][0], tokens["guard"][0]
 
 
