@@ -139,6 +139,13 @@ CREATE TABLE IF NOT EXISTS backup_requests (
     ended_by INTEGER REFERENCES staff(id),
     outcome TEXT
 );
+-- A guard or duty manager who cannot come to a backup request (it stays open for the others).
+CREATE TABLE IF NOT EXISTS backup_declines (
+    backup_id INTEGER NOT NULL REFERENCES backup_requests(id),
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (backup_id, staff_id)
+);
 -- What the public channels say about a site now (the last notice.issued event).
 CREATE TABLE IF NOT EXISTS public_notices (
     site TEXT PRIMARY KEY REFERENCES sites(id),

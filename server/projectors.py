@@ -438,6 +438,14 @@ def backup_requested(db, event, p):
     )
 
 
+@projects("backup.declined")
+def backup_declined(db, event, p):
+    db.execute(
+        "INSERT OR IGNORE INTO backup_declines (backup_id, staff_id, at) VALUES (?, ?, ?)",
+        [p["backup_id"], p["staff_id"], event["ts"]],
+    )
+
+
 @projects("backup.cancelled", "backup.answered")
 def backup_ended(db, event, p):
     db.execute(
@@ -746,6 +754,7 @@ STATE_TABLES = {
     "sweeps": "incident_id, zone",
     "help_requests": "id",
     "backup_requests": "id",
+    "backup_declines": "backup_id, staff_id",
     "public_notices": "site",
     "push_subscriptions": "id",
     "alarm_panel_secrets": "id",

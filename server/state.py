@@ -173,7 +173,7 @@ def responder_phones(db, site: str, staff_id: int) -> dict:
     duty manager" when the guard has no phone)."""
     rows = db.execute(
         """SELECT s.role, COUNT(DISTINCT s.id) FROM staff s JOIN credentials c ON c.staff_id = s.id
-           WHERE s.site = ? AND s.id != ? AND c.revoked_at IS NULL
+           WHERE s.site = ? AND s.id != ? AND c.revoked_at IS NULL AND c.kind = 'device'
              AND s.role IN ('guard', 'duty_manager', 'admin')
            GROUP BY s.role""",
         [site, staff_id],
@@ -199,7 +199,19 @@ def my_backup_request(db, staff_id: int, site: str) -> dict | None:
     )
     if row is None:
         return None
-    return {**backup_request_view(row), "reaches": responder_phones(db, site, staff_id)}
+    declined = [
+        name
+        for (name,) in db.execute(
+            """SELECT s.name FROM backup_declines d JOIN staff s ON s.id = d.staff_id
+               WHERE d.backup_id = ? ORDER BY d.at, s.id""",
+            [row["id"]],
+        )
+    ]
+    return {
+        **backup_request_view(row),
+        "reaches": responder_phones(db, site, staff_id),
+        "declined": declined,  # who said they cannot come, by name
+    }
 
 
 def site_state(db, site: str, is_responder: bool) -> dict:

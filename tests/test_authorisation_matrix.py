@@ -63,6 +63,7 @@ WHO_MAY: dict[str, frozenset] = {
     "block_zone": EVERYONE,
     "assign_zone": MANAGERS,
     "decline_zone": EVERYONE,  # the person asked: anyone else gets 409
+    "decline_backup": RESPONDERS,
     "request_help": EVERYONE,
     "resolve_help": EVERYONE,
     "request_backup": EVERYONE,
@@ -118,6 +119,7 @@ BODIES: dict[str, dict | Callable] = {
     "block_zone": {"note": "smoke"},
     "assign_zone": lambda world: {"staff_id": world.aino},
     "decline_zone": {},
+    "decline_backup": {},
     "request_help": {"location": "Fitting room 2"},
     "resolve_help": {},
     "request_backup": {"location": "Till 3"},

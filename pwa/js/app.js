@@ -10,7 +10,7 @@ import { helpRequested, renderConsole, renderHistory, sweepAnswered, wireConsole
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { applyMailboxEvent, renderMailboxes } from "./screens/mailboxes.js";
 import { renderDisk } from "./screens/disk.js";
-import { backupAnsweredByResponder, backupRequested, renderBackupRequests } from "./screens/responder.js";
+import { backupAnsweredByResponder, backupRequested, renderBackupRequests, wireResponder } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
 import { renderConsoleStart } from "./screens/start.js";
 
@@ -203,6 +203,7 @@ async function start() {
   wireAlarm(app);
   wireCustomer(app);
   await wireBackup(app);
+  await wireResponder(app);
   await wireAllClear(app);
   wireLockScreen(app);
   if (MANAGERS.includes(app.server.me.role)) {

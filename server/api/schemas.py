@@ -348,6 +348,7 @@ SCHEMAS = {
             "ended_by_name": MAYBE_TEXT,
             # to the one who asked: whose phones it reaches
             "reaches": obj({"guards": COUNT, "managers": COUNT}),
+            "declined": array(STRING),  # to the one who asked: who cannot come
         },
     ),
     "State": obj(
@@ -459,6 +460,7 @@ RESULTS = {
     "block_zone": SWEEP_RESULT,
     "assign_zone": SWEEP_RESULT,
     "decline_zone": SWEEP_RESULT,
+    "decline_backup": BACKUP_RESULT,
     "request_help": HELP_RESULT,
     "resolve_help": HELP_RESULT,
     "request_backup": BACKUP_RESULT,

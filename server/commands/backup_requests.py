@@ -90,6 +90,37 @@ def answer_backup(tx, params: dict) -> dict:
     return _end(tx, params["backup_id"], "answered")
 
 
+@command(
+    "decline_backup",
+    RESPONDERS,
+    route=Route(
+        "/sites/<site>/backup-requests/<int:backup_id>/decline", "I cannot come (guard, manager)"
+    ),
+    socket=True,
+    backup_id=Field("int", required=True),
+)
+def decline_backup(tx, params: dict) -> dict:
+    """A guard or duty manager cannot come: the one who asked is told, the request stays open
+    for the others."""
+    row = next(
+        tx.db.query(
+            "SELECT * FROM backup_requests WHERE id = ? AND site = ?",
+            [params["backup_id"], tx.site],
+        ),
+        None,
+    )
+    if row is None:
+        raise NotFound(f"There is no backup request {params['backup_id']} on this site.")
+    me = tx.person("answer a backup request")
+    declined = tx.db.execute(
+        "SELECT 1 FROM backup_declines WHERE backup_id = ? AND staff_id = ?", [row["id"], me]
+    ).fetchone()
+    if row["ended_at"] is not None or declined:
+        return tx.unchanged(backup_request=_view(tx, row["id"]))
+    event = tx.record("backup.declined", {"backup_id": row["id"], "staff_id": me})
+    return tx.changed(event, backup_request=_view(tx, row["id"]))
+
+
 def _view(tx, backup_id: int) -> dict:
     return backup_request_view(
         next(tx.db.query("SELECT * FROM backup_requests WHERE id = ?", [backup_id]))

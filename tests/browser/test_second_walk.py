@@ -162,7 +162,7 @@ def test_a_backup_answer_never_outlives_the_incident_and_names_who_it_reached(si
     # The guard (Ville) has no phone: the request reaches the duty managers only.
     shows(erik, "#backup-sent-text", "Begäran har skickats till den skiftansvarige.")
     console.wait_for_selector("#backup-request-list button", timeout=5_000)
-    console.tap("#backup-request-list button")
+    console.tap("#backup-request-list button >> nth=0")
     shows(erik, "#backup-answered-text", "Maija Manager är på väg till dig.")
     shows(console, "#backup-request-list", "Olet matkalla: Erik Lindqvist")
 
@@ -481,3 +481,24 @@ def test_the_new_states_have_no_wcag_violations(site, new_phone, lang):
     erik.tap("#show-customer")
     check("customer", erik)
     assert found == {}, "\n".join(found.values())
+
+
+def test_a_responder_who_cannot_come_says_so_and_the_asker_is_told(site, new_phone):
+    server, manager, _ = site
+    console = console_of(new_phone, server, "fi")
+    erik = on_phone(new_phone, server, ERIK)
+    erik.wait_for_selector("#screen-home:not([hidden])")
+
+    erik.tap("#backup summary")
+    erik.tap("#backup-send")
+    shows(erik, "#backup-sent-text", "Begäran har skickats till den skiftansvarige.")
+    console.wait_for_selector("#backup-request-list li", timeout=5_000)
+    console.get_by_role("button", name="En pääse").tap()
+    assert console.is_hidden("#backup-requests")  # for the others now, not for her
+    # Maija was the only one with a phone: nobody is coming, and Erik is told what to do.
+    shows(erik, "#backup-sent-text", "Ingen som fick din begäran kan komma")
+    logged = server.get(f"{SITE}/events?after=0&limit=1000", manager).json()["events"]
+    assert [e["type"] for e in logged if e["type"].startswith("backup.")] == [
+        "backup.requested",
+        "backup.declined",
+    ]

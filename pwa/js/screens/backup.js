@@ -3,7 +3,7 @@
 // for responders only), so it learns the answer from its own `my_backup_request` in the state.
 import { $ } from "../dom.js";
 import * as store from "../store.js";
-import { say } from "../texts.js";
+import { say, sayCount } from "../texts.js";
 
 export function renderBackup(app, shown) {
   $("backup").hidden = !shown;
@@ -16,7 +16,7 @@ export function renderBackup(app, shown) {
   const answered = mine?.outcome === "answered" && app.backupSeen !== mine.id;
   $("backup-ask").hidden = waiting || answered;
   $("backup-active").hidden = !waiting;
-  if (waiting) $("backup-sent-text").textContent = say(app.texts, `backup.sent.${whoGets(mine.reaches)}`);
+  if (waiting) $("backup-sent-text").textContent = waitingWords(app, mine);
   $("backup-answered").hidden = !answered;
   if (answered) {
     $("backup-answered-text").textContent = say(app.texts, "backup.answered",
@@ -31,6 +31,17 @@ function whoGets(reaches) {
   if (!reaches) return "both";
   if (reaches.guards && reaches.managers) return "both";
   return reaches.guards ? "guard" : reaches.managers ? "manager" : "nobody";
+}
+
+// Sent to whom, and who said they cannot come; when everyone it reached has, say so plainly.
+function waitingWords(app, mine) {
+  const sent = say(app.texts, `backup.sent.${whoGets(mine.reaches)}`);
+  const declined = mine.declined || [];
+  if (!declined.length) return sent;
+  const reachable = mine.reaches ? mine.reaches.guards + mine.reaches.managers : Infinity;
+  if (declined.length >= reachable) return say(app.texts, "backup.nobody_coming");
+  const names = new Intl.ListFormat(app.lang, { type: "conjunction" }).format(declined);
+  return `${sent} ${sayCount(app.texts, app.lang, "backup.declined", declined.length, { names })}`;
 }
 
 // What the state says of my request (staff phones), or what a responder's events said.

@@ -3,6 +3,7 @@
 // place is where the responder is going) until each responder taps OK. Staff never receive
 // these (the server redacts them).
 import { $, element, vibrate } from "../dom.js";
+import * as store from "../store.js";
 import { say } from "../texts.js";
 
 function who(app, request) {
@@ -11,7 +12,9 @@ function who(app, request) {
 }
 
 export function renderBackupRequests(app) {
-  const requests = app.server.state?.backup_requests || [];
+  // The ones I said I cannot come to are for the others now.
+  const requests = (app.server.state?.backup_requests || [])
+    .filter((request) => !app.declinedBackups?.includes(request.id));
   const answered = app.answeredBackups || [];
   $("backup-requests").hidden = requests.length + answered.length === 0;
   const open = requests.map((request) => {
@@ -22,7 +25,15 @@ export function renderBackupRequests(app) {
     button.onclick = () => app.server.act(
       say(app.texts, "action.answer"),
       `/api/sites/${app.server.me.site}/backup-requests/${request.id}/answer`);
-    return element("li", {}, element("p", {}, text), button);
+    const cannot = element("button", { type: "button" }, say(app.texts, "responder.decline"));
+    cannot.onclick = () => {
+      app.declinedBackups = [...(app.declinedBackups || []), request.id];
+      store.put("backup_declined", app.declinedBackups);
+      app.server.act(say(app.texts, "action.decline_backup"),
+                     `/api/sites/${app.server.me.site}/backup-requests/${request.id}/decline`);
+      app.render();
+    };
+    return element("li", {}, element("p", {}, text), element("div", { className: "row" }, button, cannot));
   });
   const onTheWay = answered.map((entry) => {
     const values = { responder: entry.by, name: who(app, entry.request), location: entry.request.location };
@@ -49,4 +60,8 @@ export function backupAnsweredByResponder(app, request, event) {
 export function backupRequested(app) {
   vibrate([300, 100, 300, 100, 300, 100, 300]);
   $("announcer").textContent = $("backup-request-list").textContent;
+}
+
+export async function wireResponder(app) {
+  app.declinedBackups = (await store.get("backup_declined")) || [];
 }
