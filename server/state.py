@@ -337,7 +337,10 @@ class SiteStates:
         if is_responder or identity.staff_id is None:
             return state
         incident_id = state["incident"]["id"] if state["incident"] else None
-        mine = roll_call_view(db, site, incident_id, identity.staff_id)["staff"]
+        # Only the person's own row: the counts are the shared state's (a thousand phones
+        # connecting must not count the site a thousand times).
+        incident = incident_row(db, incident_id)
+        mine = staff_on_roll(db, site, incident, now_ms(), identity.staff_id)
         return {
             **state,
             "roll_call": {**state["roll_call"], "staff": mine},
