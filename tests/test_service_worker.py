@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 import shutil
-from posixpath import dirname, join, normpath
 
 from server import PWA_DIR
-from server.pages import shell_version
+from server.pages import modules_of, shell_version
 
-IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']([^"']+\.js)["']""")
 PAGE_FILE = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)="(/[^"]*)\"""")
 
 
@@ -25,22 +23,11 @@ def on_disk(url: str):
     return PWA_DIR / url.removeprefix("/pwa/")
 
 
-def modules_from(url: str, seen: set[str]) -> set[str]:
-    """`url` and every module it imports, directly or not."""
-    if url in seen:
-        return seen
-    seen.add(url)
-    for name in IMPORT.findall(on_disk(url).read_text()):
-        imported = name if name.startswith("/") else normpath(join(dirname(url), name))
-        modules_from(imported, seen)
-    return seen
-
-
 def files_the_app_loads() -> set[str]:
     page = (PWA_DIR / "index.html").read_text()
     files = {"/"} | set(PAGE_FILE.findall(page))
     for url in [f for f in files if f.endswith(".js")]:
-        files |= modules_from(url, set())
+        files |= modules_of(url)  # the same import graph the app's modulepreloads come from
     # texts.js fetches the phone's language at run time: every language must work offline.
     files |= {f"/pwa/texts/{path.name}" for path in (PWA_DIR / "texts").glob("*.json")}
     return files
@@ -75,3 +62,11 @@ def test_changing_any_file_of_the_app_changes_the_cache_name(tmp_path):
     shell_version.cache_clear()
 
     assert shell_version(copy) != before
+
+
+def test_the_app_page_preloads_every_module_it_imports(client):
+    # One round trip for the whole app instead of one per level of imports (a slow network).
+    page = client.get("/").get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', page))
+    assert preloaded == modules_of("/pwa/js/app.js")
+    assert "/pwa/js/when.js" in preloaded  # imported by the screens, not by app.js itself
