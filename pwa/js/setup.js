@@ -29,6 +29,8 @@ const FIELD_ERRORS = [
   [/^(zones|staff)\[\d+\]\.(name|assembly_point)$/, "setup.error.required"],
   [/^staff\[\d+\]\.(role|home_zone|language)$/, "setup.error.choice"],
   [/^notices\.restored_minutes$/, "setup.error.minutes"],
+  [/^notices\.email\[\d+\]\.provider$/, "setup.error.choice"],
+  [/^notices\.email\[\d+\]\.mailbox$/, "setup.error.mailbox"],
   [/^notices\.texts\./, "setup.error.wording"],
   [/^scripts\./, "setup.error.script"],
 ];
@@ -122,7 +124,31 @@ function renderChannels() {
            [["hangup", say(texts, "setup.hangup")], ["voicemail", say(texts, "setup.voicemail")]],
            "notices.phone_when_closed"),
     bound("setup.phone_open_redirect", notices, "phone_open_redirect", { type: "url", field: "notices.phone_open_redirect" }),
-    bound("setup.screen_normal_url", notices, "screen_normal_url", { type: "url", field: "notices.screen_normal_url" }));
+    bound("setup.screen_normal_url", notices, "screen_normal_url", { type: "url", field: "notices.screen_normal_url" }),
+    mailboxFields(notices));
+}
+
+// The customer-service mailboxes whose automatic reply follows the public notice
+// (notices.email): a provider and an address each, saved with the public channels.
+function mailboxFields(notices) {
+  notices.email ||= [];
+  const providers = vocabulary.email_providers.map((code) => [code, say(texts, `setup.provider.${code}`)]);
+  const add = element("button", { type: "button", id: "add-mailbox", textContent: say(texts, "setup.add_mailbox"),
+                                   onclick: () => {
+                                     notices.email.push({ provider: providers[0][0], mailbox: "" });
+                                     render();
+                                     $("mailboxes").lastElementChild.querySelector("select").focus();
+                                   } });
+  const list = element("div", { id: "mailboxes" }, ...notices.email.map((entry, index) =>
+    element("fieldset", { className: "card" },
+      element("legend", { textContent: entry.mailbox || say(texts, "setup.new_mailbox") }),
+      choice("setup.provider", entry, "provider", providers, `notices.email[${index}].provider`),
+      bound("setup.mailbox", entry, "mailbox", { type: "email", attributes: { required: true, autocomplete: "off" },
+                                                 field: `notices.email[${index}].mailbox` }),
+      removeButton(notices.email, index))));
+  return element("fieldset", { id: "mailbox-fields" },
+    element("legend", { textContent: say(texts, "setup.mailboxes") }),
+    element("p", { textContent: say(texts, "setup.mailboxes_explain") }), list, add);
 }
 
 // One text box per kind and language, holding the site's own wording or else the default.

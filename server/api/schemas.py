@@ -651,6 +651,7 @@ VOCABULARY = obj(
         "end_reasons": array(enum(END_REASONS)),
         "sweeps": per(SWEEP_STATUS, enum(SWEEPS)),
         "roll_call": per(ROLL_CALL_COLUMNS, array(ROLL_CALL_COLUMN)),
+        "email_providers": array(enum(EMAIL_PROVIDERS)),
     }
 )
 SETUP = obj(

@@ -10,6 +10,7 @@ from ..auth import ROLES
 from ..clock import iso
 from ..errors import Invalid
 from ..names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER
+from ..notices import EMAIL_PROVIDERS
 from ..notices.texts import default_texts
 from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 from ..state import batch_for, site_state
@@ -90,5 +91,6 @@ def vocabulary():
             "end_reasons": END_REASONS,
             "sweeps": SWEEP_STATUS,
             "roll_call": ROLL_CALL_COLUMNS,
+            "email_providers": EMAIL_PROVIDERS,
         }
     )
