@@ -415,6 +415,15 @@ CREATE TABLE IF NOT EXISTS mailbox_states (
     retry_at INTEGER,
     PRIMARY KEY (site, mailbox)
 );
+-- A self-hosted mailbox's own ManageSieve password (mailbox.password_set), sealed as the
+-- webhooks' secrets are; the mailbox in lower case.
+CREATE TABLE IF NOT EXISTS mailbox_passwords (
+    site TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    password_sealed TEXT NOT NULL,
+    set_at INTEGER NOT NULL,
+    PRIMARY KEY (site, mailbox)
+);
 -- Working memory of the mailbox switcher (server/mailboxes/switcher.py), not state: the
 -- notice version each mailbox caught up to, its retries and lease, and the mailbox's own
 -- earlier automatic reply, sealed (never in the log: it is the customer's own text).

@@ -45,6 +45,8 @@ EVENT_TYPES = {
     "notice.issued": "the public notice every channel now shows (state, since, eta, version)",
     "notice.switched": "one public channel (or one mailbox's automatic reply) switched",
     "notice.switch_failed": "a mailbox's provider refused or missed a switch; it is tried again",
+    "mailbox.password_set": "an admin kept a self-hosted mailbox's ManageSieve password "
+    "(sealed), or forgot it (null)",
     "notice.reply_kept": "someone else changed a mailbox's automatic reply during the incident: "
     "the all-clear left theirs",
     "notice.updated": "the public notice changed without switching (a new estimated reopening time)",
@@ -142,5 +144,6 @@ PRIVATE_FIELDS = frozenset(
         "url_sealed",
         "secret_sealed",
         "link_nonce",  # with the server's secret, a visitor's personal link
+        "password_sealed",
     }
 )

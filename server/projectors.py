@@ -524,6 +524,20 @@ def notice_switch_failed(db, event, p):
     )
 
 
+@projects("mailbox.password_set")
+def mailbox_password_set(db, event, p):
+    db.execute(
+        "DELETE FROM mailbox_passwords WHERE site = ? AND mailbox = ?",
+        [event["site"], p["mailbox"].lower()],
+    )
+    if p["password_sealed"] is not None:
+        db.execute(
+            "INSERT INTO mailbox_passwords (site, mailbox, password_sealed, set_at) "
+            "VALUES (?, ?, ?, ?)",
+            [event["site"], p["mailbox"].lower(), p["password_sealed"], event["ts"]],
+        )
+
+
 def _mailbox(db, event, p, **values) -> None:
     db.execute(
         "INSERT OR IGNORE INTO mailbox_states (site, mailbox, provider) VALUES (?, ?, ?)",
@@ -771,6 +785,7 @@ STATE_TABLES = {
     "visitors": "id",
     "accounted": "incident_id, person, person_id",
     "reported_inside": "incident_id, person, person_id",
+    "mailbox_passwords": "site, mailbox",
 }
 
 assert set(PROJECTORS) == set(EVENT_TYPES), set(EVENT_TYPES) - set(PROJECTORS)

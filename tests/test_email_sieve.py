@@ -119,3 +119,49 @@ def test_a_refused_managesieve_login_shows_the_mailbox_not_ready(services, api_a
     manager = api_as("duty_manager")
     (mailbox,) = manager.get("/api/sites/demo/readiness").json["mailboxes"]
     assert (mailbox["ready"], mailbox["reason"]) == (False, "login_refused")
+
+
+def test_a_mailbox_with_its_own_password_sealed_is_switched_and_the_password_stays_sealed(
+    services, api_as, dovecot, event_count
+):
+    """No EXITNOW_SIEVE_PASSWORD: the admin keeps the mailbox's own ManageSieve password, sealed
+    as the webhooks' secrets are; the switch logs in with it, and it is in no log entry, answer,
+    state or report in the clear."""
+    admin = api_as("admin")
+    sieve = services.mailboxes.providers["sieve"]
+    sieve.settings = services.settings.with_changes(sieve_password=None)
+    admin.post(
+        "/api/sites/demo/notice-settings",
+        {"settings": {"email": [{"provider": "sieve", "mailbox": BOX}]}},
+    )
+    before = event_count()
+    refused = admin.post("/api/sites/demo/mailbox-passwords", {"mailbox": "x@shop.example"})
+    assert (refused.status_code, refused.json["field"]) == (400, "mailbox")
+    assert event_count() == before
+
+    kept = admin.post("/api/sites/demo/mailbox-passwords", {"mailbox": BOX, "password": PASSWORD})
+
+    assert kept.status_code == 200 and kept.json["password_set"] is True
+    assert PASSWORD not in kept.get_data(as_text=True)
+    manager = api_as("duty_manager")
+    incident = manager.post("/api/sites/demo/incidents", {"kind": "fire"}).json["id"]
+    assert services.mailboxes.switch_due(services) == 1
+    team = sieve_session(dovecot)
+    assert team.scripts() == {"exitnow": True}  # ours, uploaded with the mailbox's own login
+    team.close()
+    with services.store.reading() as db:
+        stored = "\n".join(
+            str(row)
+            for table in ("events", "mailbox_passwords")
+            for row in db.execute(f"SELECT * FROM {table}")
+        )
+    assert PASSWORD not in stored and "password_sealed" in stored
+    manager.post("/api/sites/demo/incidents/current/all-clear", {"reason": "resolved"})
+    services.mailboxes.switch_due(services)
+    report = manager.get(f"/api/sites/demo/incidents/{incident}/report.json")
+    assert PASSWORD not in report.get_data(as_text=True)
+
+    forgot = admin.post("/api/sites/demo/mailbox-passwords", {"mailbox": BOX})
+    assert forgot.json["password_set"] is False
+    with services.store.reading() as db:
+        assert db.execute("SELECT COUNT(*) FROM mailbox_passwords").fetchone()[0] == 0

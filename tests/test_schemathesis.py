@@ -23,6 +23,7 @@ from server.commands import execute
 from server.site_config import read_site
 
 SITE = "demo"
+SIEVE_MAILBOX = "kundtjanst@shop.example"
 ROLES = ("admin", "duty_manager")
 CHECKS = [
     checks.not_a_server_error,
@@ -61,6 +62,7 @@ ADMIN_ONLY = {
     "GET /api/sites/{site}/setup",
     "POST /api/sites/{site}/setup",
     "POST /api/sites/{site}/notice-settings",
+    "POST /api/sites/{site}/mailbox-passwords",
     "GET /api/sites/{site}/webhooks",
     "GET /api/sites/{site}/webhooks/deliveries",
     "POST /api/sites/{site}/webhooks",
@@ -120,8 +122,13 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
     client.post(f"/api/sites/{SITE}/backup-requests", json={"location": "till 3"}, headers=staff)
     # A mailbox whose provider failed, as the console's state shows it (MailboxState).
     mailbox = {"provider": "microsoft365", "mailbox": "service@shop.example"}
+    own = {"provider": "sieve", "mailbox": SIEVE_MAILBOX}  # one with a password of its own
     execute(
-        services, command_line(SITE), SITE, "configure_notices", {"settings": {"email": [mailbox]}}
+        services,
+        command_line(SITE),
+        SITE,
+        "configure_notices",
+        {"settings": {"email": [mailbox, own]}},
     )
     failed = {**mailbox, "outcome": "failed", "state": "closed", "version": 1, "incident_id": 1}
     failed |= {"status": 503, "error": "HTTP 503", "attempt": 1, "retry_at": 4102444800000}
@@ -143,6 +150,7 @@ def known(services, client, demo_links, make_token, other_site_manager, monkeypa
         "assembly_point": [point["id"] for point in config["assembly_points"]],
         "token": [visitor["token"]],  # a visitor's personal link
         "config": [config],
+        "mailbox": [SIEVE_MAILBOX],
     }
 
 

@@ -14,7 +14,7 @@ from helpers import REPO
 from server.auth import ROLES
 from server.events import EVENT_TYPES
 from server.names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES
-from server.notices import NoticeSettings
+from server.notices import EMAIL_PROVIDERS, NoticeSettings
 from server.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 
 APP = REPO / "pwa" / "js"
@@ -50,6 +50,7 @@ def test_anyone_signed_in_reads_the_servers_words(api_as, client):
         "end_reasons": list(END_REASONS),
         "sweeps": SWEEP_STATUS,
         "roll_call": {kind: list(columns) for kind, columns in ROLL_CALL_COLUMNS.items()},
+        "email_providers": list(EMAIL_PROVIDERS),
     }
     assert client.get("/api/vocabulary").status_code == 401
 

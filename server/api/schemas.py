@@ -467,6 +467,7 @@ RESULTS = {
     "cancel_backup": BACKUP_RESULT,
     "answer_backup": BACKUP_RESULT,
     "configure_notices": obj({"settings": NOTICE_SETTINGS, "seq": SEQ}),
+    "set_mailbox_password": extended(CHANGED, mailbox=STRING, password_set=BOOL),
     "import_site": obj({"site": SLUG_ID, "zones": COUNT, "staff": COUNT, "seq": SEQ}),
     "set_language": CHANGED,
     "subscribe_push": obj({"subscription_id": ID, "seq": SEQ}),

@@ -9,6 +9,7 @@ import json
 from ..auth import ADMINS
 from ..clock import iso, parse_iso
 from ..errors import Invalid
+from ..mailboxes.sieve import seal_password
 from ..notices import CHANNELS, NoticeSettings
 from ..site_config import check_notices, dotted, summary
 from . import Route, Tx, command
@@ -171,3 +172,29 @@ def record_mailbox_switch(tx: Tx, params: dict) -> dict:
         payload["retry_at"] = iso(outcome.get("retry_at"))
     event = tx.record(type_, payload)
     return tx.changed(event)
+
+
+@command(
+    "set_mailbox_password",
+    ADMINS,
+    route=Route(
+        "/sites/<site>/mailbox-passwords",
+        "Keep a self-hosted mailbox's ManageSieve password, sealed; none forgets it (admin)",
+    ),
+    mailbox=Field(required=True, max_length=320),
+    password=Field(max_length=200),
+)
+def set_mailbox_password(tx: Tx, params: dict) -> dict:
+    """The password of a listed `sieve` mailbox's own ManageSieve login, sealed as the
+    webhooks' secrets are (in the log and the state alike; never shown again). Without one,
+    EXITNOW_SIEVE_USER/_PASSWORD act for it."""
+    mailbox = params["mailbox"]
+    listed = {entry["mailbox"].lower(): entry for entry in notice_settings(tx).email}
+    if (listed.get(mailbox.lower()) or {}).get("provider") != "sieve":
+        raise Invalid(f"{mailbox} is not a listed sieve mailbox of this site.", field="mailbox")
+    password = params["password"] or None
+    sealed_password = password and seal_password(tx.settings, tx.site, mailbox, password)
+    event = tx.record(
+        "mailbox.password_set", {"mailbox": mailbox, "password_sealed": sealed_password}
+    )
+    return tx.changed(event, mailbox=mailbox, password_set=password is not None)

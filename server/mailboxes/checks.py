@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ..clock import iso, now_ms
 from ..tasks import run_together
 from . import ProviderError
+from .sieve import with_password
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -96,7 +97,9 @@ def _check(services: Services, providers: dict, claim: dict) -> None:
     entry, provider = claim["entry"], providers[claim["entry"]["provider"]]
     reason = status = warning = None
     try:
-        provider.read(entry)  # thrown away: the customer's own text
+        with services.store.reading() as db:
+            credentials = with_password(db, services.settings, claim["site"], entry)
+        provider.read(credentials)  # thrown away: the customer's own text
     except ProviderError as failure:
         reason, status = reason_of(failure), failure.status
         logger.warning("mailbox %s of %s: %s", entry["mailbox"], claim["site"], failure.error)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from .. import sealed
 from ..notices.email import AutoReply
+from ..settings import secret_key_for
 from . import ProviderError
 from .managesieve import ManageSieve
 
@@ -26,16 +28,20 @@ class Sieve:
 
     def _session(self, mailbox: dict) -> ManageSieve:
         s = self.settings
-        if not s.sieve_host or not s.sieve_password:
+        own = mailbox.get("password")  # the mailbox's own, unsealed for this session only
+        if not s.sieve_host or not (own or s.sieve_password):
             raise ProviderError(
                 None,
-                "EXITNOW_SIEVE_HOST and EXITNOW_SIEVE_PASSWORD are unset",
+                "EXITNOW_SIEVE_HOST and a password (the mailbox's own, or "
+                "EXITNOW_SIEVE_PASSWORD) are unset",
                 during="configuration",
             )
         user = mailbox.get("user") or mailbox["mailbox"]
         session = ManageSieve(s.sieve_host, s.sieve_port)
         try:
-            if s.sieve_user:
+            if own:
+                session.authenticate(user, own)
+            elif s.sieve_user:
                 session.authenticate(s.sieve_user, s.sieve_password, as_user=user)
             else:
                 session.authenticate(user, s.sieve_password)
@@ -117,3 +123,29 @@ def _part(content_type: str, text: str) -> list[str]:
 def _quoted(text: str) -> str:
     """A Sieve quoted string (RFC 5228 2.4.2): backslash and double quote escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", " ") + '"'
+
+
+def with_password(db, settings, site: str, entry: dict) -> dict:
+    """A listed mailbox as a provider needs it: a sieve one with its own password, if an
+    admin kept one (mailbox.password_set), unsealed in memory for this attempt only."""
+    if entry.get("provider") != "sieve":
+        return entry
+    row = db.execute(
+        "SELECT password_sealed FROM mailbox_passwords WHERE site = ? AND mailbox = ?",
+        [site, entry["mailbox"].lower()],
+    ).fetchone()
+    if row is None:
+        return entry
+    return {**entry, "password": unseal_password(settings, site, entry["mailbox"], row[0])}
+
+
+def seal_password(settings, site: str, mailbox: str, password: str) -> str:
+    return sealed.seal(secret_key_for(settings), _password_key(site, mailbox), password)
+
+
+def unseal_password(settings, site: str, mailbox: str, text: str) -> str:
+    return sealed.unseal(secret_key_for(settings), _password_key(site, mailbox), text)
+
+
+def _password_key(site: str, mailbox: str) -> str:
+    return f"mailbox:{site}:{mailbox.lower()}:password"

@@ -38,6 +38,7 @@ from ..settings import secret_key_for
 from ..tasks import run_together
 from . import ProviderError, providers_for
 from .checks import check_due
+from .sieve import with_password
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -108,8 +109,8 @@ class MailboxSwitcher:
         site, row = claim["site"], claim["row"]
         with services.store.reading() as db:
             notice = load_notice(db, site, services.settings.base_url)
+            mailbox = with_password(db, services.settings, site, claim["entry"])
         provider = self.providers[claim["provider"]]
-        mailbox = claim["entry"]
         outcome = {
             "mailbox": claim["mailbox"],
             "provider": claim["provider"],
