@@ -192,7 +192,7 @@ def test_report_says_what_each_channel_said_in_each_language_and_when(api_as, se
     first, second, restored = phone_fi
     assert first["text"].startswith("Exit Now demo shop on suljettu palohälytyksen vuoksi.")
     assert first["text"].endswith("Kiitos soitostasi. Näkemiin.")
-    assert "avaavamme uudelleen tiistaina 1.1.2999 klo 14.00" in second["text"]  # 12:00 UTC
+    assert "avaamme uudelleen tiistaina 1.1.2999 klo 14.00" in second["text"]  # 12:00 UTC
     assert restored["text"].startswith("Exit Now demo shop on taas auki klo ")
     assert first["until_seq"] == second["from_seq"]
     assert entries[second["from_seq"]]["type"] == "notice.issued"
