@@ -135,6 +135,7 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         disk=disk,
         mailboxes=MailboxSwitcher(settings),
         visitor_texts=visitor_texts,
+        run_native=run_native,
     )
     return services
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flask_socketio import SocketIO
 
     from .checkpoints import Checkpoints
@@ -48,3 +50,6 @@ class Services:
     disk: Disk  # free space, and the reserve the alarm's commands may use on a full disk
     mailboxes: MailboxSwitcher  # the customer-service mailboxes' automatic replies
     visitor_texts: VisitorTexts  # the alarm's SMS to visitors on site
+    # Long work off the event loop (a native thread under eventlet): a report's PDF of a
+    # thousand people takes half a minute, and every site's phones would wait for it.
+    run_native: Callable

@@ -558,3 +558,37 @@ def test_a_visitors_name_never_becomes_a_formula_in_the_roll_call_sheet(api_as, 
 
     names = [row["name"] for row in csv.DictReader(io.StringIO(sheet))]
     assert f"'{name}" in names and name not in names  # shown as typed, never run
+
+
+def test_the_pdf_is_laid_out_off_the_event_loop(settings):
+    """With a thousand people fpdf2 takes half a minute (bench/bench_report.py): in the event
+    loop every site's sockets and alarms would wait for it. It goes to the native runner."""
+    from helpers import Api
+
+    from server import create_app, demo
+    from server.auth import command_line
+    from server.commands import execute
+    from server.report_pdf import report_pdf
+
+    ran = []
+
+    def native(function, *args):
+        ran.append(function)
+        return function(*args)
+
+    app = create_app(settings, run_native=native)
+    services = app.extensions["exitnow"]
+    try:
+        demo.seed(services)
+        params = {"name": "Maija", "role": "duty_manager"}
+        token = execute(services, command_line("demo"), "demo", "create_token", params)["token"]
+        manager = Api(app.test_client(), token)
+        incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
+        ran.clear()
+
+        assert manager.get(f"{SITE}/incidents/{incident_id}/report.pdf").status_code == 200
+        assert ran.count(report_pdf) == 1
+        assert manager.get(f"{SITE}/incidents/{incident_id}/report.bundle").status_code == 200
+        assert ran.count(report_pdf) == 2
+    finally:
+        services.store.close()
