@@ -1,4 +1,12 @@
-"""Time as the log stores it (integer UTC milliseconds) and as the API shows it (ISO 8601)."""
+"""Time as the log stores it (integer UTC milliseconds) and as the API shows it (ISO 8601).
+
+The server's clock: the system clock read once when the process starts, moved on by the
+monotonic clock. So a step of the system clock (NTP setting it, an operator's `date -s`) does
+not make a timer fire early or never, a duration come out negative, or the log's times go
+back. The step is watched and logged (`clock.stepped`, server/timers.py); the server follows
+a step forward once no incident is on, and a step back never (its clock runs on from where
+the log is; the system clock catches up).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,45 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# A step of the system clock this big or more is logged; less is NTP's ordinary correction.
+STEP_MS = 2000
+
+
+class _ServerClock:
+    def __init__(self):
+        self.set(system_ms())
+
+    def set(self, ms: int) -> None:
+        self.anchor = (ms, time.monotonic_ns())  # one tuple: read and replaced at once
+
+    def now_ms(self) -> int:
+        ms, monotonic_ns = self.anchor
+        return ms + (time.monotonic_ns() - monotonic_ns) // 1_000_000
+
+
+def system_ms() -> int:
+    """The system clock, which NTP or an operator may step: for what a clock elsewhere
+    checks (signatures' times), never for a duration."""
+    return time.time_ns() // 1_000_000
+
+
+_clock = _ServerClock()
+
 
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    """The server's time: the log's times, deadlines, waits and durations."""
+    return _clock.now_ms()
+
+
+def step_ms() -> int:
+    """How far the system clock stands from the server's (positive: ahead of it)."""
+    return system_ms() - _clock.now_ms()
+
+
+def follow_system_clock(at_least_ms: int = 0) -> None:
+    """Set the server's clock to the system clock, but never before `at_least_ms` (the log's
+    latest time): at the start, and after a step forward once no incident is on."""
+    _clock.set(max(system_ms(), at_least_ms))
 
 
 def iso(ms: int | None) -> str | None:

@@ -68,6 +68,8 @@ EVENT_TYPES = {
     "webhook.added": "an admin subscribed a URL to a site's events (URL and secret sealed)",
     "webhook.removed": "an admin removed a webhook subscription",
     "webhook.tested": "an admin asked for a test delivery to one webhook",
+    "clock.stepped": "the system clock stepped (`by_ms`, negative: back); the log's times run on "
+    "evenly across it",
 }
 
 # The panel's signals and countdowns are for those who lead (responders): a floor staff phone

@@ -43,6 +43,14 @@ def append(db, site: str, ts: int, actor: dict, type_: str, payload: dict) -> di
     return entry
 
 
+def latest_ts(db, site: str) -> int:
+    """The time of the site's last entry (0 for an empty log): no entry is stamped before it."""
+    row = db.execute(
+        "SELECT ts FROM events WHERE site = ? ORDER BY seq DESC LIMIT 1", [site]
+    ).fetchone()
+    return row[0] if row else 0
+
+
 def latest_seq(db, site: str) -> int:
     row = db.execute("SELECT MAX(seq) FROM events WHERE site = ?", [site]).fetchone()
     return row[0] or 0

@@ -753,6 +753,11 @@ def webhook_tested(db, event, p):
     """Only a delivery (to that one webhook) follows; nothing in the state changes."""
 
 
+@projects("clock.stepped")
+def clock_stepped(db, event, p):
+    """A fact for the report; the times of the state are the log's, which never go back."""
+
+
 # --- rebuilding ------------------------------------------------------------------------------
 
 # Every table the projectors write, with its key (the order rows are compared in).

@@ -90,11 +90,13 @@ def incident_report(
 def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[dict]:
     """The incident's own entries, in order: those that name it, the backup requests raised
     while it was on (and how they ended), and the entries in `channel_seqs`, which put its
-    words on a public channel or took them off (the switch back to "open" comes later)."""
+    words on a public channel or took them off (the switch back to "open" comes later), and
+    the steps of the server's clock while it was on (its times run on evenly across them)."""
     later = sorted(channel_seqs)
     rows = db.query(
         f"""SELECT * FROM events WHERE site = ? AND seq >= ?
             AND (json_extract(payload, '$.incident_id') = ? OR type LIKE 'backup.%'
+                 OR type = 'clock.stepped'
                  OR seq IN ({", ".join("?" * len(later))}))
             ORDER BY seq""",
         [site, incident["start_seq"], incident["id"], *later],
@@ -106,6 +108,8 @@ def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[di
         if entry["type"] == "backup.requested" and (end is None or entry["seq"] < end):
             backups.add(entry["payload"]["backup_id"])
         if entry["type"].startswith("backup.") and entry["payload"]["backup_id"] not in backups:
+            continue
+        if entry["type"] == "clock.stepped" and end is not None and entry["seq"] > end:
             continue
         events.append(entry)
     return events

@@ -405,13 +405,14 @@ def _sentence(event: dict, words: Words) -> str:
         language=words.word("languages", payload.get("language")),
         version=payload.get("version", ""),
         mailbox=payload.get("mailbox", ""),
+        seconds=round(abs(payload.get("by_ms", 0)) / 1000),
     )
 
 
 def _variant(event: dict) -> str | None:
     """Which of an event type's sentences fits it: a mailbox's switch, a drill's start, how
     someone was accounted for or signed out, a visitor who signed in by themself, an SMS that
-    failed."""
+    failed, the server's clock stepping back."""
     payload = event["payload"]
     if payload.get("channel") == "email":  # a mailbox, by its address
         return "email"
@@ -421,6 +422,8 @@ def _variant(event: dict) -> str | None:
         return "self" if payload.get("self_signed") else None
     if event["type"] == "visitor.texted":
         return payload.get("outcome")
+    if event["type"] == "clock.stepped":
+        return "back" if payload["by_ms"] < 0 else None
     return payload.get("how")
 
 

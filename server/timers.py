@@ -9,7 +9,7 @@ import gc
 import logging
 from typing import TYPE_CHECKING
 
-from . import alarm_panel, auth, commands
+from . import alarm_panel, auth, clock, commands, log
 from .auth import command_line
 from .clock import local_day, now_ms
 from .commands.sites import sites_with_undeclared_assembly_points
@@ -31,10 +31,12 @@ FULL_COLLECTION_EVERY_MINUTES = 60
 PANEL_EVERY_SECONDS = 1
 DISK_EVERY_SECONDS = 5
 CLOSING_EVERY_SECONDS = 60
+CLOCK_EVERY_SECONDS = 1
 
 
 def start(services: Services) -> None:
     """Call once per server process (not from the CLI or unit tests)."""
+    step_seen = start_clock(services)
     declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
@@ -49,6 +51,51 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_watch_alarm_panels, services)
     services.socketio.start_background_task(_watch_disk, services)
     services.socketio.start_background_task(_sign_out_at_closing_forever, services)
+    services.socketio.start_background_task(_watch_clock, services, step_seen)
+
+
+def start_clock(services: Services) -> int:
+    """The server's clock starts at the system clock, or at the log's latest time when the
+    system clock is behind it (stepped back while the server was down): logged then."""
+    with services.store.reading() as db:
+        sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+        latest = max((log.latest_ts(db, site) for site in sites), default=0)
+    clock.follow_system_clock(at_least_ms=latest)
+    return watch_clock(services, 0)
+
+
+def watch_clock(services: Services, step_seen: int) -> int:
+    """Log a step of the system clock away from the server's (`clock.stepped` on every site)
+    once; follow a step forward once no incident is on, so that the log's times are the
+    system's again without a duration in an incident jumping. A step back is not followed:
+    the server's clock runs on from where the log is. Returns the step now seen."""
+    step = clock.step_ms()
+    if abs(step - step_seen) >= clock.STEP_MS:
+        with services.store.reading() as db:
+            sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+        by_ms = step - step_seen
+        stepped = {"ms": abs(by_ms), "back": by_ms < 0, "system_ms": clock.system_ms()}
+        for site in sites:
+            commands.execute(services, command_line(site), site, "record_clock_step", stepped)
+        step_seen = step
+    if step_seen > 0:
+        with services.store.reading() as db:
+            incident_on = db.execute("SELECT 1 FROM incidents WHERE ended_at IS NULL").fetchone()
+        if incident_on is None:
+            clock.follow_system_clock()
+            step_seen = 0
+    return step_seen
+
+
+def _watch_clock(services: Services, step_seen: int) -> None:
+    while True:
+        services.socketio.sleep(CLOCK_EVERY_SECONDS)
+        try:
+            step_seen = watch_clock(services, step_seen)
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
+        except Exception:  # keep the watch alive
+            logger.exception("watching the system clock failed")
 
 
 def declare_assembly_points(services: Services) -> list[str]:

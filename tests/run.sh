@@ -18,6 +18,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 [ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || missing+=(dovecot-sieve)
 [ -x /usr/lib/dovecot/managesieve ] || missing+=(dovecot-managesieved)
 [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
+# libfaketime: tests/test_clock.py steps the real server's system clock mid-incident.
+[ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
 
 if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq

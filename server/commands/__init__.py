@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import log, projectors, sealed
 from ..auth import Identity
-from ..clock import now_ms
+from ..clock import STEP_MS, follow_system_clock, now_ms, system_ms
 from ..errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, NotFound, Rejected
 from ..events import EVENT_TYPES, NOTICE_EVENTS
 from ..settings import secret_key_for
@@ -114,6 +114,19 @@ class Tx:
         self.events.append(event)
         return event
 
+    def not_before_the_log(self) -> None:
+        """Stamp nothing before the site's last entry. Another process's clock may be a
+        moment ahead (stamped with the last entry's time); a clock STEP_MS or more behind
+        it (the system clock stepped back before this process started: a CLI run) is
+        logged first, as a `clock.stepped` the log saw."""
+        behind = log.latest_ts(self.db, self.site) - self.ts
+        if behind > 0:
+            self.ts += behind
+        if behind >= STEP_MS:
+            self.record(
+                "clock.stepped", {"by_ms": -behind, "system_ms": system_ms(), "seen_by": "log"}
+            )
+
     def new_id(self, table: str) -> int:
         """The id the next row of `table` gets: chosen here so that the event carries it and
         a rebuild from the log gives every row the same id. Safe: one writer at a time."""
@@ -158,6 +171,7 @@ def execute(
             repeated = True
             return earlier, []
         tx = Tx(db, site, identity, now_ms(), services.settings)
+        tx.not_before_the_log()
         result = command_.apply(tx, params)
         _remember(db, secret, identity, idempotency_key, fingerprint, result, tx.ts)
         recorded[:] = tx.events
@@ -172,6 +186,9 @@ def execute(
         raise
     finally:
         services.metrics.commands.labels(name, outcome).inc()
+    for event in recorded:  # the step is logged: from now on this process's clock is past it
+        if event["type"] == "clock.stepped" and event["payload"]["seen_by"] == "log":
+            follow_system_clock(at_least_ms=event["ts"])
     if any(event["type"] in NOTICE_EVENTS for event in recorded):
         # The public notices are on disk before the command answers (after the frames left).
         services.publisher.refresh_public(site)
@@ -236,6 +253,7 @@ def _remember(db, secret: str, identity: Identity, key: str | None, fingerprint:
 from . import (  # noqa: E402,F401
     alarm_panel,
     backup_requests,
+    clock,
     devices,
     escalation,
     help_requests,
