@@ -81,6 +81,9 @@ def refuse_what_cannot_work(settings) -> None:
         sys.exit("Exit Now will not start: " + integrity.damage_report(settings.db_path, problems))
     for problem in integrity.key_file_problems(settings.db_path):
         sys.exit(f"Exit Now will not start: {problem}.")
+    lost = integrity.lost_signing_key(settings.db_path, settings.new_log_key == "yes")
+    if lost:
+        sys.exit(f"Exit Now will not start: {lost}.")
     public = integrity.unwritable_public_folder(settings.public_dir)
     if public:
         print(f"WARNING: {public}.", file=sys.stderr, flush=True)

@@ -168,6 +168,33 @@ def key_file_problems(db_path: str) -> list[str]:
     return problems
 
 
+def lost_signing_key(db_path: str, make_new: bool = False) -> str | None:
+    """The log signing key is missing while the log holds checkpoints signed by it: a new
+    one made without a word would sign the later ones with a fingerprint no reader knows.
+    None when it is there, the log has no checkpoint yet, or the operator asked for a new
+    one (EXITNOW_NEW_LOG_KEY=yes)."""
+    path = Path(db_path).resolve().parent / "log_signing_key.pem"
+    if make_new or path.exists() or db_path == ":memory:" or not Path(db_path).exists():
+        return None
+    try:
+        connection = sqlite3.connect(
+            f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True
+        )
+        try:
+            signed = connection.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:  # no checkpoints table yet (a new file), or said by the checks above
+        return None
+    if not signed:
+        return None
+    return (
+        f"{path} is missing, but the log has {signed} checkpoints signed by it: put back your "
+        "copy of it (README.md, Backups); only when there is none, start once with "
+        f"EXITNOW_NEW_LOG_KEY=yes, and then {KEY_FILES['log_signing_key.pem']}"
+    )
+
+
 def _can_write_in(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)

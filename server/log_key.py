@@ -74,7 +74,13 @@ def _new_key() -> bytes:
 
 @functools.cache
 def log_key_for(settings: Settings) -> LogKey:
-    """The deployment's key, made once (mode 0600) beside the database when missing."""
+    """The deployment's key, made once (mode 0600) beside the database when missing; but not
+    while the log holds checkpoints signed by a lost one (a CLI run, too), unless asked."""
+    from .integrity import lost_signing_key  # integrity reads the log: imported when used
+
+    lost = lost_signing_key(settings.db_path, settings.new_log_key == "yes")
+    if lost:
+        raise SystemExit(f"Exit Now will not start: {lost}.")
     pem = kept_beside_database(settings, KEY_FILE, _new_key)
     private = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private, Ed25519PrivateKey):

@@ -47,6 +47,7 @@ class Settings:
     trusted_proxies: int = 0
     tsa_url: str | None = None
     disk_reserve_mb: int = 32
+    new_log_key: str | None = None
     min_free_mb: int = 256
     # The customer-service mailboxes' automatic replies (server/mailboxes/): credentials
     # stay here, in the environment, never in the database, the log or a site file.
@@ -162,6 +163,12 @@ ENVIRONMENT = (
         "disk_reserve_mb",
         int,
         "space held beside the database for the alarm's commands when the disk fills (0: none)",
+    ),
+    (
+        "EXITNOW_NEW_LOG_KEY",
+        "new_log_key",
+        str,
+        "yes: make a new log signing key although the log has checkpoints signed by a lost one",
     ),
     (
         "EXITNOW_MIN_FREE_MB",

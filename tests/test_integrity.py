@@ -96,6 +96,27 @@ def test_an_unreadable_key_file_is_refused_at_start(tmp_path):
     assert "put back your copy" in started.stderr
 
 
+def test_a_lost_signing_key_is_not_made_anew_without_a_word(tmp_path):
+    db_path = tmp_path / "exitnow.db"
+    seeded_with_an_incident(db_path)  # the incident's start is a signed checkpoint
+    key = tmp_path / "log_signing_key.pem"
+    key.unlink()
+
+    for refused in (start(db_path), flask_cli(db_path, "verify-log")):
+        assert refused.returncode != 0
+        assert "log_signing_key.pem is missing" in refused.stderr, refused.stderr
+        assert (
+            "put back your copy" in refused.stderr and "EXITNOW_NEW_LOG_KEY=yes" in refused.stderr
+        )
+        assert not key.exists()
+
+    # Only when asked: a new key, and the server starts (here it only checks, as a start does).
+    made = flask_cli(db_path, "verify-log", EXITNOW_NEW_LOG_KEY="yes")
+    assert made.returncode == 0, made.stderr
+    assert key.exists()
+    assert start(db_path, "--check").returncode == 0
+
+
 @pytest.fixture
 def read_only_disk(tmp_path):
     folder = tmp_path / "disk"
