@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import eventually, prepare_database
-from test_escalation import ACCOUNT, AUTH_TOKEN, ERIKS_PHONE, SENDER, TwilioStandIn, phone_of
+from test_escalation import ERIKS_PHONE, phone_of
 
 SITE = "demo"
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
@@ -22,13 +22,6 @@ HOUR = 3600
 pytestmark = pytest.mark.skipif(
     not LIBFAKETIME.exists(), reason="libfaketime missing: tests/run.sh installs `faketime`"
 )
-
-
-@pytest.fixture
-def twilio():
-    stand_in = TwilioStandIn()
-    yield stand_in
-    stand_in.close()
 
 
 @pytest.fixture
@@ -42,10 +35,7 @@ def stepped_server(tmp_path, live_servers, twilio):
         "FAKETIME_TIMESTAMP_FILE": str(offset),
         "FAKETIME_NO_CACHE": "1",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "EXITNOW_TWILIO_ACCOUNT_SID": ACCOUNT,
-        "EXITNOW_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "EXITNOW_TWILIO_FROM": SENDER,
-        "EXITNOW_TWILIO_API_URL": twilio.url,
+        **twilio.env(),
     }
     server = live_servers(tmp_path / "site.db", env=env).start(timeout=60)
     admin, manager = tokens["admin"][0], tokens["duty_manager"][0]
