@@ -20,6 +20,7 @@ const SHELL = [
   "/pwa/js/texts.js",
   "/pwa/js/when.js",
   "/pwa/js/model.js",
+  "/pwa/js/phone.js",
   "/pwa/js/screens/alarm.js",
   "/pwa/js/screens/allclear.js",
   "/pwa/js/screens/backup.js",
@@ -30,11 +31,14 @@ const SHELL = [
   "/pwa/js/screens/home.js",
   "/pwa/js/screens/lockscreen.js",
   "/pwa/js/screens/mailboxes.js",
+  "/pwa/js/screens/marshal.js",
   "/pwa/js/screens/panel.js",
   "/pwa/js/screens/readiness.js",
+  "/pwa/js/screens/reception.js",
   "/pwa/js/screens/responder.js",
   "/pwa/js/screens/start.js",
   "/pwa/js/screens/unreached.js",
+  "/pwa/js/screens/unaccounted.js",
   "/pwa/texts/fi.json",
   "/pwa/texts/sv.json",
   "/pwa/texts/en.json",
@@ -57,11 +61,15 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The pages that are the staff app (index.html): the app itself and an assembly point sign's
+// check-in. Any other page (set-up, a visitor's page) is not the app and is never kept as it.
+const isAppPage = (url) => url.pathname === "/" || url.pathname.startsWith("/checkin/");
+
 // The shell: network first (so an update shows at once), the cache when offline.
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== location.origin) return;
-  const isShell = event.request.mode === "navigate" || SHELL.includes(url.pathname);
+  const isShell = (event.request.mode === "navigate" && isAppPage(url)) || SHELL.includes(url.pathname);
   if (!isShell) return;
   event.respondWith(
     fetch(event.request)

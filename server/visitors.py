@@ -173,6 +173,17 @@ class VisitorTexts:
         return self.settings.base_url + link_path(site, token)
 
 
+VISITOR_ASKS = ("leave", "stay", "follow_staff")
+
+
+def visitor_asks(kind: str) -> str:
+    """What an incident of `kind` asks of a visitor: to leave, to stay inside (shelter), or,
+    when nothing may say where people gather (a threat), to follow the staff."""
+    if kind in STAY_INSIDE:
+        return "stay"
+    return "follow_staff" if kind in GATHERING_UNSAID else "leave"
+
+
 def visitor_text(
     incident: dict, visitor: dict, site_name: str, points: list[str], link: str
 ) -> str:
@@ -181,11 +192,10 @@ def visitor_text(
     texts = default_texts(language)
     words = texts["sms_visitor"]
     title = (texts["drill"] if incident["drill"] else texts["alarm"])[incident["kind"]]
-    if incident["kind"] in STAY_INSIDE:
-        action = words["stay"]
-    elif incident["kind"] in GATHERING_UNSAID:
-        action = words["follow_staff"]
-    else:
+    asks = visitor_asks(incident["kind"])
+    if asks == "leave":
         where = visitor["point"] or ", ".join(points)
         action = words["leave_to"].format(places=where) if where else words["leave"]
+    else:
+        action = words[asks]
     return words["message"].format(title=title, site=site_name, action=action, link=link)

@@ -88,8 +88,10 @@ def test_counts_use_the_plural_forms_of_the_language(lang):
 
 
 def keys_the_app_names() -> set[str]:
-    """Every literal key of index.html's data-text and of say()/sayCount() in pwa/js."""
-    keys = set(re.findall(r'data-text="([^"]+)"', (PWA_DIR / "index.html").read_text()))
+    """Every literal key of the pages' data-text and of say()/sayCount() in pwa/js."""
+    keys = set()
+    for page in PWA_DIR.glob("*.html"):
+        keys |= set(re.findall(r'data-text="([^"]+)"', page.read_text()))
     for source in (PWA_DIR / "js").rglob("*.js"):
         code = source.read_text()
         keys |= set(re.findall(r'\bsay\([^,]+,\s*"([\w.]+)"', code))

@@ -9,6 +9,9 @@ import { backupAnswered, backupFromState, checkBackup, renderBackup, wireBackup 
 import { helpRequested, renderConsole, renderHistory, sweepAnswered, wireConsole } from "./screens/console.js";
 import { renderCustomer, wireCustomer } from "./screens/customer.js";
 import { applyMailboxEvent, renderMailboxes } from "./screens/mailboxes.js";
+import { renderMarshal, wireMarshal } from "./screens/marshal.js";
+import { renderReception, wireReception } from "./screens/reception.js";
+import { renderUnaccounted, wireUnaccounted } from "./screens/unaccounted.js";
 import { renderDisk } from "./screens/disk.js";
 import { backupAnsweredByResponder, backupRequested, renderBackupRequests, wireResponder } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
@@ -24,8 +27,13 @@ import { applyTexts, loadTexts, pageTexts, say, sayCount } from "./texts.js";
 // model.js loadVocabulary once signed in.
 const app = { server: new Server(), texts: {}, lang: null, scripts: null, vocabulary: null };
 const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
-                 "screen-allclear", "screen-console-start", "screen-console"];
+                 "screen-allclear", "screen-console-start", "screen-console", "screen-marshal",
+                 "screen-unaccounted", "screen-reception"];
 const MANAGERS = ["duty_manager", "admin"];
+const RESPONDERS = ["guard", ...MANAGERS];
+// An assembly point sign's QR code opens /checkin/<site>/<point>: "I am safe here".
+const SIGN = location.pathname.match(/^\/checkin\/([^/]+)\/([^/]+)\/?$/);
+app.checkIn = SIGN ? { site: decodeURIComponent(SIGN[1]), point: decodeURIComponent(SIGN[2]) } : null;
 
 function show(screen) {
   for (const id of SCREENS) $(id).hidden = id !== screen;
@@ -45,6 +53,18 @@ function renderScreen() {
   renderBackupRequests(app);
   renderAlarmPanel(app, MANAGERS.includes(me.role));
   renderMailboxes(app, MANAGERS.includes(me.role));
+  if (app.showingReception && RESPONDERS.includes(me.role)) {
+    renderReception(app);
+    return show("screen-reception");
+  }
+  if (state?.incident && app.showingMarshal && me.marshal) {
+    renderMarshal(app);
+    return show("screen-marshal");
+  }
+  if (state?.incident && app.showingUnaccounted && RESPONDERS.includes(me.role)) {
+    renderUnaccounted(app);
+    return show("screen-unaccounted");
+  }
   if (MANAGERS.includes(me.role) && state) {
     if (state.incident) {
       renderConsole(app);
@@ -67,6 +87,7 @@ function renderScreen() {
     return show("screen-allclear");
   }
   renderHome(app);
+  $("home-reception").hidden = !RESPONDERS.includes(me.role); // the desk: guards too
   show("screen-home");
 }
 
@@ -147,7 +168,8 @@ function forgetIncident(app) {
   app.chosenZone = app.zoneAnswer = app.askedZone = null;
   app.myResolvedHelp = [];
   app.answeredBackups = [];
-  app.showingCustomer = false;
+  app.showingCustomer = app.showingMarshal = app.showingUnaccounted = false;
+  $("checkin").hidden = true;
   if (app.backup?.outcome) store.put("backup_seen", (app.backupSeen = app.backup.id));
   $("refused").hidden = true;
   $("announcer").textContent = "";
@@ -174,6 +196,35 @@ function showRefused({ label, offline, status, problem = {} }) {
   $("refused-text").textContent = say(app.texts, `refused.${why}`, { action: label });
 }
 
+// A sign's QR code scanned: during an incident, "I am safe" at that point (how: qr, through
+// the outbox: kept and sent when the network is back); otherwise say plainly why not. Called
+// with the state from the server (or, offline, the one kept), once.
+function checkInAtSign() {
+  const sign = app.checkIn;
+  const { state, me } = app.server;
+  if (!sign || !state) return;
+  app.checkIn = null;
+  history.replaceState(null, "", "/"); // a reload is the app, not a second check-in
+  const point = me.site === sign.site ? state.assembly_points?.find((p) => p.id === sign.point) : null;
+  let key = "checkin.not_here";
+  if (point && !state.incident) key = "checkin.no_incident";
+  if (point && state.incident) {
+    key = "checkin.safe";
+    app.safe = state.incident.id;
+    app.server.act(say(app.texts, "action.safe"), `/api/sites/${me.site}/incidents/current/safe`,
+                   { assembly_point: point.id, how: "qr" }, `qr-${me.staff_id}-${state.incident.id}`);
+  }
+  $("checkin").hidden = false;
+  $("checkin").textContent = say(app.texts, key, { point: point?.name || "" });
+  app.render();
+}
+
+function showNotEnrolledAtSign() {
+  if (!app.checkIn) return;
+  $("checkin").hidden = false;
+  $("checkin").textContent = say(app.texts, "checkin.not_enrolled");
+}
+
 async function chooseLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
   const changed = app.vocabulary.languages.includes(asked) && asked !== (await store.get("lang"));
@@ -195,6 +246,7 @@ async function start() {
     // Nobody to ask for a language yet: ?lang=, else the phone's own (pageTexts).
     ({ lang: app.lang, texts: app.texts } = await pageTexts(null).catch(() => ({ lang: "en", texts: {} })));
     applyTexts(app.texts, app.lang);
+    showNotEnrolledAtSign();
     return app.render();
   }
   app.vocabulary = await loadVocabulary();
@@ -206,6 +258,11 @@ async function start() {
   await wireResponder(app);
   await wireAllClear(app);
   wireLockScreen(app);
+  await wireMarshal(app);
+  if (RESPONDERS.includes(app.server.me.role)) {
+    wireReception(app);
+    wireUnaccounted(app);
+  }
   if (MANAGERS.includes(app.server.me.role)) {
     wireConsole(app);
     wirePanel(app);
@@ -215,6 +272,7 @@ async function start() {
     backupFromState(app, detail);
     app.render();
     confirmDelivery();
+    checkInAtSign();
   });
   app.server.addEventListener("event", ({ detail }) => onEvent(detail));
   app.server.addEventListener("connection", renderConnection);
@@ -225,6 +283,7 @@ async function start() {
   keepFitting(document.body); // long words at large type: hyphenated, never cut off
   app.render();
   renderOutbox(await store.outbox());
+  if (!navigator.onLine) checkInAtSign(); // offline: the state kept is all there is
   app.server.connect();
   setInterval(renderConnection, 1000);
 }

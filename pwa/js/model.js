@@ -34,6 +34,9 @@ export function applyEvent(state, event, vocabulary) {
     for (const person of state.roll_call.staff) {
       for (const column of columns) person[column] = null;
     }
+    // On the new incident's roll: everyone on the roll now; a visitor who left before it is not.
+    if (state.roll_call.visitors) state.roll_call.visitors = state.roll_call.visitors.filter((v) => !v.left_at);
+    for (const person of everyone(state)) person.accounted = person.reported_inside = null;
   } else if (event.type === "incident.updated" && state.incident) {
     Object.assign(state.incident, { eta: payload.eta, message: payload.message });
   } else if (event.type === "incident.ended") {
@@ -75,8 +78,55 @@ export function applyEvent(state, event, vocabulary) {
     // Each step also proves the ones before it ("safe" means the alarm arrived), as on the server.
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     if (person) for (const column of marks) person[column] ||= event.ts;
+    // "I am safe" from the person's phone, or from the sign's QR code, accounts for them.
+    if (person && event.type === "staff.safe") account(person, event, payload.how || "phone");
+  } else {
+    applyMusterEvent(state, event);
   }
   return state;
+}
+
+// Everyone on the roll this state holds: staff and (for responders) visitors.
+function everyone(state) {
+  return [...state.roll_call.staff, ...(state.roll_call.visitors || [])];
+}
+
+function personNamed(state, payload) {
+  if (payload.staff_id) return state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
+  return (state.roll_call.visitors || []).find((v) => v.visitor_id === payload.visitor_id);
+}
+
+// Accounted for once, whichever way came first (as server/projectors.py _account).
+function account(person, event, how) {
+  const by = event.actor?.staff_id ? { staff_id: event.actor.staff_id, name: event.actor.name } : null;
+  person.accounted ||= { how, by, assembly_point: event.payload.assembly_point ?? null, at: event.ts };
+}
+
+// Marshals' marks and visitors coming and going (responders read these events; a staff phone
+// gets them redacted).
+function applyMusterEvent(state, event) {
+  const payload = event.payload || {};
+  const visitors = state.roll_call.visitors;
+  if (event.type === "person.accounted") {
+    const person = personNamed(state, payload);
+    if (person) account(person, event, payload.how);
+  } else if (event.type === "person.reported_inside") {
+    const person = personNamed(state, payload);
+    if (person) person.reported_inside = { location: payload.location, by: event.actor?.staff_id, at: event.ts };
+  } else if (event.type === "visitor.signed_in" && visitors) {
+    const { name, company } = payload.person || {};
+    visitors.push({ person: "visitor", visitor_id: payload.visitor_id, name, company,
+                    home_zone: null, expected_assembly_point: null, host_staff_id: payload.host_staff_id,
+                    self_signed: payload.self_signed, signed_in_at: event.ts, left_at: null,
+                    accounted: null, reported_inside: null });
+  } else if (event.type === "visitor.left" && visitors) {
+    const visitor = personNamed(state, payload);
+    if (!visitor) return;
+    visitor.left_at = event.ts;
+    // Out during an alarm: accounted for (left). With none, no longer on site.
+    if (payload.incident_id) account(visitor, event, "left");
+    else state.roll_call.visitors = visitors.filter((v) => v !== visitor);
+  }
 }
 
 export function myRollCall(state, me) {
@@ -92,10 +142,11 @@ export function zoneNamed(state, location) {
 // count, list and sentence comes from these states in the same redraw, so that no two can
 // disagree ("3 of 3 phones" beside someone "not reached yet"). A new kind of person or a
 // new state is one more entry here, and the console says it with its own sentence.
-export const PERSON_STATES = ["safe", "acknowledged", "has_alarm", "waiting", "no_phone"];
+export const PERSON_STATES = ["safe", "accounted", "acknowledged", "has_alarm", "waiting", "no_phone"];
 
 function personState(person, attempts) {
   if (person.safe_at) return "safe";
+  if (person.accounted) return "accounted"; // by a marshal, who saw them out
   if (person.acknowledged_at) return "acknowledged";
   if (person.delivered_at) return "has_alarm";
   const hasPhone = person.enrolled || attempts.some((a) => a.staff_id === person.staff_id);
@@ -119,5 +170,15 @@ export function rollCall(state) {
     phones,
     reached: phones - counts.waiting, // phones the alarm is on
     unreached: people.filter((person) => person.state === "waiting"),
+    muster: musterCounts(state),
   };
+}
+
+// Everyone on site (staff on the roll and visitors), how many are accounted for and not, and
+// how many of them are visitors: from the same rows the lists show, so the two agree.
+export function musterCounts(state) {
+  const all = everyone(state);
+  const accounted = all.filter((person) => person.accounted).length;
+  return { on_site: all.length, accounted, unaccounted: all.length - accounted,
+           visitors: (state.roll_call.visitors || []).length };
 }

@@ -18,7 +18,7 @@ from ..notices.texts import default_texts
 from ..qr import qr_svg
 from ..settings import secret_key_for
 from ..state import active_incident, assembly_point_views, site_row
-from ..visitors import visitor_by_token
+from ..visitors import visitor_asks, visitor_by_token
 from . import api, authenticate, require_member, services
 
 VISITOR_LINK_HEADER = "X-Visitor-Link"  # a visitor's personal token, never in a URL
@@ -87,7 +87,11 @@ def my_visit(site: str):
         ).fetchone()
     alarm = None
     if incident is not None:
-        alarm = {"kind": incident["kind"], "drill": bool(incident["drill"])}
+        alarm = {
+            "kind": incident["kind"],
+            "drill": bool(incident["drill"]),
+            "asks": visitor_asks(incident["kind"]),  # what the visitor's page says to do
+        }
         alarm["accounted"] = accounted is not None
     return jsonify(
         {

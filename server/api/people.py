@@ -10,6 +10,7 @@ from .. import auth, commands, rate_limits
 from ..clock import now_ms
 from ..commands.devices import enrollee, enrollment_link_view
 from ..errors import Invalid
+from ..mustering import is_marshal
 from ..names import DEFAULT_LANGUAGE
 from ..qr import qr_svg
 from . import answer_adds, api, json_body, services
@@ -68,6 +69,7 @@ def _me(identity: auth.Identity) -> dict:
         person = db.execute(
             "SELECT home_zone, language FROM staff WHERE id = ?", [identity.staff_id]
         ).fetchone()
+        marshal = is_marshal(db, identity, identity.site)
     answer = {
         "site": identity.site,
         "role": identity.role,
@@ -76,6 +78,7 @@ def _me(identity: auth.Identity) -> dict:
         "chain_admin": identity.chain_admin,
         "home_zone": person[0] if person else None,
         "language": person[1] if person else DEFAULT_LANGUAGE,
+        "marshal": marshal,  # may account for others at the assembly point
     }
 
     if identity.via_cookie:

@@ -25,6 +25,7 @@ from ..notices import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..phone_readiness import REASONS as READINESS_REASONS
 from ..presence import NOTIFICATION_STATES
 from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from ..visitors import VISITOR_ASKS
 
 
 def ref(name: str) -> dict:
@@ -430,6 +431,7 @@ SCHEMAS = {
             "chain_admin": BOOL,
             "home_zone": MAYBE_TEXT,
             "language": enum(LANGUAGES),
+            "marshal": BOOL,
         },
         {"csrf_token": STRING},  # signed in by cookie
     ),
@@ -764,6 +766,15 @@ MY_VISIT = obj(
         "name": MAYBE_TEXT,
         "language": enum(LANGUAGES),
         "signed_in": BOOL,
-        "incident": nullable(obj({"kind": enum(KINDS), "drill": BOOL, "accounted": BOOL})),
+        "incident": nullable(
+            obj(
+                {
+                    "kind": enum(KINDS),
+                    "drill": BOOL,
+                    "asks": enum(VISITOR_ASKS),
+                    "accounted": BOOL,
+                }
+            )
+        ),
     }
 )

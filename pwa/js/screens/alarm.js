@@ -17,6 +17,7 @@ export function renderAlarm(app) {
   $("alarm-message").textContent = incident.message || "";
   $("screen-alarm").classList.toggle("is-drill", Boolean(incident.drill));
   $("script-lines").replaceChildren(...(script?.lines || []).map((line) => element("li", {}, line)));
+  $("alarm-marshal").hidden = !me.marshal; // guards, managers, staff marked marshal
   renderZone(app);
   renderMyHelp(app);
   const mine = myRollCall(state, me);

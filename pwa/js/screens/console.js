@@ -50,7 +50,14 @@ function renderRollCall(app) {
   const { texts, lang } = app;
   const roll = rollCall(app.server.state);
   const count = (key, n, values = {}) => sayCount(texts, lang, key, n, values);
-  const lines = [count("console.roll.alarm", roll.phones, { count: roll.reached, total: roll.phones })];
+  const { muster } = roll;
+  const lines = [
+    ["on_site", count("muster.on_site", muster.on_site)],
+    ["accounted", count("muster.accounted", muster.accounted)],
+    ["unaccounted", count("muster.unaccounted", muster.unaccounted)],
+  ];
+  if (muster.visitors) lines.push(["visitors", count("muster.visitors", muster.visitors)]);
+  lines.push(count("console.roll.alarm", roll.phones, { count: roll.reached, total: roll.phones }));
   for (const name of PERSON_STATES) {
     if (roll.counts[name] || name === "safe") {
       lines.push([name, count(`console.roll.state.${name}`, roll.counts[name])]);
@@ -59,9 +66,15 @@ function renderRollCall(app) {
   $("roll-summary").replaceChildren(...lines.map((line) => (typeof line === "string"
     ? element("span", {}, line)
     : element("span", { className: `roll-${line[0]}` }, line[1]))));
+  const visitors = (app.server.state.roll_call.visitors || []).map((visitor) => {
+    const about = say(texts, visitor.company ? "marshal.visitor_from" : "marshal.visitor", { company: visitor.company || "" });
+    const status = say(texts, visitor.accounted ? "person.accounted" : "person.unaccounted");
+    return element("li", { className: visitor.accounted ? "person-accounted" : "person-unaccounted" },
+                   `${visitor.name} ${about}: ${status}`);
+  });
   $("roll-people").replaceChildren(...roll.people.map((person) =>
     element("li", { className: `person-${person.state}` },
-            `${person.name}: ${say(texts, `person.${person.state}`)}`)));
+            `${person.name}: ${say(texts, `person.${person.state}`)}`)), ...visitors);
   renderUnreached(app, roll);
 }
 
