@@ -4,7 +4,7 @@
 // when the alarm keeps people inside). In the visitor's language, chosen on the page.
 import { $, element } from "./dom.js";
 import { phoneNumber } from "./phone.js";
-import { applyTexts, pageTexts, say } from "./texts.js";
+import { applyTexts, loadTexts, pageTexts, say } from "./texts.js";
 
 const site = decodeURIComponent(location.pathname.split("/")[2] || "");
 const API = `/api/sites/${encodeURIComponent(site)}/visitors/self`;
@@ -105,7 +105,9 @@ function renderAlarm(incident) {
 
 async function chooseLanguage(code) {
   localStorage.setItem(KEPT_LANGUAGE, code);
-  ({ lang: page.lang, texts: page.texts } = await pageTexts([code]));
+  page.texts = await loadTexts(code);
+  page.lang = code;
+  history.replaceState(null, "", location.pathname + location.hash); // no ?lang= over the choice
   render();
 }
 
