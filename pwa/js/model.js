@@ -78,8 +78,8 @@ export function applyEvent(state, event, vocabulary) {
     // Each step also proves the ones before it ("safe" means the alarm arrived), as on the server.
     const person = state.roll_call.staff.find((p) => p.staff_id === payload.staff_id);
     if (person) for (const column of marks) person[column] ||= event.ts;
-    // "I am safe" from the person's phone, or from the sign's QR code, accounts for them.
-    if (person && event.type === "staff.safe") account(person, event, payload.how || "phone");
+    // The mark that says how ("I am safe" from the phone, or the sign's QR code) accounts for them.
+    if (person && payload.how) account(person, event, payload.how);
   } else {
     applyMusterEvent(state, event);
   }

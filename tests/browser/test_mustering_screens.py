@@ -66,8 +66,9 @@ def test_a_marshal_marks_three_people_one_offline_and_the_console_counts_follow(
     site, new_phone, screenshots
 ):
     server, manager = site
-    visitor = server.post(f"{SITE}/visitors", manager, {"name": "Olli Urakoitsija",
-                                                        "company": "Putki Oy"}).json()
+    visitor = server.post(
+        f"{SITE}/visitors", manager, {"name": "Olli Urakoitsija", "company": "Putki Oy"}
+    ).json()
     console = on_phone(new_phone, server, MAIJA)  # Finnish
     pekka = on_phone(new_phone, server, PEKKA)  # Finnish, a marshal, lamp post B
     server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
@@ -237,8 +238,11 @@ def test_the_desk_signs_a_visitor_in_who_is_on_the_unaccounted_list_until_signed
     server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
     console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
     server.post(f"{SITE}/incidents/current/safe", manager)  # the manager's own token
-    server.post(f"{SITE}/incidents/current/reported-inside", manager,
-                {"staff_id": SARA, "location": "Varasto, kylmiö"})
+    server.post(
+        f"{SITE}/incidents/current/reported-inside",
+        manager,
+        {"staff_id": SARA, "location": "Varasto, kylmiö"},
+    )
     server.post(f"{SITE}/zones/grocery/clear", manager)
     console.tap("#console-unaccounted")
     console.wait_for_selector("#screen-unaccounted:not([hidden])")
