@@ -405,7 +405,7 @@ def test_a_visitor_says_i_am_out_from_their_link_during_the_alarm(client, manage
     headers = {"X-Visitor-Link": mine["token"]}
     assert client.get(f"/api/sites/{SITE}/visitors/self", headers=headers).get_json()[
         "incident"
-    ] == {"kind": "fire", "drill": False, "accounted": False}
+    ] == {"kind": "fire", "drill": False, "asks": "leave", "accounted": False}
     out = client.post(f"/api/sites/{SITE}/visitors/self/safe", json={"token": mine["token"]})
     assert out.status_code == 200 and out.get_json()["accounted"]["how"] == "phone"
     row = next(v for v in roll_call(manager)["visitors"] if v["name"] == "Olga")

@@ -25,6 +25,8 @@ const FIELD_ERRORS = [
   [/^timezone$/, "setup.error.timezone"],
   [/^languages/, "setup.error.languages"],
   [/^zones\[\d+\]\.id$/, "setup.error.zone_id"],
+  [/^assembly_points\[\d+\]\.id$/, "setup.error.point_id"],
+  [/^assembly_points\[\d+\]\.(name|where)$/, "setup.error.required"],
   [/^zones\[\d+\]\.exits/, "setup.error.exits"],
   [/^(zones|staff)\[\d+\]\.(name|assembly_point)$/, "setup.error.required"],
   [/^staff\[\d+\]\.(role|home_zone|language)$/, "setup.error.choice"],
@@ -85,9 +87,21 @@ function renderSite() {
     bound("setup.timezone", model, "timezone", { field: "timezone" }), languages);
 }
 
-// The site file's assembly points, which each zone names by id.
+// The site file's assembly points as saved, which each zone names by id.
 function assemblyPoints() {
   return (model.config.assembly_points || []).map((point) => [point.id, point.name]);
+}
+
+// Each point with its printable sign (the QR code a phone scans there during an incident).
+function renderPoints() {
+  $("points").replaceChildren(...model.assembly_points.map((point, index) => element("fieldset", { className: "card" },
+    element("legend", { textContent: point.name || say(texts, "setup.new_point") }),
+    bound("setup.zone_id", point, "id", { attributes: { readOnly: point.saved, required: true }, field: `assembly_points[${index}].id` }),
+    bound("setup.point_name", point, "name", { attributes: { required: true }, field: `assembly_points[${index}].name` }),
+    bound("setup.point_where", point, "where", { read: (v) => v.trim() || null, field: `assembly_points[${index}].where` }),
+    point.saved ? element("p", {}, element("a", { href: `/sites/${me.site}/assembly-points/${point.id}/sign`,
+                                                  textContent: say(texts, "setup.point_sign") })) : "",
+    removeButton(model.assembly_points, index))));
 }
 
 function renderZones() {
@@ -111,6 +125,7 @@ function renderStaff() {
     choice("setup.role", person, "role", roles, `staff[${index}].role`),
     choice("setup.home_zone", person, "home_zone", zones, `staff[${index}].home_zone`),
     choice("setup.language", person, "language", languages, `staff[${index}].language`),
+    bound("setup.marshal", person, "marshal", { type: "checkbox", field: `staff[${index}].marshal` }),
     person.saved ? "" : removeButton(model.staff, index))));
 }
 
@@ -177,6 +192,7 @@ function renderTexts() {
 
 function render() {
   renderSite();
+  renderPoints();
   renderZones();
   renderStaff();
   renderChannels();
@@ -205,8 +221,10 @@ function toConfig(from) {
   return {
     ...from.config,
     site: from.site, name: from.name, timezone: from.timezone, languages: from.languages,
+    assembly_points: from.assembly_points.map(({ id, name, where }) => ({ id, name, ...(where ? { where } : {}) })),
     zones: from.zones.map(({ id, name, exits, assembly_point }) => ({ id, name, exits, assembly_point })),
-    staff: from.staff.map(({ saved: _saved, ...person }) => person), // the page's own mark
+    // `saved` is the page's own mark; a marshal is written as such, nobody else.
+    staff: from.staff.map(({ saved: _saved, marshal, ...person }) => ({ ...person, ...(marshal ? { marshal } : {}) })),
     notices: { ...from.notices, texts: noticeTexts },
     scripts,
   };
@@ -216,6 +234,7 @@ function toConfig(from) {
 // taken from the page.
 const SECTIONS = {
   site: (config, edited) => ({ ...config, name: edited.name, timezone: edited.timezone, languages: edited.languages }),
+  points: (config, edited) => ({ ...config, assembly_points: edited.assembly_points }),
   zones: (config, edited) => ({ ...config, zones: edited.zones }),
   staff: (config, edited) => ({ ...config, staff: edited.staff }),
   channels: (config, edited) => ({ ...config, notices: { ...edited.notices, texts: config.notices.texts } }),
@@ -225,6 +244,7 @@ const SECTIONS = {
 // ... and which parts of the page's model it takes back from the server once saved.
 const MODEL_PARTS = {
   site: ["name", "timezone", "languages"],
+  points: ["assembly_points"],
   zones: ["zones"],
   staff: ["staff"],
   channels: ["notices"],
@@ -245,6 +265,7 @@ function modelOf(config) {
     ...structuredClone(config),
     config,
     notices: { ...defaults.notices, ...structuredClone(config.notices) },
+    assembly_points: (config.assembly_points || []).map((point) => ({ ...point, saved: true })),
     zones: config.zones.map((zone) => ({ ...zone, saved: true })),
     staff: config.staff.map((person) => ({ ...person, saved: true })),
     config_scripts: structuredClone(config.scripts),
@@ -342,6 +363,11 @@ $("add-zone").onclick = () => {
   model.zones.push({ id: "", name: "", exits: [], assembly_point: assemblyPoints()[0]?.[0] ?? "" });
   render();
   $("zones").lastElementChild.querySelector("input").focus();
+};
+$("add-point").onclick = () => {
+  model.assembly_points.push({ id: "", name: "", where: null });
+  render();
+  $("points").lastElementChild.querySelector("input").focus();
 };
 $("add-person").onclick = () => {
   model.staff.push({ name: "", role: "staff", home_zone: null, language: lang });

@@ -165,3 +165,38 @@ def test_at_200_percent_text_on_a_phone_no_control_of_the_setup_page_is_cut_off(
     problems = page.evaluate(CUT_OFF)
     assert problems == [], "\n".join(problems)
     page.screenshot(path=screenshots / f"setup-page-{lang}-200.png")
+
+
+def test_admin_adds_an_assembly_point_for_a_zone_and_makes_a_marshal(site, setup_page):
+    server, token = site
+    page = setup_page
+    page.click("#add-point")
+    point = page.locator("#points > fieldset").last
+    point.get_by_label("Short id").fill("kiosk")
+    point.get_by_label("Name").fill("Kiosk corner")
+    point.get_by_label("Where").fill("Across the street")
+    saved(page, "points", "Saved")
+    sign = page.locator("#points > fieldset", has_text="Kiosk corner").get_by_role("link")
+    assert sign.get_attribute("href") == "/sites/demo/assembly-points/kiosk/sign"
+    page.locator("#zones > fieldset", has_text="Elintarvikkeet").get_by_label(
+        "Assembly point"
+    ).select_option("kiosk")
+    saved(page, "zones", "Saved")
+    sara = page.locator("#staff > fieldset", has_text="Sara Smith")
+    sara.get_by_label("Marshal").check()
+    saved(page, "staff", "Saved")
+
+    config = setup_of(server, token)
+    assert config["assembly_points"][-1] == {
+        "id": "kiosk",
+        "name": "Kiosk corner",
+        "where": "Across the street",
+    }
+    assert next(z for z in config["zones"] if z["id"] == "grocery")["assembly_point"] == "kiosk"
+    marshals = sorted(p["name"] for p in config["staff"] if p.get("marshal"))
+    assert marshals == ["Pekka Virtanen", "Sara Smith"]
+    assert (
+        page.locator("#staff > fieldset", has_text="Sara Smith")
+        .get_by_label("Marshal")
+        .is_checked()
+    )
