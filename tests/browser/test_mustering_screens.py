@@ -74,8 +74,8 @@ def test_a_marshal_marks_three_people_one_offline_and_the_console_counts_follow(
     server.post(f"{SITE}/incidents", manager, {"kind": "fire"})
     console.wait_for_selector("#screen-console:not([hidden])", timeout=5_000)
     pekka.wait_for_selector("#alarm-marshal:not([hidden])", timeout=5_000)
-    shows(console, "#roll-summary", "8 henkilöä paikalla")  # seven on the roll, one contractor
-    shows(console, "#roll-summary", "heistä 1 on vierailija")
+    shows(console, "#roll-muster", "8 henkilöä paikalla")  # seven on the roll, one contractor
+    shows(console, "#roll-muster", "heistä 1 on vierailija")
 
     pekka.tap("#alarm-marshal")
     pekka.wait_for_selector("#marshal-roll:not([hidden])", timeout=10_000)
@@ -88,7 +88,7 @@ def test_a_marshal_marks_three_people_one_offline_and_the_console_counts_follow(
     # Sara has no phone: Pekka sees her at the point.
     pekka.tap(f"[data-person='staff-{SARA}'] .mark")
     shows(pekka, f"[data-person='staff-{SARA}']", "Paikalla, Parkkipaikka, valotolppa B")
-    shows(console, "#roll-summary", "1 todettu turvassa")
+    shows(console, "#roll-muster", "1 todettu turvassa")
     shows(console, "#roll-people", "Sara Smith: todettu turvassa")
 
     # Erik, found by name, marked while the network is gone: waiting, and counted so.
@@ -109,8 +109,8 @@ def test_a_marshal_marks_three_people_one_offline_and_the_console_counts_follow(
     pekka.tap(f"[data-person='visitor-{visitor['visitor_id']}'] .mark")
     shows(pekka, "#marshal-counts", "3 todettu turvassa")
     shows(pekka, "#marshal-counts", "5 puuttuu")
-    shows(console, "#roll-summary", "5 puuttuu")
-    shows(console, "#roll-people", "Olli Urakoitsija (vierailija, Putki Oy): todettu turvassa")
+    shows(console, "#roll-muster", "5 puuttuu")
+    shows(console, "#roll-visitors", "Olli Urakoitsija (vierailija, Putki Oy): todettu turvassa")
     pekka.screenshot(path=screenshots / "marshal-fi.png", full_page=True)
     console.screenshot(path=screenshots / "console-muster-fi.png", full_page=True)
     passes_axe(pekka)

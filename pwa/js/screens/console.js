@@ -50,19 +50,13 @@ function renderRollCall(app) {
   const { texts, lang } = app;
   const roll = rollCall(app.server.state);
   const count = (key, n, values = {}) => sayCount(texts, lang, key, n, values);
-  const { muster } = roll;
-  const lines = [
-    ["on_site", count("muster.on_site", muster.on_site)],
-    ["accounted", count("muster.accounted", muster.accounted)],
-    ["unaccounted", count("muster.unaccounted", muster.unaccounted)],
-  ];
-  if (muster.visitors) lines.push(["visitors", count("muster.visitors", muster.visitors)]);
-  lines.push(count("console.roll.alarm", roll.phones, { count: roll.reached, total: roll.phones }));
+  const lines = [count("console.roll.alarm", roll.phones, { count: roll.reached, total: roll.phones })];
   for (const name of PERSON_STATES) {
     if (roll.counts[name] || name === "safe") {
       lines.push([name, count(`console.roll.state.${name}`, roll.counts[name])]);
     }
   }
+  renderMuster(app, roll.muster);
   $("roll-summary").replaceChildren(...lines.map((line) => (typeof line === "string"
     ? element("span", {}, line)
     : element("span", { className: `roll-${line[0]}` }, line[1]))));
@@ -74,8 +68,20 @@ function renderRollCall(app) {
   });
   $("roll-people").replaceChildren(...roll.people.map((person) =>
     element("li", { className: `person-${person.state}` },
-            `${person.name}: ${say(texts, `person.${person.state}`)}`)), ...visitors);
+            `${person.name}: ${say(texts, `person.${person.state}`)}`)));
+  $("roll-visitors").replaceChildren(...visitors);
   renderUnreached(app, roll);
+}
+
+// Everyone on site, staff and visitors, accounted for or not: what "everyone is out" means.
+function renderMuster(app, muster) {
+  const count = (key, n) => sayCount(app.texts, app.lang, key, n);
+  const lines = [["on-site", count("muster.on_site", muster.on_site)],
+                 ["accounted", count("muster.accounted", muster.accounted)],
+                 ["unaccounted", count("muster.unaccounted", muster.unaccounted)]];
+  if (muster.visitors) lines.push(["visitors", count("muster.visitors", muster.visitors)]);
+  $("roll-muster").replaceChildren(...lines.map(([name, text]) =>
+    element("span", { className: `count-${name}` }, text)));
 }
 
 // A new help request: make sure the duty manager notices it, wherever the page is scrolled.
