@@ -72,12 +72,9 @@ function languageName(code) {
 function render() {
   const { texts, visit } = page;
   applyTexts(texts, page.lang);
-  $("visit-languages").replaceChildren(...(page.languages || [page.lang]).map((code) => {
-    const button = element("button", { type: "button", lang: code }, languageName(code));
-    button.setAttribute("aria-pressed", String(code === page.lang));
-    button.onclick = () => chooseLanguage(code);
-    return button;
-  }));
+  for (const button of $("visit-languages").children) {
+    button.setAttribute("aria-pressed", String(button.lang === page.lang));
+  }
   $("visit-site").textContent = page.siteName;
   const signedIn = Boolean(visit?.signed_in);
   $("visit-signin").hidden = Boolean(visit);
@@ -177,6 +174,12 @@ async function start() {
     $("visit-name").focus();
   };
   for (const id of ["visit-hello", "visit-alarm-title"]) $(id).tabIndex = -1;
+  // Made once: a button redrawn under a finger would lose the tap.
+  $("visit-languages").replaceChildren(...(page.languages || [page.lang]).map((code) => {
+    const button = element("button", { type: "button", lang: code }, languageName(code));
+    button.onclick = () => chooseLanguage(code);
+    return button;
+  }));
   render();
   setInterval(refresh, POLL_MS);
   addEventListener("online", refresh);

@@ -203,7 +203,9 @@ def test_a_visitor_signs_in_says_i_am_out_in_the_alarm_and_signs_out(site, new_p
     passes_axe(page)
     fits_the_width(page)
     page.tap("#visit-safe")
-    shows(page, "#visit-safe-done", "Tack. Vi vet att du är ute.")
+    page.wait_for_selector("#visit-safe-done:not([hidden])")  # answered by the server
+    assert page.inner_text("#visit-safe-done") == "Tack. Vi vet att du är ute."
+    assert page.is_hidden("#visit-safe")
     [out] = logged(server, manager, "person.accounted")
     assert out["payload"]["visitor_id"] == signed_in["payload"]["visitor_id"]
     assert out["payload"]["how"] == "phone"

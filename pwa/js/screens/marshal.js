@@ -55,6 +55,10 @@ export function renderMarshal(app) {
   // The list is redrawn only when nobody is typing a location into it.
   if (document.activeElement?.matches("#marshal-roll li input")) return;
   const query = $("marshal-search").value.trim().toLocaleLowerCase();
+  // Redrawn only when something shown changed: a button replaced under a finger loses the tap.
+  const shown = JSON.stringify([muster.people, [...(app.pendingMarks || [])], query, app.marshalPoint, app.lang]);
+  if (shown === app.marshalShown) return;
+  app.marshalShown = shown;
   const found = muster.people.filter((p) => !query || p.name.toLocaleLowerCase().includes(query));
   const expected = found.filter((p) => p.expected_assembly_point === app.marshalPoint);
   const others = found.filter((p) => p.expected_assembly_point !== app.marshalPoint);
