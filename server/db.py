@@ -453,6 +453,19 @@ CREATE TABLE IF NOT EXISTS mailbox_checks (
     warning TEXT,
     PRIMARY KEY (site, mailbox)
 );
+-- The keys personal fields are sealed under in the log (server/personal.py): not state but
+-- beside the log, never rebuilt from it, copied by every backup. Deleting a row erases what
+-- was sealed under it; the log and its hashes stay as they were.
+CREATE TABLE IF NOT EXISTS person_keys (
+    subject TEXT PRIMARY KEY,  -- "staff:12", "staff:12/incident:5", "visitor:3"
+    site TEXT NOT NULL,
+    person TEXT NOT NULL CHECK (person IN ('staff', 'visitor')),
+    person_id INTEGER NOT NULL,
+    scope TEXT,  -- NULL: the person's own; else "incident:5", "backup:2", "device:7"
+    key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS person_keys_of_person ON person_keys(person, person_id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     credential_id INTEGER NOT NULL,
     key TEXT NOT NULL,
@@ -478,6 +491,7 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     connection.executescript(SCHEMA)
     _add_columns(connection)
+    _seal_personal_fields(connection)
     # Answers kept before they were sealed (server/sealed.py) are plain JSON and may hold an
     # enrollment code: they go (their only use, a retry with the same key, is long past).
     connection.execute(
@@ -495,6 +509,8 @@ ADDED_COLUMNS = (
     ("staff", "marshal", "INTEGER NOT NULL DEFAULT 0"),  # may account for others
     # 0: an account, not a person on the floor (an integration's token, the chain's admin)
     ("staff", "on_roll", "INTEGER NOT NULL DEFAULT 1"),
+    # 1: the subscription's events name people (server/personal.py); 0: roles and counts only
+    ("webhooks", "include_names", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -507,6 +523,20 @@ def _add_columns(connection: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as error:  # another process added it just now
                 if "duplicate column" not in str(error):
                     raise
+
+
+# PRAGMA user_version: 1 once the log's personal fields are sealed (server/personal.py).
+SEALED_LOG_VERSION = 1
+
+
+def _seal_personal_fields(connection: sqlite3.Connection) -> None:
+    """A log written before personal fields were sealed is sealed once, in one transaction
+    (server/migration.py); a new or already sealed database costs one pragma."""
+    if connection.execute("PRAGMA user_version").fetchone()[0] >= SEALED_LOG_VERSION:
+        return
+    from .migration import seal_log  # only ever needed once per database
+
+    seal_log(connection, SEALED_LOG_VERSION)
 
 
 def _owner_only(path: str) -> None:

@@ -70,6 +70,8 @@ EVENT_TYPES = {
     "webhook.tested": "an admin asked for a test delivery to one webhook",
     "clock.stepped": "the system clock stepped (`by_ms`, negative: back); the log's times run on "
     "evenly across it",
+    "person.erased": "a person's personal data was erased (on request, or its retention ended): "
+    "their keys are gone, so the log's sealed fields about them read (erased)",
 }
 
 # The panel's signals and countdowns are for those who lead (responders): a floor staff phone
@@ -149,3 +151,38 @@ PRIVATE_FIELDS = frozenset(
         "password_sealed",
     }
 )
+
+
+# What in an event identifies or describes a person (server/personal.py): each such field is
+# stored sealed under a key of the person it is about (the event's visitor_id, else its
+# staff_id, else its actor), so that deleting the key erases it while the chain still verifies.
+# The key is the person's own ("person": names, phone numbers), or theirs for one incident,
+# backup request or device, so that retention can end that part first. site.imported's
+# "config.staff" is a list whose every item names its own person.
+PERSONAL_FIELDS: dict[str, dict[str, str]] = {
+    "staff.added": {"name": "person", "phone": "person"},
+    "staff.changed": {"phone": "person"},
+    "site.imported": {"config.staff[].name": "person", "config.staff[].phone": "person"},
+    "push.subscribed": {"endpoint": "device", "p256dh": "device", "auth": "device"},
+    "zone.claimed": {"name": "person", "note": "incident"},
+    "zone.cleared": {"name": "person", "note": "incident"},
+    "zone.blocked": {"name": "person", "note": "incident"},
+    "zone.assigned": {"name": "person", "note": "incident"},
+    "zone.sweep_requested": {"name": "person", "note": "incident"},
+    "zone.sweep_declined": {"name": "person", "note": "incident"},
+    "help.requested": {"location": "incident", "note": "incident"},
+    "backup.requested": {"name": "person", "location": "backup", "note": "backup"},
+    "person.reported_inside": {"location": "incident"},
+    "visitor.signed_in": {"person": "person"},
+}
+
+# What a sealed field reads once its key is gone. Names and what people wrote say so; what
+# is used rather than read (a phone number, a push subscription) is simply absent.
+ERASED = "(erased)"
+ERASED_VALUES = {
+    "phone": None,
+    "endpoint": None,
+    "p256dh": None,
+    "auth": None,
+    "person": {"name": ERASED, "company": None, "phone": None},
+}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 from .clock import parse_iso
-from .events import EVENT_TYPES
+from .events import ERASED, EVENT_TYPES
 
 PROJECTORS: dict[str, Callable] = {}
 
@@ -202,6 +202,8 @@ def device_enrolled(db, event, p):
 
 @projects("push.subscribed")
 def push_subscribed(db, event, p):
+    if p["endpoint"] is None:  # erased (server/personal.py): gone from the state as well
+        return
     db.execute("DELETE FROM push_subscriptions WHERE endpoint = ?", [p["endpoint"]])
     db.execute(
         """INSERT INTO push_subscriptions
@@ -741,6 +743,8 @@ def webhook_added(db, event, p):
             event["seq"],
         ],
     )
+    if p.get("include_names"):  # older logs did not carry it: no names then
+        db.execute("UPDATE webhooks SET include_names = 1 WHERE id = ?", [p["webhook_id"]])
 
 
 @projects("webhook.removed")
@@ -761,6 +765,59 @@ def clock_stepped(db, event, p):
 # --- rebuilding ------------------------------------------------------------------------------
 
 # Every table the projectors write, with its key (the order rows are compared in).
+# --- personal data ----------------------------------------------------------------------------
+
+
+@projects("person.erased")
+def person_erased(db, event, p):
+    """What each erased key sealed now reads (erased) in the state too, as a rebuild from the
+    log would read it: names and what people wrote say so, phone numbers and subscriptions
+    are gone, and a person erased whole has no credentials left."""
+    for subject in p["subjects"]:
+        person, _, scope = subject.partition("/")
+        kind, person_id = person.split(":")
+        _erase(db, kind, int(person_id), *(scope.split(":") if scope else (None, None)))
+        if kind == "staff" and not scope:
+            db.execute(
+                "UPDATE credentials SET revoked_at = ? WHERE staff_id = ? AND revoked_at IS NULL",
+                [event["ts"], int(person_id)],
+            )
+
+
+def _erase(db, kind: str, person_id: int, scope: str | None, scope_id: str | None) -> None:
+    wrote = "CASE WHEN note IS NULL THEN NULL ELSE ? END"
+    if scope is None and kind == "staff":
+        db.execute("UPDATE staff SET name = ?, phone = NULL WHERE id = ?", [ERASED, person_id])
+    elif scope is None:
+        db.execute(
+            "UPDATE visitors SET name = ?, company = NULL, phone = NULL WHERE id = ?",
+            [ERASED, person_id],
+        )
+    elif scope == "incident":
+        db.execute(
+            "UPDATE reported_inside SET location = ? WHERE incident_id = ? AND person = ? "
+            "AND person_id = ?",
+            [ERASED, int(scope_id), kind, person_id],
+        )
+        if kind == "staff":
+            db.execute(
+                f"UPDATE help_requests SET location = ?, note = {wrote} "
+                "WHERE incident_id = ? AND raised_by = ?",
+                [ERASED, ERASED, int(scope_id), person_id],
+            )
+            db.execute(
+                f"UPDATE sweeps SET note = {wrote} WHERE incident_id = ? AND staff_id = ?",
+                [ERASED, int(scope_id), person_id],
+            )
+    elif scope == "backup":
+        db.execute(
+            f"UPDATE backup_requests SET location = ?, note = {wrote} WHERE id = ?",
+            [ERASED, ERASED, int(scope_id)],
+        )
+    elif scope == "device":
+        db.execute("DELETE FROM push_subscriptions WHERE credential_id = ?", [int(scope_id)])
+
+
 STATE_TABLES = {
     "sites": "id",
     "zones": "site, id",

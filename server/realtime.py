@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import request
 from flask_socketio import ConnectionRefusedError
 
-from . import auth, commands, log, rate_limits
+from . import auth, commands, log, personal, rate_limits
 from .errors import INTERNAL_ERROR, Invalid, Rejected, Unauthenticated
 from .names import LARGEST_INTEGER, problem_in
 from .notices import load_notice
@@ -86,6 +86,7 @@ def catch_up(
             missed = log.events_after(
                 db, identity.site, last_seq, services.settings.replay_limit + 1
             )
+            missed = personal.Reader(db).entries(missed)  # as read, like the live ones
             if len(missed) > services.settings.replay_limit:
                 missed = []  # too far behind: the state alone brings the client up to date
         state = services.states.for_person(db, identity)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import projectors
+from . import personal, projectors
 from .db import connect, immediate
 
 
@@ -19,6 +19,12 @@ def rebuild(live_path: str, into_path: str) -> list[str]:
     live, fresh = connect(live_path), connect(into_path)
     try:
         with immediate(fresh):
+            # The keys are beside the log, not derived from it: what was erased stays erased.
+            fresh.executemany(
+                "INSERT INTO person_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
+                live.execute("SELECT * FROM person_keys"),
+            )
+            keys = personal.Keys(fresh)
             for row in live.execute(
                 "SELECT id, site, seq, ts, actor, type, payload, hash FROM events ORDER BY id"
             ):
@@ -29,7 +35,7 @@ def rebuild(live_path: str, into_path: str) -> list[str]:
                     "ts": row[3],
                     "actor": json.loads(row[4]),
                     "type": row[5],
-                    "payload": json.loads(row[6]),
+                    "payload": personal.opened(keys, row[5], json.loads(row[6])),
                 }
                 projectors.apply(fresh, event)
         return differences(fresh, live_path)

@@ -10,7 +10,7 @@ import io
 import json
 from datetime import datetime
 
-from . import log
+from . import log, personal
 from .clock import iso, now_ms, parse_iso, time_zone
 from .errors import NotFound
 from .events import PRIVATE_FIELDS
@@ -39,6 +39,7 @@ def incident_report(
     channels = channel_times(db, site, row, public_url)
     said = {c[key] for c in channels for key in ("from_seq", "until_seq")} - {None}
     events = incident_events(db, site, row, said)
+    reader = personal.Reader(db)
     backups = {e["payload"]["backup_id"] for e in events if e["type"] == "backup.requested"}
     verification = log.verify(db, site)
     roll_call = roll_call_at_alarm(db, site, row)
@@ -51,7 +52,7 @@ def incident_report(
         },
         "incident": incident_view(row),
         "generated_at": iso(now_ms()),
-        "events": [_event_row(event, zone) for event in events],
+        "events": [_event_row(event, zone, reader) for event in events],
         "channels": channels,
         "closures": _closures(events, row["id"]),
         "roll_call": roll_call,
@@ -115,16 +116,27 @@ def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[di
     return events
 
 
-def _event_row(event: dict, zone) -> dict:
+def _event_row(event: dict, zone, reader: personal.Reader) -> dict:
+    """An entry as the log has it (what verify_report.py compares), without its digests and
+    its sealed personal fields; beside it, those fields and the actor's name as read now
+    ("(erased)" once erased)."""
     moment = datetime.fromtimestamp(event["ts"] / 1000, tz=zone)
+    type_, payload = event["type"], event["payload"]
+    # Digests of secrets and push subscriptions stay in the log (events.PRIVATE_FIELDS).
+    shown = personal.without_personal(type_, payload)
     return {
         "seq": event["seq"],
         "ts": iso(event["ts"]),
         "local_time": moment.isoformat(timespec="seconds"),
-        "type": event["type"],
+        "type": type_,
         "actor": event["actor"],
-        # Digests of secrets and push subscriptions stay in the log (events.PRIVATE_FIELDS).
-        "payload": {k: v for k, v in event["payload"].items() if k not in PRIVATE_FIELDS},
+        "actor_name": reader.actor(event["actor"]).get("name"),
+        "payload": {k: v for k, v in shown.items() if k not in PRIVATE_FIELDS},
+        "personal": {
+            k: v
+            for k, v in personal.personal_part(reader.keys, type_, payload).items()
+            if k not in PRIVATE_FIELDS
+        },
         "hash": event["hash"],
     }
 
@@ -271,9 +283,13 @@ def report_csv(report: dict) -> str:
                 event["ts"],
                 event["local_time"],
                 event["type"],
-                event["actor"].get("name"),
+                event.get("actor_name"),
                 event["actor"].get("role"),
-                json.dumps(event["payload"], ensure_ascii=False, sort_keys=True),
+                json.dumps(
+                    {**event["payload"], **event.get("personal", {})},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ),
                 event["hash"],
             ]
         )

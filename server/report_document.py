@@ -81,7 +81,7 @@ class Words:
         """staff_id -> name, from the roll call and everyone who acted in the incident."""
         names = {p["staff_id"]: p["name"] for p in self.report["roll_call"]["staff"]}
         for event in self.report["events"]:
-            names.setdefault(event["actor"].get("staff_id"), event["actor"]["name"])
+            names.setdefault(event["actor"].get("staff_id"), event.get("actor_name"))
         return names
 
     @cached_property
@@ -90,7 +90,7 @@ class Words:
         names = {v["visitor_id"]: v["name"] for v in self.report["roll_call"].get("visitors", [])}
         for event in self.report["events"]:
             if event["type"] == "visitor.signed_in":
-                person = event["payload"].get("person") or {}
+                person = _read(event).get("person") or {}
                 names.setdefault(event["payload"]["visitor_id"], person.get("name"))
         return names
 
@@ -147,7 +147,8 @@ class Words:
         if actor.get("staff_id") is None:  # the command line (an admin), or the alarm panel
             role = actor.get("role")
             return self.texts["command_line"] if role == "admin" else self.word("roles", role)
-        return self.texts["who"].format(name=actor["name"], role=self.word("roles", actor["role"]))
+        name = self.person(actor["staff_id"])
+        return self.texts["who"].format(name=name, role=self.word("roles", actor["role"]))
 
     def person(self, staff_id: int | None) -> str:
         return self.names.get(staff_id, "") if staff_id is not None else ""
@@ -386,7 +387,7 @@ def _timeline(report: dict, words: Words) -> dict:
 
 def _sentence(event: dict, words: Words) -> str:
     """The event as a sentence: its template in texts' "events", filled from its payload."""
-    payload, templates = event["payload"], words.texts["events"]
+    payload, templates = _read(event), words.texts["events"]
     template = templates.get(f"{event['type']}.{_variant(event)}") or templates.get(event["type"])
     if template is None:  # a type newer than its words: still in the report, by its name
         return words.texts["unknown_event"].format(type=event["type"])
@@ -394,8 +395,8 @@ def _sentence(event: dict, words: Words) -> str:
     zone = payload.get("zone") or payload.get("id") or ""
     person = words.named(payload)
     return template.format(
-        person=person or event["actor"]["name"],
-        actor=event["actor"]["name"],
+        person=person or words.person(event["actor"].get("staff_id")),
+        actor=words.person(event["actor"].get("staff_id")) or event.get("actor_name") or "",
         point=words.point(payload.get("assembly_point")),
         zone=zones.get(zone, zone),
         kind=words.word("kinds", payload.get("kind")),
@@ -427,8 +428,13 @@ def _variant(event: dict) -> str | None:
     return payload.get("how")
 
 
+def _read(event: dict) -> dict:
+    """The entry's details with its personal fields as read (server/report.py)."""
+    return {**event["payload"], **event.get("personal", {})}
+
+
 def _details(event: dict, words: Words) -> list[str]:
-    labels, payload = words.texts["details"], event["payload"]
+    labels, payload = words.texts["details"], _read(event)
     return [
         words.texts["detail"].format(
             label=labels[key], value=words.time(payload[key]) if key == "eta" else payload[key]

@@ -24,7 +24,7 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import signing
+from . import log, personal, signing
 from .checkpoints import latest_note
 from .clock import iso, now_ms, parse_iso
 from .commands.webhooks import unseal_for
@@ -104,12 +104,19 @@ class WebhookDeliveries:
                 "UPDATE webhook_deliveries SET leased_by = ?, lease_until = ? WHERE id = ?",
                 [self.worker, now + LEASE_MS, pending["id"]],
             )
-            event = next(
-                db.query(
-                    "SELECT * FROM events WHERE site = ? AND seq = ?",
-                    [hook["site"], pending["seq"]],
+            event = log.row_to_entry(
+                next(
+                    db.query(
+                        "SELECT * FROM events WHERE site = ? AND seq = ?",
+                        [hook["site"], pending["seq"]],
+                    )
                 )
             )
+            # Roles and counts, not people, unless the subscription asked for names.
+            if hook["include_names"]:
+                event = personal.Reader(db).entry(event)
+            else:
+                event = {**event, "payload": personal.withheld(event["type"], event["payload"])}
             site = next(db.query("SELECT * FROM sites WHERE id = ?", [hook["site"]]))
             claimed.append(
                 {
@@ -220,7 +227,7 @@ def body_for(format_: str, event: dict, site: dict, checkpoint: str | None = Non
     (`text`, in the site's first language) and the site's newest signed checkpoint (a witness
     outside our walls: server/checkpoints.py); Slack's and Teams' incoming webhooks take only
     their own shapes, made from that sentence."""
-    row = {**event, "actor": json.loads(event["actor"]), "payload": json.loads(event["payload"])}
+    row = event
     text = sentence(row, site)
     if format_ == "slack":
         return {"text": text}

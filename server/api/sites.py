@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from .. import log
+from .. import log, personal
 from ..auth import ROLES
 from ..clock import iso
 from ..errors import Invalid
@@ -61,7 +61,7 @@ def events(site: str):
     limit = min(_whole_number("limit", 500), 1000)
     with services().store.reading() as db:
         require_member(db, site)
-        found = log.events_after(db, site, after, limit)
+        found = personal.Reader(db).entries(log.events_after(db, site, after, limit))
         latest = log.latest_seq(db, site)
     return jsonify({"events": batch_for(g.identity.is_responder, found), "seq": latest})
 

@@ -37,6 +37,7 @@ def webhooks(site: str):
                     "origin": row["origin"],
                     "events": json.loads(row["events"]),
                     "format": row["format"],
+                    "include_names": bool(row["include_names"]),
                     "created_at": iso(row["created_at"]),
                     "removed_at": iso(row["removed_at"]),
                     "pending": pending.get(row["id"], 0),

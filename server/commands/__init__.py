@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import log, projectors, sealed
+from .. import log, personal, projectors, sealed
 from ..auth import Identity
 from ..clock import STEP_MS, follow_system_clock, now_ms, system_ms
 from ..errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, NotFound, Rejected
@@ -104,12 +104,19 @@ class Tx:
     ts: int
     settings: object = None
     events: list = field(default_factory=list)
+    keys: personal.Keys | None = None
 
     def record(self, type_: str, payload: dict) -> dict:
-        """Append an event to the site's log and apply it to the state tables; it is
-        published once the transaction commits."""
+        """Append an event to the site's log, its personal fields sealed (server/personal.py),
+        and apply it to the state tables; it is published, as read, once the transaction
+        commits."""
         assert type_ in EVENT_TYPES, f"undocumented event type {type_}"
-        event = log.append(self.db, self.site, self.ts, self.identity.actor(), type_, payload)
+        actor = self.identity.actor()
+        if self.keys is None:
+            self.keys = personal.Keys(self.db)
+        stored = personal.seal(self.keys, self.site, self.ts, type_, payload, actor)
+        entry = log.append(self.db, self.site, self.ts, personal.stored_actor(actor), type_, stored)
+        event = {**entry, "actor": actor, "payload": payload}
         projectors.apply(self.db, event)
         self.events.append(event)
         return event

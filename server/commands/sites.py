@@ -232,8 +232,9 @@ def _staff(tx: Tx, staff: list[dict]) -> None:
             None,
         )
         if row is None:
-            add_person(tx, person)
+            person["staff_id"] = add_person(tx, person)  # the log seals each name under its own key
             continue
+        person["staff_id"] = row["id"]
         wanted = {k: person[k] for k in ("role", "home_zone", "language")}
         wanted["phone"] = person.get("phone")  # for an SMS when the phone stays silent
         wanted["marshal"] = bool(person.get("marshal"))

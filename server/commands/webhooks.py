@@ -42,6 +42,7 @@ def unseal_for(settings, site: str, webhook_id: int, what: str, text: str) -> st
     secret=Field(max_length=200),
     events=Field("list", max_length=100),
     format=Field("choice", choices=FORMATS, default="exitnow"),
+    include_names=Field("bool", default=False),
 )
 def add_webhook(tx: Tx, params: dict) -> dict:
     """The answer holds the signing secret (made here unless given): the only time it is shown."""
@@ -61,6 +62,8 @@ def add_webhook(tx: Tx, params: dict) -> dict:
             "secret_sealed": seal_for(tx.settings, tx.site, webhook_id, "secret", secret),
             "events": sorted(set(events)),
             "format": params["format"],
+            # People are named only to a subscription that asks (server/personal.py).
+            **({"include_names": True} if params["include_names"] else {}),
         },
     )
     return tx.changed(
@@ -69,6 +72,7 @@ def add_webhook(tx: Tx, params: dict) -> dict:
         origin=origin,
         events=sorted(set(events)),
         format=params["format"],
+        include_names=bool(params["include_names"]),
         secret=secret,
     )
 

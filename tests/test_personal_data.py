@@ -1,0 +1,121 @@
+"""Personal data by design: the log keeps names, phone numbers, push subscriptions and what
+people wrote sealed under per-person keys (server/personal.py), so that a person can be
+erased while every hash, checkpoint and bundle still verifies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+from helpers import Api, flask_cli
+from test_rebuild import script_an_incident
+
+from server import log, personal
+from server.db import connect
+
+SITE = "/api/sites/demo"
+# What the scripted incident writes about people: none of it may be readable in the log.
+PERSONAL_WORDS = ("Anna", "Maija", "Nea", "Uusi", "smoke", "Lift", "Till 3", "invalid/abc")
+VISITOR_WORDS = ("Vieras Virtanen", "Rakennus Oy", "+358401234567")
+
+
+def log_text(db_path) -> str:
+    with sqlite3.connect(db_path) as db:
+        return "\n".join(a + p for a, p in db.execute("SELECT actor, payload FROM events"))
+
+
+def sign_in_visitor(client, make_token) -> tuple[Api, int]:
+    desk = Api(client, make_token("guard", name="Desk"))
+    answer = desk.post(
+        f"{SITE}/visitors",
+        {"name": "Vieras Virtanen", "company": "Rakennus Oy", "phone": "+358401234567"},
+    )
+    assert answer.status_code < 300, answer.get_json()
+    return desk, answer.get_json()["visitor_id"]
+
+
+def test_the_log_holds_no_name_or_note_in_plain_text_and_readers_see_them(
+    services, client, make_token, settings, tmp_path
+):
+    script_an_incident(services, client, make_token)
+    desk, _ = sign_in_visitor(client, make_token)
+
+    text = log_text(settings.db_path)
+    assert [word for word in (*PERSONAL_WORDS, *VISITOR_WORDS) if word in text] == []
+    events = desk.get(f"{SITE}/events?after=0&limit=1000").get_json()["events"]
+    helped = next(e for e in events if e["type"] == "help.requested")
+    assert helped["payload"]["location"] == "Lift" and helped["actor"]["name"] == "Anna"
+    blocked = next(e for e in events if e["type"] == "zone.blocked")
+    assert blocked["payload"]["note"] == "smoke"
+    visitor = next(e for e in events if e["type"] == "visitor.signed_in")
+    assert visitor["payload"]["person"]["name"] == "Vieras Virtanen"
+    verified = flask_cli(settings.db_path, "verify-log")
+    assert verified.returncode == 0, verified.stderr
+    rebuilt = flask_cli(settings.db_path, "rebuild-state", "--into", str(tmp_path / "r.db"))
+    assert rebuilt.returncode == 0 and "matches" in rebuilt.stdout, rebuilt.stderr
+
+
+def _as_written_before_sealing(db_path) -> None:
+    """Turn a database into one as the server wrote it before personal fields were sealed:
+    plaintext fields, the actor's name in each entry, no keys, user_version 0."""
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        reader = personal.Reader(db)
+        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        db.execute("BEGIN")
+        for name, _ in triggers:
+            db.execute(f"DROP TRIGGER {name}")
+        previous = log.GENESIS_HASH
+        rows = db.execute("SELECT id, site, seq, ts, actor, type, payload FROM events ORDER BY seq")
+        for row_id, site, seq, ts, actor, type_, payload in rows.fetchall():
+            entry = reader.entry(
+                {"site": site, "seq": seq, "ts": ts, "type": type_}
+                | {"actor": json.loads(actor), "payload": json.loads(payload)}
+            )
+            previous = log.entry_hash(previous, entry)
+            db.execute(
+                "UPDATE events SET actor = ?, payload = ?, hash = ? WHERE id = ?",
+                [log.canonical_json(entry["actor"]), log.canonical_json(entry["payload"])]
+                + [previous, row_id],
+            )
+        db.execute("DELETE FROM person_keys")
+        db.execute("DELETE FROM checkpoints")
+        db.execute(
+            "INSERT INTO checkpoints (site, size, head_hash, made_at, reason, note) "
+            "SELECT site, MAX(seq), hash, 0, 'hourly', 'signed before' FROM events WHERE seq = "
+            "(SELECT MAX(seq) FROM events)"
+        )
+        for _, sql in triggers:
+            db.execute(sql)
+        db.execute("PRAGMA user_version = 0")
+        db.execute("COMMIT")
+
+
+def test_a_database_from_before_is_sealed_once_and_still_verifies_and_rebuilds(
+    services, client, make_token, settings, tmp_path
+):
+    script_an_incident(services, client, make_token)
+    sign_in_visitor(client, make_token)
+    services.store.close()
+    old = tmp_path / "old.db"
+    shutil.copy(settings.db_path, old)
+    _as_written_before_sealing(old)
+    assert "Anna" in log_text(old) and "Vieras Virtanen" in log_text(old)
+
+    connect(str(old)).close()  # what a server start does
+
+    text = log_text(old)
+    assert [word for word in (*PERSONAL_WORDS, *VISITOR_WORDS) if word in text] == []
+    with sqlite3.connect(old) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0] == 0
+        kept = db.execute("SELECT note FROM checkpoints_before_sealing").fetchall()
+        assert kept == [("signed before",)]
+        names = {name for (name,) in db.execute("SELECT name FROM staff")}
+    assert {"Anna", "Maija", "Uusi"} <= names
+    verified = flask_cli(old, "verify-log")
+    assert verified.returncode == 0, verified.stderr
+    rebuilt = flask_cli(old, "rebuild-state", "--into", str(tmp_path / "r.db"))
+    assert rebuilt.returncode == 0 and "matches" in rebuilt.stdout, rebuilt.stderr
+    events = flask_cli(old, "verify-log")
+    assert "entries verified" in events.stdout
