@@ -117,6 +117,45 @@ def site_export(site: str, as_json: bool) -> None:
     click.echo(site_config.dump(config, as_json), nl=False)
 
 
+@click.command("erase-person")
+@click.option("--site", required=True, help="site id, e.g. demo")
+@click.option("--staff-id", type=int, default=None, help="the staff member to erase")
+@click.option("--visitor-id", type=int, default=None, help="the visitor to erase")
+def erase_person(site: str, staff_id: int | None, visitor_id: int | None) -> None:
+    """Erase one person's personal data everywhere (the log's hashes stay valid)."""
+    if (staff_id is None) == (visitor_id is None):
+        fail("error: give exactly one of --staff-id and --visitor-id.")
+    params = {"staff_id": staff_id} if staff_id is not None else {"visitor_id": visitor_id}
+    result = run(site, "erase_person", params)
+    who = f"staff {staff_id}" if staff_id is not None else f"visitor {visitor_id}"
+    _print_erased(f"{who} on {site}", result["erased"])
+
+
+@click.command("erase-expired")
+@click.option("--site", default=None, help="only this site (default: every site)")
+@click.option("--as-of", default=None, help="ISO 8601 time to judge retention at (default: now)")
+def erase_expired(site: str | None, as_of: str | None) -> None:
+    """Erase the personal data whose retention (the site file's `privacy`) has ended."""
+    for name in [site] if site else _sites():
+        params = {"as_of": as_of} if as_of else {}
+        _print_erased(name, run(name, "erase_expired", params)["erased"])
+
+
+def _sites() -> list[str]:
+    with services().store.reading() as db:
+        return [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+
+
+def _print_erased(whose: str, erased: dict) -> None:
+    """What was erased, by kind and count; the old pages overwritten in the WAL too."""
+    with services().store.writing() as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not erased:
+        click.echo(f"{whose}: nothing to erase")
+    for kind, count in erased.items():
+        click.echo(f"{whose}: erased {kind}: {count}")
+
+
 @click.command("verify-log")
 @click.option("--site", default=None, help="only this site's chain")
 def verify_log(site: str | None) -> None:
@@ -237,6 +276,8 @@ COMMANDS = (
     enroll_qr,
     site_import,
     site_export,
+    erase_person,
+    erase_expired,
     verify_log,
     check_database,
     log_key,

@@ -129,6 +129,7 @@ RESPONDER_ONLY_EVENTS = (
             # every phone's (a provider's answer may name its tenant)
             "notice.switch_failed",
             "notice.reply_kept",
+            "person.erased",
         }
     )
     | ALARM_PANEL_EVENTS

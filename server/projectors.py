@@ -62,6 +62,7 @@ def site_imported(db, event, p):
             "alarm_panel": config.get("alarm_panel", {}),  # not in imports before it existed
             "escalation": config.get("escalation", {}),  # likewise
             "visitors": config.get("visitors", {}),  # likewise
+            **({"privacy": config["privacy"]} if config.get("privacy") else {}),
         }
     )
     db.execute(

@@ -17,11 +17,13 @@ from .mustering import check_visitor_settings, point_ids_for
 from .names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from .notices import EMAIL_PROVIDERS, NoticeSettings
 from .notices.texts import default_texts
+from .privacy import check_privacy
 
 FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
 FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/alarm_panel.py)
 FILE_FIELDS |= {"escalation"}  # when a silent phone is tried again (server/escalation.py)
 FILE_FIELDS |= {"assembly_points", "visitors"}  # mustering (server/mustering.py)
+FILE_FIELDS |= {"privacy"}  # who is responsible, the notice, retention (server/privacy.py)
 KIND_OF_VALUE = {
     bool: "true or false",
     int: "a whole number",
@@ -132,6 +134,7 @@ def check(data) -> list[tuple[tuple, str]]:
     problems += check_policy(data.get("alarm_panel", {}))
     problems += check_escalation(data.get("escalation", {}))
     problems += check_visitor_settings(data.get("visitors", {}))
+    problems += check_privacy(data.get("privacy", {}))
     return problems
 
 
@@ -310,6 +313,7 @@ def normalized(data: dict) -> dict:
         **({"alarm_panel": data["alarm_panel"]} if data.get("alarm_panel") else {}),
         **({"escalation": data["escalation"]} if data.get("escalation") else {}),
         **({"visitors": data["visitors"]} if data.get("visitors") else {}),
+        **({"privacy": data["privacy"]} if data.get("privacy") else {}),
     }
 
 
@@ -356,6 +360,7 @@ def read_site(db, site: str) -> dict:
         **({"alarm_panel": settings["alarm_panel"]} if settings.get("alarm_panel") else {}),
         **({"escalation": settings["escalation"]} if settings.get("escalation") else {}),
         **({"visitors": settings["visitors"]} if settings.get("visitors") else {}),
+        **({"privacy": settings["privacy"]} if settings.get("privacy") else {}),
     }
 
 

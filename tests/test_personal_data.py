@@ -119,3 +119,66 @@ def test_a_database_from_before_is_sealed_once_and_still_verifies_and_rebuilds(
     assert rebuilt.returncode == 0 and "matches" in rebuilt.stdout, rebuilt.stderr
     events = flask_cli(old, "verify-log")
     assert "entries verified" in events.stdout
+
+
+def test_erasing_a_person_and_what_expired_keeps_the_chain_and_reads_erased(
+    services, client, make_token, settings, tmp_path
+):
+    script_an_incident(services, client, make_token)
+    desk, visitor_id = sign_in_visitor(client, make_token)
+    admin = Api(client, make_token("admin", name="Aaro admin"))
+    with sqlite3.connect(settings.db_path) as db:
+        (anna,) = db.execute("SELECT id FROM staff WHERE name = 'Anna'").fetchone()
+    held = admin.get(f"{SITE}/staff/{anna}/data").get_json()
+    assert held["person"]["name"] == "Anna"
+    assert any(e["payload"].get("location") == "Lift" for e in held["log"])
+    assert held["push_subscriptions"] == []  # dropped by the script: none left to show
+    assert desk.post(f"{SITE}/visitors/{visitor_id}/leave").status_code < 300
+    before = admin.get(f"{SITE}/incidents/1/report.json").get_json()
+    assert any(h["location"] == "Lift" for h in before["help_requests"])
+
+    erased = flask_cli(settings.db_path, "erase-person", "--site", "demo", "--staff-id", str(anna))
+    assert erased.returncode == 0, erased.stderr
+    assert "erased names and phone numbers: 1" in erased.stdout
+    assert "erased notes and locations in incidents: 1" in erased.stdout
+    expired = flask_cli(
+        settings.db_path, "erase-expired", "--site", "demo", "--as-of", "2099-01-01T00:00:00Z"
+    )
+    assert expired.returncode == 0, expired.stderr
+    assert "erased visitors: 1" in expired.stdout
+
+    # Gone from the state, the API and the report; the log still verifies and rebuilds.
+    after = admin.get(f"{SITE}/staff/{anna}/data").get_json()
+    assert after["person"]["name"] == "(erased)" and "Anna" not in json.dumps(after)
+    assert "Lift" not in json.dumps(after) and "smoke" not in json.dumps(after)
+    report = admin.get(f"{SITE}/incidents/1/report.json").get_json()
+    text = json.dumps(report, ensure_ascii=False)
+    assert [w for w in ("Anna", "Lift", "smoke", *VISITOR_WORDS) if w in text] == []
+    assert "(erased)" in text
+    html = admin.get(f"{SITE}/incidents/1/report.html").get_data(as_text=True)
+    assert "Anna" not in html and "(erased)" in html
+    events = admin.get(f"{SITE}/events?after=0&limit=1000").get_json()["events"]
+    assert [w for w in ("Anna", *VISITOR_WORDS) if w in json.dumps(events)] == []
+    with sqlite3.connect(settings.db_path) as db:
+        assert db.execute(
+            "SELECT COUNT(*) FROM person_keys WHERE subject LIKE ? OR person = 'visitor'",
+            [f"staff:{anna}%"],
+        ).fetchone() == (0,)
+    verified = flask_cli(settings.db_path, "verify-log")
+    assert verified.returncode == 0, verified.stderr
+    rebuilt = flask_cli(settings.db_path, "rebuild-state", "--into", str(tmp_path / "r.db"))
+    assert rebuilt.returncode == 0 and "matches" in rebuilt.stdout, rebuilt.stderr
+    again = flask_cli(settings.db_path, "erase-person", "--site", "demo", "--staff-id", str(anna))
+    assert again.returncode == 0 and "nothing to erase" in again.stdout
+
+
+def test_a_person_sees_what_is_held_about_them_and_no_one_else(client, make_token):
+    me = Api(client, make_token("staff", name="Mirja"))
+    assert me.post(f"{SITE}/backup-requests", {"location": "Till 4"}).status_code == 201
+
+    mine = me.get("/api/me/data").get_json()
+
+    assert mine["person"]["name"] == "Mirja"
+    assert [e["type"] for e in mine["log"]][-1] == "backup.requested"
+    assert mine["backup_requests"][0]["location"] == "Till 4"
+    assert me.get(f"{SITE}/staff/{mine['person']['staff_id']}/data").status_code == 403

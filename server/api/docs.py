@@ -14,6 +14,7 @@ from ..names import LANGUAGES, LARGEST_INTEGER
 from . import PUBLIC_ENDPOINTS, VISITOR_ENDPOINTS, api
 from .schemas import (
     EVENTS,
+    HELD_ABOUT_ME,
     ID,
     INCIDENTS,
     MY_VISIT,
@@ -138,6 +139,14 @@ READ_ROUTES = {
     ),
     "/api/me": read(
         "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
+    ),
+    "/api/me/data": read(
+        "Everything held about me: my person, devices, roll calls, requests and log entries",
+        HELD_ABOUT_ME,
+        ANYONE,
+    ),
+    "/api/sites/{site}/staff/{staff_id}/data": read(
+        "Everything held about one person of the site (admin), as /api/me/data", HELD_ABOUT_ME
     ),
     "/api/sites/{site}/webhooks": read(
         "The site's webhook subscriptions: where to (the origin only), what, how many pending "

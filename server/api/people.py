@@ -6,14 +6,16 @@ from dataclasses import replace
 
 from flask import current_app, g, jsonify
 
-from .. import auth, commands, rate_limits
-from ..clock import now_ms
+from .. import auth, commands, log, personal, rate_limits
+from ..clock import iso, now_ms
 from ..commands.devices import enrollee, enrollment_link_view
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
+from ..events import PRIVATE_FIELDS
 from ..mustering import is_marshal
 from ..names import DEFAULT_LANGUAGE
+from ..privacy import held_about_staff
 from ..qr import qr_svg
-from . import answer_adds, api, json_body, services
+from . import answer_adds, api, json_body, require_member, services
 
 SESSION_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept for a cookie
 
@@ -84,3 +86,48 @@ def _me(identity: auth.Identity) -> dict:
     if identity.via_cookie:
         answer["csrf_token"] = auth.csrf_token(current_app.secret_key, identity)
     return answer
+
+
+@api.get("/me/data")
+def my_data():
+    """Everything held about me (GDPR Art. 15): what the state says and my log entries, read."""
+    if g.identity.staff_id is None:
+        raise NotFound("The command line is nobody on the staff list: there is no data to show.")
+    with services().store.reading() as db:
+        return jsonify(data_about(db, g.identity.staff_id))
+
+
+@api.get("/sites/<site>/staff/<int:staff_id>/data")
+def staff_data(site: str, staff_id: int):
+    """Everything held about one person of the site, for an admin answering their request."""
+    with services().store.reading() as db:
+        require_member(db, site, auth.ADMINS, "a person's data")
+        if not db.execute(
+            "SELECT 1 FROM staff WHERE id = ? AND site = ?", [staff_id, site]
+        ).fetchone():
+            raise NotFound(f"There is no staff member {staff_id} on this site.")
+        return jsonify(data_about(db, staff_id))
+
+
+def data_about(db, staff_id: int) -> dict:
+    """The state's rows about the person, then every log entry they made or that names them,
+    with its sealed fields read ("(erased)" once erased)."""
+    reader = personal.Reader(db)
+    rows = db.query(
+        """SELECT * FROM events WHERE json_extract(actor, '$.staff_id') = :id
+           OR json_extract(payload, '$.staff_id') = :id ORDER BY site, seq""",
+        {"id": staff_id},
+    )
+    entries = [reader.entry(log.row_to_entry(row)) for row in rows]
+    return {
+        **held_about_staff(db, staff_id),
+        "log": [
+            {
+                "seq": e["seq"],
+                "ts": iso(e["ts"]),
+                "type": e["type"],
+                "payload": {k: v for k, v in e["payload"].items() if k not in PRIVATE_FIELDS},
+            }
+            for e in entries
+        ],
+    }

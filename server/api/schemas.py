@@ -778,3 +778,20 @@ MY_VISIT = obj(
         ),
     }
 )
+
+# GET /api/me/data: everything held about a person (server/privacy.py, api/people.py).
+HELD_ABOUT_ME = obj(
+    {
+        "person": {"type": "object"},
+        "devices": {"type": "array"},
+        "push_subscriptions": {"type": "array"},
+        "presence": {"type": "array"},
+        "roll_calls": {"type": "array"},
+        "help_requests": {"type": "array"},
+        "backup_requests": {"type": "array"},
+        "sweeps": {"type": "array"},
+        "accounted": {"type": "array"},
+        "reported_inside": {"type": "array"},
+        "log": {"type": "array"},
+    }
+)

@@ -267,6 +267,7 @@ from . import (  # noqa: E402,F401
     incidents,
     mustering,
     notices,
+    privacy,
     readiness,
     roll_call,
     sites,
