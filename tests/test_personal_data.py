@@ -61,7 +61,9 @@ def _as_written_before_sealing(db_path) -> None:
     plaintext fields, the actor's name in each entry, no keys, user_version 0."""
     with sqlite3.connect(db_path, isolation_level=None) as db:
         reader = personal.Reader(db)
-        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        triggers = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall()
         db.execute("BEGIN")
         for name, _ in triggers:
             db.execute(f"DROP TRIGGER {name}")
