@@ -12,7 +12,7 @@ from . import Tx, command
 from .fields import Field
 
 # How the command line names what each kind of key held.
-KINDS = {
+ERASED_KINDS = {
     None: "names and phone numbers",
     "incident": "notes and locations in incidents",
     "backup": "notes and locations in backup requests",
@@ -74,7 +74,7 @@ def erase_expired(tx: Tx, params: dict) -> dict:
         )
         if subjects:
             events.append(_erase(tx, subjects, "expired"))
-            erased[KINDS[scope]] = len(subjects)
+            erased[ERASED_KINDS[scope]] = len(subjects)
     devices_before = as_of - keep["devices_days"] * DAY_MS
     subjects = _subjects(
         tx.db,
@@ -84,7 +84,7 @@ def erase_expired(tx: Tx, params: dict) -> dict:
     )
     if subjects:
         events.append(_erase(tx, subjects, "expired"))
-        erased[KINDS["device"]] = len(subjects)
+        erased[ERASED_KINDS["device"]] = len(subjects)
     presence = tx.db.execute(
         "DELETE FROM device_presence WHERE site = ? AND last_seen_at < ?", [tx.site, devices_before]
     ).rowcount
@@ -132,6 +132,6 @@ def _counted(subjects: list[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for subject in subjects:
         _, _, scope = subject.partition("/")
-        kind = KINDS[scope.split(":")[0] if scope else None]
+        kind = ERASED_KINDS[scope.split(":")[0] if scope else None]
         counts[kind] = counts.get(kind, 0) + 1
     return counts
