@@ -1,7 +1,8 @@
 """Work the server does by itself: rewrite the public snapshots at start (and after each
 site's midnight), switch the public channels from "restored" back to "open" when a site's
 restored time is over, sign the logs' checkpoints at least hourly, sign out the visitors still
-in at each site's closing time, and collect memory garbage while no alarm is on."""
+in at each site's closing time, erase daily the personal data whose retention ended, and
+collect memory garbage while no alarm is on."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ PANEL_EVERY_SECONDS = 1
 DISK_EVERY_SECONDS = 5
 CLOSING_EVERY_SECONDS = 60
 CLOCK_EVERY_SECONDS = 1
+ERASE_EXPIRED_EVERY_SECONDS = 24 * 3600  # retention is in days (server/privacy.py)
 
 
 def start(services: Services) -> None:
@@ -52,6 +54,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(_watch_disk, services)
     services.socketio.start_background_task(_sign_out_at_closing_forever, services)
     services.socketio.start_background_task(_watch_clock, services, step_seen)
+    services.socketio.start_background_task(_erase_expired_daily, services)
 
 
 def start_clock(services: Services) -> int:
@@ -105,6 +108,28 @@ def declare_assembly_points(services: Services) -> list[str]:
     for site in sites:
         commands.execute(services, command_line(site), site, "declare_assembly_points")
     return sites
+
+
+def erase_expired(services: Services) -> dict[str, dict]:
+    """Erase on every site what its retention has ended (flask erase-expired does the same);
+    {site: what was erased, by kind and count}."""
+    with services.store.reading() as db:
+        sites = [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+    return {
+        site: commands.execute(services, command_line(site), site, "erase_expired")["erased"]
+        for site in sites
+    }
+
+
+def _erase_expired_daily(services: Services) -> None:
+    while True:
+        services.socketio.sleep(ERASE_EXPIRED_EVERY_SECONDS)
+        try:
+            for site, erased in erase_expired(services).items():
+                if erased:
+                    logger.info("erased on site %s what its retention ended: %s", site, erased)
+        except Exception:  # a full disk, a busy database: tomorrow again
+            logger.exception("erasing expired personal data failed")
 
 
 def reopen_due_sites(services: Services) -> list[str]:
