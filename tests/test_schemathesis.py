@@ -68,6 +68,7 @@ ADMIN_ONLY = {
     "POST /api/sites/{site}/webhooks",
     "POST /api/sites/{site}/webhooks/{webhook_id}/remove",
     "POST /api/sites/{site}/webhooks/{webhook_id}/test",
+    "GET /api/sites/{site}/staff/{staff_id}/data",
 }
 
 

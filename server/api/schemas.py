@@ -219,7 +219,9 @@ SCHEMAS = {
         {"field": STRING},
         closed=False,  # a conflict may name what it is about (zone, incident_id)
     ),
-    "Actor": obj({"staff_id": MAYBE_ID, "name": STRING, "role": enum(ACTOR_ROLES)}),
+    # The log keeps a person by staff_id and role; the name is added where it is read (a
+    # report's entries are as the log has them: the name beside, as actor_name).
+    "Actor": obj({"staff_id": MAYBE_ID, "role": enum(ACTOR_ROLES)}, {"name": STRING}),
     "Incident": obj(
         {
             "id": ID,
@@ -526,6 +528,7 @@ WEBHOOKS = obj(
                     "origin": STRING,
                     "events": array(enum(EVENT_TYPES)),
                     "format": enum(WEBHOOK_FORMATS),
+                    "include_names": BOOL,
                     "created_at": TIME,
                     "removed_at": nullable(TIME),
                     "pending": COUNT,
@@ -685,7 +688,11 @@ REPORT = obj(
                     "local_time": TIME,
                     "type": enum(sorted(EVENT_TYPES)),
                     "actor": ref("Actor"),
+                    # the actor's name and the entry's personal fields as read now (sealed
+                    # in the log, "(erased)" once erased: server/personal.py)
+                    "actor_name": nullable(STRING),
                     "payload": ANY_OBJECT,
+                    "personal": ANY_OBJECT,
                     "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                 }
             )
