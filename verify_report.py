@@ -604,20 +604,28 @@ def visitors_on_site(entries: list[dict], start_ms: int, end_ms) -> dict:
     }
 
 
+def signed_in_name(entry: dict) -> str | None:
+    """The name a visitor.signed_in entry gives, when the bundle can show it: the server
+    seals a person's fields in the log (they can be erased), and then only the report names
+    them."""
+    person = entry["payload"].get("person")
+    return person.get("name") if isinstance(person, dict) else None
+
+
 def check_visitors(visitors: list, by_seq: dict[int, dict], start_ms: int, end_ms) -> None:
     """Every visitor the entries show on site is on the roll, and each on it was."""
     on_site = visitors_on_site([by_seq[seq] for seq in sorted(by_seq)], start_ms, end_ms)
     listed = {row.get("visitor_id"): row for row in visitors}
     for visitor_id, entry in on_site.items():
         if visitor_id not in listed:
-            name = (entry["payload"].get("person") or {}).get("name")
+            name = f" ({signed_in_name(entry)})" if signed_in_name(entry) else ""
             raise Doubt(
-                f"Entry {entry['seq']} signed in the visitor {name} (visitor {visitor_id}), who "
+                f"Entry {entry['seq']} signed in visitor {visitor_id}{name}, who "
                 f"was on site during the incident, but the report's roll call leaves them out."
             )
     for visitor_id, row in listed.items():
         entry = cited(by_seq, row.get("signed_in_seq"), f"roll call (visitor {visitor_id})")
-        named = (entry["payload"].get("person") or {}).get("name")
+        named = signed_in_name(entry)
         if entry["type"] != "visitor.signed_in" or entry["payload"].get("visitor_id") != visitor_id:
             raise Doubt(
                 f"The report's roll call cites entry {entry['seq']} for visitor {visitor_id}, "

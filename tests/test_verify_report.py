@@ -382,7 +382,7 @@ def _everyone_out(report: dict) -> None:
     [
         (_marked_elsewhere, "was accounted for with assembly_point 'lamp-post-a'"),
         (_nina_accounted, "no log entry in the bundle accounts for them"),
-        (_nina_left_out, "signed in the visitor Nina Nobody"),
+        (_nina_left_out, "who was on site during the incident, but the report's roll call leaves"),
         (_lars_as_marshalled, "was accounted for with how 'marshal', but entry"),
         (_last_earlier, "The report says the last person was accounted for at"),
         (_everyone_out, "The report says everyone was accounted for: True"),
