@@ -11,8 +11,10 @@ import sqlite3
 from helpers import Api, flask_cli
 from test_rebuild import script_an_incident
 
+import verify_report
 from server import log, personal
 from server.db import connect
+from server.log_key import log_key_for
 
 SITE = "/api/sites/demo"
 # What the scripted incident writes about people: none of it may be readable in the log.
@@ -138,6 +140,10 @@ def test_erasing_a_person_and_what_expired_keeps_the_chain_and_reads_erased(
     assert desk.post(f"{SITE}/visitors/{visitor_id}/leave").status_code < 300
     before = admin.get(f"{SITE}/incidents/1/report.json").get_json()
     assert any(h["location"] == "Lift" for h in before["help_requests"])
+    fingerprint = log_key_for(settings).fingerprint
+    bundle_before = tmp_path / "before.zip"
+    bundle_before.write_bytes(admin.get(f"{SITE}/incidents/1/report.bundle").get_data())
+    assert "Anna" in json.dumps(verify_report.Bundle(str(bundle_before)).report)
 
     erased = flask_cli(settings.db_path, "erase-person", "--site", "demo", "--staff-id", str(anna))
     assert erased.returncode == 0, erased.stderr
@@ -170,6 +176,11 @@ def test_erasing_a_person_and_what_expired_keeps_the_chain_and_reads_erased(
     assert verified.returncode == 0, verified.stderr
     rebuilt = flask_cli(settings.db_path, "rebuild-state", "--into", str(tmp_path / "r.db"))
     assert rebuilt.returncode == 0 and "matches" in rebuilt.stdout, rebuilt.stderr
+    bundle_after = tmp_path / "after.zip"
+    bundle_after.write_bytes(admin.get(f"{SITE}/incidents/1/report.bundle").get_data())
+    assert "Anna" not in verify_report.Bundle(str(bundle_after)).files["log.jsonl"].decode()
+    assert verify_report.verify(str(bundle_before), fingerprint)
+    assert verify_report.verify(str(bundle_after), fingerprint)
     again = flask_cli(settings.db_path, "erase-person", "--site", "demo", "--staff-id", str(anna))
     assert again.returncode == 0 and "nothing to erase" in again.stdout
 
