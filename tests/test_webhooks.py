@@ -167,3 +167,37 @@ def test_a_slack_webhook_gets_slacks_shape(server, receiver):
 
     [request] = receiver.wait_for(1)
     assert list(json.loads(request["body"])) == ["text"]
+
+
+def test_a_webhook_names_roles_not_people_unless_it_asks_for_names(tmp_path, live_servers):
+    tokens = prepare_database(tmp_path / "hooks.db", {"admin": 1, "staff": 1})
+    server = live_servers(tmp_path / "hooks.db", env=RETRIES).start()
+    admin, staff = tokens["admin"][0], tokens["staff"][0]
+    plain, named = Receiver(), Receiver()
+    plain.start()
+    named.start()
+    try:
+        for receiver, include_names in ((plain, False), (named, True)):
+            hooked = server.post(
+                f"/api/sites/{SITE}/webhooks",
+                admin,
+                {"url": receiver.url, "secret": SECRET, "events": ["backup.requested"]}
+                | {"include_names": include_names},
+            )
+            assert hooked.status_code == 201 and hooked.json()["include_names"] is include_names
+        asked = server.post(
+            f"/api/sites/{SITE}/backup-requests", staff, {"location": "Till 3", "note": "Lars"}
+        )
+        assert asked.status_code == 201, asked.text
+
+        [without] = [verified(request) for request in plain.wait_for(1)]
+        [with_names] = [verified(request) for request in named.wait_for(1)]
+    finally:
+        plain.close()
+        named.close()
+    assert without["actor"] == {"staff_id": without["actor"]["staff_id"], "role": "staff"}
+    assert [word for word in ("staff 0", "Till 3", "Lars") if word in json.dumps(without)] == []
+    assert with_names["actor"]["name"] == "staff 0"
+    assert (
+        with_names["payload"]["location"] == "Till 3" and with_names["payload"]["name"] == "staff 0"
+    )
