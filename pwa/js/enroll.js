@@ -4,7 +4,7 @@
 // the server's English detail.
 import { $ } from "./dom.js";
 import { needsHomeScreen } from "./device.js";
-import { applyTexts, pageTexts, say } from "./texts.js";
+import { applyTexts, pageTexts, say, sayCount } from "./texts.js";
 
 const code = location.pathname.split("/").pop();
 const status = $("status");
@@ -27,10 +27,28 @@ function problem(response, body) {
 if (peek?.ok) {
   $("whose").textContent = say(texts, "enroll.for", { name: link.name, site: link.site_name });
   $("home-screen").hidden = !needsHomeScreen();
+  tellAboutData(link.privacy);
   button.disabled = false; // ready: a tap before this would have been lost
 } else {
   status.textContent = say(texts, problem(peek, link));
   button.hidden = true;
+}
+
+// Before the phone is enrolled, the person is told what is kept about them, why, for how
+// long and by whom (GDPR Art. 13), in their language: the site file's `privacy`.
+function tellAboutData(privacy) {
+  if (!privacy) return;
+  if (privacy.controller) {
+    $("privacy-controller").textContent = say(texts, "enroll.privacy.controller", privacy);
+    $("privacy-controller").hidden = false;
+  }
+  $("privacy-notes").textContent = sayCount(texts, lang, "enroll.privacy.notes", privacy.incidents_days);
+  $("privacy-devices").textContent = sayCount(texts, lang, "enroll.privacy.devices", privacy.devices_days);
+  if (privacy.notice_url) {
+    $("privacy-link").href = privacy.notice_url;
+    $("privacy-more").hidden = false;
+  }
+  $("privacy").hidden = false;
 }
 
 button.addEventListener("click", async () => {

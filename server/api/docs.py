@@ -220,6 +220,15 @@ READ_ROUTES = {
                             "name": {"type": "string"},
                             "language": {"type": "string"},
                             "site_name": {"type": "string"},
+                            # the site file's `privacy`, for the page's notice
+                            "privacy": obj(
+                                {
+                                    "controller": {"type": ["string", "null"]},
+                                    "notice_url": {"type": ["string", "null"]},
+                                    "incidents_days": {"type": "integer"},
+                                    "devices_days": {"type": "integer"},
+                                }
+                            ),
                         }
                     )
                 ),

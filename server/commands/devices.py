@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..clock import iso
 from ..errors import Forbidden, Gone, Invalid, NotFound
+from ..privacy import privacy_of
 from . import Route, Tx, command
 from .fields import Field
 from .staff import add_person
@@ -116,8 +117,8 @@ def enrollment_link_view(db, code: str, now: int) -> dict:
     the page says "This link is for Erik Lindqvist" in Erik's language (404, 410 as using it)."""
     link = next(
         db.query(
-            """SELECT l.used_at, l.expires_at, s.name, s.language, t.name AS site_name
-               FROM enrollment_links l JOIN staff s ON s.id = l.staff_id
+            """SELECT l.used_at, l.expires_at, s.name, s.language, t.name AS site_name,
+               t.settings FROM enrollment_links l JOIN staff s ON s.id = l.staff_id
                JOIN sites t ON t.id = s.site WHERE l.code_hash = ?""",
             [digest(code)],
         ),
@@ -126,7 +127,16 @@ def enrollment_link_view(db, code: str, now: int) -> dict:
     if link is None:
         raise NotFound("This enrollment link is not valid. Ask your duty manager for a new one.")
     check_link(link, now)
-    return {"name": link["name"], "language": link["language"], "site_name": link["site_name"]}
+    keep = privacy_of(link["settings"])
+    return {
+        "name": link["name"],
+        "language": link["language"],
+        "site_name": link["site_name"],
+        # What the page tells the person about their data before the phone is enrolled.
+        "privacy": {
+            k: keep[k] for k in ("controller", "notice_url", "incidents_days", "devices_days")
+        },
+    }
 
 
 def enrollee(db, code: str) -> Identity:
