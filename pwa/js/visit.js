@@ -4,7 +4,7 @@
 // when the alarm keeps people inside). In the visitor's language, chosen on the page.
 import { $, element } from "./dom.js";
 import { phoneNumber } from "./phone.js";
-import { applyTexts, loadTexts, pageTexts, say } from "./texts.js";
+import { applyTexts, loadTexts, pageTexts, say, sayCount } from "./texts.js";
 
 const site = decodeURIComponent(location.pathname.split("/")[2] || "");
 const API = `/api/sites/${encodeURIComponent(site)}/visitors/self`;
@@ -13,7 +13,7 @@ const KEPT_LANGUAGE = "exitnow-visit-language";
 const POLL_MS = 10_000; // an alarm shows on an open page within this
 
 const page = { texts: {}, lang: "en", languages: null, siteName: "", token: null, visit: null,
-               signInKey: null, marked: false };
+               signInKey: null, marked: false, privacy: null };
 
 // The personal link: from the fragment when the link was opened, else as this browser kept it.
 function readLink() {
@@ -37,6 +37,24 @@ async function readSite() {
   const status = await response.json();
   page.languages = status.languages;
   page.siteName = status.name;
+}
+
+// Who is responsible for the visitor's data and how long it is kept (the site file's privacy).
+async function readPrivacy() {
+  const response = await fetch(`/api/sites/${encodeURIComponent(site)}/privacy`).catch(() => null);
+  page.privacy = response?.ok ? await response.json() : null;
+}
+
+function renderPrivacy() {
+  const { privacy, texts } = page;
+  $("visit-privacy").hidden = !privacy;
+  if (!privacy) return;
+  $("visit-privacy-controller").hidden = !privacy.controller;
+  $("visit-privacy-controller").textContent = say(texts, "visit.privacy.controller", privacy);
+  $("visit-privacy-how-long").textContent =
+    sayCount(texts, page.lang, "visit.privacy.how_long", privacy.visitors_days);
+  $("visit-privacy-more").hidden = !privacy.notice_url;
+  if (privacy.notice_url) $("visit-privacy-link").href = privacy.notice_url;
 }
 
 // The visit as the server has it; null when the link is not (or no longer) valid here.
@@ -76,6 +94,7 @@ function render() {
     button.setAttribute("aria-pressed", String(button.lang === page.lang));
   }
   $("visit-site").textContent = page.siteName;
+  renderPrivacy();
   const signedIn = Boolean(visit?.signed_in);
   $("visit-signin").hidden = Boolean(visit);
   $("visit-in").hidden = !signedIn;
@@ -156,7 +175,7 @@ async function act(path) {
 }
 
 async function start() {
-  await readSite();
+  await Promise.all([readSite(), readPrivacy()]);
   page.token = readLink();
   page.visit = await readVisit();
   const chosen = localStorage.getItem(KEPT_LANGUAGE);

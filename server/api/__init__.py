@@ -15,6 +15,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 # Endpoints anyone may call, signed in or not.
 PUBLIC_ENDPOINTS = {"api.openapi", "api.enroll", "api.enrollment_link", "api.vapid_public_key"}
+PUBLIC_ENDPOINTS |= {"api.site_privacy"}  # the visitor page's privacy notice
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -140,6 +140,19 @@ READ_ROUTES = {
     "/api/me": read(
         "Who I am signed in as (and my CSRF token when signed in by cookie)", ref("Me"), ANYONE
     ),
+    "/api/sites/{site}/privacy": read(
+        "Who is responsible for personal data on the site and how long it is kept (public)",
+        obj(
+            {
+                "controller": {"type": ["string", "null"]},
+                "notice_url": {"type": ["string", "null"]},
+                "visitors_days": {"type": "integer"},
+                "incidents_days": {"type": "integer"},
+                "devices_days": {"type": "integer"},
+            }
+        ),
+        (404, 429),
+    ),
     "/api/me/data": read(
         "Everything held about me: my person, devices, roll calls, requests and log entries",
         HELD_ABOUT_ME,

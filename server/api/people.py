@@ -13,7 +13,7 @@ from ..errors import Invalid, NotFound
 from ..events import PRIVATE_FIELDS
 from ..mustering import is_marshal
 from ..names import DEFAULT_LANGUAGE
-from ..privacy import held_about_staff
+from ..privacy import held_about_staff, privacy_of
 from ..qr import qr_svg
 from . import answer_adds, api, json_body, require_member, services
 
@@ -131,3 +131,14 @@ def data_about(db, staff_id: int) -> dict:
             for e in entries
         ],
     }
+
+
+@api.get("/sites/<site>/privacy")
+def site_privacy(site: str):
+    """Who is responsible for personal data on the site and how long it is kept: what the
+    visitor page tells a visitor before they sign in (public, as a privacy notice is)."""
+    with services().store.reading() as db:
+        row = db.execute("SELECT settings FROM sites WHERE id = ?", [site]).fetchone()
+    if row is None:
+        raise NotFound(f"There is no site '{site}'.")
+    return jsonify(privacy_of(row[0]))

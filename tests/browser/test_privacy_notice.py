@@ -35,3 +35,29 @@ def test_the_enrollment_page_tells_the_person_about_their_data_in_their_language
     assert controller in text and retention in text
     assert page.get_attribute("#privacy-link", "href") == NOTICE
     assert page.is_visible("#privacy-link")
+
+
+VISITOR_WORDS = {
+    "fi": ("Tietojesi rekisterinpitäjä: " + CONTROLLER, "poistetaan 14 päivän kuluttua"),
+    "sv": ("Personuppgiftsansvarig: " + CONTROLLER, "raderas 14 dagar efter att du skrivit ut dig"),
+}
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_the_visitor_page_tells_a_visitor_about_their_data_in_their_language(
+    server_with, new_phone, lang
+):
+    server, tokens = server_with({"admin": 1})
+    admin = tokens["admin"][0]
+    config = server.get(f"{SITE}/setup", admin).json()["config"]
+    config["privacy"] = {"controller": CONTROLLER, "notice_url": NOTICE, "visitors_days": 14}
+    assert server.post(f"{SITE}/setup", admin, {"config": config}).status_code == 200
+
+    page = new_phone().new_page()
+    page.goto(f"{server.url}/visit/demo?lang={lang}")
+    page.wait_for_selector("#visit-privacy-more:not([hidden])")
+
+    text = page.inner_text("#visit-privacy")
+    controller, retention = VISITOR_WORDS[lang]
+    assert controller in text and retention in text
+    assert page.get_attribute("#visit-privacy-link", "href") == NOTICE
