@@ -11,6 +11,7 @@ from functools import cached_property
 from flask import render_template
 
 from .clock import parse_iso, time_zone
+from .events import ERASED
 from .names import LANGUAGES
 from .notices.texts import default_texts
 
@@ -51,14 +52,29 @@ def report_document(report: dict, lang: str | None = None) -> dict:
         _verification(report, words),
     ]
     site, incident = report["site"], report["incident"]
-    return {
-        "lang": lang,
-        "title": words.texts["title"].format(incident=incident["id"], site=site["name"]),
-        "intro": words.texts["intro"].format(timezone=site["timezone"]),
-        "facts": _facts(report, words),
-        "downloads": words.texts["downloads"],
-        "sections": [section for section in sections if section],
-    }
+    return _erased_said(
+        {
+            "lang": lang,
+            "title": words.texts["title"].format(incident=incident["id"], site=site["name"]),
+            "intro": words.texts["intro"].format(timezone=site["timezone"]),
+            "facts": _facts(report, words),
+            "downloads": words.texts["downloads"],
+            "sections": [section for section in sections if section],
+        },
+        words.texts["erased"],
+    )
+
+
+def _erased_said(document, word: str):
+    """Every erased name or note (events.ERASED, the same marker in every language's data) as
+    the report's language says it."""
+    if isinstance(document, str):
+        return document.replace(ERASED, word)
+    if isinstance(document, list):
+        return [_erased_said(item, word) for item in document]
+    if isinstance(document, dict):
+        return {key: _erased_said(value, word) for key, value in document.items()}
+    return document
 
 
 @dataclass

@@ -163,8 +163,10 @@ def test_erasing_a_person_and_what_expired_keeps_the_chain_and_reads_erased(
     text = json.dumps(report, ensure_ascii=False)
     assert [w for w in ("Anna", "Lift", "smoke", *VISITOR_WORDS) if w in text] == []
     assert "(erased)" in text
-    html = admin.get(f"{SITE}/incidents/1/report.html").get_data(as_text=True)
+    html = admin.get(f"{SITE}/incidents/1/report.html?lang=en").get_data(as_text=True)
     assert "Anna" not in html and "(erased)" in html
+    finnish = admin.get(f"{SITE}/incidents/1/report.html?lang=fi").get_data(as_text=True)
+    assert "(poistettu)" in finnish and "(erased)" not in finnish  # said in the reader's words
     events = admin.get(f"{SITE}/events?after=0&limit=1000").get_json()["events"]
     assert [w for w in ("Anna", *VISITOR_WORDS) if w in json.dumps(events)] == []
     with sqlite3.connect(settings.db_path) as db:
