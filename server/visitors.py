@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .clock import time_zone
 from .errors import NotFound
-from .mustering import VISITORS_ON_ROLL, visitor_settings
+from .mustering import NEVER, VISITORS_ON_ROLL, visitor_settings
 from .names import DEFAULT_LANGUAGE, GATHERING_UNSAID, LANGUAGES, STAY_INSIDE
 from .notices.texts import default_texts
 from .settings import secret_key_for
@@ -146,7 +146,7 @@ class VisitorTexts:
                     {
                         "site": site,
                         "since": incident["started_at"],
-                        "until": 2**62,
+                        "until": NEVER,
                         "visitor_id": payload.get("visitor_id"),
                     },
                 )

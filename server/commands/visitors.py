@@ -154,11 +154,8 @@ def report_visitor_safe(tx: Tx, params: dict) -> dict:
     row = visitor_by_token(tx.db, secret_key_for(tx.settings), tx.site, params["token"])
     incident = require_active_incident(tx.db, tx.site)
     earlier = accounted_for(tx, incident["id"], "visitor", row["id"])
-    if (
-        earlier is not None
-        or row["left_at"] is not None
-        and row["left_at"] < incident["started_at"]
-    ):
+    left_before_the_alarm = row["left_at"] is not None and row["left_at"] < incident["started_at"]
+    if earlier is not None or left_before_the_alarm:  # accounted for once; or not on its roll
         return tx.unchanged(accounted=earlier)
     event = tx.record(
         "person.accounted",
