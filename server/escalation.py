@@ -20,11 +20,10 @@ from .clock import now_ms
 from .errors import DiskFull
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
-from .sms import TwilioSms, sms_configured
+from .sms import TextSender, sms_configured
 
 if TYPE_CHECKING:
     from .services import Services
-    from .settings import Settings
 
 logger = logging.getLogger(__name__)
 DEFAULTS = {"seconds": 60, "sms": False}
@@ -120,16 +119,9 @@ def escalate_due(services: Services) -> list[str]:
     return sites
 
 
-class SmsSender:
+class SmsSender(TextSender):
     """Sends an escalation's SMS through Twilio after commit, in the background, and has the
     answer logged (`sms.sent`) by `record_outcome(site, outcome)`."""
-
-    def __init__(self, settings: Settings, store, socketio, sms: TwilioSms, record_outcome):
-        self.settings = settings
-        self.store = store
-        self.socketio = socketio
-        self.sms = sms
-        self.record_outcome = record_outcome
 
     def after_commit(self, events: list[dict]) -> None:
         for event in events:

@@ -45,3 +45,15 @@ class TwilioSms:
             client.api.base_url = self.settings.twilio_api_url.rstrip("/")
             self._client = client
         return self._client
+
+
+class TextSender:
+    """What the escalation's and the visitors' senders share: after a commit they send in the
+    background through `sms` and have each answer logged by `record_outcome(site, outcome)`."""
+
+    def __init__(self, settings: Settings, store, socketio, sms: TwilioSms, record_outcome):
+        self.settings = settings
+        self.store = store
+        self.socketio = socketio
+        self.sms = sms
+        self.record_outcome = record_outcome

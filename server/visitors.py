@@ -24,10 +24,10 @@ from .mustering import NEVER, VISITORS_ON_ROLL, visitor_settings
 from .names import DEFAULT_LANGUAGE, GATHERING_UNSAID, LANGUAGES, STAY_INSIDE
 from .notices.texts import default_texts
 from .settings import secret_key_for
-from .sms import TwilioSms, sms_configured
+from .sms import TextSender, sms_configured
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +89,9 @@ def due_out(db, site: str, now: int) -> list[int]:
     ]
 
 
-class VisitorTexts:
+class VisitorTexts(TextSender):
     """After commit: the alarm's SMS to every visitor on site who gave a number, sent in the
     background; each answer is logged by `record_outcome(site, outcome)`."""
-
-    def __init__(self, settings: Settings, store, socketio, sms: TwilioSms, record_outcome):
-        self.settings = settings
-        self.store = store
-        self.socketio = socketio
-        self.sms = sms
-        self.record_outcome = record_outcome
 
     def after_commit(self, events: list[dict]) -> None:
         if not sms_configured(self.settings):
