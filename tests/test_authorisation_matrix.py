@@ -3,8 +3,9 @@ action (server.commands.socket_actions()) against every caller who must be refus
 4xx and nothing logged.
 
 A route or action added later is in the matrix by itself, and fails until WHO_MAY says who may
-run its command (and BODIES gives a body it accepts). WHO_MAY is written out here, as README's
-API table says it, and held to the `@command` declarations, so neither changes alone.
+run its command (and BODIES gives a body it accepts). WHO_MAY is written out here, as the
+routes table of docs/http-api.md says it, and held to the `@command` declarations, so neither
+changes alone.
 
 The HTTP rows run on the app in this process, each on a fresh copy of one prepared world (an
 incident under way, an open help request and backup request, enrolled phones), where the
@@ -50,7 +51,7 @@ MANAGERS = frozenset({"duty_manager", "admin"})
 RESPONDERS = frozenset({"guard", "duty_manager", "admin"})
 ADMINS = frozenset({"admin"})
 
-# Who may run each command that a route or the socket reaches (README, "HTTP API").
+# Who may run each command that a route or the socket reaches (docs/http-api.md, "Routes").
 WHO_MAY: dict[str, frozenset] = {
     "start_incident": MANAGERS,
     "update_incident": MANAGERS,
@@ -545,7 +546,7 @@ def test_an_enrollment_link_gives_no_one_more_rights_than_its_maker(
     http, world, services, event_count, maker, whom, status
 ):
     """Making a link for someone is making a credential for them: only for no more rights
-    than one's own, and the chain's admin only from the command line (README, Identity)."""
+    than one's own, and the chain's admin only from the command line (docs/http-api.md, Who is asking)."""
     params = {"name": f"Enrollee {whom}", "role": whom.split()[-1], "chain": whom == "chain admin"}
     staff_id = execute(services, command_line(SITE), SITE, "create_token", params)["staff_id"]
     before = event_count()

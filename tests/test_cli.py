@@ -1,4 +1,4 @@
-"""The command line works as the README writes it, with no async mode set."""
+"""The command line works as docs/operations.md writes it, with no async mode set."""
 
 from __future__ import annotations
 

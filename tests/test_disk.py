@@ -180,14 +180,14 @@ def test_metrics_give_the_free_space_and_the_reserve(tmp_path):
     app.extensions["exitnow"].store.close()
 
 
-def test_every_command_the_reserve_keeps_is_in_the_readme_fault_table():
+def test_every_command_the_reserve_keeps_is_in_the_fault_table_of_the_operations_page():
     from helpers import REPO
 
     from server.commands import using_reserve
 
     row = next(
         line
-        for line in (REPO / "README.md").read_text().splitlines()
+        for line in (REPO / "docs" / "operations.md").read_text().splitlines()
         if line.startswith("| the disk is full |")
     )
     assert set(using_reserve()) == {
