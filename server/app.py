@@ -12,13 +12,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import commands, realtime
-from .auth import command_line
+from . import realtime
 from .checkpoints import Checkpoints
 from .db import Store
 from .disk import Disk
 from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
-from .escalation import SmsSender
 from .log_key import log_key_for
 from .mailboxes.switcher import MailboxSwitcher
 from .message_queue import manager_for
@@ -26,15 +24,15 @@ from .metrics import Metrics
 from .names import LARGEST_INTEGER
 from .notices.snapshots import Snapshots
 from .pages import register_pages, security_headers
+from .policies import Policies
 from .presence import Presence
 from .publish import Publisher
 from .push import PushSender
 from .services import Services
 from .settings import Settings, load_settings, secret_key_for
-from .sms import TwilioSms
+from .sms import SmsSender, TwilioSms, VisitorTexts
 from .state import SiteStates
 from .timers import tell_heads_now
-from .visitors import VisitorTexts
 from .webhooks import WebhookDeliveries
 from .writer import Writer, run_here
 
@@ -63,6 +61,12 @@ class NoFlaskSession(SessionInterface):
         pass
 
 
+# What runs after each commit, in this order, each a part of the services with an
+# `after_commit(events)`: the frames to the phones first (the publisher also rewrites the
+# public snapshots and sends the pushes), then the signed checkpoints, then the two SMS senders.
+AFTER_COMMIT = ("publisher", "checkpoints", "sms", "visitor_texts")
+
+
 def build_services(settings: Settings, socketio: SocketIO, run_native: Callable) -> Services:
     """Each part once, wired in the order they need one another."""
     store = Store(settings.db_path)
@@ -73,70 +77,46 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
     metrics = Metrics()
     metrics.watch_socketio(socketio)
     metrics.watch_disk(disk)
+    policies = Policies()
     snapshots = Snapshots(settings.public_dir, store, run_native, settings.base_url)
-
-    def record_push_outcomes(site: str, outcome: dict) -> None:
-        # A command needs the whole of the services, which exist by the time a push is answered.
-        params = {"outcome": outcome}
-        commands.execute(services, command_line(site), site, "record_push_outcomes", params)
-
-    push = PushSender(settings, store, socketio, metrics, record_push_outcomes)
-    publisher = Publisher(socketio, snapshots, push, metrics)
-
-    def record_sms_outcome(site: str, outcome: dict) -> None:
-        params = {"outcome": outcome}
-        commands.execute(services, command_line(site), site, "record_sms_outcome", params)
-
+    push = PushSender(settings, store, socketio, metrics, policies.record_push_outcomes)
     twilio = TwilioSms(settings)
-    sms = SmsSender(settings, store, socketio, twilio, record_sms_outcome)
-
-    def record_visitor_sms(site: str, outcome: dict) -> None:
-        params = {"outcome": outcome}
-        commands.execute(services, command_line(site), site, "record_visitor_sms", params)
-
-    visitor_texts = VisitorTexts(settings, store, socketio, twilio, record_visitor_sms)
-
-    def after_commit(events: list[dict]) -> None:
-        publisher.publish(events)  # the frames first
-        checkpoints.after_commit(events)
-        sms.after_commit(events)
-        visitor_texts.after_commit(events)
-
     writer = Writer(
         store,
         socketio.start_background_task,
-        after_commit,
         run_native,
         on_batch=metrics.batch_commands.observe,
         reserve=disk.reserve,
-    )
-    checkpoints = Checkpoints(
-        settings,
-        log_key_for(settings),
-        store,
-        writer.submit,
-        socketio.start_background_task,
-        snapshots,
     )
     services = Services(
         settings,
         store,
         writer,
         socketio,
-        publisher,
-        snapshots,
-        push,
-        SiteStates(),
-        metrics,
-        checkpoints,
+        publisher=Publisher(socketio, snapshots, push, metrics),
+        snapshots=snapshots,
+        push=push,
+        states=SiteStates(),
+        metrics=metrics,
+        checkpoints=Checkpoints(
+            settings,
+            log_key_for(settings),
+            store,
+            writer.submit,
+            socketio.start_background_task,
+            snapshots.refresh,
+        ),
         presence=Presence(),
         webhooks=WebhookDeliveries(),
-        sms=sms,
+        sms=SmsSender(settings, store, socketio, twilio, policies.record_sms_outcome),
         disk=disk,
-        mailboxes=MailboxSwitcher(settings),
-        visitor_texts=visitor_texts,
+        mailboxes=MailboxSwitcher(settings, policies.record_mailbox_switch),
+        visitor_texts=VisitorTexts(settings, store, socketio, twilio, policies.record_visitor_sms),
+        policies=policies,
         run_native=run_native,
     )
+    policies.serve(services)
+    writer.subscribers.extend(getattr(services, name).after_commit for name in AFTER_COMMIT)
     return services
 
 

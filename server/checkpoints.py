@@ -38,7 +38,6 @@ from .log_key import LogKey
 
 if TYPE_CHECKING:
     from .db import Store
-    from .notices.snapshots import Snapshots
     from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -87,14 +86,15 @@ class Checkpoints:
         store: Store,
         submit: Callable,
         start_task: Callable,
-        snapshots: Snapshots,
+        refresh_public: Callable[[str], None],
     ):
         self.settings = settings
         self.key = key
         self.store = store
         self.submit = submit  # the writer's: the row joins the next group commit
         self.start_task = start_task
-        self.snapshots = snapshots
+        # Rewrites a site's public snapshots: their status document shows the newest checkpoint.
+        self.refresh_public = refresh_public
         # The id of the newest checkpoint in the snapshots (a server's start writes them all).
         self._shown_up_to = self._newest_id()
 
@@ -238,5 +238,5 @@ class Checkpoints:
                 [self._shown_up_to, newest],
             ).fetchall()
         for (site,) in sites:
-            self.snapshots.refresh(site)
+            self.refresh_public(site)
         self._shown_up_to = newest

@@ -13,17 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import TYPE_CHECKING
-
-from .auth import command_line
-from .clock import now_ms
-from .errors import DiskFull
-from .names import DEFAULT_LANGUAGE, LANGUAGES
-from .notices.texts import default_texts
-from .sms import TextSender, sms_configured
-
-if TYPE_CHECKING:
-    from .services import Services
 
 logger = logging.getLogger(__name__)
 DEFAULTS = {"seconds": 60, "sms": False}
@@ -90,67 +79,3 @@ def due_attempts(db, incident: dict, now: int, sms_ready: bool) -> list[tuple[in
             if STEPS[step] == "sms" and phone and setting["sms"] and sms_ready:
                 due.append((staff_id, step))
     return due
-
-
-def escalate_forever(services: Services) -> None:
-    """The worker's timer (server/timers.py): a read each second while an incident runs, and
-    the command only when someone is due."""
-    while True:
-        services.socketio.sleep(CHECK_EVERY_SECONDS)
-        try:
-            escalate_due(services)
-        except DiskFull:  # said once, by server/disk.py; tried again later
-            pass
-        except Exception:  # keep the timer alive
-            logger.exception("escalating the alarm failed")
-
-
-def escalate_due(services: Services) -> list[str]:
-    """Run `escalate_alarm` on every site with someone due; return those sites."""
-    now, ready = now_ms(), sms_configured(services.settings)
-    with services.store.reading() as db:
-        running = list(db.query("SELECT * FROM incidents WHERE ended_at IS NULL"))
-        sites = [i["site"] for i in running if due_attempts(db, i, now, ready)]
-    # Imported here: the site file's checks above are imported by the commands themselves.
-    from .commands import execute
-
-    for site in sites:  # another worker may have been first: then the command records nothing
-        execute(services, command_line(site), site, "escalate_alarm")
-    return sites
-
-
-class SmsSender(TextSender):
-    """Sends an escalation's SMS through Twilio after commit, in the background, and has the
-    answer logged (`sms.sent`) by `record_outcome(site, outcome)`."""
-
-    def after_commit(self, events: list[dict]) -> None:
-        for event in events:
-            if event["type"] == "alarm.escalated" and event["payload"]["channel"] == "sms":
-                self.socketio.start_background_task(self.send, event)
-
-    def send(self, event: dict) -> str:
-        """Send one SMS now; log and return the outcome (accepted or failed)."""
-        payload = event["payload"]
-        to, text = self._message(event)
-        answer = self.sms.send(to, text)
-        result = {"incident_id": payload["incident_id"], "staff_id": payload["staff_id"]}
-        result |= {"step": payload["step"], **answer}
-        try:
-            self.record_outcome(event["site"], result)
-        except Exception:
-            logger.exception("could not log the answer to an escalation SMS")
-        return answer["outcome"]
-
-    def _message(self, event: dict) -> tuple[str, str]:
-        """The person's number, and the SMS in their language: the alarm's title, the site."""
-        payload = event["payload"]
-        with self.store.reading() as db:
-            phone, language = db.execute(
-                "SELECT phone, language FROM staff WHERE id = ?", [payload["staff_id"]]
-            ).fetchone()
-            site_name = db.execute(
-                "SELECT name FROM sites WHERE id = ?", [event["site"]]
-            ).fetchone()[0]
-        texts = default_texts(language if language in LANGUAGES else DEFAULT_LANGUAGE)
-        title = (texts["drill"] if payload["drill"] else texts["alarm"])[payload["kind"]]
-        return phone, texts["sms_alarm"].format(title=title, site=site_name)

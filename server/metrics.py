@@ -14,11 +14,19 @@ from ipaddress import ip_address, ip_network
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .publish import connections_per_site
-
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 FANOUT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+def connections_per_site(socketio) -> dict[str, int]:
+    """How many staff and responder connections each site has in this process."""
+    counts: dict[str, int] = {}
+    for name, members in socketio.server.manager.rooms.get("/", {}).items():
+        if name and name.startswith("site:") and members:
+            site = name.split(":")[1]
+            counts[site] = counts.get(site, 0) + len(members)
+    return counts
 
 
 class Metrics:

@@ -53,16 +53,6 @@ def public_room(site: str) -> str:
     return f"public:{site}"
 
 
-def connections_per_site(socketio) -> dict[str, int]:
-    """How many staff and responder connections each site has in this process."""
-    counts: dict[str, int] = {}
-    for name, members in socketio.server.manager.rooms.get("/", {}).items():
-        if name and name.startswith("site:") and members:
-            site = name.split(":")[1]
-            counts[site] = counts.get(site, 0) + len(members)
-    return counts
-
-
 class Publisher:
     def __init__(self, socketio, snapshots: Snapshots, push: PushSender, metrics: Metrics):
         self.socketio = socketio
@@ -78,7 +68,7 @@ class Publisher:
         self._lock = threading.Lock()  # guards the three above
         self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
 
-    def publish(self, events: list[dict]) -> None:
+    def after_commit(self, events: list[dict]) -> None:
         """Called by the writer after each commit, with the batch's events in log order."""
         for site, of_site in groupby(events, key=lambda event: event["site"]):
             of_site = list(of_site)

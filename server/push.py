@@ -14,23 +14,20 @@ import http.client
 import json
 import logging
 import os
-import ssl
 import threading
 import time
-import urllib.request
-from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-import certifi
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
 
 from .auth import Identity, csrf_token
+from .http import connector_for
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts
 from .push_encryption import encrypt
@@ -45,7 +42,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 SENDERS = 50  # pushes in flight at once, and kept-alive connections per push service
 ATTEMPTS = 3  # per subscription, for network errors and 5xx answers
-TIMEOUT_SECONDS = 10  # to connect, and again to read the answer
 # RFC 8292 allows an exp at most 24 h ahead; 12 h (pywebpush's default) leaves room for a push
 # service whose clock runs ahead of ours, and re-signing an hour early means no push ever
 # carries a token that expires on the way.
@@ -141,36 +137,6 @@ def exchange(connection: http.client.HTTPConnection, target: str, body: bytes, h
     response = connection.getresponse()
     response.read()  # the whole answer, so the connection can carry the next push
     return response.status
-
-
-def connector_for(audience: str) -> Callable[[], http.client.HTTPConnection]:
-    """How to open a connection to one push service: TLS checked against certifi's bundle
-    (as pywebpush's requests did), through HTTPS_PROXY unless NO_PROXY names the host."""
-    origin = urlsplit(audience)
-    if origin.scheme == "http":  # a push service on this machine (the tests' and the bench's)
-        return lambda: http.client.HTTPConnection(
-            origin.hostname, origin.port, timeout=TIMEOUT_SECONDS
-        )
-    context = ssl.create_default_context(cafile=certifi.where())
-    proxy = urllib.request.getproxies().get("https")
-    if not proxy or urllib.request.proxy_bypass(origin.hostname or ""):
-        return lambda: http.client.HTTPSConnection(
-            origin.hostname, origin.port, timeout=TIMEOUT_SECONDS, context=context
-        )
-    via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    tunnel_headers = {}
-    if via.username:
-        credentials = f"{unquote(via.username)}:{unquote(via.password or '')}"
-        tunnel_headers["Proxy-Authorization"] = "Basic " + b64encode(credentials.encode()).decode()
-
-    def through_proxy() -> http.client.HTTPSConnection:
-        connection = http.client.HTTPSConnection(
-            via.hostname, via.port or 8080, timeout=TIMEOUT_SECONDS, context=context
-        )
-        connection.set_tunnel(origin.hostname, origin.port or 443, headers=tunnel_headers)
-        return connection
-
-    return through_proxy
 
 
 # Who each push round goes to: every phone of the site, or the responders'.

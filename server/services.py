@@ -18,16 +18,16 @@ if TYPE_CHECKING:
     from .checkpoints import Checkpoints
     from .db import Store
     from .disk import Disk
-    from .escalation import SmsSender
     from .mailboxes.switcher import MailboxSwitcher
     from .metrics import Metrics
     from .notices.snapshots import Snapshots
+    from .policies import Policies
     from .presence import Presence
     from .publish import Publisher
     from .push import PushSender
     from .settings import Settings
+    from .sms import SmsSender, VisitorTexts
     from .state import SiteStates
-    from .visitors import VisitorTexts
     from .webhooks import WebhookDeliveries
     from .writer import Writer
 
@@ -50,6 +50,7 @@ class Services:
     disk: Disk  # free space, and the reserve the alarm's commands may use on a full disk
     mailboxes: MailboxSwitcher  # the customer-service mailboxes' automatic replies
     visitor_texts: VisitorTexts  # the alarm's SMS to visitors on site
+    policies: Policies  # every reaction from an event or an answer to a new command
     # Long work off the event loop (a native thread under eventlet): a report's PDF of a
     # thousand people takes half a minute, and every site's phones would wait for it.
     run_native: Callable

@@ -15,9 +15,10 @@ from .auth import command_line
 from .clock import local_day, now_ms
 from .commands.sites import sites_with_undeclared_assembly_points
 from .errors import DiskFull
-from .escalation import escalate_forever
+from .escalation import CHECK_EVERY_SECONDS as ESCALATION_EVERY_SECONDS
 from .message_queue import start_listening
-from .publish import AUDIENCES, connections_per_site, room
+from .metrics import connections_per_site
+from .publish import AUDIENCES, room
 from .visitors import due_out
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def start(services: Services) -> None:
     services.socketio.start_background_task(services.presence.flush_forever, services)
     services.socketio.start_background_task(services.webhooks.run_forever, services)
     services.socketio.start_background_task(services.mailboxes.run_forever, services)
-    services.socketio.start_background_task(escalate_forever, services)
+    services.socketio.start_background_task(_escalate_forever, services)
     services.socketio.start_background_task(_checkpoints_forever, services)
     services.socketio.start_background_task(_watch_alarm_panels, services)
     services.socketio.start_background_task(_watch_disk, services)
@@ -334,3 +335,15 @@ def tell_heads(services: Services, heads: dict[str, int]) -> None:
     for site, seq in heads.items():
         for audience in AUDIENCES:
             services.socketio.emit("head", {"seq": seq}, to=room(site, audience), ignore_queue=True)
+
+
+def _escalate_forever(services: Services) -> None:
+    """A read each second while an incident runs, and the command only when someone is due."""
+    while True:
+        services.socketio.sleep(ESCALATION_EVERY_SECONDS)
+        try:
+            services.policies.escalate_due()
+        except DiskFull:  # said once, by server/disk.py; tried again later
+            pass
+        except Exception:  # keep the timer alive
+            logger.exception("escalating the alarm failed")

@@ -16,18 +16,11 @@ import hmac
 import logging
 import secrets
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from .clock import time_zone
 from .errors import NotFound
-from .mustering import NEVER, VISITORS_ON_ROLL, visitor_settings
-from .names import DEFAULT_LANGUAGE, GATHERING_UNSAID, LANGUAGES, STAY_INSIDE
-from .notices.texts import default_texts
-from .settings import secret_key_for
-from .sms import TextSender, sms_configured
-
-if TYPE_CHECKING:
-    pass
+from .mustering import visitor_settings
+from .names import GATHERING_UNSAID, STAY_INSIDE
 
 logger = logging.getLogger(__name__)
 
@@ -89,83 +82,6 @@ def due_out(db, site: str, now: int) -> list[int]:
     ]
 
 
-class VisitorTexts(TextSender):
-    """After commit: the alarm's SMS to every visitor on site who gave a number, sent in the
-    background; each answer is logged by `record_outcome(site, outcome)`."""
-
-    def after_commit(self, events: list[dict]) -> None:
-        if not sms_configured(self.settings):
-            return
-        for event in events:
-            is_alarm = event["type"] == "incident.started"
-            joined = event["type"] == "visitor.signed_in" and event["payload"].get("incident_id")
-            if is_alarm or joined:
-                self.socketio.start_background_task(self.send_for, event)
-
-    def send_for(self, event: dict) -> int:
-        """Text every visitor the event concerns; return how many messages went out."""
-        messages = self._messages(event)
-        for visitor_id, incident_id, to, text in messages:
-            outcome = self.sms.send(to, text)
-            outcome |= {"incident_id": incident_id, "visitor_id": visitor_id}
-            try:
-                self.record_outcome(event["site"], outcome)
-            except Exception:
-                logger.exception("could not log the answer to a visitor's SMS")
-        return len(messages)
-
-    def _messages(self, event: dict) -> list[tuple[int, int, str, str]]:
-        site, payload = event["site"], event["payload"]
-        secret = secret_key_for(self.settings)
-        with self.store.reading() as db:
-            incident = next(
-                db.query(
-                    "SELECT * FROM incidents WHERE id = ? AND ended_at IS NULL",
-                    [payload["incident_id"]],
-                ),
-                None,
-            )
-            if incident is None:  # over already
-                return []
-            only = "AND v.id = :visitor_id" if event["type"] == "visitor.signed_in" else ""
-            rows = list(
-                db.query(
-                    f"""SELECT v.*, z.assembly_point AS point_id, p.name AS point
-                        FROM visitors v LEFT JOIN staff h ON h.id = v.host_staff_id
-                        LEFT JOIN zones z ON z.site = v.site AND z.id = h.home_zone
-                        LEFT JOIN assembly_points p ON p.site = v.site AND p.id = z.assembly_point
-                        WHERE {VISITORS_ON_ROLL} AND v.left_at IS NULL AND v.phone IS NOT NULL
-                        {only}""",
-                    {
-                        "site": site,
-                        "since": incident["started_at"],
-                        "until": NEVER,
-                        "visitor_id": payload.get("visitor_id"),
-                    },
-                )
-            )
-            site_name = db.execute("SELECT name FROM sites WHERE id = ?", [site]).fetchone()[0]
-            points = [
-                r[0]
-                for r in db.execute(
-                    "SELECT name FROM assembly_points WHERE site = ? ORDER BY position, id", [site]
-                )
-            ]
-        return [
-            (
-                row["id"],
-                incident["id"],
-                row["phone"],
-                visitor_text(incident, row, site_name, points, self._link(site, secret, row)),
-            )
-            for row in rows
-        ]
-
-    def _link(self, site: str, secret: str, row: dict) -> str:
-        token = link_token(secret, row["id"], row["link_nonce"])
-        return self.settings.base_url + link_path(site, token)
-
-
 VISITOR_ASKS = ("leave", "stay", "follow_staff")
 
 
@@ -175,20 +91,3 @@ def visitor_asks(kind: str) -> str:
     if kind in STAY_INSIDE:
         return "stay"
     return "follow_staff" if kind in GATHERING_UNSAID else "leave"
-
-
-def visitor_text(
-    incident: dict, visitor: dict, site_name: str, points: list[str], link: str
-) -> str:
-    """The SMS in the visitor's language: what the kind asks, and their personal link."""
-    language = visitor["language"] if visitor["language"] in LANGUAGES else DEFAULT_LANGUAGE
-    texts = default_texts(language)
-    words = texts["sms_visitor"]
-    title = (texts["drill"] if incident["drill"] else texts["alarm"])[incident["kind"]]
-    asks = visitor_asks(incident["kind"])
-    if asks == "leave":
-        where = visitor["point"] or ", ".join(points)
-        action = words["leave_to"].format(places=where) if where else words["leave"]
-    else:
-        action = words[asks]
-    return words["message"].format(title=title, site=site_name, action=action, link=link)

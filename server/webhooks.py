@@ -29,9 +29,9 @@ from .checkpoints import latest_note
 from .clock import iso, now_ms, parse_iso
 from .commands.webhooks import unseal_for
 from .errors import DiskFull
+from .http import connector_for
 from .names import DEFAULT_LANGUAGE, LANGUAGES
 from .notices.texts import default_texts, moment_words
-from .push import connector_for
 from .state import event_message
 from .tasks import run_together
 

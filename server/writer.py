@@ -3,8 +3,8 @@
 A caller hands `submit` its work (a function of the open database that returns the command's
 answer and the events it recorded) and waits. The writer takes every piece of work waiting,
 runs each in its own savepoint (a rejected one leaves no trace and does not disturb the
-others), commits once, publishes the events in the order they were recorded, and only then
-wakes the callers: nothing is acknowledged before its commit.
+others), commits once, hands the events in the order they were recorded to each of its
+`subscribers` (the publisher first), and only then wakes the callers: nothing is acknowledged before its commit.
 
 Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
 the fsync, and BEGIN IMMEDIATE when another process is writing; the event loop keeps
@@ -55,7 +55,6 @@ class Writer:
         self,
         store: Store,
         start_task: Callable,
-        publish: Callable[[list[dict]], None],
         run_native: Callable = run_here,
         on_batch: Callable[[int], None] = lambda size: None,
         reserve: DiskReserve | None = None,
@@ -63,7 +62,9 @@ class Writer:
         self.store = store
         self.reserve = reserve or DiskReserve(":memory:", 0)
         self.start_task = start_task
-        self.publish = publish
+        # What runs after each commit, in order, with the batch's events (server/app.py names
+        # them): each before any caller is answered.
+        self.subscribers: list[Callable[[list[dict]], None]] = []
         self.run_native = run_native
         self._waiting: deque[Job] = deque()
         self._wake = threading.Event()
@@ -112,12 +113,16 @@ class Writer:
         short = [job for job in batch if is_disk_full(job.error)]
         if short:
             self._when_disk_full(short)
-        try:
-            self.publish([event for job in batch for event in job.events])
-        except Exception:  # the log has them; clients catch up from the gap
-            logger.exception("could not publish a batch")
+        self._after_commit([event for job in batch for event in job.events])
         for job in batch:
             job.done.set()
+
+    def _after_commit(self, events: list[dict]) -> None:
+        for subscriber in self.subscribers:
+            try:
+                subscriber(events)
+            except Exception:  # the log has them; clients catch up from the gap
+                logger.exception("a subscriber failed after a commit")
 
     def _attempt(self, jobs: list[Job]) -> None:
         """Run the jobs in one transaction; each keeps its answer and events, or its error."""

@@ -16,8 +16,8 @@ import json
 from typing import Protocol
 from urllib.parse import urlencode, urlsplit
 
+from ..http import connector_for
 from ..notices.email import AutoReply
-from ..push import connector_for
 
 LONGEST_ERROR = 300
 

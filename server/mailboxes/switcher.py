@@ -28,8 +28,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from .. import commands, sealed
-from ..auth import command_line
+from .. import sealed
 from ..clock import now_ms
 from ..log import canonical_json
 from ..notices import load_notice
@@ -49,7 +48,9 @@ LEASE_MS = 120_000  # longer than one attempt may take (a token, a read, a write
 
 
 class MailboxSwitcher:
-    def __init__(self, settings, providers: dict | None = None):
+    def __init__(self, settings, record_switch=None, providers: dict | None = None):
+        """`record_switch(site, outcome)` logs each attempt's outcome (server/policies.py)."""
+        self.record_switch = record_switch
         self.worker = uuid.uuid4().hex[:16]
         self.providers = providers or providers_for(settings)
 
@@ -209,8 +210,7 @@ class MailboxSwitcher:
         self._update(services, claim["site"], claim["mailbox"], attempts=attempt, next_at=retry_at)
 
     def _record(self, services: Services, site: str, outcome: dict) -> None:
-        params = {"outcome": outcome}
-        commands.execute(services, command_line(site), site, "record_mailbox_switch", params)
+        self.record_switch(site, outcome)
 
     def _update(self, services: Services, site: str, mailbox: str, **values) -> None:
         """Change the mailbox's working row (columns named by this module only) and let go
