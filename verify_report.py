@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-# --- the log's hashes, exactly as the server makes them (server/log.py) --------------------
+# --- the log's hashes, exactly as the server makes them (server/store/log.py) --------------------
 
 GENESIS_HASH = "0" * 64
 ENTRY_PREFIX = b"exitnow.log.entry.v1\x00"

@@ -19,8 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.db import connect  # noqa: E402
-from server.escalation import due_attempts  # noqa: E402
+from server.rules.escalation import (  # noqa: E402
+    due_attempts,
+)
+from server.store.db import (  # noqa: E402
+    connect,
+)
 
 
 def crowd(path: str, people: int) -> sqlite3.Connection:

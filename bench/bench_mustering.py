@@ -334,8 +334,8 @@ def set_up(folder: Path, staff: int, visitors: int, marshals: int):
 
 def register_figures(days: int, per_day: int, rounds: int = 50) -> dict:
     """ms per count of the visitors on site, over a register of `days` past days."""
-    from server.clock import now_ms
-    from server.mustering import NEVER, VISITORS_ON_ROLL
+    from server.basics.clock import now_ms
+    from server.rules.mustering import NEVER, VISITORS_ON_ROLL
 
     with tempfile.TemporaryDirectory() as folder:
         services = demo_services(folder)

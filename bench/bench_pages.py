@@ -27,7 +27,9 @@ import requests  # noqa: E402
 from helpers import LiveServer  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from server.auth import SESSION_COOKIE  # noqa: E402
+from server.rules.auth import (  # noqa: E402
+    SESSION_COOKIE,
+)
 
 CHROME = "/usr/bin/chromium"
 CHROME_FLAGS = (

@@ -34,9 +34,14 @@ from helpers import Browser, PushService  # noqa: E402
 from pywebpush import WebPusher  # noqa: E402
 from test_push import verify_vapid  # noqa: E402
 
-from server import push  # noqa: E402
-from server.auth import Identity, command_line  # noqa: E402
 from server.commands import execute  # noqa: E402
+from server.live import (  # noqa: E402
+    push,
+)
+from server.rules.auth import (  # noqa: E402
+    Identity,
+    command_line,
+)
 
 EVENT = {
     "type": "incident.started",

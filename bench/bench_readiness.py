@@ -1,5 +1,5 @@
-"""What phone readiness costs with N phones connected (server/presence.py,
-server/phone_readiness.py), in this process, on a database file of its own: a connect and a
+"""What phone readiness costs with N phones connected (server/live/presence.py,
+server/live/phone_readiness.py), in this process, on a database file of its own: a connect and a
 disconnect as the Socket.IO handlers record them (memory only), the batch that writes them
 (one transaction), and the duty manager's `GET /api/sites/<site>/readiness` for N people.
 
@@ -22,10 +22,17 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from harness import demo_services  # noqa: E402
 
-from server.auth import Identity, command_line  # noqa: E402
-from server.clock import now_ms  # noqa: E402
+from server.basics.clock import (  # noqa: E402
+    now_ms,
+)
 from server.commands import execute  # noqa: E402
-from server.phone_readiness import site_readiness  # noqa: E402
+from server.live.phone_readiness import (  # noqa: E402
+    site_readiness,
+)
+from server.rules.auth import (  # noqa: E402
+    Identity,
+    command_line,
+)
 
 SITE = "demo"
 

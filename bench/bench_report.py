@@ -36,8 +36,8 @@ INCIDENT = "/api/sites/demo/incidents/1/"
 def mustered_database(db_path: Path, staff: int, visitors: int) -> str:
     """The demo site after a fire in which everyone was marked; the duty manager's token."""
     from server import create_app, demo
-    from server.auth import command_line
     from server.commands import execute
+    from server.rules.auth import command_line
 
     services = create_app(unit_settings(db_path, "bench")).extensions["exitnow"]
     try:

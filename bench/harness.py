@@ -152,7 +152,7 @@ def demo_services(folder: str):
     """The demo site in an app of this process (threading mode, no server): for a benchmark
     of one part of the server, such as the push sender or readiness."""
     from server import create_app, demo
-    from server.settings import Settings
+    from server.basics.settings import Settings
 
     settings = Settings(
         db_path=f"{folder}/bench.db",

@@ -34,8 +34,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
-NOTICES = REPO / "server" / "notices"
-NGINX_TEMPLATE = DEPLOY / "nginx.conf"
+NOTICES = DEPLOY / "nginx"  # the snippets both nginx blocks include
+NGINX_TEMPLATE = DEPLOY / "nginx" / "production.conf"
 SITE_FILES = DEPLOY / "sites"
 # Which sites each node owns, unless told otherwise: the demo shop and the outlet of sites/.
 DEFAULT_SITES = (("demo",), ("outlet",))
@@ -265,7 +265,7 @@ class Node:
     @property
     def public_url(self) -> str:
         """The base of the enrollment links this node prints. Sharded, a link begins with its
-        node, so that nginx remembers which node the phone belongs to (deploy/nginx.conf)."""
+        node, so that nginx remembers which node the phone belongs to (deploy/nginx/production.conf)."""
         sharded = len(self.stack.nodes) > 1
         return self.stack.url + (f"/{self.name}" if sharded else "")
 
@@ -298,9 +298,10 @@ class Node:
         """Create each of this node's sites that is missing: `demo` as `--demo` of the server
         does, any other from deploy/sites/<site>.yaml. Returns (name, role, enrollment link)
         for every person of the new sites."""
-        from server import commands, create_app, demo, site_config
-        from server.auth import command_line
-        from server.settings import load_settings
+        from server import commands, create_app, demo
+        from server.basics.settings import load_settings
+        from server.commands import site_config
+        from server.rules.auth import command_line
 
         settings = load_settings(self.environment(), async_mode="threading")
         services = create_app(settings).extensions["exitnow"]
@@ -334,7 +335,7 @@ class Node:
 
 
 def nodes_conf(nodes: list[Node]) -> str:
-    """The nodes file deploy/nginx.conf includes: each node's workers (hashed on the sticky
+    """The nodes file deploy/nginx/production.conf includes: each node's workers (hashed on the sticky
     cookie), which node owns which site, the nodes a cookie may name, each node's snapshots."""
     lines = ["# Exit Now's nodes, written by deploy/launch.py (deploy/README.md explains it)."]
     for node in nodes:

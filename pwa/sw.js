@@ -2,7 +2,7 @@
 // the alarm pushed to a locked phone, and opens the alarm screen when the alarm is tapped.
 // Data (the last state, scripts, actions waiting to be sent) lives in IndexedDB, not here.
 
-// The server stamps a digest of the app's files here (server/pages.py): any change to the app
+// The server stamps a digest of the app's files here (server/api/pages.py): any change to the app
 // is a new cache, and the old one is deleted on activate.
 const SHELL_CACHE = "exitnow-shell-@SHELL_VERSION@";
 

@@ -7,10 +7,6 @@ package before `__main__` runs, and eventlet must monkey-patch before Flask and 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
-
-# The Progressive Web App's files (plain HTML, CSS and ES modules, no build step).
-PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
 def quiet_eventlet_notice() -> None:
@@ -22,8 +18,8 @@ def create_app(settings=None, run_native=None):
     """Build the Flask app (with its SocketIO extension at app.extensions['socketio']);
     `run_native(function, *args)` runs blocking disk work off the event loop."""
     from .app import build_app
-    from .settings import load_settings
-    from .writer import run_here
+    from .basics.settings import load_settings
+    from .store.writer import run_here
 
     quiet_eventlet_notice()
     if settings is None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import integrity, quiet_eventlet_notice
-from .settings import load_settings, record_address
+from . import quiet_eventlet_notice
+from .basics.settings import load_settings, record_address
+from .store import integrity
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,7 +73,7 @@ def check_only(db_path: str) -> int:
 def refuse_what_cannot_work(settings) -> None:
     """Before anything opens the database: a read-only or damaged file, or a key file that
     cannot be read, stops the start with a message that names it and the way back
-    (server/integrity.py); an unwritable public folder is said, and /readyz is red."""
+    (server/store/integrity.py); an unwritable public folder is said, and /readyz is red."""
     unwritable = integrity.unwritable_database(settings.db_path)
     if unwritable:
         sys.exit(f"Exit Now will not start: {unwritable}.")

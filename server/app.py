@@ -12,29 +12,29 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import realtime
-from .checkpoints import Checkpoints
-from .db import Store
-from .disk import Disk
-from .errors import INTERNAL_ERROR, Rejected, Unauthenticated
-from .log_key import log_key_for
-from .mailboxes.switcher import MailboxSwitcher
-from .message_queue import manager_for
-from .metrics import Metrics
-from .names import LARGEST_INTEGER
-from .notices.snapshots import Snapshots
-from .pages import register_pages, security_headers
+from .api.pages import register_pages, security_headers
+from .basics.errors import INTERNAL_ERROR, Rejected, Unauthenticated
+from .basics.names import LARGEST_INTEGER
+from .basics.settings import Settings, load_settings, secret_key_for
+from .channels.mailboxes.switcher import MailboxSwitcher
+from .channels.snapshots import Snapshots
+from .evidence.checkpoints import Checkpoints
+from .evidence.log_key import log_key_for
+from .integrations.sms import SmsSender, TwilioSms, VisitorTexts
+from .integrations.webhooks import WebhookDeliveries
+from .live import realtime
+from .live.presence import Presence
+from .live.publish import Publisher
+from .live.push import PushSender
+from .operations.message_queue import manager_for
+from .operations.metrics import Metrics
 from .policies import Policies
-from .presence import Presence
-from .publish import Publisher
-from .push import PushSender
 from .services import Services
-from .settings import Settings, load_settings, secret_key_for
-from .sms import SmsSender, TwilioSms, VisitorTexts
-from .state import SiteStates
+from .store.db import Store
+from .store.disk import Disk
+from .store.state import SiteStates
+from .store.writer import Writer, run_here
 from .timers import tell_heads_now
-from .webhooks import WebhookDeliveries
-from .writer import Writer, run_here
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class StoredInteger(IntegerConverter):
 
 class NoFlaskSession(SessionInterface):
     """Exit Now keeps no Flask session: a phone's cookie is its device credential
-    (server/auth.py). Flask's default still built a signing serializer on every request,
+    (server/rules/auth.py). Flask's default still built a signing serializer on every request,
     a tenth of a receipt's cost under a crowd."""
 
     def open_session(self, app, request):

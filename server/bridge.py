@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .signing import sign
+from .basics.signing import sign
 
 logger = logging.getLogger("exitnow.bridge")
 

@@ -12,15 +12,18 @@ from typing import NoReturn
 import click
 from flask import Flask, current_app
 
-from . import backup, commands, demo, integrity, log, site_config
-from .auth import ROLES, command_line
-from .checkpoints import origin
-from .clock import now_ms
-from .errors import Rejected
-from .log_key import key_path
-from .qr import qr_svg, qr_terminal
-from .rebuild import rebuild
-from .settings import link_base
+from . import commands, demo
+from .basics.clock import now_ms
+from .basics.errors import Rejected
+from .basics.qr import qr_svg, qr_terminal
+from .basics.settings import link_base
+from .commands import site_config
+from .evidence.checkpoints import origin
+from .evidence.log_key import key_path
+from .operations import backup
+from .rules.auth import ROLES, command_line
+from .store import integrity, log
+from .store.rebuild import rebuild
 
 
 def services():

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import commands
-from .auth import command_line
-from .names import LANGUAGES
+from .basics.names import LANGUAGES
+from .rules.auth import command_line
 
 if TYPE_CHECKING:
     from .services import Services

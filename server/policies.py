@@ -3,12 +3,12 @@ command, in one place. (The eventsourcing library's process applications are the
 policy reads what happened and names the command that follows; the command itself decides
 inside its transaction, so two workers reacting to the same thing record it once.)
 
-- a push service answered: `record_push_outcomes` (server/push.py sends);
-- Twilio answered an escalation's SMS: `record_sms_outcome` (server/sms.py sends);
-- Twilio answered a visitor's SMS: `record_visitor_sms` (server/sms.py sends);
-- a mailbox provider answered: `record_mailbox_switch` (server/mailboxes/switcher.py switches);
+- a push service answered: `record_push_outcomes` (server/live/push.py sends);
+- Twilio answered an escalation's SMS: `record_sms_outcome` (server/integrations/sms.py sends);
+- Twilio answered a visitor's SMS: `record_visitor_sms` (server/integrations/sms.py sends);
+- a mailbox provider answered: `record_mailbox_switch` (server/channels/mailboxes/switcher.py switches);
 - someone has not confirmed the alarm in time: `escalate_alarm` (asked each second by
-  server/timers.py while an incident runs; who is due is server/escalation.py's rule).
+  server/timers.py while an incident runs; who is due is server/rules/escalation.py's rule).
 
 The parts that react are built before the services exist and are handed these bound methods;
 `Policies.serve` gives the policies the services once the app factory has made them.
@@ -16,23 +16,18 @@ The parts that react are built before the services exist and are handed these bo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import commands
-from .auth import command_line
-from .clock import now_ms
-from .escalation import due_attempts
-from .sms import sms_configured
-
-if TYPE_CHECKING:
-    from .services import Services
+from .basics.clock import now_ms
+from .basics.settings import sms_configured
+from .rules.auth import command_line
+from .rules.escalation import due_attempts
 
 
 class Policies:
     def __init__(self):
-        self.services: Services | None = None
+        self.services = None  # the app's parts (server/services.py), given by `serve`
 
-    def serve(self, services: Services) -> None:
+    def serve(self, services) -> None:
         self.services = services
 
     def record_push_outcomes(self, site: str, outcome: dict) -> None:

@@ -15,21 +15,21 @@ if TYPE_CHECKING:
 
     from flask_socketio import SocketIO
 
-    from .checkpoints import Checkpoints
-    from .db import Store
-    from .disk import Disk
-    from .mailboxes.switcher import MailboxSwitcher
-    from .metrics import Metrics
-    from .notices.snapshots import Snapshots
+    from .basics.settings import Settings
+    from .channels.mailboxes.switcher import MailboxSwitcher
+    from .channels.snapshots import Snapshots
+    from .evidence.checkpoints import Checkpoints
+    from .integrations.sms import SmsSender, VisitorTexts
+    from .integrations.webhooks import WebhookDeliveries
+    from .live.presence import Presence
+    from .live.publish import Publisher
+    from .live.push import PushSender
+    from .operations.metrics import Metrics
     from .policies import Policies
-    from .presence import Presence
-    from .publish import Publisher
-    from .push import PushSender
-    from .settings import Settings
-    from .sms import SmsSender, VisitorTexts
-    from .state import SiteStates
-    from .webhooks import WebhookDeliveries
-    from .writer import Writer
+    from .store.db import Store
+    from .store.disk import Disk
+    from .store.state import SiteStates
+    from .store.writer import Writer
 
 
 @dataclass(frozen=True)

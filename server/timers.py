@@ -10,16 +10,19 @@ import gc
 import logging
 from typing import TYPE_CHECKING
 
-from . import alarm_panel, auth, clock, commands, log
-from .auth import command_line
-from .clock import local_day, now_ms
+from . import commands
+from .basics import clock
+from .basics.clock import local_day, now_ms
+from .basics.errors import DiskFull
 from .commands.sites import sites_with_undeclared_assembly_points
-from .errors import DiskFull
-from .escalation import CHECK_EVERY_SECONDS as ESCALATION_EVERY_SECONDS
-from .message_queue import start_listening
-from .metrics import connections_per_site
-from .publish import AUDIENCES, room
-from .visitors import due_out
+from .live.publish import AUDIENCES, room
+from .operations.message_queue import start_listening
+from .operations.metrics import connections_per_site
+from .rules import alarm_panel, auth
+from .rules.auth import command_line
+from .rules.escalation import CHECK_EVERY_SECONDS as ESCALATION_EVERY_SECONDS
+from .rules.visitors import due_out
+from .store import log
 
 if TYPE_CHECKING:
     from .services import Services
@@ -34,7 +37,7 @@ PANEL_EVERY_SECONDS = 1
 DISK_EVERY_SECONDS = 5
 CLOSING_EVERY_SECONDS = 60
 CLOCK_EVERY_SECONDS = 1
-ERASE_EXPIRED_EVERY_SECONDS = 24 * 3600  # retention is in days (server/privacy.py)
+ERASE_EXPIRED_EVERY_SECONDS = 24 * 3600  # retention is in days (server/rules/privacy.py)
 
 
 def start(services: Services) -> None:
@@ -96,7 +99,7 @@ def _watch_clock(services: Services, step_seen: int) -> None:
         services.socketio.sleep(CLOCK_EVERY_SECONDS)
         try:
             step_seen = watch_clock(services, step_seen)
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the watch alive
             logger.exception("watching the system clock failed")
@@ -173,7 +176,7 @@ def _reopen_loop(services: Services) -> None:
         try:
             reopen_due_sites(services)
             rewrite_after_midnight(services, days)
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the timer alive; the next round tries again
             logger.exception("reopening the public channels failed")
@@ -202,7 +205,7 @@ def _sign_out_at_closing_forever(services: Services) -> None:
         services.socketio.sleep(CLOSING_EVERY_SECONDS)
         try:
             sign_out_at_closing(services)
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the timer alive; the next minute tries again
             logger.exception("signing out the visitors at closing time failed")
@@ -210,7 +213,7 @@ def _sign_out_at_closing_forever(services: Services) -> None:
 
 def watch_alarm_panels(services: Services) -> None:
     """Start the evacuation of every site whose pre-alarm nobody answered in time, and say
-    "link down" for every site whose panel's heartbeat stopped (server/alarm_panel.py)."""
+    "link down" for every site whose panel's heartbeat stopped (server/rules/alarm_panel.py)."""
     now = now_ms()
     with services.store.reading() as db:
         expired = alarm_panel.sites_past_deadline(db, now)
@@ -226,14 +229,14 @@ def _watch_alarm_panels(services: Services) -> None:
         services.socketio.sleep(PANEL_EVERY_SECONDS)
         try:
             watch_alarm_panels(services)
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the watch alive
             logger.exception("watching the alarm panels failed")
 
 
 def watch_disk(services: Services, told: tuple) -> tuple:
-    """Read the disk (server/disk.py); when the console's banner comes or goes (low, reserve
+    """Read the disk (server/store/disk.py); when the console's banner comes or goes (low, reserve
     used), tell the responders of every site connected here. Returns what they were told."""
     warning = services.disk.watch().warning()
     now = (warning["low"], warning["reserve_used"])
@@ -256,12 +259,12 @@ def _watch_disk(services: Services) -> None:
 
 def _checkpoints_forever(services: Services) -> None:
     """Each minute: the hourly checkpoints of growing logs, the timestamps an authority did
-    not give yet, the new checkpoints into the status documents (server/checkpoints.py)."""
+    not give yet, the new checkpoints into the status documents (server/evidence/checkpoints.py)."""
     while True:
         services.socketio.sleep(CHECKPOINTS_EVERY_SECONDS)
         try:
             services.checkpoints.tick()
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the timer alive; the next minute tries again
             logger.exception("signing or witnessing the logs' checkpoints failed")
@@ -343,7 +346,7 @@ def _escalate_forever(services: Services) -> None:
         services.socketio.sleep(ESCALATION_EVERY_SECONDS)
         try:
             services.policies.escalate_due()
-        except DiskFull:  # said once, by server/disk.py; tried again later
+        except DiskFull:  # said once, by server/store/disk.py; tried again later
             pass
         except Exception:  # keep the timer alive
             logger.exception("escalating the alarm failed")

@@ -1,12 +1,12 @@
 """What someone who holds the database file can do to the log: drop the append-only triggers
-(server/db.py) as a first step, edit or remove rows, and recompute every hash after an edit
+(server/store/db.py) as a first step, edit or remove rows, and recompute every hash after an edit
 with the project's own `entry_hash`. Tests use it to show what still catches them."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from server import log
+from server.store import log
 
 TRIGGERS = ("events_are_never_changed", "events_are_never_deleted", "events_are_never_replaced")
 

@@ -22,9 +22,9 @@ from helpers import (  # noqa: F401
 )
 
 from server import create_app, demo
-from server.auth import command_line
+from server.basics.settings import Settings
 from server.commands import execute
-from server.settings import Settings
+from server.rules.auth import command_line
 
 # --- the app in this process (units) -------------------------------------------------------
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from helpers import Api, unit_settings
 
 from server import create_app, demo
-from server.auth import command_line
 from server.commands import execute
+from server.rules.auth import command_line
 
 SITE = "/api/sites/demo"
 KEPT_BESIDE = ("exitnow.db", "secret_key", "log_signing_key.pem", "vapid_private.pem")

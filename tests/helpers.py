@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from deploy.launch import start_nginx_process
 from server import create_app, demo
-from server.auth import command_line
+from server.basics.settings import Settings
 from server.commands import execute
-from server.settings import Settings
+from server.rules.auth import command_line
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -78,13 +78,13 @@ def enrolled_page(context, server, staff_id: int, site: str = "demo", lang: str 
     return page
 
 
-NGINX_CONFIG = REPO / "server" / "notices" / "nginx.conf"
+NGINX_CONFIG = REPO / "deploy" / "nginx" / "one-app.conf"
 
 
 def start_nginx(
     prefix: Path, public_dir: Path, app_port: int, connections: int = 256
 ) -> tuple[subprocess.Popen, str]:
-    """Debian's nginx on 127.0.0.1 with the documented one-app block (server/notices/nginx.conf)
+    """Debian's nginx on 127.0.0.1 with the documented one-app block (deploy/nginx/one-app.conf)
     and a private prefix, as deploy/launch.py runs the production one: (process, base URL)."""
     port = free_port()
     server_block = (
@@ -506,7 +506,7 @@ def prepare_panel_site(db_path: Path, policy: dict | None = None) -> tuple[dict[
     """The demo site in a database file for a LiveServer, with a bearer token per role and an
     alarm panel secret sealed under LiveServer's secret key, and the site's own alarm panel
     policy when given: ({role: token}, the panel's secret). Quicker than the CLI, before start."""
-    from server.site_config import read_site
+    from server.commands.site_config import read_site
 
     services = create_app(unit_settings(db_path, "live-test-secret")).extensions["exitnow"]
     demo.seed(services)

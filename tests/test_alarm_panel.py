@@ -12,9 +12,9 @@ import pytest
 import requests
 from helpers import flask_cli, prepare_database, prepare_panel_site
 
-from server import signing
-from server.auth import command_line
+from server.basics import signing
 from server.commands import execute
+from server.rules.auth import command_line
 from server.timers import watch_alarm_panels
 
 HOOK = "/hooks/alarm/demo"
@@ -37,7 +37,7 @@ def deliver(client, body: dict, *secrets: str, at: float | None = None, site: st
 
 
 def site_now(services) -> dict:
-    from server.state import site_state
+    from server.store.state import site_state
 
     with services.store.reading() as db:
         return site_state(db, "demo", is_responder=True)
@@ -55,7 +55,7 @@ def events_of(services, after: int = 0) -> list[dict]:
 def policy(services, **changes) -> None:
     """Give the demo site its own alarm panel policy through its site file."""
     with services.store.reading() as db:
-        from server.site_config import read_site
+        from server.commands.site_config import read_site
 
         config = read_site(db, "demo")
     config["alarm_panel"] = changes
@@ -268,7 +268,7 @@ def test_the_site_file_can_make_a_fire_alarm_a_countdown(client, services, secre
 
 
 def test_a_policy_with_a_mistake_is_refused_naming_it(services, demo_links):
-    from server.errors import Invalid
+    from server.basics.errors import Invalid
 
     with pytest.raises(Invalid, match=r"alarm_panel.reset: one of: notify, log"):
         policy(services, reset="end_incident")
@@ -296,7 +296,7 @@ def test_two_secrets_are_valid_during_a_rotation_and_the_old_one_stops_after(
 
 
 def test_a_second_secret_needs_a_rotation_and_a_third_a_retirement(services, secret):
-    from server.errors import Conflict
+    from server.basics.errors import Conflict
 
     operator = command_line("demo")
     with pytest.raises(Conflict, match="--rotate"):
@@ -355,7 +355,7 @@ def test_a_pre_alarm_nobody_answers_starts_the_evacuation_by_itself(
 
 
 def test_a_pre_alarm_is_pushed_to_the_locked_phones_of_those_who_lead():
-    from server.push import RESPONDERS, rounds_for
+    from server.live.push import RESPONDERS, rounds_for
 
     started = {
         "type": "pre_alarm.started",

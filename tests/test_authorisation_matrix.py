@@ -34,10 +34,17 @@ from helpers import Api, LiveServer, unit_settings
 
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
-from server.auth import CSRF_HEADER, ROLES, SESSION_COOKIE, VISITORS, alarm_panel, command_line
+from server.basics.settings import Settings
 from server.commands import COMMANDS, execute, routed, socket_actions
-from server.publish import PUBLIC_NAMESPACE
-from server.settings import Settings
+from server.live.publish import PUBLIC_NAMESPACE
+from server.rules.auth import (
+    CSRF_HEADER,
+    ROLES,
+    SESSION_COOKIE,
+    VISITORS,
+    alarm_panel,
+    command_line,
+)
 
 SITE = "demo"
 ACTIONS = socket_actions()

@@ -13,7 +13,8 @@ import time
 import pytest
 from helpers import REPO, prepare_panel_site
 
-from server import bridge, signing
+from server import bridge
+from server.basics import signing
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from helpers import Api, flask_cli
 
-from server.auth import Identity, command_line
+from server.basics.errors import Rejected
 from server.commands import execute
-from server.errors import Rejected
+from server.rules.auth import Identity, command_line
 
 
 @pytest.fixture

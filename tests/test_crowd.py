@@ -13,7 +13,7 @@ import requests
 import socketio
 from helpers import prepare_database
 
-from server.events import ROLL_CALL_EVENTS
+from server.store.events import ROLL_CALL_EVENTS
 
 PHONES = 199
 SITE = "/api/sites/demo"

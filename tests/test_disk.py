@@ -158,7 +158,7 @@ def test_all_clear_and_receipts_are_kept_when_the_disk_fills_mid_incident(
 
 def test_metrics_give_the_free_space_and_the_reserve(tmp_path):
     from server import create_app
-    from server.settings import Settings
+    from server.basics.settings import Settings
 
     settings = Settings(
         db_path=str(tmp_path / "exitnow.db"),

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from server import site_config
 from server.api.docs import openapi_path
-from server.commands import COMMANDS, routed, socket_actions
-from server.events import EVENT_TYPES, RESPONDER_ONLY_EVENTS
-from server.notices import NoticeSettings
-from server.settings import ENVIRONMENT
+from server.basics.settings import ENVIRONMENT
+from server.channels import NoticeSettings
+from server.commands import COMMANDS, routed, site_config, socket_actions
+from server.store.events import EVENT_TYPES, RESPONDER_ONLY_EVENTS
 
 DOCS = REPO / "docs"
 README = REPO / "README.md"

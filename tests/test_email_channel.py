@@ -13,7 +13,7 @@ from helpers import unit_settings
 from mail_standins import GmailApi, Graph
 from pypdf import PdfReader
 
-from server.clock import iso
+from server.basics.clock import iso
 
 SITE = "/api/sites/demo"
 BOX = "service@shop.example"
@@ -162,7 +162,7 @@ def test_a_429_is_retried_after_the_time_it_asks(services, admin, manager, graph
 
     (failed,) = events(services, "notice.switch_failed")
     assert failed["answer"]["status"] == 429
-    from server.clock import parse_iso
+    from server.basics.clock import parse_iso
 
     assert 119_000 <= parse_iso(failed["retry_at"]) - failed["ts"] <= 121_000
     assert switch(services) == 0  # not before its time
@@ -275,7 +275,7 @@ def test_a_mailbox_setting_with_a_typo_is_refused_naming_the_field(
 
 
 def test_webhook_sentences_say_what_each_mailbox_did(services, admin, manager, graph):
-    from server.webhooks import sentence
+    from server.integrations.webhooks import sentence
 
     with_mailbox(admin)
     graph.fail_next(503)
@@ -340,7 +340,7 @@ def test_the_real_server_answers_the_start_while_the_provider_hangs(tmp_path, li
 def test_the_mailboxes_state_is_rebuilt_from_the_log(
     services, settings, tmp_path, admin, manager, graph
 ):
-    from server.rebuild import rebuild
+    from server.store.rebuild import rebuild
 
     with_mailbox(admin)
     graph.fail_next(503)
@@ -459,7 +459,7 @@ def test_the_site_state_tells_responders_how_each_mailbox_is_doing(
 
 def check(services) -> int:
     """One round of the background checks, as the switcher's loop runs them each second."""
-    from server.mailboxes.checks import check_due
+    from server.channels.mailboxes.checks import check_due
 
     return check_due(services, services.mailboxes.providers)
 

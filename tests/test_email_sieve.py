@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from helpers import free_port, unit_settings
 from mail_standins import Dovecot
 
-from server.mailboxes.managesieve import ManageSieve
+from server.channels.mailboxes.managesieve import ManageSieve
 
 BOX = "service@shop.example"
 PASSWORD = "pw-Sieve-123"
@@ -105,7 +105,7 @@ def test_a_customer_who_writes_during_the_incident_gets_the_notice_and_none_afte
 def test_a_refused_managesieve_login_shows_the_mailbox_not_ready(services, api_as, dovecot):
     """Readiness before any alarm: Dovecot refuses the password (EXITNOW_SIEVE_PASSWORD is
     not the mailbox's), tried in the background."""
-    from server.mailboxes.checks import check_due
+    from server.channels.mailboxes.checks import check_due
 
     api_as("admin").post(
         "/api/sites/demo/notice-settings",

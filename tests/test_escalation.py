@@ -9,7 +9,7 @@ import pytest
 import requests
 from helpers import Browser, TwilioStandIn, eventually, prepare_database
 
-from server.auth import CSRF_HEADER, SESSION_COOKIE
+from server.rules.auth import CSRF_HEADER, SESSION_COOKIE
 
 SITE = "demo"
 ACCOUNT, SENDER = TwilioStandIn.ACCOUNT, TwilioStandIn.SENDER

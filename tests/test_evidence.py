@@ -18,10 +18,11 @@ from evidence import SITE, checkpoint_rows, files_of, open_app, run_an_incident
 from helpers import Api, flask_cli, unit_settings
 from tsa import LocalTsa
 
-from server import demo, log
-from server.auth import command_line
+from server import demo
 from server.commands import execute
-from server.log_key import LogKey, log_key_for
+from server.evidence.log_key import LogKey, log_key_for
+from server.rules.auth import command_line
+from server.store import log
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 
 import requests
 
-from server.db import Store
+from server.store.db import Store
 
 
 def mode(path) -> int:

@@ -6,7 +6,7 @@ import pytest
 from helpers import flask_cli
 
 from server import commands, create_app
-from server.auth import CSRF_HEADER, SESSION_COOKIE, command_line
+from server.rules.auth import CSRF_HEADER, SESSION_COOKIE, command_line
 
 
 def new_link(services, staff_id: int) -> str:

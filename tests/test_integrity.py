@@ -15,8 +15,8 @@ import requests
 from helpers import REPO, flask_cli, mount_small_disk, unit_settings
 
 from server import create_app, demo
-from server.auth import Identity, command_line
 from server.commands import execute
+from server.rules.auth import Identity, command_line
 
 LOCATION = "stairs-XYZ"
 

@@ -9,7 +9,7 @@ import pytest
 from attacker import edit_log
 from helpers import flask_cli
 
-from server import log
+from server.store import log
 
 
 def verify_log_cli(db_path: str) -> subprocess.CompletedProcess:

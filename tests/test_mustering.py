@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from helpers import Api
 
-from server import site_config
-from server.auth import command_line
-from server.commands import execute
+from server.commands import execute, site_config
+from server.rules.auth import command_line
 
 SITE = "demo"
 
@@ -414,11 +413,11 @@ def test_a_visitor_says_i_am_out_from_their_link_during_the_alarm(client, manage
 
 def test_visitors_still_in_at_closing_time_are_signed_out_by_the_server(services, guard, manager):
     visitor = sign_in(guard)
-    from server.clock import now_ms
+    from server.basics.clock import now_ms
 
     later = now_ms() + 25 * 3600 * 1000  # past the next closing time, whenever this runs
     with services.store.reading() as db:
-        from server.visitors import due_out
+        from server.rules.visitors import due_out
 
         assert due_out(db, SITE, later) == [visitor]
         assert due_out(db, SITE, now_ms() - 1000) == []
@@ -429,8 +428,9 @@ def test_a_database_from_before_assembly_points_gets_them_once_at_start(
 ):
     """An older server logged zones with a free-text assembly point; the next start declares
     each as a place, as events, so that a rebuild from the log agrees."""
-    from server import log, projectors, timers
-    from server.rebuild import rebuild
+    from server import timers
+    from server.store import log, projectors
+    from server.store.rebuild import rebuild
 
     old_zone = {"id": "annex", "name": "Annex", "exits": [], "position": 9}
     with services.store.transaction() as db:  # as the server before this change wrote it
@@ -457,7 +457,7 @@ def test_the_server_signs_out_at_closing_time_each_minute_but_never_during_an_al
     services, guard, manager, monkeypatch
 ):
     from server import timers
-    from server.clock import now_ms
+    from server.basics.clock import now_ms
 
     staying = sign_in(guard, name="Stays Late")
     left = sign_in(guard, name="Went Home")

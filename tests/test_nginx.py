@@ -82,10 +82,10 @@ def test_a_browser_behind_nginx_gets_its_live_connection(tmp_path, live_servers,
 
 
 def test_the_one_app_block_and_production_share_one_definition_of_the_public_channels():
-    """server/notices/nginx.conf and deploy/nginx.conf include the same snippets; neither
+    """deploy/nginx/one-app.conf and deploy/nginx/production.conf include the same snippets; neither
     has a copy of the public locations or of the proxy headers."""
     public = (NGINX_CONFIG.parent / "nginx-public.conf").read_text()
-    for config in (NGINX_CONFIG, REPO / "deploy" / "nginx.conf"):
+    for config in (NGINX_CONFIG, REPO / "deploy" / "nginx" / "production.conf"):
         text = config.read_text()
         for snippet in ("nginx-maps.conf", "nginx-public.conf", "nginx-proxy.conf"):
             assert f"include @NOTICES@/{snippet};" in text, (config, snippet)

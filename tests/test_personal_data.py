@@ -1,5 +1,5 @@
 """Personal data by design: the log keeps names, phone numbers, push subscriptions and what
-people wrote sealed under per-person keys (server/personal.py), so that a person can be
+people wrote sealed under per-person keys (server/store/personal.py), so that a person can be
 erased while every hash, checkpoint and bundle still verifies."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from helpers import Api, flask_cli
 from test_rebuild import script_an_incident
 
 import verify_report
-from server import log, personal
-from server.db import connect
-from server.log_key import log_key_for
+from server.evidence.log_key import log_key_for
+from server.store import log, personal
+from server.store.db import connect
 
 SITE = "/api/sites/demo"
 # What the scripted incident writes about people: none of it may be readable in the log.

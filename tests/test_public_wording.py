@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server import timers
-from server.clock import now_ms
+from server.basics.clock import now_ms
 
 HELSINKI = ZoneInfo("Europe/Helsinki")  # the demo site's zone
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
@@ -88,8 +88,8 @@ def test_a_moment_of_another_day_is_said_with_its_date_after_midnight(manager, s
     """A notice closed yesterday says so with the date: the words are for the day they show."""
     from dataclasses import replace
 
-    from server.notices import load_notice
-    from server.notices.texts import notice_texts
+    from server.channels import load_notice
+    from server.channels.texts import notice_texts
 
     with services.store.reading() as db:
         notice = load_notice(db, "demo")
@@ -184,7 +184,7 @@ def test_the_words_are_written_anew_after_the_sites_midnight(services, manager):
 
 
 def test_a_webhooks_sentence_says_its_moments_as_the_language_writes_them():
-    from server.webhooks import sentence
+    from server.integrations.webhooks import sentence
 
     site = {"name": "Kauppa", "timezone": "Europe/Helsinki", "languages": '["fi"]'}
     started = datetime(2026, 5, 4, 10, 16, tzinfo=HELSINKI)

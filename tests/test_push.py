@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from helpers import Browser, unb64url
 
-from server.push import alarm_message
-from server.push_encryption import encrypt
+from server.live.push import alarm_message
+from server.live.push_encryption import encrypt
 
 
 def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from server import PWA_DIR
-from server.names import LANGUAGES
+from server.api.pages import PWA_DIR
+from server.basics.names import LANGUAGES
 
 TEXTS = {lang: json.loads((PWA_DIR / "texts" / f"{lang}.json").read_text()) for lang in LANGUAGES}
 # The plural forms each language's rules give whole numbers (CLDR, as Intl.PluralRules has them).

@@ -8,9 +8,10 @@ import sqlite3
 import pytest
 import socketio
 
-from server import commands, create_app, rate_limits
-from server.auth import SESSION_COOKIE, command_line
-from server.rate_limits import BURST, FailureLimit
+from server import commands, create_app
+from server.operations import rate_limits
+from server.operations.rate_limits import BURST, FailureLimit
+from server.rules.auth import SESSION_COOKIE, command_line
 
 STATE = "/api/sites/demo/state"
 

@@ -10,7 +10,7 @@ import requests
 import socketio
 from helpers import Browser, eventually
 
-from server.auth import CSRF_HEADER, SESSION_COOKIE
+from server.rules.auth import CSRF_HEADER, SESSION_COOKIE
 
 SITE = "demo"
 

@@ -7,8 +7,8 @@ import sqlite3
 
 from helpers import Api, flask_cli
 
-from server.auth import command_line
 from server.commands import execute
+from server.rules.auth import command_line
 
 SITE = "/api/sites/demo"
 

@@ -8,13 +8,13 @@ import pytest
 from helpers import StandIn
 
 import server.commands as commands_module
-from server.auth import Identity, command_line
+from server.channels import load_notice
 from server.commands import execute
-from server.escalation import due_attempts
-from server.notices import load_notice
-from server.report import incident_report
-from server.site_config import read_site
-from server.state import active_incident, site_state
+from server.commands.site_config import read_site
+from server.reports.report import incident_report
+from server.rules.auth import Identity, command_line
+from server.rules.escalation import due_attempts
+from server.store.state import active_incident, site_state
 
 MAIJA = Identity(site="demo", role="duty_manager", name="Maija Manager", staff_id=1)
 ERIK = 3  # the demo's staff member who reads Swedish
@@ -140,7 +140,7 @@ def test_a_removed_webhook_gets_nothing_more(services, demo_links):
 
 def test_a_drill_the_panel_ends_is_over_as_a_drill(services, demo_links):
     """Breaks: commands/alarm_panel.py recording a panel-ended drill as `resolved`."""
-    from server.auth import alarm_panel
+    from server.rules.auth import alarm_panel
 
     drill = run(services, "start_incident", {"kind": "fire", "drill": True})
     params = {"event_id": "panel-1", "event": "fire_alarm", "delivery": "signed-1"}

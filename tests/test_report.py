@@ -163,8 +163,8 @@ def test_report_says_what_each_channel_said_in_each_language_and_when(api_as, se
     """Closed (and closed again with a new reopening time), restored, then open: each wording
     of each channel and language, from the log entry that put it up to the one that took it
     down, with exactly those entries' times."""
-    from server.auth import command_line
     from server.commands import execute
+    from server.rules.auth import command_line
 
     manager = api_as("duty_manager")
     api_as("admin").post(f"{SITE}/notice-settings", {"settings": {"restored_minutes": 0}})
@@ -288,7 +288,7 @@ def test_the_report_holds_the_incidents_events_only_and_no_secrets(api_as, make_
     types = {e["type"] for e in report["events"]}
     assert "token.created" not in types and "enrollment.created" not in types
     assert {"incident.started", "notice.switched", "incident.ended"} <= types
-    from server.events import PRIVATE_FIELDS
+    from server.store.events import PRIVATE_FIELDS
 
     text = json.dumps(report)
     for field in PRIVATE_FIELDS:
@@ -335,13 +335,13 @@ def test_the_pdf_says_what_the_page_says_zones_and_event_details_too(finished_in
 
 
 def test_every_code_a_report_can_hold_has_plain_words_in_every_language():
-    from server.auth import ACTOR_ROLES
+    from server.basics.names import END_REASONS, KINDS, LANGUAGES
+    from server.channels import CHANNELS, STATES
+    from server.channels.texts import default_texts
     from server.commands.zones import SWEEP_EVENTS
-    from server.events import EVENT_TYPES
-    from server.mustering import HOW
-    from server.names import END_REASONS, KINDS, LANGUAGES
-    from server.notices import CHANNELS, STATES
-    from server.notices.texts import default_texts
+    from server.rules.auth import ACTOR_ROLES
+    from server.rules.mustering import HOW
+    from server.store.events import EVENT_TYPES
 
     codes = {
         "events": EVENT_TYPES,
@@ -451,7 +451,7 @@ def test_the_report_lists_everyone_on_site_with_how_where_when_and_by_whom(muste
 
 def report_document_time(moment: str) -> str:
     """A time as the English report writes it (the site's clock, UTC beside it)."""
-    from server.report_document import Words
+    from server.reports.document import Words
 
     return Words({"site": {"timezone": "Europe/Helsinki"}}, "en").time(moment)
 
@@ -512,7 +512,7 @@ def test_the_report_says_how_long_until_everyone_was_accounted_for(api_as, servi
     report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
     accounting = report["accounting"]
     assert accounting["everyone_accounted"] is True
-    from server.report_document import Words
+    from server.reports.document import Words
 
     took = Words(report, "en").duration(accounting["seconds_to_everyone"])
     text = page_text(
@@ -567,9 +567,9 @@ def test_the_pdf_is_laid_out_off_the_event_loop(settings):
     from helpers import Api
 
     from server import create_app, demo
-    from server.auth import command_line
     from server.commands import execute
-    from server.report_pdf import report_pdf
+    from server.reports.pdf import report_pdf
+    from server.rules.auth import command_line
 
     ran = []
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from server import webhooks
-from server.auth import alarm_panel, command_line
 from server.commands import execute
-from server.site_config import read_site
+from server.commands.site_config import read_site
+from server.integrations import webhooks
+from server.rules.auth import alarm_panel, command_line
 
 SITE = "demo"
 SIEVE_MAILBOX = "kundtjanst@shop.example"
@@ -186,7 +186,7 @@ def answers(app, api_schema, role):
 
     def counting(environ, start_response):
         # Each request from its own address: the probes' wrong tokens are failed sign-ins,
-        # and one address would soon get 429 for everything (server/rate_limits.py).
+        # and one address would soon get 429 for everything (server/operations/rate_limits.py).
         environ["REMOTE_ADDR"] = str(IPv4Address("10.0.0.0") + next(addresses))
 
         def start(status, headers, exc_info=None):

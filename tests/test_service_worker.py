@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from server import PWA_DIR
-from server.pages import modules_of, shell_version
+from server.api.pages import PWA_DIR, modules_of, shell_version
 
 PAGE_FILE = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)="(/[^"]*)\"""")
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from helpers import flask_cli
 
+from server.basics.errors import Invalid
 from server.commands.sites import checked_id
-from server.errors import Invalid
 
 SHOP = """\
 site: shop-42

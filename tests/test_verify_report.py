@@ -21,11 +21,13 @@ from helpers import REPO, flask_cli, unit_settings
 from mail_standins import Graph
 from tsa import LocalTsa
 
-from server import create_app, demo, log, timestamps
-from server.auth import command_line
-from server.checkpoints import checkpoint_text
+from server import create_app, demo
 from server.commands import execute
-from server.log_key import LogKey, log_key_for
+from server.evidence import timestamps
+from server.evidence.checkpoints import checkpoint_text
+from server.evidence.log_key import LogKey, log_key_for
+from server.rules.auth import command_line
+from server.store import log
 
 
 @pytest.fixture(scope="module")

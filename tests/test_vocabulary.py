@@ -1,5 +1,5 @@
 """The server's words (languages, incident kinds, all-clear reasons, how events change the
-state) are defined once, in server/names.py and server/projectors.py, and served to the app
+state) are defined once, in server/basics/names.py and server/store/projectors.py, and served to the app
 at GET /api/vocabulary: the app keeps no copy of its own."""
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ import re
 import pytest
 from helpers import REPO
 
-from server.auth import ROLES
-from server.events import EVENT_TYPES
-from server.names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES
-from server.notices import EMAIL_PROVIDERS, NoticeSettings
-from server.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from server.basics.names import (
+    DEFAULT_LANGUAGE,
+    END_REASONS,
+    KINDS,
+    LANGUAGES,
+)
+from server.channels import EMAIL_PROVIDERS, NoticeSettings
+from server.rules.auth import ROLES
+from server.store.events import EVENT_TYPES
+from server.store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 
 APP = REPO / "pwa" / "js"
 TEXTS = REPO / "pwa" / "texts"
@@ -70,7 +75,7 @@ def test_each_word_list_is_defined_once_on_the_server(name):
         if defined.search(path.read_text())
     ]
 
-    assert modules == ["server/names.py"]
+    assert modules == ["server/basics/names.py"]
 
 
 def test_the_app_keeps_no_copy_of_the_servers_words():

@@ -1,5 +1,5 @@
 """Outbound webhooks: a site's events go to the URLs an admin subscribed, as JSON signed with
-HMAC-SHA256 over `<timestamp>.<body>` (server/signing.py), in the log's order, each event id
+HMAC-SHA256 over `<timestamp>.<body>` (server/basics/signing.py), in the log's order, each event id
 once, retried with backoff across restarts of the server, with a delivery log admins read."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from helpers import StandIn, eventually, free_port, prepare_database
 
-from server import signing
+from server.basics import signing
 
 SITE = "demo"
 SECRET = "the-receivers-shared-secret"

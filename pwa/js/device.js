@@ -1,6 +1,6 @@
 // What a phone tells the server as it connects, for the duty manager's readiness list: the
 // version of the app it runs (the name of its service worker's shell cache, which the server
-// stamps with a digest of the app's files: server/pages.py) and whether it may show
+// stamps with a digest of the app's files: server/api/pages.py) and whether it may show
 // notifications (Notification.permission, or "home_screen": an iPhone outside the app
 // installed on its Home Screen, where no web page may ring on the lock screen).
 export async function deviceReport() {

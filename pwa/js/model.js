@@ -96,7 +96,7 @@ function personNamed(state, payload) {
   return (state.roll_call.visitors || []).find((v) => v.visitor_id === payload.visitor_id);
 }
 
-// Accounted for once, whichever way came first (as server/projectors.py _account).
+// Accounted for once, whichever way came first (as server/store/projectors.py _account).
 function account(person, event, how) {
   const by = event.actor?.staff_id ? { staff_id: event.actor.staff_id, name: event.actor.name } : null;
   person.accounted ||= { how, by, assembly_point: event.payload.assembly_point ?? null, at: event.ts };

@@ -19,7 +19,7 @@ applyTexts(texts, lang);
 let model, saved, defaults;
 
 // Which translated message a mistake in a field gets, by the field's path in the set-up file
-// (the rules are server/site_config.py's).
+// (the rules are server/commands/site_config.py's).
 const FIELD_ERRORS = [
   [/^name$/, "setup.error.name"],
   [/^timezone$/, "setup.error.timezone"],

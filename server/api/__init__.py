@@ -7,9 +7,17 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import auth, commands, rate_limits
-from ..errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
-from ..names import DEEPEST_NESTING, problem_in
+from .. import commands
+from ..basics.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
+from ..basics.names import DEEPEST_NESTING, problem_in
+from ..operations import rate_limits
+from ..rules import auth
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,7 +37,7 @@ def authenticate() -> None:
     """Set g.identity from the bearer token or the device session cookie; CSRF-check cookie writes.
 
     A token or cookie that identifies nobody is a failed sign-in, limited per client address
-    (server/rate_limits.py). Public routes ignore the cookie: a phone enrolling again still
+    (server/operations/rate_limits.py). Public routes ignore the cookie: a phone enrolling again still
     has its old one, and their answer does not depend on it.
     """
     g.identity = None
@@ -129,7 +137,7 @@ def answer_adds(name: str):
 
 
 # What a visitor does without an account (commands for the role auth.VISITORS), and the one
-# of those that adds a row each time, so is limited per address (server/rate_limits.py).
+# of those that adds a row each time, so is limited per address (server/operations/rate_limits.py).
 VISITOR_ENDPOINTS = {
     f"api.{command.name}" for command in commands.routed() if command.roles == auth.VISITORS
 }

@@ -9,8 +9,8 @@ import re
 from flask import current_app, jsonify
 
 from .. import commands
+from ..basics.names import LANGUAGES, LARGEST_INTEGER
 from ..commands import COMMANDS
-from ..names import LANGUAGES, LARGEST_INTEGER
 from . import PUBLIC_ENDPOINTS, VISITOR_ENDPOINTS, api
 from .schemas import (
     EVENTS,

@@ -1,6 +1,6 @@
 """POST /hooks/alarm/<site>: the fire-alarm panel's signed webhook (or the bridge's, for a panel
 with only a relay: server/bridge.py). Not under /api: no person signs in here, the signature
-(server/signing.py) under the site's own secret is the only credential.
+(server/basics/signing.py) under the site's own secret is the only credential.
 
 A refused delivery (an unknown site, no or a bad signature, a timestamp more than five minutes
 away, a replay) is a 4xx problem+json and nothing is logged.
@@ -13,13 +13,14 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import commands, signing
-from ..alarm_panel import valid_secrets
-from ..auth import alarm_panel
-from ..clock import now_ms
-from ..errors import Invalid, NotFound, Rejected
-from ..names import DEEPEST_NESTING, is_slug, problem_in
-from ..settings import secret_key_for
+from .. import commands
+from ..basics import signing
+from ..basics.clock import now_ms
+from ..basics.errors import Invalid, NotFound, Rejected
+from ..basics.names import DEEPEST_NESTING, is_slug, problem_in
+from ..basics.settings import secret_key_for
+from ..rules.alarm_panel import valid_secrets
+from ..rules.auth import alarm_panel
 
 hooks = Blueprint("hooks", __name__)
 

@@ -8,17 +8,23 @@ import json
 
 from flask import Blueprint, g, jsonify, render_template, request
 
-from ..auth import MANAGERS, RESPONDERS
-from ..clock import now_ms
+from ..basics.clock import now_ms
+from ..basics.errors import Forbidden, NotFound
+from ..basics.names import DEFAULT_LANGUAGE, LANGUAGES
+from ..basics.qr import qr_svg
+from ..basics.settings import secret_key_for
+from ..channels.texts import default_texts
 from ..commands.incidents import require_active_incident
-from ..errors import Forbidden, NotFound
-from ..mustering import is_marshal, muster_counts, roll, unaccounted, visitors_on_roll
-from ..names import DEFAULT_LANGUAGE, LANGUAGES
-from ..notices.texts import default_texts
-from ..qr import qr_svg
-from ..settings import secret_key_for
-from ..state import active_incident, assembly_point_views, site_row
-from ..visitors import visitor_asks, visitor_by_token
+from ..rules.auth import MANAGERS, RESPONDERS
+from ..rules.mustering import (
+    is_marshal,
+    muster_counts,
+    roll,
+    unaccounted,
+    visitors_on_roll,
+)
+from ..rules.visitors import visitor_asks, visitor_by_token
+from ..store.state import active_incident, assembly_point_views, site_row
 from . import api, authenticate, require_member, services
 
 VISITOR_LINK_HEADER = "X-Visitor-Link"  # a visitor's personal token, never in a URL

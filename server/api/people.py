@@ -6,15 +6,18 @@ from dataclasses import replace
 
 from flask import current_app, g, jsonify
 
-from .. import auth, commands, log, personal, rate_limits
-from ..clock import iso, now_ms
+from .. import commands
+from ..basics.clock import iso, now_ms
+from ..basics.errors import Invalid, NotFound
+from ..basics.names import DEFAULT_LANGUAGE
+from ..basics.qr import qr_svg
 from ..commands.devices import enrollee, enrollment_link_view
-from ..errors import Invalid, NotFound
-from ..events import PRIVATE_FIELDS
-from ..mustering import is_marshal
-from ..names import DEFAULT_LANGUAGE
-from ..privacy import held_about_staff, privacy_of
-from ..qr import qr_svg
+from ..operations import rate_limits
+from ..rules import auth
+from ..rules.mustering import is_marshal
+from ..rules.privacy import held_about_staff, privacy_of
+from ..store import log, personal
+from ..store.events import PRIVATE_FIELDS
 from . import answer_adds, api, json_body, require_member, services
 
 SESSION_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept for a cookie

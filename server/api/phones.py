@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..auth import MANAGERS
-from ..clock import now_ms
-from ..mailboxes.checks import mailbox_readiness
-from ..phone_readiness import site_readiness
+from ..basics.clock import now_ms
+from ..channels.mailboxes.checks import mailbox_readiness
+from ..live.phone_readiness import site_readiness
+from ..rules.auth import MANAGERS
 from . import api, require_member, services
 
 
@@ -17,5 +17,5 @@ def readiness(site: str):
     with services().store.reading() as db:
         require_member(db, site, MANAGERS, "the phones' readiness")
         phones = site_readiness(db, site, services().presence, now_ms())
-        # The mailboxes' too, as last tried in the background (server/mailboxes/checks.py).
+        # The mailboxes' too, as last tried in the background (server/channels/mailboxes/checks.py).
         return jsonify({**phones, "mailboxes": mailbox_readiness(db, site, services().settings)})

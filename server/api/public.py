@@ -8,15 +8,15 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, request, send_file, send_from_directory
 
-from .. import PWA_DIR
-from ..errors import NotFound
-from ..notices.texts import LANGUAGES
+from ..basics.errors import NotFound
+from ..channels.texts import LANGUAGES
+from .pages import PWA_DIR
 
 public = Blueprint("public", __name__)
 
 # Short enough that a switch shows within seconds; stale copies may bridge an outage.
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
-CAP_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,199}")  # as server/notices/cap.py makes them
+CAP_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,199}")  # as server/channels/cap.py makes them
 # Bare types: Flask adds "; charset=utf-8" to text/* and +xml itself (once more if written).
 PHONE_TYPES = {"twiml": "text/xml", "ssml": "application/ssml+xml", "txt": "text/plain"}
 
@@ -96,7 +96,7 @@ def cap(site: str):
 
 @public.get("/cap/<site>.atom")
 def cap_feed(site: str):
-    """The site's CAP alerts as an Atom feed (server/notices/atom.py), for those who poll."""
+    """The site's CAP alerts as an Atom feed (server/channels/atom.py), for those who poll."""
     return snapshot(site, "cap.atom", "application/atom+xml")
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from .. import bundle
-from ..auth import MANAGERS
-from ..errors import Invalid
-from ..names import LANGUAGES
-from ..report import incident_report, report_csv, roll_call_csv
-from ..report_document import report_page
-from ..report_pdf import report_pdf
-from ..state import incident_view
+from ..basics.errors import Invalid
+from ..basics.names import LANGUAGES
+from ..reports import bundle
+from ..reports.document import report_page
+from ..reports.pdf import report_pdf
+from ..reports.report import incident_report, report_csv, roll_call_csv
+from ..rules.auth import MANAGERS
+from ..store.state import incident_view
 from . import api, require_member, services
 
 
@@ -57,7 +57,7 @@ def report_html(site: str, incident_id: int):
 
 @api.get("/sites/<site>/incidents/<int:incident_id>/report.bundle")
 def report_bundle(site: str, incident_id: int):
-    """The report with its proof, a zip that verify_report.py checks (server/bundle.py). When
+    """The report with its proof, a zip that verify_report.py checks (server/reports/bundle.py). When
     no checkpoint covers the report's last entry yet, one is signed now."""
     report, lang = _report(site, incident_id), _language()
     first, last = bundle.seq_range(report)

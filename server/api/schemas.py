@@ -7,25 +7,32 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from ..alarm_panel import ACTIONS as PANEL_ACTIONS
-from ..alarm_panel import LONGEST_COUNTDOWN_SECONDS
-from ..auth import ACTOR_ROLES, ROLES
+from ..basics.names import (
+    CONTROL_CHARACTERS,
+    END_REASONS,
+    KINDS,
+    LANGUAGES,
+    LARGEST_INTEGER,
+    SLUG,
+)
+from ..channels import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
+from ..channels.mailboxes.checks import REASONS as MAILBOX_REASONS
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
 from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
 from ..commands.readiness import PURPOSES as PUSH_PURPOSES
 from ..commands.webhooks import FORMATS as WEBHOOK_FORMATS
-from ..escalation import LONGEST_SECONDS as LONGEST_ESCALATION
-from ..escalation import PHONE_NUMBER
-from ..events import EVENT_TYPES
-from ..mailboxes.checks import REASONS as MAILBOX_REASONS
-from ..mustering import CLOCK_TIME, HOW
-from ..names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
-from ..notices import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
-from ..phone_readiness import REASONS as READINESS_REASONS
-from ..presence import NOTIFICATION_STATES
-from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
-from ..visitors import VISITOR_ASKS
+from ..live.phone_readiness import REASONS as READINESS_REASONS
+from ..live.presence import NOTIFICATION_STATES
+from ..rules.alarm_panel import ACTIONS as PANEL_ACTIONS
+from ..rules.alarm_panel import LONGEST_COUNTDOWN_SECONDS
+from ..rules.auth import ACTOR_ROLES, ROLES
+from ..rules.escalation import LONGEST_SECONDS as LONGEST_ESCALATION
+from ..rules.escalation import PHONE_NUMBER
+from ..rules.mustering import CLOCK_TIME, HOW
+from ..rules.visitors import VISITOR_ASKS
+from ..store.events import EVENT_TYPES
+from ..store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
 
 
 def ref(name: str) -> dict:
@@ -69,7 +76,7 @@ def array(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
-# --- the input rules (server/names.py, server/commands/fields.py) -------------------------
+# --- the input rules (server/basics/names.py, server/commands/fields.py) -------------------------
 
 TEXT = {"type": "string", "pattern": f"^[^{CONTROL_CHARACTERS}]*$"}
 SLUG_ID = {"type": "string", "pattern": f"^{SLUG.pattern}$"}  # sites and zones
@@ -107,7 +114,7 @@ PUSH_SUBSCRIPTION = obj(
     },
     closed=False,
 )
-# What the fire-alarm panel's signals do on a site (server/alarm_panel.py).
+# What the fire-alarm panel's signals do on a site (server/rules/alarm_panel.py).
 ALARM_PANEL_POLICY = obj(
     {},
     {
@@ -401,7 +408,7 @@ SCHEMAS = {
             "failing": nullable(obj({"since": TIME, "status": nullable(ID), "retry_at": SOMETIME})),
         }
     ),
-    # The fire-alarm panel as the console shows it (server/alarm_panel.py panel_view).
+    # The fire-alarm panel as the console shows it (server/rules/alarm_panel.py panel_view).
     "AlarmPanel": obj(
         {
             "link": nullable(obj({"state": enum(["up", "down"]), "since": TIME})),
@@ -689,7 +696,7 @@ REPORT = obj(
                     "type": enum(sorted(EVENT_TYPES)),
                     "actor": ref("Actor"),
                     # the actor's name and the entry's personal fields as read now (sealed
-                    # in the log, "(erased)" once erased: server/personal.py)
+                    # in the log, "(erased)" once erased: server/store/personal.py)
                     "actor_name": nullable(STRING),
                     "payload": ANY_OBJECT,
                     "personal": ANY_OBJECT,
@@ -786,7 +793,7 @@ MY_VISIT = obj(
     }
 )
 
-# GET /api/me/data: everything held about a person (server/privacy.py, api/people.py).
+# GET /api/me/data: everything held about a person (server/rules/privacy.py, api/people.py).
 HELD_ABOUT_ME = obj(
     {
         "person": {"type": "object"},

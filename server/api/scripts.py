@@ -7,7 +7,7 @@ import json
 
 from flask import jsonify
 
-from ..notices.texts import LANGUAGES, default_texts, merged
+from ..channels.texts import LANGUAGES, default_texts, merged
 from . import api, require_member, services
 
 

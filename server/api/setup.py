@@ -8,11 +8,11 @@ from dataclasses import asdict
 
 from flask import jsonify
 
-from ..auth import ADMINS
-from ..names import KINDS, LANGUAGES
-from ..notices import NoticeSettings
-from ..notices.texts import default_texts
-from ..site_config import read_site
+from ..basics.names import KINDS, LANGUAGES
+from ..channels import NoticeSettings
+from ..channels.texts import default_texts
+from ..commands.site_config import read_site
+from ..rules.auth import ADMINS
 from . import api, require_member, services
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from .. import log, personal
-from ..auth import ROLES
-from ..clock import iso
-from ..errors import Invalid
-from ..names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER
-from ..notices import EMAIL_PROVIDERS
-from ..notices.texts import default_texts
-from ..projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
-from ..state import batch_for, site_state
+from ..basics.clock import iso
+from ..basics.errors import Invalid
+from ..basics.names import (
+    DEFAULT_LANGUAGE,
+    END_REASONS,
+    KINDS,
+    LANGUAGES,
+    LARGEST_INTEGER,
+)
+from ..channels import EMAIL_PROVIDERS
+from ..channels.texts import default_texts
+from ..rules.auth import ROLES
+from ..store import log, personal
+from ..store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from ..store.state import batch_for, site_state
 from . import api, require_member, services
 
 

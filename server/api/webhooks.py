@@ -7,11 +7,11 @@ import json
 
 from flask import jsonify, request
 
-from ..auth import ADMINS
-from ..clock import iso
-from ..errors import Invalid
-from ..names import LARGEST_INTEGER
-from ..webhooks import delivery_view
+from ..basics.clock import iso
+from ..basics.errors import Invalid
+from ..basics.names import LARGEST_INTEGER
+from ..integrations.webhooks import delivery_view
+from ..rules.auth import ADMINS
 from . import api, require_member, services
 
 MOST_DELIVERIES = 500

@@ -1,7 +1,7 @@
 """Every state change goes through `execute`: authorise and validate, decide, and record
-events; recording an event applies its projector (server/projectors.py) in the same
+events; recording an event applies its projector (server/store/projectors.py) in the same
 transaction, so commands never write the state tables themselves. The process's writer
-commits commands that arrive together in one transaction (server/writer.py), and the events
+commits commands that arrive together in one transaction (server/store/writer.py), and the events
 are published after the commit.
 
 HTTP, Socket.IO, enrollment and the CLI all call `execute`; nothing else writes.
@@ -12,18 +12,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from .. import log, personal, projectors, sealed
-from ..auth import Identity
-from ..clock import STEP_MS, follow_system_clock, now_ms, system_ms
-from ..errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, NotFound, Rejected
-from ..events import EVENT_TYPES, NOTICE_EVENTS
-from ..settings import secret_key_for
+from ..basics import sealed
+from ..basics.clock import (
+    STEP_MS,
+    follow_system_clock,
+    now_ms,
+    system_ms,
+)
+from ..basics.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyMismatch,
+    Invalid,
+    NotFound,
+    Rejected,
+)
+from ..basics.settings import secret_key_for
+from ..rules.auth import Identity
+from ..store import log, personal, projectors
+from ..store.events import EVENT_TYPES, NOTICE_EVENTS
 from .fields import Field, check
-
-if TYPE_CHECKING:
-    from ..services import Services
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ class Tx:
     keys: personal.Keys | None = None
 
     def record(self, type_: str, payload: dict) -> dict:
-        """Append an event to the site's log, its personal fields sealed (server/personal.py),
+        """Append an event to the site's log, its personal fields sealed (server/store/personal.py),
         and apply it to the state tables; it is published, as read, once the transaction
         commits."""
         assert type_ in EVENT_TYPES, f"undocumented event type {type_}"
@@ -159,9 +168,7 @@ class Tx:
         return self.identity.staff_id
 
 
-def execute(
-    services: Services, identity: Identity, site: str, name: str, body=None, idempotency_key=None
-):
+def execute(services, identity: Identity, site: str, name: str, body=None, idempotency_key=None):
     """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
     command_ = COMMANDS[name]
     recorded: list[dict] = []

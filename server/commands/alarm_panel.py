@@ -1,19 +1,30 @@
 """The fire-alarm panel's commands: its secrets (from the command line), its signals and
 heartbeats (its signed webhook, server/api/hooks.py), the pre-alarm countdown a duty manager
 confirms or dismisses, and what the server's timers decide when nobody answers or the
-panel's link falls silent (server/timers.py). The site's policy is in server/alarm_panel.py.
+panel's link falls silent (server/timers.py). The site's policy is in server/rules/alarm_panel.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from ..alarm_panel import HEARTBEAT, MISSED_HEARTBEATS, SIGNALS, seal_secret, site_policy
-from ..auth import ADMINS, MANAGERS, PANEL, new_secret
-from ..clock import iso
-from ..errors import Conflict
-from ..settings import secret_key_for
-from ..state import active_incident
+from ..basics.clock import iso
+from ..basics.errors import Conflict
+from ..basics.settings import secret_key_for
+from ..rules.alarm_panel import (
+    HEARTBEAT,
+    MISSED_HEARTBEATS,
+    SIGNALS,
+    seal_secret,
+    site_policy,
+)
+from ..rules.auth import (
+    ADMINS,
+    MANAGERS,
+    PANEL,
+    new_secret,
+)
+from ..store.state import active_incident
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import end_incident, start_incident

@@ -5,9 +5,9 @@ Their events are readable by responders only (see events.RESPONDER_ONLY_EVENTS).
 
 from __future__ import annotations
 
-from ..auth import EVERYONE, RESPONDERS
-from ..errors import Forbidden, NotFound
-from ..state import backup_request_view, responder_phones
+from ..basics.errors import Forbidden, NotFound
+from ..rules.auth import EVERYONE, RESPONDERS
+from ..store.state import backup_request_view, responder_phones
 from . import Route, command
 from .fields import Field
 

@@ -3,7 +3,7 @@ so the report can say when and by how much."""
 
 from __future__ import annotations
 
-from ..auth import ADMINS
+from ..rules.auth import ADMINS
 from . import Tx, command
 from .fields import Field
 
@@ -17,7 +17,7 @@ from .fields import Field
 )
 def record_clock_step(tx: Tx, params: dict) -> dict:
     """The server's watch saw the system clock step `ms` forward (or `back`) from the
-    server's own, which runs on evenly (server/clock.py)."""
+    server's own, which runs on evenly (server/basics/clock.py)."""
     by_ms = -params["ms"] if params["back"] else params["ms"]
     payload = {"by_ms": by_ms, "system_ms": params["system_ms"], "seen_by": "watch"}
     return tx.changed(tx.record("clock.stepped", payload))

@@ -7,10 +7,23 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
-from ..clock import iso
-from ..errors import Forbidden, Gone, Invalid, NotFound
-from ..privacy import privacy_of
+from ..basics.clock import iso
+from ..basics.errors import (
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+)
+from ..rules.auth import (
+    ADMINS,
+    EVERYONE,
+    MANAGERS,
+    ROLES,
+    Identity,
+    digest,
+    new_secret,
+)
+from ..rules.privacy import privacy_of
 from . import Route, Tx, command
 from .fields import Field
 from .staff import add_person

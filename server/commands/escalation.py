@@ -1,13 +1,13 @@
-"""Escalation during an incident (server/escalation.py): the server's own commands, run by its
+"""Escalation during an incident (server/rules/escalation.py): the server's own commands, run by its
 timer and by the SMS sender."""
 
 from __future__ import annotations
 
-from ..auth import ADMINS
-from ..errors import Invalid
-from ..escalation import STEPS, due_attempts
-from ..sms import sms_configured
-from ..state import active_incident
+from ..basics.errors import Invalid
+from ..basics.settings import sms_configured
+from ..rules.auth import ADMINS
+from ..rules.escalation import STEPS, due_attempts
+from ..store.state import active_incident
 from . import Tx, command
 from .fields import Field
 

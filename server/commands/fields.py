@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..clock import now_ms, parse_iso
-from ..errors import Invalid
+from ..basics.clock import now_ms, parse_iso
+from ..basics.errors import Invalid
 
 
 @dataclass(frozen=True)

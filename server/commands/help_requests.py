@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..auth import EVERYONE
-from ..errors import NotFound
-from ..state import help_request_view
+from ..basics.errors import NotFound
+from ..rules.auth import EVERYONE
+from ..store.state import help_request_view
 from . import Route, command
 from .fields import Field
 from .incidents import require_active_incident

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..auth import MANAGERS
-from ..clock import iso
-from ..errors import Conflict, Invalid
-from ..names import END_REASONS, KINDS
-from ..state import active_incident, incident_view, zone_views
+from ..basics.clock import iso
+from ..basics.errors import Conflict, Invalid
+from ..basics.names import END_REASONS, KINDS
+from ..rules.auth import MANAGERS
+from ..store.state import active_incident, incident_view, zone_views
 from . import Route, command
 from .fields import Field
 from .notices import close_notices, follow_eta, restore_notices

@@ -1,12 +1,12 @@
 """Accounting for people at the assembly point: a marshal marks a person (staff or visitor)
 accounted for, or reports them still inside. A person is accounted for once, whichever way
-came first (server/mustering.py); a later mark is answered and not logged again."""
+came first (server/rules/mustering.py); a later mark is answered and not logged again."""
 
 from __future__ import annotations
 
-from ..auth import EVERYONE
-from ..errors import Forbidden, NotFound
-from ..mustering import VISITORS_ON_ROLL, accounted_view, is_marshal
+from ..basics.errors import Forbidden, NotFound
+from ..rules.auth import EVERYONE
+from ..rules.mustering import VISITORS_ON_ROLL, accounted_view, is_marshal
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 
-from ..auth import ADMINS
-from ..clock import iso, parse_iso
-from ..errors import Invalid
-from ..mailboxes.sieve import seal_password
-from ..notices import CHANNELS, NoticeSettings
-from ..site_config import check_notices, dotted, summary
+from ..basics.clock import iso, parse_iso
+from ..basics.errors import Invalid
+from ..channels import CHANNELS, NoticeSettings
+from ..channels.mailboxes.sieve import seal_password
+from ..rules.auth import ADMINS
 from . import Route, Tx, command
 from .fields import Field
+from .site_config import check_notices, dotted, summary
 
 # The last moment the log can hold (clock.parse_iso reads no later year): however long a
 # site's restored time is set, the all-clear goes through and says "open again" until then.
@@ -143,7 +143,7 @@ def configure_notices(tx: Tx, params: dict) -> dict:
     return {"settings": settings, "seq": event["seq"]}
 
 
-# What the mailbox switcher (server/mailboxes/switcher.py) reports after each attempt.
+# What the mailbox switcher (server/channels/mailboxes/switcher.py) reports after each attempt.
 MAILBOX_OUTCOMES = {
     "switched": "notice.switched",
     "failed": "notice.switch_failed",

@@ -1,13 +1,13 @@
 """Erasing personal data: one person on request (GDPR Art. 17), or whatever a site's retention
-has ended (server/privacy.py). Erasing deletes the person's keys (server/personal.py): the
+has ended (server/rules/privacy.py). Erasing deletes the person's keys (server/store/personal.py): the
 log keeps every entry and hash, and its sealed fields read "(erased)" from then on; the
 `person.erased` entry says which keys went, and its projector says "(erased)" in the state."""
 
 from __future__ import annotations
 
-from ..auth import ADMINS
-from ..errors import NotFound
-from ..privacy import DAY_MS, privacy_of
+from ..basics.errors import NotFound
+from ..rules.auth import ADMINS
+from ..rules.privacy import DAY_MS, privacy_of
 from . import Tx, command
 from .fields import Field
 

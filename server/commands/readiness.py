@@ -4,8 +4,8 @@ service answered for each subscription, whatever the push was for."""
 
 from __future__ import annotations
 
-from ..auth import ADMINS, EVERYONE, MANAGERS
-from ..errors import Invalid, NotFound
+from ..basics.errors import Invalid, NotFound
+from ..rules.auth import ADMINS, EVERYONE, MANAGERS
 from . import Route, Tx, command
 from .fields import Field
 

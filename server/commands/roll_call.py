@@ -3,7 +3,7 @@ is once per person; a repeat is answered but not logged again."""
 
 from __future__ import annotations
 
-from ..auth import EVERYONE
+from ..rules.auth import EVERYONE
 from . import Route, command
 from .fields import Field
 from .incidents import require_active_incident

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 
-from ..auth import ADMINS
-from ..errors import Conflict, Invalid
-from ..mustering import slug_for, unique_id
-from ..names import LANGUAGES, SLUG_RULE, is_slug
-from ..site_config import check, dotted, normalized, summary
+from ..basics.errors import Conflict, Invalid
+from ..basics.names import LANGUAGES, SLUG_RULE, is_slug
+from ..rules.auth import ADMINS
+from ..rules.mustering import slug_for, unique_id
 from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
+from .site_config import (
+    check,
+    dotted,
+    normalized,
+    summary,
+)
 from .staff import add_person
 
 

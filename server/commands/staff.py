@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..auth import ADMINS, EVERYONE, ROLES
-from ..errors import NotFound
-from ..names import DEFAULT_LANGUAGE, LANGUAGES
+from ..basics.errors import NotFound
+from ..basics.names import DEFAULT_LANGUAGE, LANGUAGES
+from ..rules.auth import ADMINS, EVERYONE, ROLES
 from . import Route, Tx, command
 from .fields import Field
 

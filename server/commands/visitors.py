@@ -1,5 +1,5 @@
 """Visitors and contractors: signed in and out at the reception desk (guard, duty manager,
-admin) or by themselves at the entrance (no account: server/visitors.py), during an alarm
+admin) or by themselves at the entrance (no account: server/rules/visitors.py), during an alarm
 "I am out" from their personal link, and signed out by the server at closing time.
 
 The visitor's personal fields (name, company, phone) travel together in the event's `person`,
@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 
-from ..auth import ADMINS, RESPONDERS, VISITORS
-from ..errors import Invalid, NotFound
-from ..escalation import check_phone
-from ..names import LANGUAGES
-from ..settings import secret_key_for
-from ..state import active_incident
-from ..visitors import due_out, link_path, link_token, new_link_nonce, visitor_by_token
+from ..basics.errors import Invalid, NotFound
+from ..basics.names import LANGUAGES
+from ..basics.settings import secret_key_for
+from ..rules.auth import ADMINS, RESPONDERS, VISITORS
+from ..rules.escalation import check_phone
+from ..rules.visitors import (
+    due_out,
+    link_path,
+    link_token,
+    new_link_nonce,
+    visitor_by_token,
+)
+from ..store.state import active_incident
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident

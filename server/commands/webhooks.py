@@ -1,17 +1,17 @@
 """Outbound webhooks (admins): subscribe a URL to a site's events, remove it, send it a test.
 The URL (its path can be a capability, as Slack's and Teams' are) and the signing secret are
 kept sealed, in the log and in the state alike; the deliveries follow the log
-(server/webhooks.py)."""
+(server/integrations/webhooks.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .. import sealed
-from ..auth import ADMINS, new_secret
-from ..errors import Invalid, NotFound
-from ..events import EVENT_TYPES
-from ..settings import secret_key_for
+from ..basics import sealed
+from ..basics.errors import Invalid, NotFound
+from ..basics.settings import secret_key_for
+from ..rules.auth import ADMINS, new_secret
+from ..store.events import EVENT_TYPES
 from . import Route, Tx, command
 from .fields import Field
 
@@ -62,7 +62,7 @@ def add_webhook(tx: Tx, params: dict) -> dict:
             "secret_sealed": seal_for(tx.settings, tx.site, webhook_id, "secret", secret),
             "events": sorted(set(events)),
             "format": params["format"],
-            # People are named only to a subscription that asks (server/personal.py).
+            # People are named only to a subscription that asks (server/store/personal.py).
             **({"include_names": True} if params["include_names"] else {}),
         },
     )

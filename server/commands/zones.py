@@ -3,9 +3,9 @@ blocked). A repeat that changes nothing is answered but not logged again."""
 
 from __future__ import annotations
 
-from ..auth import ADMINS, EVERYONE, MANAGERS
-from ..errors import Conflict, NotFound
-from ..projectors import SWEEP_STATUS
+from ..basics.errors import Conflict, NotFound
+from ..rules.auth import ADMINS, EVERYONE, MANAGERS
+from ..store.projectors import SWEEP_STATUS
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident

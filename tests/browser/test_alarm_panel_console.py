@@ -11,7 +11,7 @@ import pytest
 import requests
 from helpers import enrolled_page, prepare_panel_site
 
-from server import signing
+from server.basics import signing
 
 MAIJA = 1  # the demo's duty manager
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from helpers import enrolled_page
 
-from server.events import ROLL_CALL_EVENTS
+from server.store.events import ROLL_CALL_EVENTS
 
 MAIJA = 1  # the demo's duty manager
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from helpers import Browser, enrolled_page, eventually
 
-from server.auth import CSRF_HEADER
+from server.rules.auth import CSRF_HEADER
 
 MAIJA, ERIK, SARA = 1, 3, 4  # the demo's duty manager, and two of its staff
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from helpers import enrolled_page
 
-from server import PWA_DIR
+from server.api.pages import PWA_DIR
 
 MAIJA, AINO, ERIK = 1, 2, 3
 SITE = "/api/sites/demo"

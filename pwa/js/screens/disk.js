@@ -1,5 +1,5 @@
 // The banner admins and duty managers see while the server's disk is nearly full, or full
-// and the reserve kept for the alarm was used (the server's `disk` message, server/disk.py):
+// and the reserve kept for the alarm was used (the server's `disk` message, server/store/disk.py):
 // what is wrong and what to do, until the server says there is room again.
 import { $ } from "../dom.js";
 import { say } from "../texts.js";

@@ -1,6 +1,6 @@
 // The customer-service mailboxes' automatic replies on the duty manager's console (both of
 // its screens): on since when, failing and retried, or left as someone else set it. The server
-// switches them in the background (server/mailboxes/switcher.py); this only shows how it went.
+// switches them in the background (server/channels/mailboxes/switcher.py); this only shows how it went.
 import { $, element } from "../dom.js";
 import { say } from "../texts.js";
 import { momentOf } from "../when.js";
@@ -8,7 +8,7 @@ import { momentOf } from "../when.js";
 const MAILBOX_EVENTS = ["notice.switched", "notice.switch_failed", "notice.reply_kept"];
 
 // Keep state.mailbox_states (as the server's `state` gives it) current between two `state`s,
-// as server/projectors.py applies the same events.
+// as server/store/projectors.py applies the same events.
 export function applyMailboxEvent(state, event) {
   const payload = event.payload || {};
   if (!state.mailbox_states || !MAILBOX_EVENTS.includes(event.type) || payload.channel !== "email") return;

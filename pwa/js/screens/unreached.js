@@ -1,5 +1,5 @@
 // Who the alarm has not reached yet, on the duty manager's console while an incident runs, and
-// how each was tried: the push again, then an SMS (server/escalation.py). The state brings the
+// how each was tried: the push again, then an SMS (server/rules/escalation.py). The state brings the
 // attempts so far (`escalations`); the events add the next ones and their answers.
 import { $, element } from "../dom.js";
 import { say, sayCount } from "../texts.js";

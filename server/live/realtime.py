@@ -1,0 +1,166 @@
+"""Socket.IO: who connects (decided once, in `connect`), catching a client up from its
+`last_seq`, and actions sent over the socket (the same commands as the HTTP API)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from flask_socketio import ConnectionRefusedError
+
+from .. import commands
+from ..basics.errors import (
+    INTERNAL_ERROR,
+    Invalid,
+    Rejected,
+    Unauthenticated,
+)
+from ..basics.names import LARGEST_INTEGER, problem_in
+from ..channels import load_notice
+from ..channels.status import status_document
+from ..operations import rate_limits
+from ..rules import auth
+from ..store import log, personal
+from ..store.state import batch_for, site_row
+from .publish import PUBLIC_NAMESPACE, public_room, room_of
+
+logger = logging.getLogger(__name__)
+
+# Most events in one catch-up message.
+CATCH_UP_BATCH = 500
+
+
+def register(socketio, services) -> None:
+    """Attach the Socket.IO handlers for one app."""
+    register_public(socketio, services)
+    actions = commands.socket_actions()
+
+    @socketio.on("connect")
+    def connect(auth_data=None):
+        try:
+            identity = _identify(services, auth_data)
+        except Rejected as refused:  # a wrong token, or too many from this address
+            raise ConnectionRefusedError(refused.detail, refused.problem()) from None
+        if identity is None:
+            raise ConnectionRefusedError("unauthorized: send auth={'token': ...} or sign in")
+        socketio.server.save_session(request.sid, {"identity": identity})
+        services.presence.connected(request.sid, identity, auth_data)  # memory only
+        # Catch up after the CONNECT answer is sent: messages emitted inside this handler
+        # would reach the client before it knows it is connected.
+        socketio.start_background_task(
+            catch_up, socketio, services, request.sid, identity, _last_seq(auth_data)
+        )
+
+    @socketio.on("disconnect")
+    def disconnect(*_reason):
+        services.presence.disconnected(request.sid)
+
+    @socketio.on("sync")
+    def sync(data=None):
+        """A client that saw a gap in `seq` asks again for what it missed."""
+        identity = _session_identity(socketio)
+        if identity is not None:
+            catch_up(socketio, services, request.sid, identity, _last_seq(data))
+
+    @socketio.on("action")
+    def action(data=None):
+        """Run a command; the acknowledgement carries the result or a problem+json error."""
+        try:
+            return {"ok": True, "result": _run_action(services, socketio, actions, data)}
+        except Rejected as rejected:
+            return {"ok": False, "error": rejected.problem()}
+        except Exception:  # a bug: the sender still gets an answer, as over HTTP
+            logger.exception("unexpected error in the action %r", data.get("command"))
+            return {"ok": False, "error": INTERNAL_ERROR}
+
+
+def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: int | None) -> None:
+    """Join the site's room, send the events missed after `last_seq` (as `events` batches),
+    then the state.
+
+    Nothing here yields between joining and the last send, so a live event cannot slip in
+    between; one committed just before may arrive twice (same seq): clients skip seen seqs.
+    """
+    socketio.server.enter_room(sid, room_of(identity))
+    with services.store.reading() as db:
+        missed = []
+        if last_seq is not None:
+            missed = log.events_after(
+                db, identity.site, last_seq, services.settings.replay_limit + 1
+            )
+            missed = personal.Reader(db).entries(missed)  # as read, like the live ones
+            if len(missed) > services.settings.replay_limit:
+                missed = []  # too far behind: the state alone brings the client up to date
+        state = services.states.for_person(db, identity)
+    for start in range(0, len(missed), CATCH_UP_BATCH):
+        batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
+        socketio.emit("events", batch, to=sid)
+    socketio.emit("state", state, to=sid)
+    disk = services.disk.state
+    if identity.is_responder and disk.needs_warning:  # the console's banner (server/store/disk.py)
+        socketio.emit("disk", disk.warning(), to=sid)
+
+
+def _run_action(services, socketio, actions: frozenset[str], data) -> dict:
+    """The command of an `action` message {command, params, idempotency_key}, run as the
+    connection's identity on its own site; a command not declared for the socket is refused."""
+    if not isinstance(data, dict) or data.get("command") not in actions:
+        raise Rejected(
+            "Send {command, params, idempotency_key}; command is one of: "
+            + ", ".join(sorted(actions))
+            + "."
+        )
+    problem = problem_in(data)
+    if problem:
+        raise Invalid(problem)
+    identity = _session_identity(socketio)
+    key = commands.checked_idempotency_key(data.get("idempotency_key"), "idempotency_key")
+    return commands.execute(
+        services, identity, identity.site, data["command"], data.get("params"), key
+    )
+
+
+def register_public(socketio, services) -> None:
+    """The public namespace: anyone may listen to a site's notice (the queue screens)."""
+
+    @socketio.on("connect", namespace=PUBLIC_NAMESPACE)
+    def connect_public(auth_data=None):
+        site = auth_data.get("site") if isinstance(auth_data, dict) else None
+        with services.store.reading() as db:
+            known = isinstance(site, str) and site_row(db, site) is not None
+        if not known:
+            raise ConnectionRefusedError("send auth={'site': '<site id>'} for a known site")
+        socketio.start_background_task(send_notice, request.sid, site)
+
+    def send_notice(sid: str, site: str) -> None:
+        socketio.server.enter_room(sid, public_room(site), namespace=PUBLIC_NAMESPACE)
+        with services.store.reading() as db:
+            document = status_document(load_notice(db, site))
+        socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE)
+
+
+def _identify(services, auth_data) -> auth.Identity | None:
+    """Who connects, or None without a token or cookie. One that identifies nobody is a failed
+    sign-in (Unauthenticated), limited per client address (429, server/operations/rate_limits.py)."""
+    token = auth_data.get("token") if isinstance(auth_data, dict) else None
+    via_cookie = not token
+    if via_cookie:  # the PWA: its session cookie came with the handshake
+        token = request.cookies.get(auth.SESSION_COOKIE)
+    if not isinstance(token, str) or not token:
+        return None
+    with rate_limits.counting_failures(rate_limits.SIGN_IN):
+        with services.store.reading() as db:
+            identity = auth.identify(db, token, via_cookie=via_cookie)
+        if identity is None:
+            raise Unauthenticated("unauthorized: this token or session is unknown or revoked")
+    return identity
+
+
+def _session_identity(socketio) -> auth.Identity:
+    return socketio.server.get_session(request.sid)["identity"]
+
+
+def _last_seq(data) -> int | None:
+    value = data.get("last_seq") if isinstance(data, dict) else None
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return value if whole and 0 <= value <= LARGEST_INTEGER else None

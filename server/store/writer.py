@@ -1,0 +1,196 @@
+"""One writer per process: commands that arrive together share one transaction and one fsync.
+
+A caller hands `submit` its work (a function of the open database that returns the command's
+answer and the events it recorded) and waits. The writer takes every piece of work waiting,
+runs each in its own savepoint (a rejected one leaves no trace and does not disturb the
+others), commits once, hands the events in the order they were recorded to each of its
+`subscribers` (the publisher first), and only then wakes the callers: nothing is acknowledged before its commit.
+
+Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
+the fsync, and BEGIN IMMEDIATE when another process is writing; the event loop keeps
+serving, and the next batch keeps gathering, meanwhile. The commands themselves run on
+the loop: they are short statements on cached pages, and in a native thread they fought the
+loop for the GIL at every SQLite call (208 receipts took 606 ms to write that way, under a
+crowd's requests; see bench/README.md).
+
+A full disk (SQLITE_FULL) is the one failure the writer answers itself: it gives the disk
+reserve back and tries the work marked `vital` again (the alarm's commands), and refuses
+the rest with 503 until there is room again (server/store/disk.py). While the disk is fine this
+costs one test of each batch's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..basics.errors import DiskFull
+from .db import BUSY_TIMEOUT_MS, Store
+from .disk import DiskReserve, is_disk_full
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    work: Callable
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    events: list = field(default_factory=list)
+    error: BaseException | None = None
+    vital: bool = False  # may use the disk reserve (server/store/disk.py)
+
+
+def run_here(function: Callable, *args):
+    """The default `run_native`: in the calling thread (threading mode, the CLI, unit tests)."""
+    return function(*args)
+
+
+class Writer:
+    def __init__(
+        self,
+        store: Store,
+        start_task: Callable,
+        run_native: Callable = run_here,
+        on_batch: Callable[[int], None] = lambda size: None,
+        reserve: DiskReserve | None = None,
+    ):
+        self.store = store
+        self.reserve = reserve or DiskReserve(":memory:", 0)
+        self.start_task = start_task
+        # What runs after each commit, in order, with the batch's events (server/app.py names
+        # them): each before any caller is answered.
+        self.subscribers: list[Callable[[list[dict]], None]] = []
+        self.run_native = run_native
+        self._waiting: deque[Job] = deque()
+        self._wake = threading.Event()
+        self._started = False
+        self._start_lock = threading.Lock()
+        self.commands = 0  # run since the process started (GET /healthz shows both)
+        self.transactions = 0
+        self.on_batch = on_batch  # told each batch's size (the metrics' histogram)
+
+    def submit(self, work: Callable, timeout: float | None = None, vital: bool = False):
+        """Run `work(db) -> (answer, events)` in the next batch; return the answer once it
+        is committed, or raise what the work raised (then nothing of it was written).
+        With a `timeout` (the readiness probe), TimeoutError when the batch is not done.
+        On a full disk only `vital` work is written (with the reserve); the rest raises
+        DiskFull."""
+        job = Job(work, vital=vital)
+        self._waiting.append(job)
+        self._start_once()
+        self._wake.set()
+        if not job.done.wait(timeout):
+            raise TimeoutError("the writer did not commit in time")
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _start_once(self) -> None:
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                self.start_task(self._drain_forever)
+
+    def _drain_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                batch = [self._waiting.popleft() for _ in range(len(self._waiting))]
+                self._write(batch)
+
+    def _write(self, batch: list[Job]) -> None:
+        self.commands += len(batch)
+        self.on_batch(len(batch))
+        if self.reserve.is_full and not self.reserve.room_is_back():
+            _refuse(job for job in batch if not job.vital)
+        self._attempt([job for job in batch if job.error is None])
+        short = [job for job in batch if is_disk_full(job.error)]
+        if short:
+            self._when_disk_full(short)
+        self._after_commit([event for job in batch for event in job.events])
+        for job in batch:
+            job.done.set()
+
+    def _after_commit(self, events: list[dict]) -> None:
+        for subscriber in self.subscribers:
+            try:
+                subscriber(events)
+            except Exception:  # the log has them; clients catch up from the gap
+                logger.exception("a subscriber failed after a commit")
+
+    def _attempt(self, jobs: list[Job]) -> None:
+        """Run the jobs in one transaction; each keeps its answer and events, or its error."""
+        if not jobs:
+            return
+        self.transactions += 1
+        try:
+            with self.store.writing() as db:
+                self._commit(db, jobs)
+        except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
+            if not is_disk_full(error):
+                logger.exception("a batch of %s commands could not be committed", len(jobs))
+            for job in jobs:
+                job.error, job.events = job.error or error, []
+
+    def _when_disk_full(self, short: list[Job]) -> None:
+        """SQLITE_FULL: give the reserve back to the vital jobs and try them once more; the
+        others are refused (and so is every other job until there is room again)."""
+        self.reserve.is_full = True
+        vital = [job for job in short if job.vital]
+        _refuse(job for job in short if not job.vital)
+        if not vital:
+            return
+        self.reserve.give_back()
+        for job in vital:
+            job.error, job.result, job.events = None, None, []
+        self._attempt(vital)
+        _refuse(job for job in vital if is_disk_full(job.error))
+
+    def _begin(self, db) -> None:
+        """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
+        for it in a native thread. (A native round trip costs a turn of the event loop, which
+        under a crowd's requests is hundreds of ms, so it is paid only when there is a wait.)"""
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.run_native(db.execute, "BEGIN IMMEDIATE")
+
+    def _commit(self, db, batch: list[Job]) -> None:
+        """One transaction, one savepoint per command."""
+        self._begin(db)
+        try:
+            for job in batch:
+                _run_in_savepoint(db, job)
+            self.run_native(db.execute, "COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def _refuse(jobs) -> None:
+    for job in jobs:
+        job.error, job.result, job.events = DiskFull(), None, []
+
+
+def _run_in_savepoint(db, job: Job) -> None:
+    """A rejected command leaves no trace and does not disturb the rest of its batch."""
+    db.execute("SAVEPOINT command")
+    try:
+        job.result, job.events = job.work(db)
+    except Exception as error:
+        db.execute("ROLLBACK TO command")
+        job.error = error
+    db.execute("RELEASE command")
