@@ -259,7 +259,9 @@ class BenchStack(Stack):
         production_server = template[template.index("\nserver {") :]
         upstream = "proxy_pass http://exitnow_$exitnow_node;"
         if production_server.count(upstream) != 2:
-            raise RuntimeError(f"deploy/nginx/production.conf's server block changed: {upstream} expected")
+            raise RuntimeError(
+                f"deploy/nginx/production.conf's server block changed: {upstream} expected"
+            )
         reference_server = production_server.replace(
             upstream, "proxy_pass http://exitnow_reference;"
         ).replace("@LISTEN@", f"{HOST}:{self.reference_url.rsplit(':', 1)[1]} ssl")

@@ -35,10 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .basics.signing import sign
+from .rules.alarm_panel import SIGNALS
 
 logger = logging.getLogger("exitnow.bridge")
 
-SIGNALS = ("fire_alarm", "pre_alarm", "fault", "reset", "test")
 MODEM_LINES = {"CTS": "cts", "DSR": "dsr", "RI": "ri", "CD": "cd"}
 LONGEST_RETRY_SECONDS = 30
 

@@ -355,7 +355,7 @@ def test_a_pre_alarm_nobody_answers_starts_the_evacuation_by_itself(
 
 
 def test_a_pre_alarm_is_pushed_to_the_locked_phones_of_those_who_lead():
-    from server.live.push import RESPONDERS, rounds_for
+    from server.live.push import TO_RESPONDERS, rounds_for
 
     started = {
         "type": "pre_alarm.started",
@@ -366,7 +366,7 @@ def test_a_pre_alarm_is_pushed_to_the_locked_phones_of_those_who_lead():
 
     (round_,) = rounds_for([started], "secret")
 
-    assert round_.audience == RESPONDERS and round_.purpose == "pre_alarm"
+    assert round_.audience == TO_RESPONDERS and round_.purpose == "pre_alarm"
     assert round_.context == {"pre_alarm_id": 1}
     swedish = round_.message({"language": "sv"})
     assert swedish["title"] == "Förlarm från brandlarmscentralen"

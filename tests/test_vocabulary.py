@@ -1,5 +1,5 @@
 """The server's words (languages, incident kinds, all-clear reasons, how events change the
-state) are defined once, in server/basics/names.py and server/store/projectors.py, and served to the app
+state) are defined once, in server/basics/names.py and server/store/projectors/, and served to the app
 at GET /api/vocabulary: the app keeps no copy of its own."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from server.basics.names import (
 from server.channels import EMAIL_PROVIDERS, NoticeSettings
 from server.rules.auth import ROLES
 from server.store.events import EVENT_TYPES
-from server.store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from server.store.projectors.roll_call import ROLL_CALL_COLUMNS
+from server.store.projectors.zones import SWEEP_STATUS
 
 APP = REPO / "pwa" / "js"
 TEXTS = REPO / "pwa" / "texts"

@@ -1,4 +1,10 @@
-"""The HTTP API: JSON in and out under /api. Who is asking is decided once, here."""
+"""The HTTP API: JSON in and out under /api. Who is asking is decided once, here.
+
+Beside the API: the app's own pages and service worker (pages), the probes (probes: /readyz),
+the public channels' routes (public), the alarm panel's webhook (hooks), the printable signs
+(mustering) and the OpenAPI document (docs).
+
+May import: every package below it; not server.app, server.cli or server.timers."""
 
 from __future__ import annotations
 

@@ -32,7 +32,8 @@ from ..rules.escalation import PHONE_NUMBER
 from ..rules.mustering import CLOCK_TIME, HOW
 from ..rules.visitors import VISITOR_ASKS
 from ..store.events import EVENT_TYPES
-from ..store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from ..store.projectors.roll_call import ROLL_CALL_COLUMNS
+from ..store.projectors.zones import SWEEP_STATUS
 
 
 def ref(name: str) -> dict:

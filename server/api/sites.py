@@ -18,7 +18,8 @@ from ..channels import EMAIL_PROVIDERS
 from ..channels.texts import default_texts
 from ..rules.auth import ROLES
 from ..store import log, personal
-from ..store.projectors import ROLL_CALL_COLUMNS, SWEEP_STATUS
+from ..store.projectors.roll_call import ROLL_CALL_COLUMNS
+from ..store.projectors.zones import SWEEP_STATUS
 from ..store.state import batch_for, site_state
 from . import api, require_member, services
 

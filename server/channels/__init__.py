@@ -1,5 +1,11 @@
 """What the public sees: one notice per site (open, closed, restored), rendered to every public
-channel as plain files that any static server can keep serving when the app is down."""
+channel as plain files that any static server can keep serving when the app is down.
+
+This package holds the notice (here), its sentences in every language (texts), each channel's
+rendering (status, banner, cap, atom, phone, email, render and templates/), the snapshot files
+(snapshots), and the customer-service mailboxes' automatic replies (mailboxes/).
+
+May import: server.basics, server.rules, server.store, server.evidence, server.operations."""
 
 from __future__ import annotations
 

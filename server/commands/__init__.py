@@ -1,11 +1,16 @@
 """Every state change goes through `execute`: authorise and validate, decide, and record
-events; recording an event applies its projector (server/store/projectors.py) in the same
+events; recording an event applies its projector (server/store/projectors/) in the same
 transaction, so commands never write the state tables themselves. The process's writer
 commits commands that arrive together in one transaction (server/store/writer.py), and the events
 are published after the commit.
 
-HTTP, Socket.IO, enrollment and the CLI all call `execute`; nothing else writes.
-"""
+HTTP, Socket.IO, enrollment, the CLI and the policies (server/policies.py) all call `execute`;
+nothing else records an event. (Working rows that are not the log: a phone's presence, a
+webhook's delivery, a checkpoint, go to the same writer as work of their own.)
+
+May import: server.basics, server.rules, server.store, server.evidence, server.operations,
+server.channels. `services` is the app's parts (server/services.py), passed in and named
+without an import, which would run up to the top floor."""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from ..basics.errors import (
 from ..basics.settings import secret_key_for
 from ..rules.auth import Identity
 from ..store import log, personal, projectors
-from ..store.events import EVENT_TYPES, NOTICE_EVENTS
+from ..store.events import EVENT_TYPES, SNAPSHOT_EVENTS
 from .fields import Field, check
 
 
@@ -203,7 +208,7 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
     for event in recorded:  # the step is logged: from now on this process's clock is past it
         if event["type"] == "clock.stepped" and event["payload"]["seen_by"] == "log":
             follow_system_clock(at_least_ms=event["ts"])
-    if any(event["type"] in NOTICE_EVENTS for event in recorded):
+    if any(event["type"] in SNAPSHOT_EVENTS for event in recorded):
         # The public notices are on disk before the command answers (after the frames left).
         services.publisher.refresh_public(site)
     return result

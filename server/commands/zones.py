@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..basics.errors import Conflict, NotFound
 from ..rules.auth import ADMINS, EVERYONE, MANAGERS
-from ..store.projectors import SWEEP_STATUS
+from ..store.projectors.zones import SWEEP_STATUS
 from . import Route, Tx, command
 from .fields import Field
 from .incidents import require_active_incident

@@ -140,14 +140,14 @@ def exchange(connection: http.client.HTTPConnection, target: str, body: bytes, h
 
 
 # Who each push round goes to: every phone of the site, or the responders'.
-EVERYONE = "everyone"
-RESPONDERS = "responders"
+TO_EVERYONE = "everyone"
+TO_RESPONDERS = "responders"
 
 
 @dataclass(frozen=True)
 class PushRound:
     """One round of pushes after a commit: why (`purpose`, which the log's `push.sent` keeps
-    with `context`), to whom (EVERYONE, RESPONDERS or a list of staff ids), the message each
+    with `context`), to whom (TO_EVERYONE, TO_RESPONDERS or a list of staff ids), the message each
     phone gets (made per subscription row, in its owner's language), and anyone left out."""
 
     purpose: str
@@ -224,9 +224,9 @@ class PushSender:
 
     def _subscriptions(self, site: str, round_: PushRound) -> list[dict]:
         where, args = "p.site = ?", [site]
-        if round_.audience == RESPONDERS:
+        if round_.audience == TO_RESPONDERS:
             where += " AND s.role IN ('guard', 'duty_manager', 'admin')"
-        elif round_.audience != EVERYONE:
+        elif round_.audience != TO_EVERYONE:
             where += f" AND p.staff_id IN ({','.join('?' * len(round_.audience))})"
             args += list(round_.audience)
         if round_.leave_out is not None:
@@ -314,14 +314,16 @@ def rounds_for(events: list[dict], secret_key: str) -> list[PushRound]:
             rounds.append(alarm_round(event))
         elif type_ == "incident.ended":
             message = functools.partial(all_clear_message, event)
-            rounds.append(PushRound("all_clear", EVERYONE, message, _of(payload, "incident_id")))
+            rounds.append(PushRound("all_clear", TO_EVERYONE, message, _of(payload, "incident_id")))
         elif type_ == "pre_alarm.started":  # the panel's countdown: those who lead answer it
             message = functools.partial(pre_alarm_message, event)
-            rounds.append(PushRound("pre_alarm", RESPONDERS, message, _of(payload, "pre_alarm_id")))
+            rounds.append(
+                PushRound("pre_alarm", TO_RESPONDERS, message, _of(payload, "pre_alarm_id"))
+            )
         elif type_ == "backup.requested":
             message = functools.partial(backup_message, event)
             context = _of(payload, "backup_id")
-            rounds.append(PushRound("backup", RESPONDERS, message, context, payload["staff_id"]))
+            rounds.append(PushRound("backup", TO_RESPONDERS, message, context, payload["staff_id"]))
         elif type_ == "test_alarm.sent" and payload["staff_ids"]:
             message = functools.partial(test_message, event, secret_key)
             staff = tuple(payload["staff_ids"])
@@ -338,7 +340,7 @@ def rounds_for(events: list[dict], secret_key: str) -> list[PushRound]:
 
 def alarm_round(event: dict) -> PushRound:
     message = functools.partial(alarm_message, event)
-    return PushRound("alarm", EVERYONE, message, _of(event["payload"], "incident_id"))
+    return PushRound("alarm", TO_EVERYONE, message, _of(event["payload"], "incident_id"))
 
 
 def _of(payload: dict, *names: str) -> dict:

@@ -1,4 +1,5 @@
-"""The SQLite database: connection pragmas, schema, and the one way to write (`transaction`)."""
+"""The SQLite database: connection pragmas, schema, and the two connections of a process (one
+for the writer, server/store/writer.py, which is the one way to write; one for every read)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-# Every table is created here. The state tables are projections of the log (server/store/projectors.py),
+# Every table is created here. The state tables are projections of the log (server/store/projectors/),
 # written in the transaction that appends the event; idempotency_keys is a cache of answers;
 # checkpoints are signed statements about the log.
 SCHEMA = """
@@ -574,8 +575,9 @@ def immediate(db) -> Iterator[None]:
 class Store:
     """Two SQLite connections per process: one the writer uses, one for every read.
 
-    Writes go through `transaction()` only, which the process's one writer (server/store/writer.py)
-    calls: BEGIN IMMEDIATE, so two writers never interleave, in this process or another. Reads
+    Writes go through the process's one writer (server/store/writer.py), which takes the write
+    connection (`writing`) and says BEGIN IMMEDIATE itself, so two writers never interleave, in
+    this process or another; `transaction()` is for setting up and for tests. Reads
     use their own connection, so a read never waits for the writer's fsync (WAL lets a reader
     see the last commit while a write is under way). Calls block the event loop while they
     run: keep them short.

@@ -81,7 +81,9 @@ ALARM_PANEL_EVENTS = frozenset(
 )
 
 # Events after which the public snapshots are written again.
-NOTICE_EVENTS = frozenset({"site.created", "site.imported", "notice.issued", "notices.configured"})
+SNAPSHOT_EVENTS = frozenset(
+    {"site.created", "site.imported", "notice.issued", "notices.configured"}
+)
 
 # The roll call: one event per person per step, so a crowd of phones makes a crowd of them.
 ROLL_CALL_EVENTS = frozenset({"alarm.delivered", "alarm.acknowledged", "staff.safe"})

@@ -28,7 +28,8 @@ def entry_hash(previous_hash: str, entry: dict) -> str:
 
 
 def append(db, site: str, ts: int, actor: dict, type_: str, payload: dict) -> dict:
-    """Append one event to the site's chain. Call inside `Store.transaction()` only."""
+    """Append one event to the site's chain. Call inside the writer's transaction only
+    (server/store/writer.py: a command's `Tx.record`)."""
     last = db.execute(
         "SELECT seq, hash FROM events WHERE site = ? ORDER BY seq DESC LIMIT 1", [site]
     ).fetchone()
