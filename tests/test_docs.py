@@ -327,3 +327,16 @@ def test_every_link_between_the_pages_leads_to_a_file():
         and not (path.parent / target).exists()
     ]
     assert broken == []
+
+
+def test_every_file_the_docs_name_exists():
+    """`server/live/publish.py`, `deploy/nginx/`, `server/texts/<lang>.json`: a file moved or
+    renamed without its docs fails here."""
+    missing = [
+        (path.name, name)
+        for path in [README, *pages()]
+        for name in CODE_SPAN.findall(prose(path))
+        if re.match(r"(server|deploy|pwa|bench|tests|docs)/", name)
+        and not (REPO / name.replace("<lang>", "en")).exists()
+    ]
+    assert missing == []
