@@ -112,7 +112,10 @@ VISITOR_WRITES = {f"api.{command.name}" for command in routed() if command.roles
 SUBSCRIPTION = {
     "endpoint": "https://push.example/send/matrix",
     "keys": {
-        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQ",
+        "p256dh": (
+            "BEEowUc3jbafD6HJ3n51rAtEEdw3-wMuF246B-yMcDUx"
+            "LdLgECF9ZQK9g90zechP_VyJlJ25won2C_6HRGjCIq0"
+        ),
         "auth": "tBHItJI5svbpez7KI4CCXg",
     },
 }

@@ -4,14 +4,16 @@ the Urgency/TTL headers and decrypts the RFC 8291 (aes128gcm) payload, like a ph
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from helpers import Browser, unb64url
+from helpers import Browser, b64url, eventually, unb64url
 
 from server.live.push import alarm_message
 from server.live.push_encryption import encrypt
@@ -96,22 +98,81 @@ def test_expired_subscription_is_removed_and_logged(enrolled_phone, push_service
     assert [e["type"] for e in events].count("push.expired") == 1
 
 
+def with_keys(endpoint: str = "https://push.example/x", **keys) -> dict:
+    """A browser's subscription with some of its fields replaced."""
+    subscription = Browser(endpoint).subscription
+    subscription["keys"].update(keys)
+    return subscription
+
+
+NOT_ON_THE_CURVE = b64url(b"\x04" + b"\x01" * 64)  # 65 bytes, but no P-256 point
+
+
 @pytest.mark.parametrize(
-    "subscription",
+    ("subscription", "field"),
     [
-        {"endpoint": "not a url", "keys": {"p256dh": "abc", "auth": "def"}},
-        {
-            "endpoint": "https://push.example/x",
-            "keys": {"p256dh": "no spaces allowed", "auth": "d"},
-        },
-        {"endpoint": "https://push.example/x"},
+        ({"endpoint": "not a url", "keys": {"p256dh": "abc", "auth": "def"}}, "endpoint"),
+        (with_keys("http://push.example/x"), "endpoint"),  # plain http, off this machine
+        (with_keys("https://push.example/" + "x" * 2000), "endpoint"),
+        (with_keys("https:///no-host"), "endpoint"),
+        (with_keys(p256dh="no spaces allowed"), "keys.p256dh"),
+        (with_keys(p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQ"), "keys.p256dh"),
+        (with_keys(p256dh=NOT_ON_THE_CURVE), "keys.p256dh"),
+        (with_keys(auth=b64url(os.urandom(8))), "keys.auth"),
+        (with_keys(auth=b64url(os.urandom(32))), "keys.auth"),
+        ({"endpoint": "https://push.example/x"}, "keys.p256dh"),
     ],
 )
-def test_malformed_subscription_is_refused(enrolled_phone, event_count, subscription):
+def test_a_subscription_no_push_could_use_is_refused_naming_the_field(
+    enrolled_phone, event_count, services, subscription, field
+):
     phone, csrf = enrolled_phone
     before = event_count()
-    assert subscribe(phone, csrf, subscription).status_code == 400
+    answer = subscribe(phone, csrf, subscription)
+    assert answer.status_code == 400
+    assert answer.get_json()["field"] == f"subscription.{field}"
+    assert field in answer.get_json()["detail"]
     assert event_count() == before
+    with services.store.reading() as db:
+        assert db.execute("SELECT COUNT(*) FROM push_subscriptions").fetchone()[0] == 0
+
+
+def test_a_stored_unusable_subscription_costs_one_warning_and_no_other_push(
+    enrolled_phone, push_service, api_as, services, caplog
+):
+    """A subscription stored before its keys were checked (the log keeps it, a rebuild brings
+    it back): every round still reaches the others, and the server warns about it once."""
+    phone, csrf = enrolled_phone
+    good = Browser(push_service.url + "/push/good")
+    assert subscribe(phone, csrf, good.subscription).status_code == 201
+    bad = subscribe(phone, csrf, Browser(push_service.url + "/push/bad").subscription)
+    bad_id = bad.get_json()["subscription_id"]
+    with sqlite3.connect(services.settings.db_path) as db:  # as an older version stored it
+        db.execute(
+            "UPDATE push_subscriptions SET p256dh = ? WHERE id = ?", [NOT_ON_THE_CURVE, bad_id]
+        )
+    manager = api_as("duty_manager")
+
+    caplog.set_level(logging.WARNING)
+    for _alarm in range(2):
+        assert manager.post("/api/sites/demo/incidents", {"kind": "fire"}).status_code == 201
+        manager.post("/api/sites/demo/incidents/current/all-clear", {"reason": "false_alarm"})
+    pushes = push_service.wait_for(4)  # two alarms, two all-clears: to the good phone only
+    assert {push["path"] for push in pushes} == {"/push/good"}
+    assert [good.decrypt(push["body"])["type"] for push in pushes].count("incident.started") == 2
+
+    def outcomes() -> list[dict]:
+        events = manager.get("/api/sites/demo/events?after=0&limit=1000").get_json()["events"]
+        return [e for e in events if e["type"] == "push.sent"]
+
+    rounds = eventually(lambda: len(outcomes()) == 4 and outcomes())
+    for round_ in rounds:
+        answers = {r["subscription_id"]: r["outcome"] for r in round_["payload"]["results"]}
+        assert answers[bad_id] == "failed"
+        assert sorted(answers.values()) == ["accepted", "failed"]
+    about_push = [r for r in caplog.records if r.name == "server.live.push"]
+    assert [r.levelname for r in about_push] == ["WARNING"]
+    assert str(bad_id) in about_push[0].getMessage() and not about_push[0].exc_info
 
 
 def test_vapid_key_is_made_once_and_kept_private(settings, client):

@@ -45,7 +45,13 @@ def script_an_incident(services, client, make_token) -> None:
     assert anna.post("/api/me/language", {"language": "en"}).status_code == 200
     subscription = {
         "endpoint": "https://push.example.invalid/abc",
-        "keys": {"p256dh": "BAAA", "auth": "AAAA"},
+        "keys": {
+            "p256dh": (
+                "BEEowUc3jbafD6HJ3n51rAtEEdw3-wMuF246B-yMcDUx"
+                "LdLgECF9ZQK9g90zechP_VyJlJ25won2C_6HRGjCIq0"
+            ),
+            "auth": "9r3PCawwnQpoMii8EqPKIA",
+        },
     }
     assert anna.post("/api/push/subscriptions", {"subscription": subscription}).status_code == 201
     ok(admin.post(f"{SITE}/notice-settings", {"settings": {"restored_minutes": 5}}))

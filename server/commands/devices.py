@@ -4,8 +4,14 @@ dropped when the push service says it is gone, 404 or 410)."""
 
 from __future__ import annotations
 
+import binascii
+import ipaddress
 import re
+from base64 import urlsafe_b64decode
+from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..basics.clock import iso
 from ..basics.errors import (
@@ -29,6 +35,8 @@ from .fields import Field
 from .staff import add_person
 
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+MAX_ENDPOINT = 2000  # characters; the push services' URLs are a few hundred
+AUTH_SECRET_BYTES = 16  # RFC 8291: the browser's authentication secret
 
 
 @command(
@@ -235,14 +243,65 @@ def drop_push_subscription(tx: Tx, params: dict) -> dict:
 
 
 def _checked(subscription: dict) -> tuple[str, str, str]:
+    """The endpoint and keys of a PushSubscription, refused (400, naming the field) unless a
+    push round can use them: an https URL (http only to this machine, the tests' and the
+    bench's push service), a P-256 public point and a 16-byte secret, as browsers give."""
     endpoint = subscription.get("endpoint")
     keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
+    if not isinstance(endpoint, str) or not _push_service_url(endpoint):
+        raise Invalid(
+            "subscription.endpoint must be the push service's https:// URL.",
+            field="subscription.endpoint",
+        )
+    if len(endpoint) > MAX_ENDPOINT:
+        raise Invalid("subscription.endpoint is too long.", field="subscription.endpoint")
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
-    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http"):
-        raise Invalid("subscription.endpoint must be the push service's URL.", field="subscription")
-    if len(endpoint) > 2000:
-        raise Invalid("subscription.endpoint is too long.", field="subscription")
-    for name, value in (("p256dh", p256dh), ("auth", auth)):
-        if not isinstance(value, str) or not BASE64URL.match(value) or len(value) > 200:
-            raise Invalid(f"subscription.keys.{name} must be base64url.", field="subscription")
+    if not _decodes(p256dh, _is_p256_point):
+        raise Invalid(
+            "subscription.keys.p256dh must be a P-256 public key (base64url).",
+            field="subscription.keys.p256dh",
+        )
+    if not _decodes(auth, lambda raw: len(raw) == AUTH_SECRET_BYTES):
+        raise Invalid(
+            f"subscription.keys.auth must be a {AUTH_SECRET_BYTES}-byte secret (base64url).",
+            field="subscription.keys.auth",
+        )
     return endpoint, p256dh, auth
+
+
+def _push_service_url(endpoint: str) -> bool:
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises for a port that is not a number
+    except ValueError:
+        return False
+    if not host or parts.username is not None:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _decodes(value, check: Callable[[bytes], bool]) -> bool:
+    """Whether `value` is base64url (padded or not, as browsers differ) whose bytes pass."""
+    if not isinstance(value, str) or not BASE64URL.match(value) or len(value) > 200:
+        return False
+    try:
+        return check(urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+
+
+def _is_p256_point(raw: bytes) -> bool:
+    # RFC 8291 mixes the uncompressed point (65 bytes) into every push's keys, and
+    # from_encoded_point checks that it is on the curve (ValueError otherwise).
+    if len(raw) != 65 or raw[0] != 4:
+        return False
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    return True

@@ -177,6 +177,7 @@ class PushSender:
         self.vapid = load_or_create_key(key_path)
         self.tokens = VapidTokens(self.vapid, settings.vapid_subject)
         self.connections = PushConnections(SENDERS)
+        self.unusable: set[int] = set()  # subscriptions whose keys failed: warned about once
 
     @property
     def public_key(self) -> str:
@@ -261,10 +262,16 @@ class PushSender:
 
     def _send(self, row: dict, message: dict) -> tuple[str, int | None]:
         """(accepted, failed or expired; the push service's status, None without one)."""
+        if row["id"] in self.unusable:
+            return "failed", None
         try:
             body = encrypt(json.dumps(message).encode(), row["p256dh"], row["auth"])
-        except Exception:  # keys a browser gave that do not fit: visible, and the rest go on
-            logger.exception("could not encrypt the push to subscription %s", row["id"])
+        except (ValueError, TypeError) as error:
+            # Keys no push can be encrypted to, stored before subscribe_push checked them:
+            # one warning, then the subscription fails each round (the readiness list shows
+            # it) until the phone subscribes again; the others are pushed all the same.
+            self.unusable.add(row["id"])
+            logger.warning("push subscription %s is unusable: %s", row["id"], error)
             return "failed", None
         return self._post(row["endpoint"], body)
 

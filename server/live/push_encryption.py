@@ -31,6 +31,9 @@ def encrypt(plaintext: bytes, p256dh: str, auth: str) -> bytes:
     public key) and `auth` (its 16-byte secret), both base64url as the browser gave them."""
     if len(plaintext) > MAX_PLAINTEXT:
         raise ValueError(f"a push message holds at most {MAX_PLAINTEXT} bytes")
+    auth_secret = _unbase64(auth)
+    if len(auth_secret) != 16:  # a push the browser could never decrypt
+        raise ValueError("the auth secret is not 16 bytes")
     browser_public = _unbase64(p256dh)
     browser_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), browser_public)
     own_key = ec.generate_private_key(ec.SECP256R1())
@@ -41,7 +44,7 @@ def encrypt(plaintext: bytes, p256dh: str, auth: str) -> bytes:
 
     # RFC 8291 section 3.4: the input keying material, from the shared secret and auth secret.
     key_info = b"WebPush: info\x00" + browser_public + own_public
-    ikm = _hkdf(salt=_unbase64(auth), secret=shared, info=key_info, length=32)
+    ikm = _hkdf(salt=auth_secret, secret=shared, info=key_info, length=32)
     # RFC 8188 section 2.2: the content-encryption key and nonce, from a fresh salt.
     salt = os.urandom(16)
     key = _hkdf(salt, ikm, b"Content-Encoding: aes128gcm\x00", 16)
