@@ -341,3 +341,17 @@ def test_every_file_the_docs_name_exists():
         and not any(REPO.glob(re.sub(r"<\w+>", "*", name).rstrip("/")))
     ]
     assert missing == []
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def test_the_fault_table_names_exactly_the_commands_a_full_disk_still_writes():
+    """The operator learns there what still works when the disk is full: the commands declared
+    `reserve=True`, no more and no fewer."""
+    [full] = [
+        row for row in tables(DOCS / "operations.md", "fault") if row[0] == "the disk is full"
+    ]
+    listed = re.search(r"`reserve=True`: (.*?), and the start's", full[1])[1]
+    reserved = [name for name, declared in COMMANDS.items() if declared.reserve]
+    assert sorted(CODE_SPAN.findall(listed)) == sorted(reserved)
