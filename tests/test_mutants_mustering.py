@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.auth import command_line
 from server.commands import execute
-from server.site_config import read_site
+from server.commands.site_config import read_site
+from server.rules.auth import command_line
 
 SITE = "/api/sites/demo"
 INSIDE = f"{SITE}/incidents/current/reported-inside"
