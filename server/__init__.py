@@ -10,7 +10,7 @@ import warnings
 
 
 def quiet_eventlet_notice() -> None:
-    """eventlet warns on import that it is in bugfix mode; DESIGN.md knows, operators need not."""
+    """eventlet warns on import that it is in bugfix mode; docs/architecture.md knows, operators need not."""
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 

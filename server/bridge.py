@@ -1,7 +1,7 @@
 """`python -m server.bridge`: a fire-alarm panel that has only a relay (a dry contact) becomes a
 signed webhook. The bridge watches the contact, sends `fire_alarm` (or what --on-close says)
 when it closes, and a heartbeat every --heartbeat seconds, so the server can say "alarm panel
-link down" when the bridge, its box or its network stops (README, "The fire-alarm panel").
+link down" when the bridge, its box or its network stops (docs/integrations.md, "The fire-alarm panel").
 
 Contact sources (--source):
   serial:/dev/ttyUSB0:CTS   a USB-serial adapter's modem-status input (CTS, DSR, RI or CD); the

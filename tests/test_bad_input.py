@@ -141,3 +141,24 @@ def test_a_list_where_a_site_file_wants_a_name_is_a_400(client, make_token, chan
     config = client.get(f"{SITE}/setup", headers=admin).get_json()["config"]
     answer = client.post(f"{SITE}/setup", json={"config": {**config, **change}}, headers=admin)
     assert answer.status_code == 400, answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("drill", "wrong", "right"),
+    [(True, "resolved", "drill_over"), (False, "drill_over", "resolved")],
+)
+def test_a_drill_ends_only_as_drill_over_and_a_real_alarm_never_does(
+    client, make_token, event_count, drill, wrong, right
+):
+    """The report and every public channel say which it was: an all-clear that mixes them up
+    is refused with the field named, and the incident stays on."""
+    manager = {"Authorization": f"Bearer {make_token('duty_manager')}"}
+    client.post(START, json={"kind": "fire", "drill": drill}, headers=manager)
+    before = event_count()
+    refused = client.post(f"{START}/current/all-clear", json={"reason": wrong}, headers=manager)
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "reason" and right in refused.get_json()["detail"]
+    assert event_count() == before
+    assert client.get(f"{SITE}/state", headers=manager).get_json()["incident"] is not None
+    ended = client.post(f"{START}/current/all-clear", json={"reason": right}, headers=manager)
+    assert ended.status_code == 200, ended.get_data(as_text=True)

@@ -18,6 +18,14 @@ LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"  # a person's, when none is given
 KINDS = ("fire", "evacuation", "threat", "power_outage", "shelter")  # of incident
 END_REASONS = ("resolved", "false_alarm", "drill_over")  # of an all-clear
+
+
+def end_reasons_for(drill: bool) -> tuple[str, ...]:
+    """A drill ends only as "drill over", and a real alarm never does: the report and every
+    public channel say which it was."""
+    return ("drill_over",) if drill else ("resolved", "false_alarm")
+
+
 STAY_INSIDE = frozenset({"shelter"})  # kinds that keep people in: nobody is sent out
 # Kinds during which nothing public, no SMS and no sign names the exits or where people
 # gather: whoever threatens the site must not learn where to find them.

@@ -77,7 +77,7 @@ class Settings:
         return replace(self, **changes)
 
 
-# (environment variable, field, converter, one-line meaning) — README.md lists the same table.
+# (environment variable, field, converter, one-line meaning) — docs/operations.md lists the same table.
 ENVIRONMENT = (
     ("EXITNOW_DB", "db_path", str, "SQLite database file (created with WAL on first start)"),
     ("EXITNOW_PUBLIC_DIR", "public_dir", str, "where the public notice snapshots are written"),

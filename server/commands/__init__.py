@@ -99,7 +99,7 @@ def routed() -> list[Command]:
 
 
 def using_reserve() -> list[str]:
-    """The commands still written when the disk is full (README's fault table lists them)."""
+    """The commands still written when the disk is full (docs/operations.md's fault table lists them)."""
     return [name for name, command_ in COMMANDS.items() if command_.reserve]
 
 

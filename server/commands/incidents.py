@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..basics.clock import iso
 from ..basics.errors import Conflict, Invalid
-from ..basics.names import END_REASONS, KINDS
+from ..basics.names import END_REASONS, KINDS, end_reasons_for
 from ..rules.auth import MANAGERS
 from ..store.state import active_incident, incident_view, zone_views
 from . import Route, command
@@ -66,6 +66,10 @@ def end_incident(tx, params: dict) -> dict:
     """The all-clear. Its log entry and answer name what the console warns a person about:
     the zones not swept clear and the help requests still open when it was given."""
     incident = require_active_incident(tx.db, tx.site)
+    allowed = end_reasons_for(bool(incident["drill"]))
+    if params["reason"] not in allowed:
+        kind = "a drill" if incident["drill"] else "a real alarm"
+        raise Invalid(f"The all-clear of {kind} takes: {', '.join(allowed)}.", field="reason")
     still_open = open_at_all_clear(tx.db, tx.site, incident["id"])
     event = tx.record(
         "incident.ended",

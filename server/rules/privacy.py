@@ -9,7 +9,7 @@ import json
 from ..basics.clock import iso
 
 DAY_MS = 24 * 3600 * 1000
-# How long personal data is kept, in days, unless the site file says otherwise (README:
+# How long personal data is kept, in days, unless the site file says otherwise (docs/privacy.md:
 # Personal data). The evidence of an incident (times, channels, counts, roles) is kept as
 # long as the site keeps reports; only what names or describes people ends.
 RETENTION_DEFAULTS = {

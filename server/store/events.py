@@ -1,4 +1,4 @@
-"""Every event type the log can hold, with its meaning. README.md lists the same types; a test
+"""Every event type the log can hold, with its meaning. docs/events.md lists the same types; a test
 keeps the two in step, and `Tx.record` refuses a type that is not here."""
 
 EVENT_TYPES = {
@@ -131,6 +131,7 @@ RESPONDER_ONLY_EVENTS = (
             # every phone's (a provider's answer may name its tenant)
             "notice.switch_failed",
             "notice.reply_kept",
+            "mailbox.password_set",  # an admin's business, even sealed
             "person.erased",
         }
     )

@@ -92,14 +92,14 @@ def _site_chain_problem(db, site: str, signed) -> str | None:
 
 
 def way_back(db_path: str) -> str:
-    """What an operator does about a damaged database (README: Backups)."""
+    """What an operator does about a damaged database (docs/operations.md, Backups)."""
     return (
         f"The way back: stop every server process using {db_path}; move it aside with its "
         f"-wal and -shm files; put the newest good copy in its place: one made by `flask --app "
         f"server backup`, or from Litestream (`litestream restore -config "
         f"deploy/litestream.yml -o {db_path}.restored {db_path}`, then rename it); check it "
         f"with `flask --app server check-database`; then start the server again. See "
-        f"README.md, Backups."
+        f"docs/operations.md, Backups."
     )
 
 
@@ -133,7 +133,7 @@ def unwritable_public_folder(public_dir: str) -> str | None:
     )
 
 
-# The key files beside the database (README: Backups), and what making a new one would cost.
+# The key files beside the database (docs/operations.md, Backups), and what making a new one would cost.
 KEY_FILES = {
     "secret_key": "answers kept for Idempotency-Keys could no longer be read",
     "log_signing_key.pem": "later checkpoints would be signed by a new key, with a new "
@@ -161,7 +161,7 @@ def key_file_problems(db_path: str) -> list[str]:
                 raise ValueError("it is empty")
         except (OSError, ValueError, TypeError) as error:
             problems.append(
-                f"{path} cannot be read ({error}): put back your copy of it (README.md, "
+                f"{path} cannot be read ({error}): put back your copy of it (docs/operations.md, "
                 f"Backups); only when there is none, move it aside and a new one is made, "
                 f"but {cost}"
             )
@@ -190,7 +190,7 @@ def lost_signing_key(db_path: str, make_new: bool = False) -> str | None:
         return None
     return (
         f"{path} is missing, but the log has {signed} checkpoints signed by it: put back your "
-        "copy of it (README.md, Backups); only when there is none, start once with "
+        "copy of it (docs/operations.md, Backups); only when there is none, start once with "
         f"EXITNOW_NEW_LOG_KEY=yes, and then {KEY_FILES['log_signing_key.pem']}"
     )
 

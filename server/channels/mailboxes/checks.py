@@ -6,7 +6,7 @@ automatic reply as a switch would (the answer is thrown away: it is the customer
 
 For Microsoft 365, when EXITNOW_MS_UNLISTED_MAILBOX names a mailbox no site lists, the same
 app also tries to read that one: if it can, no Exchange application access policy limits it
-to the listed mailboxes, and readiness warns (README, "The email channel").
+to the listed mailboxes, and readiness warns (docs/public-channels.md, "The email channel").
 
 The outcome is working memory (`mailbox_checks`), not a fact for the log: it says how things
 stood at the last try, and is tried again.

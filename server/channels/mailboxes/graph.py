@@ -3,7 +3,7 @@
 then the mailbox's `automaticRepliesSetting` read with `GET` and set with `PATCH` of
 `{EXITNOW_MS_GRAPH_URL}/v1.0/users/{mailbox}/mailboxSettings`. Needs the application
 permission MailboxSettings.ReadWrite (limit it to the listed mailboxes with an Exchange
-application access policy: README)."""
+application access policy: docs/public-channels.md)."""
 
 from __future__ import annotations
 
