@@ -52,6 +52,8 @@ def test_anyone_signed_in_reads_the_servers_words(api_as, client):
         "default_language": DEFAULT_LANGUAGE,
         "language_names": language_names(),
         "roles": list(ROLES),
+        "managers": ["duty_manager", "admin"],
+        "responders": ["guard", "duty_manager", "admin"],
         "kinds": list(KINDS),
         "end_reasons": list(END_REASONS),
         "sweeps": SWEEP_STATUS,
@@ -80,10 +82,16 @@ def test_each_word_list_is_defined_once_on_the_server(name):
 
 
 def test_the_app_keeps_no_copy_of_the_servers_words():
-    """No list of two or more kinds, reasons or languages; no language name, and none of the
+    """No list of two or more kinds, reasons, languages or roles (who is a manager or a
+    responder is the server's `managers` and `responders`); no language name, and none of the
     events that sweep a zone or mark the roll call, nor a roll-call column. (One word alone
     may stand in code that acts on it: the drill's own all-clear reason, Finnish hyphenation.)"""
-    lists = {"kinds": set(KINDS), "end_reasons": set(END_REASONS), "languages": set(LANGUAGES)}
+    lists = {
+        "kinds": set(KINDS),
+        "end_reasons": set(END_REASONS),
+        "languages": set(LANGUAGES),
+        "roles": set(ROLES),
+    }
     words = {
         *language_names().values(),
         *SWEEP_STATUS,

@@ -1,6 +1,6 @@
 // The staff app: starts the connection and shows the one screen that fits the moment.
 import { $ } from "./dom.js";
-import { applyEvent, loadVocabulary, myRollCall } from "./model.js";
+import { applyEvent, isManager, isResponder, loadVocabulary, myRollCall } from "./model.js";
 
 import { keepFitting } from "./fit.js";
 import { renderAlarm, alarmArrived, helpResolved, sweepAsked, wireAlarm } from "./screens/alarm.js";
@@ -23,14 +23,12 @@ import { Server } from "./server.js";
 import * as store from "./store.js";
 import { applyTexts, loadTexts, pageTexts, say, sayCount } from "./texts.js";
 
-// vocabulary: the server's words (languages, kinds, how events change the state), from
-// model.js loadVocabulary once signed in.
+// vocabulary: the server's words (languages, kinds, who is a manager or a responder, how events
+// change the state), from model.js loadVocabulary once signed in.
 const app = { server: new Server(), texts: {}, lang: null, scripts: null, vocabulary: null };
 const SCREENS = ["screen-signin", "screen-home", "screen-alarm", "screen-customer",
                  "screen-allclear", "screen-console-start", "screen-console", "screen-marshal",
                  "screen-unaccounted", "screen-reception"];
-const MANAGERS = ["duty_manager", "admin"];
-const RESPONDERS = ["guard", ...MANAGERS];
 // An assembly point sign's QR code opens /checkin/<site>/<point>: "I am safe here".
 const SIGN = location.pathname.match(/^\/checkin\/([^/]+)\/([^/]+)\/?$/);
 app.checkIn = SIGN ? { site: decodeURIComponent(SIGN[1]), point: decodeURIComponent(SIGN[2]) } : null;
@@ -51,9 +49,9 @@ function renderScreen() {
   if (!me) return show("screen-signin");
   $("site-name").textContent = state?.site.name || "Exit Now";
   renderBackupRequests(app);
-  renderAlarmPanel(app, MANAGERS.includes(me.role));
-  renderMailboxes(app, MANAGERS.includes(me.role));
-  if (app.showingReception && RESPONDERS.includes(me.role)) {
+  renderAlarmPanel(app, isManager(app.vocabulary, me.role));
+  renderMailboxes(app, isManager(app.vocabulary, me.role));
+  if (app.showingReception && isResponder(app.vocabulary, me.role)) {
     renderReception(app);
     return show("screen-reception");
   }
@@ -61,11 +59,11 @@ function renderScreen() {
     renderMarshal(app);
     return show("screen-marshal");
   }
-  if (state?.incident && app.showingUnaccounted && RESPONDERS.includes(me.role)) {
+  if (state?.incident && app.showingUnaccounted && isResponder(app.vocabulary, me.role)) {
     renderUnaccounted(app);
     return show("screen-unaccounted");
   }
-  if (MANAGERS.includes(me.role) && state) {
+  if (isManager(app.vocabulary, me.role) && state) {
     if (state.incident) {
       renderConsole(app);
       return show("screen-console");
@@ -87,7 +85,7 @@ function renderScreen() {
     return show("screen-allclear");
   }
   renderHome(app);
-  $("home-reception").hidden = !RESPONDERS.includes(me.role); // the desk: guards too
+  $("home-reception").hidden = !isResponder(app.vocabulary, me.role); // the desk: guards too
   show("screen-home");
 }
 
@@ -137,8 +135,8 @@ function onEvent(event) {
   applyPanelEvent(state, event);
   applyMailboxEvent(state, event);
   store.put("state", state);
-  const isManager = MANAGERS.includes(app.server.me.role);
-  if (event.type === "incident.ended" && !isManager) allClearArrived(app, ended, event);
+  const manager = isManager(app.vocabulary, app.server.me.role);
+  if (event.type === "incident.ended" && !manager) allClearArrived(app, ended, event);
   if (["incident.started", "incident.ended"].includes(event.type)) forgetIncident(app);
   if (event.type === "incident.started") store.put("allclear", (app.allClear = null));
   if (event.type === "help.resolved") helpResolved(app, resolvedHelp, event);
@@ -155,11 +153,11 @@ function onEvent(event) {
     app.render();
   }
   if (event.type === "backup.requested") backupRequested(app);
-  if (event.type === "help.requested" && isManager) helpRequested(app, event);
+  if (event.type === "help.requested" && manager) helpRequested(app, event);
   if (event.type === "zone.sweep_requested") sweepAsked(app, event);
-  if (isManager) sweepAnswered(app, event, askedZone);
-  if (isManager) panelEventArrived(app, event);
-  if (event.type === "incident.ended" && isManager) renderHistory(app);
+  if (manager) sweepAnswered(app, event, askedZone);
+  if (manager) panelEventArrived(app, event);
+  if (event.type === "incident.ended" && manager) renderHistory(app);
 }
 
 // Nothing about an incident outlives it on any screen: what this phone kept of the last one
@@ -259,11 +257,11 @@ async function start() {
   await wireAllClear(app);
   wireLockScreen(app);
   await wireMarshal(app);
-  if (RESPONDERS.includes(app.server.me.role)) {
+  if (isResponder(app.vocabulary, app.server.me.role)) {
     wireReception(app);
     wireUnaccounted(app);
   }
-  if (MANAGERS.includes(app.server.me.role)) {
+  if (isManager(app.vocabulary, app.server.me.role)) {
     wireConsole(app);
     wirePanel(app);
     renderHistory(app);

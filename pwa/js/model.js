@@ -13,6 +13,16 @@ export async function loadVocabulary() {
   return vocabulary;
 }
 
+// Whether a role is one of the server's managers or responders (`managers`, `responders`):
+// nobody is before the vocabulary is loaded, so no one sees a manager's controls on a guess.
+export function isManager(vocabulary, role) {
+  return Boolean(vocabulary?.managers?.includes(role));
+}
+
+export function isResponder(vocabulary, role) {
+  return Boolean(vocabulary?.responders?.includes(role));
+}
+
 function rollCallColumns(vocabulary) {
   return [...new Set(Object.values(vocabulary.roll_call).flat())];
 }

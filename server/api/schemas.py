@@ -661,6 +661,8 @@ VOCABULARY = obj(
         "default_language": enum(LANGUAGES),
         "language_names": per(LANGUAGES, STRING),
         "roles": array(enum(ROLES)),
+        "managers": array(enum(ROLES)),
+        "responders": array(enum(ROLES)),
         "kinds": array(enum(KINDS)),
         "end_reasons": array(enum(END_REASONS)),
         "sweeps": per(SWEEP_STATUS, enum(SWEEPS)),

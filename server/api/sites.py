@@ -16,7 +16,7 @@ from ..basics.names import (
 )
 from ..channels import EMAIL_PROVIDERS
 from ..channels.texts import default_texts
-from ..rules.auth import ROLES
+from ..rules.auth import MANAGERS, RESPONDERS, ROLES
 from ..store import log, personal
 from ..store.projectors.roll_call import ROLL_CALL_COLUMNS
 from ..store.projectors.zones import SWEEP_STATUS
@@ -86,14 +86,17 @@ def _whole_number(name: str, default: int) -> int:
 @api.get("/vocabulary")
 def vocabulary():
     """The words of the state and the log, for the app: the languages (each named in itself),
-    roles, kinds and all-clear reasons, and which events sweep a zone or mark the roll call,
-    so that it applies events between two states as the projectors do."""
+    roles (and which of them are managers and responders, for the screens each may see),
+    kinds and all-clear reasons, and which events sweep a zone or mark the roll call, so that
+    it applies events between two states as the projectors do."""
     return jsonify(
         {
             "languages": LANGUAGES,
             "default_language": DEFAULT_LANGUAGE,
             "language_names": {lang: default_texts(lang)["language_name"] for lang in LANGUAGES},
             "roles": ROLES,
+            "managers": [role for role in ROLES if role in MANAGERS],
+            "responders": [role for role in ROLES if role in RESPONDERS],
             "kinds": KINDS,
             "end_reasons": END_REASONS,
             "sweeps": SWEEP_STATUS,
