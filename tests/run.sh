@@ -12,6 +12,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v chromium >/dev/null || missing+=(chromium)
+# Node runs the app's own modules against the server's state (tests/test_model_js.py).
+command -v node >/dev/null || missing+=(nodejs)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # Dovecot with Pigeonhole: a self-hosted mailbox for the email channel (ManageSieve, LMTP).
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)

@@ -1,7 +1,8 @@
 // Keeping the local copy of the site state current between two `state` messages: each event
 // changes only what a staff screen shows. The next `state` from the server replaces it all.
 // Which events sweep a zone or mark the roll call, and the languages, kinds and reasons, are
-// the server's words (GET /api/vocabulary): the app keeps no copy of its own.
+// the server's words (GET /api/vocabulary): the app keeps no copy of its own. What applyEvent
+// makes of the log is held to the projectors' state by tests/test_model_js.py.
 import * as store from "./store.js";
 
 // The vocabulary, from the server or, offline (or signed out), as kept the last time.
@@ -36,8 +37,8 @@ export function applyEvent(state, event, vocabulary) {
     state.incident = { id: payload.incident_id, kind: payload.kind, drill: payload.drill,
                        message: payload.message, eta: payload.eta, started_at: event.ts };
     for (const zone of state.zones) {
-      Object.assign(zone, { sweep: "unchecked", by: null, by_name: null, asked: null, asked_name: null,
-                            declined: null, declined_name: null });
+      Object.assign(zone, { sweep: "unchecked", by: null, by_name: null, note: null, updated_at: null,
+                            asked: null, asked_name: null, declined: null, declined_name: null });
     }
     state.help_requests = [];
     const columns = rollCallColumns(vocabulary);
@@ -57,11 +58,13 @@ export function applyEvent(state, event, vocabulary) {
   } else if (event.type === "help.resolved") {
     state.help_requests = state.help_requests.filter((h) => h.id !== payload.help_id);
   } else if (["zone.sweep_requested", "zone.sweep_declined"].includes(event.type)) {
-    // A request to sweep changes no sweep: it names who was asked, then who declined.
+    // A request to sweep changes no sweep: it names who was asked, then who declined (and
+    // when, as server/store/projectors/zones.py does).
     const zone = state.zones.find((z) => z.id === payload.zone);
     const asked = event.type === "zone.sweep_requested";
     if (zone) {
-      Object.assign(zone, { asked: asked ? payload.staff_id : null, asked_name: asked ? payload.name : null,
+      Object.assign(zone, { updated_at: event.ts,
+                            asked: asked ? payload.staff_id : null, asked_name: asked ? payload.name : null,
                             declined: asked ? null : payload.staff_id,
                             declined_name: asked ? null : payload.name });
     }
@@ -125,8 +128,12 @@ function applyMusterEvent(state, event) {
     if (person) person.reported_inside = { location: payload.location, by: event.actor?.staff_id, at: event.ts };
   } else if (event.type === "visitor.signed_in" && visitors) {
     const { name, company } = payload.person || {};
+    // Expected where their host's zone gathers (the marshal's list), as the server says.
+    const host = state.roll_call.staff.find((p) => p.staff_id === payload.host_staff_id);
     visitors.push({ person: "visitor", visitor_id: payload.visitor_id, name, company,
-                    home_zone: null, expected_assembly_point: null, host_staff_id: payload.host_staff_id,
+                    home_zone: host?.home_zone ?? null,
+                    expected_assembly_point: host?.expected_assembly_point ?? null,
+                    host_staff_id: payload.host_staff_id,
                     self_signed: payload.self_signed, signed_in_at: event.ts, left_at: null,
                     accounted: null, reported_inside: null });
   } else if (event.type === "visitor.left" && visitors) {
