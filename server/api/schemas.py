@@ -97,6 +97,7 @@ NOTICE_SETTINGS = obj(
     {},
     {
         f.name: {"type": JSON_TYPES[type(getattr(NoticeSettings(), f.name))]}
+        | ({"items": {}} if isinstance(getattr(NoticeSettings(), f.name), list) else {})
         | ({"minimum": 0} if f.name == "restored_minutes" else {})
         for f in fields(NoticeSettings)
     },
@@ -800,15 +801,32 @@ MY_VISIT = obj(
 HELD_ABOUT_ME = obj(
     {
         "person": {"type": "object"},
-        "devices": {"type": "array"},
-        "push_subscriptions": {"type": "array"},
-        "presence": {"type": "array"},
-        "roll_calls": {"type": "array"},
-        "help_requests": {"type": "array"},
-        "backup_requests": {"type": "array"},
-        "sweeps": {"type": "array"},
-        "accounted": {"type": "array"},
-        "reported_inside": {"type": "array"},
-        "log": {"type": "array"},
+        "devices": array(ANY_OBJECT),
+        "push_subscriptions": array(ANY_OBJECT),
+        "presence": array(ANY_OBJECT),
+        "roll_calls": array(ANY_OBJECT),
+        "help_requests": array(ANY_OBJECT),
+        "backup_requests": array(ANY_OBJECT),
+        "sweeps": array(ANY_OBJECT),
+        "accounted": array(ANY_OBJECT),
+        "reported_inside": array(ANY_OBJECT),
+        "log": array(ANY_OBJECT),
     }
+)
+
+# GET /status/<site>.json: the public notice as data (server/channels/status.py).
+PUBLIC_STATUS = obj(
+    {
+        "site": STRING,
+        "name": STRING,
+        "state": STRING,
+        "since": MAYBE_TEXT,
+        "eta": MAYBE_TEXT,
+        "updated": MAYBE_TEXT,
+        "version": COUNT,
+        "languages": array(STRING),
+        "notice": {"type": "object"},
+        "screen": {"type": "object"},
+    },
+    closed=False,
 )
