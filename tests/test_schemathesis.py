@@ -219,21 +219,28 @@ def set_scene(services, operation: str) -> None:
     commands of an incident get past "no incident is active" (409)."""
     with services.store.reading() as db:
         running = db.execute(
-            "SELECT 1 FROM incidents WHERE site = ? AND ended_at IS NULL", [SITE]
+            "SELECT drill FROM incidents WHERE site = ? AND ended_at IS NULL", [SITE]
         ).fetchone()
     operator = command_line(SITE)
     if operation in PRE_ALARM:
         start_pre_alarm(services, running)
     elif operation == START and running:
-        execute(services, operator, SITE, "end_incident", {"reason": "drill_over"})
+        end_incident(services, running)
     elif operation != START and not running:
         execute(services, operator, SITE, "start_incident", {"kind": "fire", "drill": True})
+
+
+def end_incident(services, running) -> None:
+    """The all-clear a case's incident takes: a drill ends only as drill over, a real alarm
+    never does."""
+    reason = "drill_over" if running[0] else "resolved"
+    execute(services, command_line(SITE), SITE, "end_incident", {"reason": reason})
 
 
 def start_pre_alarm(services, running) -> None:
     """The panel's pre-alarm counting down, with no incident under way."""
     if running:
-        execute(services, command_line(SITE), SITE, "end_incident", {"reason": "drill_over"})
+        end_incident(services, running)
     with services.store.reading() as db:
         waiting = db.execute("SELECT 1 FROM pre_alarms WHERE ended_at IS NULL").fetchone()
     if not waiting:
