@@ -1,14 +1,14 @@
 """The crowd: N enrolled phones answer one alarm as the staff app does, and a duty manager
 watches the roll call fill in.
 
-    python bench/bench_crowd.py [--phones 100 300 1000] [--processes 4] [--repo PATH]
+    python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH]
                                 [--logs DIR]
 
 For each N: a fresh database and a real server (`python -m server`, eventlet) of the checkout
 PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
 through enrollment links and `POST /api/enroll`, as phones are; the phones (Socket.IO sockets
 signed in by their session cookie, as light as the protocol allows so that the figures are the
-server's: see harness.open_socket) spread over uvloop worker processes; a duty manager's
+server's: see harness.bench.open_socket) spread over uvloop worker processes; a duty manager's
 python-socketio client (bearer token) counting `alarm.delivered` and `alarm.acknowledged`. The manager
 starts a drill; each phone, the moment `incident.started` arrives, posts its delivery receipt
 and, 0.5 to 3 s later, "got it". Printed per N: alarm latency, when the manager had every receipt
@@ -27,17 +27,14 @@ import multiprocessing
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    REPO,
+from harness import REPO
+from harness.bench import (
     Connection,
     cpu_seconds,
     describe,
@@ -117,7 +114,7 @@ async def enroll_one(http, admin: str, staff_id: int) -> tuple[str, str]:
         return cookie, (await answer.json())["csrf_token"]
 
 
-# --- phones: one uvloop per worker process, many light sockets (harness.open_socket) in it ------
+# --- phones: one uvloop per worker process, many light sockets (harness.bench.open_socket) in it ------
 
 
 @dataclass
@@ -214,7 +211,7 @@ async def run_phones(url: str, sessions: list, commands, results) -> None:
 
 
 async def connect_phones(url: str, phones: list[Phone]) -> list:
-    """Each phone's socket (harness.open_socket, signed in by its session cookie) and the
+    """Each phone's socket (harness.bench.open_socket, signed in by its session cookie) and the
     task that reads it."""
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
 

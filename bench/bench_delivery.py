@@ -2,7 +2,7 @@
 `incident.started`, beside the framework's floor (a bare Flask-SocketIO server under eventlet,
 `floor_server.py`, emitting one message of the same size to the same number of clients).
 
-    python bench/bench_delivery.py [--clients 100 1000] [--rounds 5] [--processes 4]
+    python -m bench.bench_delivery [--clients 100 1000] [--rounds 5] [--processes 4]
                                    [--repo PATH]
 
 Both servers run at once, each with its own N connected clients, and the rounds alternate
@@ -30,10 +30,8 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    REPO,
+from harness import REPO, free_port
+from harness.bench import (
     cpu_seconds,
     describe,
     open_socket,
@@ -42,7 +40,6 @@ from harness import (  # noqa: E402
     read_messages,
     server_of,
 )
-from helpers import free_port  # noqa: E402
 
 CONNECT_TIMEOUT = 120
 ROUND_TIMEOUT = 20
@@ -51,7 +48,7 @@ SETTLE_SECONDS = 1.0  # between rounds, so the all-clear's frames are gone befor
 ALARM = "incident.started"
 
 
-# --- the clients: N light sockets per process (harness.open_socket) -----------------------------
+# --- the clients: N light sockets per process (harness.bench.open_socket) -----------------------------
 
 
 def client_process(url: str, auth: dict, count: int, commands, results) -> None:

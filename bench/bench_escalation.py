@@ -2,7 +2,7 @@
 all have a push subscription and none of whom has confirmed the alarm (the worst case), beside
 a bare SELECT of the same people: median and p99 in ms.
 
-    python bench/bench_escalation.py [--people 1000] [--rounds 50]
+    python -m bench.bench_escalation [--people 1000] [--rounds 50]
 
 A database file made as the server makes it, in a temporary folder; nothing is started or
 left behind."""
@@ -12,17 +12,13 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from server.rules.escalation import (  # noqa: E402
+from server.rules.escalation import (
     due_attempts,
 )
-from server.store.db import (  # noqa: E402
+from server.store.db import (
     connect,
 )
 

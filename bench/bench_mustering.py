@@ -1,12 +1,12 @@
 """Mustering a crowd: 1000 staff and 200 visitors on one site, an alarm, and marshals marking
 every one of them accounted for at the assembly points.
 
-    python bench/bench_mustering.py [--staff 1000] [--visitors 200] [--seconds 60]
+    python -m bench.bench_mustering [--staff 1000] [--visitors 200] [--seconds 60]
                                     [--marshals 4] [--processes 4] [--repo PATH]
 
 A fresh database and a real server (`python -m server`, eventlet) of the checkout PATH
 (default: this one); N staff on the roll, each with a bearer token and a connected socket (the
-light phone of harness.open_socket, spread over uvloop worker processes); V visitors signed in
+light phone of harness.bench.open_socket, spread over uvloop worker processes); V visitors signed in
 at the desk; two duty managers' consoles (sockets too). Two rounds, each one drill:
   - spread: the marshals' N + V marks spread evenly over --seconds (a minute by default);
   - burst: the same marks as fast as the marshals' connections go (--marshals processes,
@@ -44,13 +44,11 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    REPO,
+from harness import REPO, LiveServer, free_port, prepare_database
+from harness.bench import (
     Connection,
     cpu_seconds,
-    demo_services,  # noqa: E402
+    demo_services,
     describe,
     log_problems,
     open_socket,
@@ -58,7 +56,6 @@ from harness import (  # noqa: E402
     raise_open_files,
     read_messages,
 )
-from helpers import LiveServer, free_port, prepare_database  # noqa: E402
 
 MARK = "/api/sites/demo/incidents/current/accounted"
 POINTS = ("lamp-post-a", "lamp-post-b")

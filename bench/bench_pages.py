@@ -1,6 +1,6 @@
 """Lighthouse (mobile profile) and the Nu HTML checker on Exit Now's pages, as phones see them.
 
-    python bench/bench_pages.py --tools DIR [--repo PATH] [--out DIR]
+    python -m bench.bench_pages --tools DIR [--repo PATH] [--out DIR]
 
 DIR holds `npm i -E lighthouse@12.8.2 vnu-jar` (Node 20; Java for vnu.jar). Runs the real
 `python -m server --demo` of this checkout (or --repo's) on 127.0.0.1, signs in a staff phone and
@@ -16,18 +16,14 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO)]
+import requests
+from playwright.sync_api import sync_playwright
 
-import requests  # noqa: E402
-from helpers import LiveServer  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from server.rules.auth import (  # noqa: E402
+from harness import REPO, LiveServer
+from server.rules.auth import (
     SESSION_COOKIE,
 )
 

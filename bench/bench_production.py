@@ -1,7 +1,7 @@
 """The production recipe measured through nginx: the alarm's fan-out to N Socket.IO clients
 beside a bare Node socket.io server behind the same nginx, and status JSON requests.
 
-    python bench/bench_production.py [--clients 1000 5000] [--rounds 5] [--processes 4]
+    python -m bench.bench_production [--clients 1000 5000] [--rounds 5] [--processes 4]
                                      [--seconds 8] [--connections 50] [--limit 900] [--run PATH]
 
 The project runs as deploy/launch.py runs it (`Stack`): nginx with TLS and sticky sessions in
@@ -12,7 +12,7 @@ sits behind the same nginx process, in a second server block that is the product
 block itself (TLS, the same proxy headers and timeouts) with its own upstream.
 
 1. Alarm fan-out: the same client processes open N sockets to each server, through TLS (the
-   light clients of harness.py: the Socket.IO v5 text protocol over aiohttp websockets on
+   light clients of harness/bench.py: the Socket.IO v5 text protocol over aiohttp websockets on
    uvloop). Each server has a warm-up round, then the rounds alternate (reference, project,
    ...) with both crowds connected; when nginx's one worker may not hold both crowds at
    once (two descriptors a socket, and the open-files limit cannot be raised), the reference's
@@ -50,21 +50,8 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_public import wrk  # noqa: E402
-from harness import (  # noqa: E402
-    REPO,
-    cpu_seconds,
-    describe,
-    open_socket,
-    percentile,
-    raise_open_files,
-    read_messages,
-)
-from helpers import prepare_database  # noqa: E402
-
-from deploy.launch import (  # noqa: E402
+from bench.bench_public import wrk
+from deploy.launch import (
     HOST,
     NGINX_TEMPLATE,
     NOTICES,
@@ -74,6 +61,15 @@ from deploy.launch import (  # noqa: E402
     nodes_conf,
     start_nginx_process,
     wait_until,
+)
+from harness import REPO, prepare_database
+from harness.bench import (
+    cpu_seconds,
+    describe,
+    open_socket,
+    percentile,
+    raise_open_files,
+    read_messages,
 )
 
 NODE_REFERENCE = REPO / "bench" / "node_reference"

@@ -1,7 +1,7 @@
 """Requests per second for a site's status.json: from the app (plain and conditional GET) and
 from nginx serving the same snapshot file, measured in the same run with wrk.
 
-    python bench/bench_public.py [--seconds 10] [--connections 50]
+    python -m bench.bench_public [--seconds 10] [--connections 50]
 
 Needs Debian's wrk and nginx (apt-get install -y wrk nginx-light). Everything runs on
 127.0.0.1 and every process it starts is stopped at the end.
@@ -19,10 +19,7 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from helpers import LiveServer, prepare_database, start_nginx  # noqa: E402
+from harness import LiveServer, prepare_database, start_nginx
 
 
 def wrk(url: str, seconds: int, connections: int, etag: str | None = None) -> dict:

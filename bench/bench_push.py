@@ -1,9 +1,9 @@
 """Time to send the alarm's Web Push to N subscriptions (VAPID, aes128gcm encryption, HTTP POST)
 to a local push service on 127.0.0.1, beside a bare sender posting the same pushes to it.
 
-    python bench/bench_push.py [--subscriptions 1000] [--rounds 10]
+    python -m bench.bench_push [--subscriptions 1000] [--rounds 10]
 
-The push service (tests/test_push.py's PushService, one thread per kept-alive connection) runs
+The push service (harness's PushService, one thread per kept-alive connection) runs
 in a process of its own, so it does not share the server's GIL. After each round, untimed, it
 checks every push it got like a phone would: the VAPID signature, audience and expiry, the
 Urgency/TTL headers, and that the body decrypts with that phone's keys. The bare sender posts
@@ -18,27 +18,21 @@ import http.client
 import json
 import multiprocessing
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+from pywebpush import WebPusher
 
-from harness import demo_services  # noqa: E402
-from helpers import Browser, PushService  # noqa: E402
-from pywebpush import WebPusher  # noqa: E402
-from test_push import verify_vapid  # noqa: E402
-
-from server.commands import execute  # noqa: E402
-from server.live import (  # noqa: E402
+from harness import Browser, PushService, verify_vapid
+from harness.bench import demo_services
+from server.commands import execute
+from server.live import (
     push,
 )
-from server.rules.auth import (  # noqa: E402
+from server.rules.auth import (
     Identity,
     command_line,
 )

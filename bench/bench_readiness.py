@@ -6,30 +6,25 @@ disconnect as the Socket.IO handlers record them (memory only), the batch that w
 Each figure is printed beside a bare reference measured in the same run: a dict write per
 connect, one executemany of N plain rows in one transaction, one `SELECT *` of the N people.
 
-    python bench/bench_readiness.py [--phones 1000] [--rounds 5]
+    python -m bench.bench_readiness [--phones 1000] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-
-from harness import demo_services  # noqa: E402
-
-from server.basics.clock import (  # noqa: E402
+from harness.bench import demo_services
+from server.basics.clock import (
     now_ms,
 )
-from server.commands import execute  # noqa: E402
-from server.live.phone_readiness import (  # noqa: E402
+from server.commands import execute
+from server.live.phone_readiness import (
     site_readiness,
 )
-from server.rules.auth import (  # noqa: E402
+from server.rules.auth import (
     Identity,
     command_line,
 )

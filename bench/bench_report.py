@@ -1,6 +1,6 @@
 """The evidence report of a big mustering, and what the rest of the server feels meanwhile.
 
-    python bench/bench_report.py [--staff 1000] [--visitors 200] [--repo PATH]
+    python -m bench.bench_report [--staff 1000] [--visitors 200] [--repo PATH]
 
 A database with the demo site, N staff and V visitors, one fire in which a marshal accounts
 for every one of them (all through the commands, in this process), then the real server
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -25,10 +24,8 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import REPO, describe, percentile  # noqa: E402
-from helpers import LiveServer, unit_settings  # noqa: E402
+from harness import REPO, LiveServer, unit_settings
+from harness.bench import describe, percentile
 
 INCIDENT = "/api/sites/demo/incidents/1/"
 

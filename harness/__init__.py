@@ -1,5 +1,11 @@
-"""Helpers for tests and benchmarks: the real server as a process on a free port, a database
-prepared with people and tokens, and a recording python-socketio client."""
+"""What the tests and the benchmarks share: the real server in a subprocess on a free port
+(`LiveServer`, `flask_cli`), databases prepared with people and tokens, ports, recording
+Socket.IO clients, Chromium's settings, and stand-ins for outside services on 127.0.0.1 (a push
+service, Twilio, Redis, nginx with the production snippets). `harness.bench` holds the
+benchmarks' light clients and figures.
+
+It may import `server` and `deploy`, never `tests/` or `bench/`: both of those import it.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +27,9 @@ import http_ece
 import pytest
 import requests
 import socketio
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from deploy.launch import start_nginx_process
 from server import create_app, demo
@@ -397,7 +404,7 @@ class StaffClient:
             self.sio.disconnect()
 
 
-# --- Web Push as a push service and a browser see it (tests/test_push.py) -------------------
+# --- Web Push as a push service and a browser see it ----------------------------------------
 
 
 def b64url(data: bytes) -> str:
@@ -406,6 +413,27 @@ def b64url(data: bytes) -> str:
 
 def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:
+    """Check `vapid t=<JWT>, k=<key>` (RFC 8292): the ES256 signature, audience and expiry."""
+    scheme, _, params = authorization.partition(" ")
+    assert scheme == "vapid"
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert fields["k"] == server_key
+    header, claims, signature = fields["t"].split(".")
+    raw = unb64url(signature)
+    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(fields["k"]))
+    public.verify(
+        encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+        f"{header}.{claims}".encode(),
+        ec.ECDSA(hashes.SHA256()),
+    )
+    decoded = json.loads(unb64url(claims))
+    assert decoded["aud"] == audience
+    assert decoded["exp"] > time.time()
+    assert json.loads(unb64url(header))["alg"] == "ES256"
+    return decoded
 
 
 class StandIn:

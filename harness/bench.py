@@ -1,5 +1,6 @@
-"""What the delivery and crowd benchmarks share: the server of one checkout on a fresh database,
-the open-files limit, the server's CPU time and percentiles."""
+"""What the benchmarks share: the server of one checkout on a fresh database, the open-files
+limit, the server's CPU time and percentiles, and the light phones (the Socket.IO v5 text
+protocol over aiohttp websockets, POSTs written by hand on kept-alive connections)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,9 @@ import json
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from helpers import LiveServer  # noqa: E402
+from harness import LiveServer
 
 
 def raise_open_files(wanted: int = 0) -> int:

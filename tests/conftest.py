@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import (  # noqa: F401
+
+from harness import (  # noqa: F401
     CHROMIUM,
     CHROMIUM_ARGS,
     REPO,
@@ -20,7 +21,6 @@ from helpers import (  # noqa: F401
     prepare_database,
     unit_settings,
 )
-
 from server import create_app, demo
 from server.basics.settings import Settings
 from server.commands import execute

@@ -9,8 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from helpers import Api, unit_settings
-
+from harness import Api, unit_settings
 from server import create_app, demo
 from server.commands import execute
 from server.rules.auth import command_line

@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, unquote
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from helpers import StandIn
+
+from harness import StandIn
 
 GRAPH_FIELDS = {
     "status",
@@ -327,7 +328,7 @@ class Dovecot:
     to `smtp_port` (a sink the test runs). `start()`, then `stop()` ends it by its pid."""
 
     def __init__(self, smtp_port: int, mailbox: str, password: str):
-        from helpers import free_port
+        from harness import free_port
 
         # Its own folder under /tmp: Dovecot's unprivileged processes must reach it, and
         # pytest's folders are its owner's only.
@@ -356,7 +357,7 @@ class Dovecot:
         self.pid: int | None = None
 
     def start(self) -> Dovecot:
-        from helpers import eventually
+        from harness import eventually
 
         subprocess.run(["/usr/sbin/dovecot", "-c", str(self.folder / "dovecot.conf")], check=True)
         pid_file = self.folder / "run" / "master.pid"

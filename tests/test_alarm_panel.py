@@ -10,8 +10,8 @@ import time
 
 import pytest
 import requests
-from helpers import flask_cli, prepare_database, prepare_panel_site
 
+from harness import flask_cli, prepare_database, prepare_panel_site
 from server.basics import signing
 from server.commands import execute
 from server.rules.auth import command_line

@@ -30,8 +30,8 @@ import pytest
 import requests
 import socketio
 import websocket
-from helpers import Api, LiveServer, unit_settings
 
+from harness import Api, LiveServer, unit_settings
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
 from server.basics.settings import Settings

@@ -11,7 +11,8 @@ import threading
 import time
 
 from attacker import edit_log
-from helpers import flask_cli, prepare_database
+
+from harness import flask_cli, prepare_database
 
 SITE = "/api/sites/demo"
 

@@ -11,8 +11,8 @@ import threading
 import time
 
 import pytest
-from helpers import REPO, prepare_panel_site
 
+from harness import REPO, prepare_panel_site
 from server import bridge
 from server.basics import signing
 

@@ -8,8 +8,9 @@ from urllib.parse import urljoin
 import feedparser
 import pytest
 import test_cap
-from helpers import unit_settings
 from lxml import etree
+
+from harness import unit_settings
 
 cap_schema = test_cap.cap_schema  # the OASIS CAP 1.2 schema, a fixture
 ATOM = "{http://www.w3.org/2005/Atom}"

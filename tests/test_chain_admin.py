@@ -4,8 +4,8 @@ their own site."""
 from __future__ import annotations
 
 import pytest
-from helpers import Api, flask_cli
 
+from harness import Api, flask_cli
 from server.basics.errors import Rejected
 from server.commands import execute
 from server.rules.auth import Identity, command_line

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from helpers import REPO, prepare_database
+from harness import REPO, prepare_database
 
 
 def test_a_command_runs_and_ends_under_the_default_async_mode(tmp_path):

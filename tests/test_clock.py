@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from helpers import eventually, prepare_database
 from test_escalation import ERIKS_PHONE, phone_of
+
+from harness import eventually, prepare_database
 
 SITE = "demo"
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")

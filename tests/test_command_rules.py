@@ -4,7 +4,8 @@ or a second press does."""
 from __future__ import annotations
 
 import pytest
-from helpers import Api
+
+from harness import Api
 
 SITE = "/api/sites/demo"
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import socketio
-from helpers import prepare_database
 
+from harness import prepare_database
 from server.store.events import ROLL_CALL_EVENTS
 
 PHONES = 199

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import eventually, mount_small_disk, prepare_database
+
+from harness import eventually, mount_small_disk, prepare_database
 
 MIB = 1024 * 1024
 DISK_MB = 40
@@ -181,8 +182,7 @@ def test_metrics_give_the_free_space_and_the_reserve(tmp_path):
 
 
 def test_every_command_the_reserve_keeps_is_in_the_fault_table_of_the_operations_page():
-    from helpers import REPO
-
+    from harness import REPO
     from server.commands import using_reserve
 
     row = next(

@@ -11,8 +11,8 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from helpers import REPO
 
+from harness import REPO
 from server.api.docs import openapi_path
 from server.basics.settings import ENVIRONMENT
 from server.channels import NoticeSettings

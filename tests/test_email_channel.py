@@ -9,10 +9,10 @@ import io
 import json
 
 import pytest
-from helpers import unit_settings
 from mail_standins import GmailApi, Graph
 from pypdf import PdfReader
 
+from harness import unit_settings
 from server.basics.clock import iso
 
 SITE = "/api/sites/demo"
@@ -305,7 +305,7 @@ def test_webhook_sentences_say_what_each_mailbox_did(services, admin, manager, g
 def test_the_real_server_answers_the_start_while_the_provider_hangs(tmp_path, live_servers):
     """The alarm never waits for a mailbox: with Graph holding every request, the start is
     answered, and the mailbox takes the notice once Graph answers."""
-    from helpers import eventually, prepare_database
+    from harness import eventually, prepare_database
 
     graph = Graph("tenant-1", "client-1", "s3cret-value")
     graph.add_mailbox(BOX, EARLIER_GRAPH)

@@ -10,9 +10,9 @@ import email.policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import free_port, unit_settings
 from mail_standins import Dovecot
 
+from harness import free_port, unit_settings
 from server.channels.mailboxes.managesieve import ManageSieve
 
 BOX = "service@shop.example"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import Browser, TwilioStandIn, eventually, prepare_database
 
+from harness import Browser, TwilioStandIn, eventually, prepare_database
 from server.rules.auth import CSRF_HEADER, SESSION_COOKIE
 
 SITE = "demo"

@@ -15,9 +15,9 @@ import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import SITE, checkpoint_rows, files_of, open_app, run_an_incident
-from helpers import Api, flask_cli, unit_settings
 from tsa import LocalTsa
 
+from harness import Api, flask_cli, unit_settings
 from server import demo
 from server.commands import execute
 from server.evidence.log_key import LogKey, log_key_for

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import flask_cli
 
+from harness import flask_cli
 from server import commands, create_app
 from server.rules.auth import CSRF_HEADER, SESSION_COOKIE, command_line
 

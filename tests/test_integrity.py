@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import REPO, flask_cli, mount_small_disk, unit_settings
 
+from harness import REPO, flask_cli, mount_small_disk, unit_settings
 from server import create_app, demo
 from server.commands import execute
 from server.rules.auth import Identity, command_line

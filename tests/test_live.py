@@ -8,7 +8,8 @@ import threading
 import pytest
 import requests
 import socketio
-from helpers import REPO, prepare_database
+
+from harness import REPO, prepare_database
 
 
 @pytest.fixture

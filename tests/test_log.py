@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 from attacker import edit_log
-from helpers import flask_cli
 
+from harness import flask_cli
 from server.store import log
 
 

@@ -4,8 +4,8 @@ people at the assembly point, the unaccounted list, and every refusal logging no
 from __future__ import annotations
 
 import pytest
-from helpers import Api
 
+from harness import Api
 from server.commands import execute, site_config
 from server.rules.auth import command_line
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import NGINX_CONFIG, REPO, prepare_database, start_nginx
+
+from harness import NGINX_CONFIG, REPO, prepare_database, start_nginx
 
 
 @pytest.fixture

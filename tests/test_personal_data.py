@@ -8,10 +8,10 @@ import json
 import shutil
 import sqlite3
 
-from helpers import Api, flask_cli
 from test_rebuild import script_an_incident
 
 import verify_report
+from harness import Api, flask_cli
 from server.evidence.log_key import log_key_for
 from server.store import log, personal
 from server.store.db import connect

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
-from helpers import enrolled_page, prepare_database
 from test_supervision import SUPERVISED_SECONDS, readiness, wait_for
 
 from deploy.launch import Stack
+from harness import enrolled_page, prepare_database
 
 AINO = 2  # the demo's first staff member (node 1, site demo)
 OLGA = 2  # the outlet's first staff member (node 2, site outlet)
@@ -129,7 +129,7 @@ def test_phones_get_their_own_sites_alarm_through_nginx_with_tls(two_nodes, brow
 @dataclass
 class Phone:
     """A light Socket.IO client (the v5 text protocol over one aiohttp websocket, as
-    bench/harness.py's) that keeps what the staff app keeps: the newest seq it has every event
+    harness/bench.py's) that keeps what the staff app keeps: the newest seq it has every event
     up to, a `sync` when it sees a gap, `last_seq` when it connects again."""
 
     token: str

@@ -10,34 +10,10 @@ import sqlite3
 import time
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from helpers import Browser, b64url, eventually, unb64url
 
+from harness import Browser, b64url, eventually, verify_vapid
 from server.live.push import alarm_message
 from server.live.push_encryption import encrypt
-
-
-def verify_vapid(authorization: str, audience: str, server_key: str) -> dict:
-    """Check `vapid t=<JWT>, k=<key>` (RFC 8292): the ES256 signature, audience and expiry."""
-    scheme, _, params = authorization.partition(" ")
-    assert scheme == "vapid"
-    fields = dict(part.strip().split("=", 1) for part in params.split(","))
-    assert fields["k"] == server_key
-    header, claims, signature = fields["t"].split(".")
-    raw = unb64url(signature)
-    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(fields["k"]))
-    public.verify(
-        encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
-        f"{header}.{claims}".encode(),
-        ec.ECDSA(hashes.SHA256()),
-    )
-    decoded = json.loads(unb64url(claims))
-    assert decoded["aud"] == audience
-    assert decoded["exp"] > time.time()
-    assert json.loads(unb64url(header))["alg"] == "ES256"
-    return decoded
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 import requests
 import socketio
-from helpers import Browser, eventually
 
+from harness import Browser, eventually
 from server.rules.auth import CSRF_HEADER, SESSION_COOKIE
 
 SITE = "demo"

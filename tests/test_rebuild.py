@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from helpers import Api, flask_cli
-
+from harness import Api, flask_cli
 from server.commands import execute
 from server.rules.auth import command_line
 

@@ -5,9 +5,9 @@ process, no server."""
 from __future__ import annotations
 
 import pytest
-from helpers import StandIn
 
 import server.commands as commands_module
+from harness import StandIn
 from server.channels import load_notice
 from server.commands import execute
 from server.commands.site_config import read_site

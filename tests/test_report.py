@@ -564,8 +564,7 @@ def test_a_visitors_name_never_becomes_a_formula_in_the_roll_call_sheet(api_as, 
 def test_the_pdf_is_laid_out_off_the_event_loop(settings):
     """With a thousand people fpdf2 takes half a minute (bench/bench_report.py): in the event
     loop every site's sockets and alarms would wait for it. It goes to the native runner."""
-    from helpers import Api
-
+    from harness import Api
     from server import create_app, demo
     from server.commands import execute
     from server.reports.pdf import report_pdf

@@ -10,8 +10,8 @@ import sqlite3
 
 import pytest
 import yaml
-from helpers import flask_cli
 
+from harness import flask_cli
 from server.basics.errors import Invalid
 from server.commands.sites import checked_id
 

@@ -7,7 +7,8 @@ import sqlite3
 import time
 
 import requests
-from helpers import prepare_database
+
+from harness import prepare_database
 
 SUPERVISED_SECONDS = 10  # the contract: a lost message is noticed and caught up within it
 

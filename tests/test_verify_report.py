@@ -17,10 +17,10 @@ import pytest
 from attacker import edit_log, rehash_log
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import bundle_of, copy_folder, files_of, open_app, run_an_incident
-from helpers import REPO, flask_cli, unit_settings
 from mail_standins import Graph
 from tsa import LocalTsa
 
+from harness import REPO, flask_cli, unit_settings
 from server import create_app, demo
 from server.commands import execute
 from server.evidence import timestamps

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import eventually, prepare_database
+
+from harness import eventually, prepare_database
 
 SITE = "demo"
 VERA, SVEN, ELSA, LATE = "+358401110001", "+46701110002", "+447700900003", "+358401110004"

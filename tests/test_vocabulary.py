@@ -9,8 +9,8 @@ import json
 import re
 
 import pytest
-from helpers import REPO
 
+from harness import REPO
 from server.basics.names import (
     DEFAULT_LANGUAGE,
     END_REASONS,

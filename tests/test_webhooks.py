@@ -9,8 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from helpers import StandIn, eventually, free_port, prepare_database
 
+from harness import StandIn, eventually, free_port, prepare_database
 from server.basics import signing
 
 SITE = "demo"

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from helpers import prepare_database
+
+from harness import prepare_database
 
 
 @pytest.fixture

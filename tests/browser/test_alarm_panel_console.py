@@ -9,8 +9,8 @@ import time
 
 import pytest
 import requests
-from helpers import enrolled_page, prepare_panel_site
 
+from harness import enrolled_page, prepare_panel_site
 from server.basics import signing
 
 MAIJA = 1  # the demo's duty manager

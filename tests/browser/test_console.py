@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import enrolled_page
 
+from harness import enrolled_page
 from server.store.events import ROLL_CALL_EVENTS
 
 MAIJA = 1  # the demo's duty manager

@@ -4,7 +4,8 @@ a rule of its own policy (Chromium reports each refusal as a console error)."""
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 AINO = 2  # a staff member of the demo site
 

@@ -5,7 +5,8 @@ armed choice disarms by itself, and the confirmation names what will happen."""
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 MAIJA = 1  # the demo's duty manager
 SITE = "/api/sites/demo"

@@ -3,7 +3,7 @@ managers see it while the free space is below EXITNOW_MIN_FREE_MB; staff phones 
 
 from __future__ import annotations
 
-from helpers import enrolled_page, prepare_database
+from harness import enrolled_page, prepare_database
 
 MAIJA, AINO = 1, 2  # the demo's duty manager and a member of staff
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import enrolled_page, eventually, prepare_database
 from mail_standins import Graph
+
+from harness import enrolled_page, eventually, prepare_database
 
 BOX = "asiakaspalvelu@shop.example"
 MAIJA = 1  # the demo's duty manager

@@ -11,8 +11,9 @@ import io
 
 import pytest
 import zxingcpp
-from helpers import enrolled_page, eventually
 from PIL import Image
+
+from harness import enrolled_page, eventually
 
 MAIJA, AINO, ERIK, SARA, PEKKA = 1, 2, 3, 4, 5  # duty manager; staff; Pekka is a marshal
 SITE = "/api/sites/demo"

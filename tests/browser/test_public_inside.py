@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from helpers import CUT_OFF, larger_text
+
+from harness import CUT_OFF, larger_text
 
 ALL_ZONES = "() => document.body.dataset.state === 'closed'"
 # The website's words, which mean nothing to a person already inside.

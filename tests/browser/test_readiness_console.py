@@ -11,8 +11,8 @@ import json
 
 import pytest
 import requests
-from helpers import Browser, enrolled_page, eventually
 
+from harness import Browser, enrolled_page, eventually
 from server.rules.auth import CSRF_HEADER
 
 MAIJA, ERIK, SARA = 1, 3, 4  # the demo's duty manager, and two of its staff

@@ -10,8 +10,8 @@ import json
 import re
 
 import pytest
-from helpers import enrolled_page
 
+from harness import enrolled_page
 from server.api.pages import PWA_DIR
 
 MAIJA, AINO, ERIK = 1, 2, 3

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 MAIJA = 1  # the demo's duty manager
 SITE = "/api/sites/demo"
@@ -412,7 +413,7 @@ def test_the_enrollment_code_page_fits_a_phone(site, new_phone, screenshots):
 def test_a_sheets_cancel_is_in_sight_at_200_percent_and_a_drill_offers_no_public_notice(
     site, new_phone, screenshots
 ):
-    from helpers import CUT_OFF, larger_text
+    from harness import CUT_OFF, larger_text
 
     server, manager, _ = site
     console = console_of(new_phone, server, "fi")

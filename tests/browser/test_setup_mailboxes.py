@@ -5,7 +5,8 @@ named beside its field in the admin's language, and nothing changes."""
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 
 @pytest.fixture

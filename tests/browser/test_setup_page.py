@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import CUT_OFF, enrolled_page, larger_text
+
+from harness import CUT_OFF, enrolled_page, larger_text
 
 
 @pytest.fixture

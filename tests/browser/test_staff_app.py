@@ -7,7 +7,8 @@ import json
 import time
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 AINO = 2  # the demo's first staff member: Finnish, home zone "entrance"
 

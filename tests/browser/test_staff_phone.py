@@ -6,7 +6,8 @@ staff, help and backup are confirmed to the one who asked, and a drill never loo
 from __future__ import annotations
 
 import pytest
-from helpers import enrolled_page
+
+from harness import enrolled_page
 
 MAIJA, AINO, ERIK, VILLE = 1, 2, 3, 6  # duty manager (fi), staff (fi), staff (sv), guard (fi)
 SITE = "/api/sites/demo"
