@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import REPO, prepare_database
+
+from harness import REPO, prepare_database
 
 RUNNER = REPO / "tests" / "apply_events.mjs"
 SITE = "/api/sites/demo"
