@@ -119,6 +119,7 @@ class Tx:
     settings: object = None
     events: list = field(default_factory=list)
     keys: personal.Keys | None = None
+    head: log.Head | None = None  # the site's last entry: read once, moved on by `record`
 
     def record(self, type_: str, payload: dict) -> dict:
         """Append an event to the site's log, its personal fields sealed (server/store/personal.py),
@@ -128,8 +129,12 @@ class Tx:
         actor = self.identity.actor()
         if self.keys is None:
             self.keys = personal.Keys(self.db)
+        if self.head is None:
+            self.head = log.head(self.db, self.site)
         stored = personal.seal(self.keys, self.site, self.ts, type_, payload, actor)
-        entry = log.append(self.db, self.site, self.ts, personal.stored_actor(actor), type_, stored)
+        entry = log.append(
+            self.db, self.site, self.ts, personal.stored_actor(actor), type_, stored, self.head
+        )
         event = {**entry, "actor": actor, "payload": payload}
         projectors.apply(self.db, event)
         self.events.append(event)
@@ -140,7 +145,8 @@ class Tx:
         moment ahead (stamped with the last entry's time); a clock STEP_MS or more behind
         it (the system clock stepped back before this process started: a CLI run) is
         logged first, as a `clock.stepped` the log saw."""
-        behind = log.latest_ts(self.db, self.site) - self.ts
+        self.head = log.head(self.db, self.site)
+        behind = self.head.ts - self.ts
         if behind > 0:
             self.ts += behind
         if behind >= STEP_MS:
@@ -154,7 +160,7 @@ class Tx:
         return self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
 
     def current_seq(self) -> int:
-        return self.events[-1]["seq"] if self.events else log.latest_seq(self.db, self.site)
+        return self.head.seq if self.head else log.latest_seq(self.db, self.site)
 
     def unchanged(self, **more) -> dict:
         """The answer to a repeat that changes nothing (and is not logged again)."""

@@ -7,6 +7,7 @@ canonical JSON (sorted keys, compact separators, UTF-8). The first entry of a si
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,32 +16,76 @@ GENESIS_HASH = "0" * 64
 ENTRY_PREFIX = b"exitnow.log.entry.v1\x00"
 
 
+# One encoder for the process: json.dumps with these options would build one per call, and
+# every command encodes four values.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _word(text: str) -> str:
+    """A site id or an event type as canonical JSON: a few hundred of them, met again and again."""
+    return canonical_json(text)
 
 
 def entry_hash(previous_hash: str, entry: dict) -> str:
-    body = {k: entry[k] for k in ("site", "seq", "ts", "actor", "type", "payload")}
+    return _hash(
+        previous_hash, entry, canonical_json(entry["actor"]), canonical_json(entry["payload"])
+    )
+
+
+def _hash(previous_hash: str, entry: dict, actor_json: str, payload_json: str) -> str:
+    """The entry's hash, its body written from the actor's and payload's canonical JSON (the
+    same text the row stores): the keys in canonical (sorted) order, so it equals
+    canonical_json of the whole body, with each part encoded once."""
+    body = (
+        f'{{"actor":{actor_json},"payload":{payload_json},"seq":{entry["seq"]},'
+        f'"site":{_word(entry["site"])},"ts":{entry["ts"]},'
+        f'"type":{_word(entry["type"])}}}'
+    )
     digest = hashlib.sha256(ENTRY_PREFIX)
     digest.update(previous_hash.encode("ascii"))
-    digest.update(canonical_json(body).encode("utf-8"))
+    digest.update(body.encode("utf-8"))
     return digest.hexdigest()
 
 
-def append(db, site: str, ts: int, actor: dict, type_: str, payload: dict) -> dict:
-    """Append one event to the site's chain. Call inside the writer's transaction only
-    (server/store/writer.py: a command's `Tx.record`)."""
-    last = db.execute(
-        "SELECT seq, hash FROM events WHERE site = ? ORDER BY seq DESC LIMIT 1", [site]
+@dataclass
+class Head:
+    """A site's last entry, as the writer's transaction sees it: read once per command, then
+    moved on by each `append` (nothing else writes the site's chain meanwhile)."""
+
+    seq: int
+    hash: str
+    ts: int
+
+
+def head(db, site: str) -> Head:
+    row = db.execute(
+        "SELECT seq, hash, ts FROM events WHERE site = ? ORDER BY seq DESC LIMIT 1", [site]
     ).fetchone()
-    seq, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    return Head(*row) if row else Head(0, GENESIS_HASH, 0)
+
+
+def append(
+    db, site: str, ts: int, actor: dict, type_: str, payload: dict, after: Head | None = None
+) -> dict:
+    """Append one event to the site's chain, after its `head` (read here when not given; it
+    is moved on). Call inside the writer's transaction only (server/store/writer.py: a
+    command's `Tx.record`)."""
+    after = after or head(db, site)
+    seq = after.seq + 1
     entry = {"site": site, "seq": seq, "ts": ts, "actor": actor, "type": type_, "payload": payload}
-    entry["hash"] = entry_hash(previous_hash, entry)
+    actor_json, payload_json = canonical_json(actor), canonical_json(payload)
+    entry["hash"] = _hash(after.hash, entry, actor_json, payload_json)
     # UNIQUE(site, seq) makes a competing writer fail loudly instead of forking the chain.
     db.execute(
         "INSERT INTO events (site, seq, ts, actor, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [site, seq, ts, canonical_json(actor), type_, canonical_json(payload), entry["hash"]],
+        [site, seq, ts, actor_json, type_, payload_json, entry["hash"]],
     )
+    after.seq, after.hash, after.ts = seq, entry["hash"], ts
     return entry
 
 

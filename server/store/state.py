@@ -17,14 +17,20 @@ from . import log
 from .events import PRIVATE_FIELDS, RESPONDER_ONLY_EVENTS
 
 
+def first_row(db, sql: str, params: list) -> dict | None:
+    """The first row as a dict, or None: on the hot path of every command, so straight from
+    the SQLite cursor (sqlite-utils' `query` builds a generator and dedupes the keys)."""
+    cursor = getattr(db, "conn", db).execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
 def site_row(db, site: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM sites WHERE id = ?", [site]))
-    return rows[0] if rows else None
+    return first_row(db, "SELECT * FROM sites WHERE id = ?", [site])
 
 
 def active_incident(db, site: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM incidents WHERE site = ? AND ended_at IS NULL", [site]))
-    return rows[0] if rows else None
+    return first_row(db, "SELECT * FROM incidents WHERE site = ? AND ended_at IS NULL", [site])
 
 
 def incident_view(row: dict) -> dict:
