@@ -222,3 +222,42 @@ def test_a_marshal_marks_a_person_without_a_phone_and_the_console_hears_it(
     counts = server.get("/api/sites/demo/state", tokens["staff"][0]).json()["roll_call"]
     assert counts["accounted"] == after["accounted"]  # a staff phone gets the counts
     assert [p["name"] for p in counts["staff"]] == ["staff 0"]  # and only its own row
+
+
+# An action and the HTTP route beside it: the same command, and the URL's fields as params.
+ONE_ACTION_TWO_WAYS = [
+    ("record_delivery", {}, "/api/sites/demo/incidents/current/delivered", "alarm.delivered"),
+    ("claim_zone", {"zone": "entrance"}, "/api/sites/demo/zones/entrance/claim", "zone.claimed"),
+]
+
+
+@pytest.mark.parametrize("first", ["socket", "http"])
+@pytest.mark.parametrize(("command", "params", "path", "logged"), ONE_ACTION_TWO_WAYS)
+def test_an_action_is_applied_once_whichever_way_its_retry_comes(
+    site_with_staff, connect, first, command, params, path, logged
+):
+    """A phone whose answer was lost sends its action again, maybe the other way (the socket
+    dropped, or came back): the same idempotency key finds the same request."""
+    server, tokens = site_with_staff
+    manager, token = tokens["duty_manager"][0], tokens["staff"][0]
+    assert server.post("/api/sites/demo/incidents", manager, {"kind": "fire"}).status_code == 201
+    phone = connect(server.url, token)
+    assert phone.wait_until(lambda c: c.states)
+    key = f"{command}-once"
+
+    def over_socket() -> dict:
+        answer = phone.act(command, params, key=key)
+        assert answer["ok"] is True, answer
+        return answer["result"]
+
+    def over_http() -> dict:
+        answer = server.post(path, token, {}, key=key)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    ways = [over_socket, over_http] if first == "socket" else [over_http, over_socket]
+    answers = [way() for way in ways]
+
+    assert answers[0] == answers[1]
+    events = server.get("/api/sites/demo/events?after=0&limit=1000", manager).json()["events"]
+    assert [e["seq"] for e in events if e["type"] == logged] == [answers[0]["seq"]]

@@ -248,6 +248,7 @@ async function start() {
     return app.render();
   }
   app.vocabulary = await loadVocabulary();
+  app.server.useSocketFor(app.vocabulary?.socket_actions);
   await chooseLanguage();
   app.scripts = await app.server.scripts();
   wireAlarm(app);

@@ -1,9 +1,12 @@
 // The one module that talks to the server: the signed-in person, the live connection (with
 // catch-up from the last seq seen), and actions, which go through an outbox so that an action
-// taken offline is kept, shown as waiting, and delivered exactly once (its idempotency key).
+// taken offline is kept, shown as waiting, and delivered exactly once (its idempotency key):
+// over the open socket while there is one, over HTTP otherwise, in the outbox's one order.
 import { io } from "/pwa/vendor/socket.io.esm.min.js";
 import { deviceReport } from "./device.js";
 import * as store from "./store.js";
+
+const ACK_TIMEOUT_MS = 10_000; // no acknowledgement by then: the action waits for the next try
 
 export class Server extends EventTarget {
   constructor() {
@@ -49,6 +52,40 @@ export class Server extends EventTarget {
     return store.get("scripts");
   }
 
+  // The routes whose commands may go over the socket (the vocabulary's `socket_actions`:
+  // command to route, `<zone>` or `<int:help_id>` a field of the URL).
+  useSocketFor(socketActions = {}) {
+    this.socketRoutes = Object.entries(socketActions).map(([command, route]) => {
+      const fields = [];
+      const pattern = route.replace(/<(?:(int):)?(\w+)>/g, (_, int, name) => {
+        fields.push({ name, int: Boolean(int) });
+        return "([^/]+)";
+      });
+      return { command, fields, match: new RegExp(`^${pattern}$`) };
+    });
+  }
+
+  // The socket's `action` for an outbox item ({command, params} as the HTTP route would make
+  // them, so that the idempotency key finds the same request either way), or null: a route
+  // the socket does not take, or another site than the one this connection is on.
+  socketAction(item) {
+    for (const { command, fields, match } of this.socketRoutes || []) {
+      const found = item.path.match(match);
+      if (!found) continue;
+      const params = { ...item.body };
+      for (const [index, { name, int }] of fields.entries()) {
+        const value = decodeURIComponent(found[index + 1]);
+        if (name === "site") {
+          if (value !== this.me.site) return null;
+        } else {
+          params[name] = int ? Number(value) : value;
+        }
+      }
+      return { command, params, idempotency_key: item.key };
+    }
+    return null;
+  }
+
   connect() {
     // auth is a function so that every reconnection sends the newest last_seq.
     this.socket = io({
@@ -77,7 +114,7 @@ export class Server extends EventTarget {
     this.connected = connected;
     this.lostSince = connected ? null : Date.now();
     this.emit("connection", { connected });
-    if (connected) this.flush();
+    this.flush(); // the way for what waits changed: the socket now, or HTTP
   }
 
   async receiveState(state) {
@@ -137,7 +174,9 @@ export class Server extends EventTarget {
       do {
         this.flushAgain = false;
         for (const item of await store.outbox()) {
-          if (!(await this.send(item))) return; // still offline: keep the rest in order
+          // Not reached: keep the rest in order. Goes round again when the way changed
+          // meanwhile (the socket dropped: over HTTP now).
+          if (!(await this.send(item))) break;
         }
       } while (this.flushAgain);
     } finally {
@@ -147,8 +186,31 @@ export class Server extends EventTarget {
   }
 
   // When the server has answered: {result} (null when refused); false when it could not be
-  // reached.
+  // reached. While the socket is up an action goes over it (answered by its acknowledgement),
+  // otherwise over HTTP; the same idempotency key either way, so a retry the other way after
+  // a lost answer is applied once.
   async send(item) {
+    const action = this.connected ? this.socketAction(item) : null;
+    const answer = action ? await this.sendOverSocket(action) : await this.sendOverHttp(item);
+    if (!answer) return false;
+    const { status, result, problem } = answer;
+    // A full disk refuses all but the alarm's own commands (503 disk-full): that is said to
+    // the person now, and the actions behind it in the outbox (an "I am safe") still go.
+    const diskFull = problem?.type?.endsWith("/disk-full");
+    if (status >= 500 && !diskFull) return false;
+    await store.unqueue(item.key);
+    if (!problem) {
+      this.emit("done", { label: item.label, key: item.key, result });
+      return { result };
+    }
+    // The screen says it in the person's language, from the status and the problem's
+    // fields (the detail is the server's English, for the log and for scripts).
+    this.emit("refused", { label: item.label, path: item.path, status, problem });
+    return { result: null };
+  }
+
+  // {status, result} or {status, problem}; null when the server could not be reached.
+  async sendOverHttp(item) {
     let response;
     try {
       response = await fetch(item.path, {
@@ -161,23 +223,23 @@ export class Server extends EventTarget {
         body: JSON.stringify(item.body),
       });
     } catch {
-      return false;
+      return null;
     }
-    // A full disk refuses all but the alarm's own commands (503 disk-full): that is said to
-    // the person now, and the actions behind it in the outbox (an "I am safe") still go.
-    const problem = response.ok ? null : await response.clone().json().catch(() => ({}));
-    const diskFull = problem?.type?.endsWith("/disk-full");
-    if (response.status >= 500 && !diskFull) return false;
-    await store.unqueue(item.key);
-    if (response.ok) {
-      const result = await response.json();
-      this.emit("done", { label: item.label, key: item.key, result });
-      return { result };
-    } else {
-      // The screen says it in the person's language, from the status and the problem's
-      // fields (the detail is the server's English, for the log and for scripts).
-      this.emit("refused", { label: item.label, path: item.path, status: response.status, problem });
+    if (response.ok) return { status: response.status, result: await response.json() };
+    return { status: response.status, problem: await response.json().catch(() => ({})) };
+  }
+
+  // The same over the socket: no acknowledgement in time (the socket dropped on the way) is
+  // not reached, and the action stays queued for the next way in.
+  async sendOverSocket(action) {
+    let answer;
+    try {
+      answer = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("action", action);
+    } catch {
+      return null;
     }
-    return { result: null };
+    if (answer?.ok) return { status: 200, result: answer.result };
+    const problem = answer?.error || {};
+    return { status: problem.status || 500, problem };
   }
 }

@@ -17,6 +17,7 @@ from ..basics.names import (
 )
 from ..channels import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..channels.mailboxes.checks import REASONS as MAILBOX_REASONS
+from ..commands import socket_actions
 from ..commands.devices import BASE64URL
 from ..commands.fields import Field
 from ..commands.readiness import OUTCOMES as PUSH_OUTCOMES
@@ -669,6 +670,7 @@ VOCABULARY = obj(
         "sweeps": per(SWEEP_STATUS, enum(SWEEPS)),
         "roll_call": per(ROLL_CALL_COLUMNS, array(ROLL_CALL_COLUMN)),
         "email_providers": array(enum(EMAIL_PROVIDERS)),
+        "socket_actions": per(sorted(socket_actions()), STRING),
     }
 )
 SETUP = obj(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
+from .. import commands
 from ..basics.clock import iso
 from ..basics.errors import Invalid
 from ..basics.names import (
@@ -88,7 +89,8 @@ def vocabulary():
     """The words of the state and the log, for the app: the languages (each named in itself),
     roles (and which of them are managers and responders, for the screens each may see),
     kinds and all-clear reasons, and which events sweep a zone or mark the roll call, so that
-    it applies events between two states as the projectors do."""
+    it applies events between two states as the projectors do; and which routes' commands it
+    may send over its socket instead (`socket_actions`: command to route)."""
     return jsonify(
         {
             "languages": LANGUAGES,
@@ -102,5 +104,6 @@ def vocabulary():
             "sweeps": SWEEP_STATUS,
             "roll_call": ROLL_CALL_COLUMNS,
             "email_providers": EMAIL_PROVIDERS,
+            "socket_actions": commands.socket_routes(),
         }
     )

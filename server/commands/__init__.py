@@ -108,6 +108,12 @@ def socket_actions() -> frozenset[str]:
     return frozenset(name for name, command_ in COMMANDS.items() if command_.socket)
 
 
+def socket_routes() -> dict[str, str]:
+    """Each socket action's HTTP route (`/api/sites/<site>/...`): a phone sends an action
+    queued for that route over its socket instead while it has one (pwa/js/server.js)."""
+    return {name: f"/api{COMMANDS[name].route.rule}" for name in sorted(socket_actions())}
+
+
 @dataclass
 class Tx:
     """One command's open transaction: the database, who acts, and the events it appended."""

@@ -4,6 +4,7 @@ embeddable banner."""
 
 from __future__ import annotations
 
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -114,3 +115,68 @@ def host_page():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+class SocketLine:
+    """The page's Socket.IO websocket, passed through Playwright (set up before the page
+    opens): the frames the phone sent, its outgoing `action`s held back or let go, the
+    server's acknowledgements lost, and the line cut while HTTP stays up (as behind a proxy that drops websockets)."""
+
+    SOCKET = re.compile(r"/socket\.io/")
+
+    def __init__(self, context):
+        self.up = True
+        self.sent: list[str] = []  # every frame the page sent, in order
+        self.holding = False  # the phone's actions wait here, as on a slow network
+        self.deaf = False  # the server's acknowledgements are lost on the way back
+        self.held: list = []  # (server side, frame)
+        self.routes: list = []
+        context.route_web_socket(self.SOCKET, self.route)
+        context.route(re.compile(r"/socket\.io/.*transport=polling"), self.polling)
+
+    def route(self, page_side) -> None:
+        if not self.up:
+            page_side.close()
+            return
+        server_side = page_side.connect_to_server()
+        page_side.on_message(lambda frame: self.forward(server_side, frame))
+        server_side.on_message(lambda frame: self.answer(page_side, frame))
+        self.routes.append(page_side)
+
+    def forward(self, server_side, frame) -> None:
+        self.sent.append(frame)
+        if self.holding and '"action"' in str(frame):
+            self.held.append((server_side, frame))
+        else:
+            server_side.send(frame)
+
+    def answer(self, page_side, frame) -> None:
+        if not (self.deaf and str(frame).startswith("43")):  # 43: an acknowledgement
+            page_side.send(frame)
+
+    def let_go(self) -> None:
+        self.holding = False
+        for server_side, frame in self.held:
+            server_side.send(frame)
+        self.held.clear()
+
+    def polling(self, route) -> None:
+        if self.up:
+            route.continue_()
+        else:
+            route.abort()
+
+    def actions(self) -> list[str]:
+        """The commands of the `action` frames the page sent."""
+        return re.findall(r'"action",\{"command":"(\w+)"', "".join(map(str, self.sent)))
+
+    def cut(self) -> None:
+        """Down, and refused on every reconnection until the test ends."""
+        self.up = False
+        for page_side in self.routes:
+            page_side.close()
+
+
+@pytest.fixture
+def socket_line(context) -> SocketLine:
+    return SocketLine(context)

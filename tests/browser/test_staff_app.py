@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,6 +17,16 @@ AINO = 2  # the demo's first staff member: Finnish, home zone "entrance"
 @pytest.fixture
 def phone(live, context):
     """Aino's phone, enrolled through her link, on the home screen."""
+    return open_phone(live, context)
+
+
+@pytest.fixture
+def phone_on_line(live, context, socket_line):
+    """Aino's phone with its socket passed through `socket_line`: (page, line)."""
+    return open_phone(live, context), socket_line
+
+
+def open_phone(live, context):
     server, _ = live
     page = enrolled_page(context, server, AINO)
     page.wait_for_selector("#screen-home:not([hidden])")
@@ -100,22 +111,91 @@ def test_zone_clear_is_recorded(live, phone):
     }
 
 
-def test_got_it_tapped_while_the_receipt_is_on_its_way_is_sent_too(live, phone):
+def test_got_it_tapped_while_the_receipt_is_on_its_way_is_sent_too(live, phone_on_line):
     server, manager = live
-    held = []  # the delivery receipt, stopped on its way to the server until we let it go
-    phone.route("**/incidents/current/delivered", lambda route: held.append(route))
+    phone, line = phone_on_line
+    line.holding = True  # the delivery receipt, stopped on its way until we let it go
     server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
     phone.wait_for_selector("#screen-alarm:not([hidden])")
     deadline = time.monotonic() + 5
-    while not held and time.monotonic() < deadline:
+    while not line.held and time.monotonic() < deadline:
         phone.wait_for_timeout(50)
 
     phone.click("#ack")
     phone.wait_for_selector("#outbox:not([hidden])")  # "got it" waits behind the receipt
-    held[0].continue_()
+    line.let_go()
 
     phone.wait_for_selector("#outbox", state="hidden", timeout=10_000)
+    assert line.actions() == ["record_delivery", "acknowledge"]
     assert len(events_of(server, manager, "alarm.acknowledged")) == 1
+
+
+def until(page, check, timeout: float = 15):
+    """What `check()` returns once true, Playwright running meanwhile (it passes the frames
+    of a routed socket only while the test waits through it)."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"not true within {timeout} s"
+        page.wait_for_timeout(50)
+    return found
+
+
+def post_paths(context) -> list[str]:
+    """The paths of the POST requests the pages make from now on, in order."""
+    paths: list[str] = []
+    context.on("request", lambda r: r.method == "POST" and paths.append(urlsplit(r.url).path))
+    return paths
+
+
+def test_the_receipt_rides_the_open_socket(live, context, phone_on_line):
+    server, manager = live
+    phone, line = phone_on_line
+    posted = post_paths(context)
+
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    phone.wait_for_selector("#screen-alarm:not([hidden])")
+    phone.click("#ack")
+
+    until(phone, lambda: events_of(server, manager, "alarm.acknowledged"))
+    phone.wait_for_function("() => document.getElementById('outbox').hidden")
+    assert line.actions() == ["record_delivery", "acknowledge"]
+    assert [p for p in posted if "/incidents/current/" in p] == []
+    [delivered] = events_of(server, manager, "alarm.delivered")
+    [acknowledged] = events_of(server, manager, "alarm.acknowledged")
+    assert delivered["payload"]["staff_id"] == acknowledged["payload"]["staff_id"] == AINO
+
+
+def test_with_the_socket_down_answers_go_over_http_once_and_in_order(live, context, phone_on_line):
+    """The socket drops with the receipt sent but not acknowledged: the phone cannot know
+    whether it arrived, and sends it again over HTTP (its key makes that a repeat), then the
+    taps after it, in the order they were made."""
+    server, manager = live
+    phone, line = phone_on_line
+    posted = post_paths(context)
+    line.deaf = True
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    phone.wait_for_selector("#screen-alarm:not([hidden])")
+    until(phone, lambda: events_of(server, manager, "alarm.delivered"))  # in, unanswered
+    line.cut()
+    phone.wait_for_function("() => document.getElementById('connection').className === 'lost'")
+
+    phone.click("#ack")
+    phone.click("#safe")
+
+    until(phone, lambda: events_of(server, manager, "staff.safe"))
+    phone.wait_for_selector("#outbox", state="hidden", timeout=15_000)
+    assert line.actions() == ["record_delivery"]
+    assert [p.rsplit("/", 1)[1] for p in posted if "/incidents/current/" in p] == [
+        "delivered",
+        "acknowledge",
+        "safe",
+    ]
+    marks = [
+        events_of(server, manager, kind)
+        for kind in ("alarm.delivered", "alarm.acknowledged", "staff.safe")
+    ]
+    assert [len(mark) for mark in marks] == [1, 1, 1]  # the receipt too, though sent twice
+    assert marks[0][0]["seq"] < marks[1][0]["seq"] < marks[2][0]["seq"]
 
 
 def test_safe_reported_offline_is_delivered_exactly_once(live, phone, context):
