@@ -18,6 +18,7 @@ from server.basics.names import (
     LANGUAGES,
 )
 from server.channels import EMAIL_PROVIDERS, NoticeSettings
+from server.commands import socket_actions
 from server.rules.auth import ROLES
 from server.store.events import EVENT_TYPES
 from server.store.projectors.roll_call import ROLL_CALL_COLUMNS
@@ -47,7 +48,13 @@ def test_anyone_signed_in_reads_the_servers_words(api_as, client):
     served = api_as("staff").get("/api/vocabulary")
 
     assert served.status_code == 200
-    assert served.get_json() == {
+    words = served.get_json()
+    # The phone sends these over its socket while it has one: each command's own route.
+    routes = words.pop("socket_actions")
+    assert set(routes) == socket_actions()
+    assert routes["record_delivery"] == "/api/sites/<site>/incidents/current/delivered"
+    assert routes["resolve_help"] == "/api/sites/<site>/help-requests/<int:help_id>/resolve"
+    assert words == {
         "languages": list(LANGUAGES),
         "default_language": DEFAULT_LANGUAGE,
         "language_names": language_names(),
