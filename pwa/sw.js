@@ -26,7 +26,7 @@ const SHELL = [
   "/pwa/js/screens/backup.js",
   "/pwa/js/screens/console.js",
   "/pwa/js/screens/customer.js",
-  "/pwa/js/screens/disk.js",
+  "/pwa/js/screens/lowspace.js",
   "/pwa/js/screens/end.js",
   "/pwa/js/screens/home.js",
   "/pwa/js/screens/lockscreen.js",

@@ -12,7 +12,7 @@ import { applyMailboxEvent, renderMailboxes } from "./screens/mailboxes.js";
 import { renderMarshal, wireMarshal } from "./screens/marshal.js";
 import { renderReception, wireReception } from "./screens/reception.js";
 import { renderUnaccounted, wireUnaccounted } from "./screens/unaccounted.js";
-import { renderDisk } from "./screens/disk.js";
+import { renderDisk } from "./screens/lowspace.js";
 import { backupAnsweredByResponder, backupRequested, renderBackupRequests, wireResponder } from "./screens/responder.js";
 import { applyPanelEvent, panelEventArrived, renderAlarmPanel, wirePanel } from "./screens/panel.js";
 import { renderConsoleStart } from "./screens/start.js";

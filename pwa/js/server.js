@@ -104,7 +104,7 @@ export class Server extends EventTarget {
     this.socket.on("events", (events) => events.every((event) => this.receiveEvent(event)));
     // Every few seconds the site's newest seq: behind it, a message was lost on the way.
     this.socket.on("head", (head) => this.receiveHead(head));
-    // The server's disk, for the managers' banner (screens/disk.js).
+    // The server's disk, for the managers' banner (screens/lowspace.js).
     this.socket.on("disk", (disk) => this.emit("disk", disk));
     addEventListener("online", () => this.flush());
   }
