@@ -1,0 +1,57 @@
+"""Outbound webhooks as an admin subscribes one and its receiver sees the deliveries: what a
+mutation tester changed in the webhook code and no test noticed (issue 28). The app in this
+process; each round of deliveries is run by the test (`deliver_due`), to a receiver on
+127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_webhooks import SECRET, Receiver, verified
+
+SITE = "/api/sites/demo"
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    receiver.start()
+    yield receiver
+    receiver.close()
+
+
+def deliver_all(services) -> None:
+    while services.webhooks.deliver_due(services):
+        pass
+
+
+def test_a_webhook_that_does_not_ask_for_names_gets_roles_and_counts(services, api_as, receiver):
+    hooked = api_as("admin").post(
+        f"{SITE}/webhooks", {"url": receiver.url, "secret": SECRET, "events": ["backup.requested"]}
+    )
+    assert hooked.status_code == 201 and hooked.get_json()["include_names"] is False
+    asked = api_as("staff", name="Lars Larsson").post(
+        f"{SITE}/backup-requests", {"location": "Till 3", "note": "Lars"}
+    )
+    assert asked.status_code == 201
+
+    deliver_all(services)
+
+    [body] = [verified(request) for request in receiver.wait_for(1)]
+    assert body["type"] == "backup.requested" and body["actor"]["role"] == "staff"
+    assert [word for word in ("Lars", "Till 3") if word in json.dumps(body)] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/hook", "https:///hook", "mailto:ops@example.org", "example.org"]
+)
+def test_a_url_a_webhook_cannot_be_posted_to_is_refused(api_as, event_count, url):
+    admin = api_as("admin")
+    before = event_count()
+
+    answer = admin.post(f"{SITE}/webhooks", {"url": url})
+
+    assert answer.status_code == 400
+    assert answer.get_json()["detail"] == "'url' must be an http:// or https:// URL."
+    assert event_count() == before
