@@ -20,14 +20,10 @@ from ..channels import load_notice
 from ..channels.status import status_document
 from ..operations import rate_limits
 from ..rules import auth
-from ..store import log, personal
-from ..store.state import batch_for, site_row
+from ..store.state import site_row
 from .publish import PUBLIC_NAMESPACE, public_room, room_of
 
 logger = logging.getLogger(__name__)
-
-# Most events in one catch-up message.
-CATCH_UP_BATCH = 500
 
 
 def register(socketio, services) -> None:
@@ -83,17 +79,12 @@ def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: in
     """
     socketio.server.enter_room(sid, room_of(identity))
     with services.store.reading() as db:
-        missed = []
+        batches = None
         if last_seq is not None:
-            missed = log.events_after(
-                db, identity.site, last_seq, services.settings.replay_limit + 1
-            )
-            missed = personal.Reader(db).entries(missed)  # as read, like the live ones
-            if len(missed) > services.settings.replay_limit:
-                missed = []  # too far behind: the state alone brings the client up to date
+            limit = services.settings.replay_limit
+            batches = services.states.missed(db, identity, last_seq, limit)
         state = services.states.for_person(db, identity)
-    for start in range(0, len(missed), CATCH_UP_BATCH):
-        batch = batch_for(identity.is_responder, missed[start : start + CATCH_UP_BATCH])
+    for batch in batches or ():  # None: too far behind, the state alone brings it up to date
         socketio.emit("events", batch, to=sid)
     socketio.emit("state", state, to=sid)
     disk = services.disk.state

@@ -13,8 +13,13 @@ from ..basics.clock import iso, now_ms
 from ..rules.alarm_panel import panel_view
 from ..rules.auth import Identity
 from ..rules.mustering import muster_counts, staff_on_roll, visitors_on_roll
-from . import log
+from . import log, personal
 from .events import PRIVATE_FIELDS, RESPONDER_ONLY_EVENTS
+
+# Most events in one catch-up message.
+CATCH_UP_BATCH = 500
+# Most catch-ups kept per site and audience (each at one last_seq) until the next event.
+KEPT_CATCH_UPS = 64
 
 
 def first_row(db, sql: str, params: list) -> dict | None:
@@ -330,6 +335,28 @@ class SiteStates:
 
     def __init__(self):
         self._latest: dict[tuple[str, bool], tuple[int, dict]] = {}
+        # The catch-ups of the site's latest seq, by audience and the client's last_seq.
+        self._missed: dict[tuple[str, bool], tuple[int, dict[int, list | None]]] = {}
+
+    def missed(self, db, identity: Identity, last_seq: int, limit: int) -> list[list] | None:
+        """What a client that saw up to `last_seq` missed, as `events` messages of at most
+        CATCH_UP_BATCH events; None when more than `limit` (the state alone brings it up to
+        date). Built once per site, audience, last_seq and latest seq: a thousand phones back
+        after a restart, most of them at one last_seq, cost what the first did. Call inside
+        one `Store.reading()`, as `for_person`."""
+        site, is_responder = identity.site, identity.is_responder
+        seq = log.latest_seq(db, site)
+        known = self._missed.get((site, is_responder))
+        if known is None or known[0] != seq:
+            known = (seq, {})
+            self._missed[(site, is_responder)] = known
+        batches = known[1]
+        if last_seq in batches:
+            return batches[last_seq]
+        missed = _missed(db, site, is_responder, last_seq, limit)
+        if len(batches) < KEPT_CATCH_UPS:  # phones live in a crowd each saw a different seq
+            batches[last_seq] = missed
+        return missed
 
     def for_person(self, db, identity: Identity) -> dict:
         """Call inside one `Store.reading()`, so that the seq and the state agree."""
@@ -352,6 +379,17 @@ class SiteStates:
             "roll_call": {**state["roll_call"], "staff": mine},
             "my_backup_request": my_backup_request(db, identity.staff_id, site),
         }
+
+
+def _missed(db, site: str, is_responder: bool, last_seq: int, limit: int) -> list[list] | None:
+    missed = log.events_after(db, site, last_seq, limit + 1)
+    if len(missed) > limit:
+        return None
+    missed = personal.Reader(db).entries(missed)  # as read, like the live ones
+    return [
+        batch_for(is_responder, missed[start : start + CATCH_UP_BATCH])
+        for start in range(0, len(missed), CATCH_UP_BATCH)
+    ]
 
 
 def event_message(event: dict) -> dict:
