@@ -72,6 +72,13 @@ def test_reconnecting_phone_receives_exactly_the_events_it_missed(site_with_staf
     assert again.messages[:2] == ["events", "state"]
     assert again.states[-1]["seq"] == missed[-1]["seq"]
 
+    # A second phone back from the same last_seq after one more event gets that one too (the
+    # catch-up is shared only while the log stands still).
+    server.post("/api/sites/demo/zones/clothing/clear", tokens["staff"][2])
+    later = connect(server.url, staff, last_seq=last_seen)
+    assert later.wait_until(lambda c: c.states)
+    assert later.seqs() == [e["seq"] for e in missed] + [missed[-1]["seq"] + 1]
+
 
 def test_guard_reads_backup_request_that_staff_see_redacted(site_with_staff, connect):
     server, tokens = site_with_staff
