@@ -15,12 +15,8 @@ import statistics
 import tempfile
 import time
 
-from server.rules.escalation import (
-    due_attempts,
-)
-from server.store.db import (
-    connect,
-)
+from server.rules.escalation import due_attempts
+from server.store.db import connect
 
 
 def crowd(path: str, people: int) -> sqlite3.Connection:

@@ -23,9 +23,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from harness import REPO, LiveServer
-from server.rules.auth import (
-    SESSION_COOKIE,
-)
+from server.rules.auth import SESSION_COOKIE
 
 CHROME = "/usr/bin/chromium"
 CHROME_FLAGS = (

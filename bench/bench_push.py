@@ -29,13 +29,8 @@ from pywebpush import WebPusher
 from harness import Browser, PushService, verify_vapid
 from harness.bench import demo_services
 from server.commands import execute
-from server.live import (
-    push,
-)
-from server.rules.auth import (
-    Identity,
-    command_line,
-)
+from server.live import push
+from server.rules.auth import Identity, command_line
 
 EVENT = {
     "type": "incident.started",

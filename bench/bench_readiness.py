@@ -17,17 +17,10 @@ import tempfile
 import time
 
 from harness.bench import demo_services
-from server.basics.clock import (
-    now_ms,
-)
+from server.basics.clock import now_ms
 from server.commands import execute
-from server.live.phone_readiness import (
-    site_readiness,
-)
-from server.rules.auth import (
-    Identity,
-    command_line,
-)
+from server.live.phone_readiness import site_readiness
+from server.rules.auth import Identity, command_line
 
 SITE = "demo"
 

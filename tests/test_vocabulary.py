@@ -11,12 +11,7 @@ import re
 import pytest
 
 from harness import REPO
-from server.basics.names import (
-    DEFAULT_LANGUAGE,
-    END_REASONS,
-    KINDS,
-    LANGUAGES,
-)
+from server.basics.names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES
 from server.channels import EMAIL_PROVIDERS, NoticeSettings
 from server.commands import socket_actions
 from server.rules.auth import ROLES

@@ -14,13 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, g, jsonify, request
 
 from .. import commands
-from ..basics.errors import (
-    Forbidden,
-    Invalid,
-    NotFound,
-    TooManyRequests,
-    Unauthenticated,
-)
+from ..basics.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
 from ..basics.names import DEEPEST_NESTING, problem_in
 from ..operations import rate_limits
 from ..rules import auth

@@ -16,13 +16,7 @@ from ..basics.settings import secret_key_for
 from ..channels.texts import default_texts
 from ..commands.incidents import require_active_incident
 from ..rules.auth import MANAGERS, RESPONDERS
-from ..rules.mustering import (
-    is_marshal,
-    muster_counts,
-    roll,
-    unaccounted,
-    visitors_on_roll,
-)
+from ..rules.mustering import is_marshal, muster_counts, roll, unaccounted, visitors_on_roll
 from ..rules.visitors import visitor_asks, visitor_by_token
 from ..store.state import active_incident, assembly_point_views, site_row
 from . import api, authenticate, require_member, services

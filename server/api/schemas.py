@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from ..basics.names import (
-    CONTROL_CHARACTERS,
-    END_REASONS,
-    KINDS,
-    LANGUAGES,
-    LARGEST_INTEGER,
-    SLUG,
-)
+from ..basics.names import CONTROL_CHARACTERS, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER, SLUG
 from ..channels import CHANNELS, EMAIL_PROVIDERS, NoticeSettings
 from ..channels.mailboxes.checks import REASONS as MAILBOX_REASONS
 from ..commands import socket_actions

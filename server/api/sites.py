@@ -8,13 +8,7 @@ from flask import g, jsonify, request
 from .. import commands
 from ..basics.clock import iso
 from ..basics.errors import Invalid
-from ..basics.names import (
-    DEFAULT_LANGUAGE,
-    END_REASONS,
-    KINDS,
-    LANGUAGES,
-    LARGEST_INTEGER,
-)
+from ..basics.names import DEFAULT_LANGUAGE, END_REASONS, KINDS, LANGUAGES, LARGEST_INTEGER
 from ..channels import EMAIL_PROVIDERS
 from ..channels.texts import default_texts
 from ..rules.auth import MANAGERS, RESPONDERS, ROLES

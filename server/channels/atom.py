@@ -17,12 +17,7 @@ from pathlib import Path
 
 from ..basics.clock import parse_iso
 from . import PublicNotice, cap_chain
-from .cap import (
-    cap_time,
-    cap_xml,
-    message,
-    sender,
-)
+from .cap import cap_time, cap_xml, message, sender
 from .render import render
 from .texts import notice_texts, site_languages
 

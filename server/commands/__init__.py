@@ -19,20 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..basics import sealed
-from ..basics.clock import (
-    STEP_MS,
-    follow_system_clock,
-    now_ms,
-    system_ms,
-)
-from ..basics.errors import (
-    Conflict,
-    Forbidden,
-    IdempotencyMismatch,
-    Invalid,
-    NotFound,
-    Rejected,
-)
+from ..basics.clock import STEP_MS, follow_system_clock, now_ms, system_ms
+from ..basics.errors import Conflict, Forbidden, IdempotencyMismatch, Invalid, NotFound, Rejected
 from ..basics.settings import secret_key_for
 from ..rules.auth import Identity
 from ..store import log, personal, projectors

@@ -11,19 +11,8 @@ import hashlib
 from ..basics.clock import iso
 from ..basics.errors import Conflict
 from ..basics.settings import secret_key_for
-from ..rules.alarm_panel import (
-    HEARTBEAT,
-    MISSED_HEARTBEATS,
-    SIGNALS,
-    seal_secret,
-    site_policy,
-)
-from ..rules.auth import (
-    ADMINS,
-    MANAGERS,
-    PANEL,
-    new_secret,
-)
+from ..rules.alarm_panel import HEARTBEAT, MISSED_HEARTBEATS, SIGNALS, seal_secret, site_policy
+from ..rules.auth import ADMINS, MANAGERS, PANEL, new_secret
 from ..store.state import active_incident
 from . import Route, Tx, command
 from .fields import Field

@@ -14,21 +14,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..basics.clock import iso
-from ..basics.errors import (
-    Forbidden,
-    Gone,
-    Invalid,
-    NotFound,
-)
-from ..rules.auth import (
-    ADMINS,
-    EVERYONE,
-    MANAGERS,
-    ROLES,
-    Identity,
-    digest,
-    new_secret,
-)
+from ..basics.errors import Forbidden, Gone, Invalid, NotFound
+from ..rules.auth import ADMINS, EVERYONE, MANAGERS, ROLES, Identity, digest, new_secret
 from ..rules.privacy import privacy_of
 from . import Route, Tx, command
 from .fields import Field

@@ -10,13 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from ..basics.names import (
-    DEFAULT_LANGUAGE,
-    KINDS,
-    LANGUAGES,
-    SLUG_RULE,
-    is_slug,
-)
+from ..basics.names import DEFAULT_LANGUAGE, KINDS, LANGUAGES, SLUG_RULE, is_slug
 from ..channels import EMAIL_PROVIDERS, NoticeSettings
 from ..channels.texts import default_texts
 from ..rules.alarm_panel import check_policy

@@ -16,12 +16,7 @@ from ..rules.mustering import slug_for, unique_id
 from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
-from .site_config import (
-    check,
-    dotted,
-    normalized,
-    summary,
-)
+from .site_config import check, dotted, normalized, summary
 from .staff import add_person
 
 

@@ -14,13 +14,7 @@ from ..basics.names import LANGUAGES
 from ..basics.settings import secret_key_for
 from ..rules.auth import ADMINS, RESPONDERS, VISITORS
 from ..rules.escalation import check_phone
-from ..rules.visitors import (
-    due_out,
-    link_path,
-    link_token,
-    new_link_nonce,
-    visitor_by_token,
-)
+from ..rules.visitors import due_out, link_path, link_token, new_link_nonce, visitor_by_token
 from ..store.state import active_incident
 from . import Route, Tx, command
 from .fields import Field

@@ -9,12 +9,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError
 
 from .. import commands
-from ..basics.errors import (
-    INTERNAL_ERROR,
-    Invalid,
-    Rejected,
-    Unauthenticated,
-)
+from ..basics.errors import INTERNAL_ERROR, Invalid, Rejected, Unauthenticated
 from ..basics.names import LARGEST_INTEGER, problem_in
 from ..channels import load_notice
 from ..channels.status import status_document

@@ -10,23 +10,13 @@ import io
 import json
 from datetime import datetime
 
-from ..basics.clock import (
-    iso,
-    now_ms,
-    parse_iso,
-    time_zone,
-)
+from ..basics.clock import iso, now_ms, parse_iso, time_zone
 from ..basics.errors import NotFound
 from ..channels import CHANNELS
 from ..rules.mustering import staff_on_roll, visitors_on_roll
 from ..store import log, personal
 from ..store.events import PRIVATE_FIELDS
-from ..store.state import (
-    backup_request_view,
-    help_request_view,
-    incident_view,
-    zone_views,
-)
+from ..store.state import backup_request_view, help_request_view, incident_view, zone_views
 from .channels import channel_times
 
 # The entries by which a person gets a credential: enrolled from then on.
