@@ -1,8 +1,10 @@
 """The parts one app is made of, each a named member, built once by the app factory
 (server/app.py) and handed to commands, handlers and timers.
 
-Defined low in the tree, so that any module may name the type: the parts are imported for
-type checking only, and nothing here imports them at run time.
+It names every part, so it stands on the top floor beside the app factory: the modules of the
+top floor (app, timers, demo) name the type; the packages below take `services` as it comes,
+without importing the type, which would run up a floor. The parts are imported for type
+checking only; nothing here imports them at run time.
 """
 
 from __future__ import annotations
