@@ -1,6 +1,6 @@
 """Database backups: a consistent copy of the live SQLite file, taken while the server runs and
 writes, and checked before it gets its name. (Not the backup requests of staff under threat:
-those are server/commands/backup.py.)
+those are server/commands/backup_requests.py.)
 
 The copy goes through SQLite's online backup API, `PAGES_PER_STEP` pages per step, all steps
 inside one read transaction on the live file. That snapshot matters: without it, every write
