@@ -1,7 +1,7 @@
 """The crowd: N enrolled phones answer one alarm as the staff app does, and a duty manager
 watches the roll call fill in.
 
-    python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH]
+    python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH] [--way http|socket]
                                 [--logs DIR]
 
 For each N: a fresh database and a real server (`python -m server`, eventlet) of the checkout
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import random
 import shutil
@@ -131,6 +132,8 @@ class Phone:
     receipt_ms: float | None = None
     errors: list[str] = field(default_factory=list)
     dropped_in_round: bool = False
+    ws: object = None  # its socket, once connected
+    acks: dict = field(default_factory=dict)  # ack id -> the future its answer resolves
 
     def headers(self) -> dict:
         return {"Cookie": f"{SESSION_COOKIE}={self.cookie}", "X-CSRF-Token": self.csrf}
@@ -149,18 +152,47 @@ class Phone:
             self.alarm_at = time.time_ns()
             asyncio.get_running_loop().create_task(self.answer_alarm())
 
+    def on_ack(self, text: str) -> None:
+        """`43<id>[answer]`: the acknowledgement of an action sent over the socket."""
+        digits = len(text) - len(text[2:].lstrip("0123456789"))
+        future = self.acks.pop(int(text[2:digits]), None)
+        if future is not None and not future.done():
+            future.set_result(json.loads(text[digits:])[0])
+
     async def listen(self, ws) -> None:
-        await read_messages(ws, self.on_message)
+        self.ws = ws
+        await read_messages(ws, self.on_message, self.on_ack)
         self.connected = False  # the server closed it, or the network did
         self.dropped_in_round = self.armed
 
     async def answer_alarm(self) -> None:
         """The staff app's automatic receipt at once, then "got it" 0.5 to 3 s later."""
         started = time.perf_counter()
-        await self.post("/api/sites/demo/incidents/current/delivered")
+        if WAY == "socket":
+            await self.act("record_delivery")
+        else:
+            await self.post("/api/sites/demo/incidents/current/delivered")
         self.receipt_ms = (time.perf_counter() - started) * 1000
         await asyncio.sleep(random.uniform(0.5, 3))
-        await self.post("/api/sites/demo/incidents/current/acknowledge")
+        if WAY == "socket":
+            await self.act("acknowledge")
+        else:
+            await self.post("/api/sites/demo/incidents/current/acknowledge")
+
+    async def act(self, command: str) -> None:
+        """As the staff app sends an action over its open socket: `action` with an
+        acknowledgement and an Idempotency-Key."""
+        self.next_ack = getattr(self, "next_ack", 0) + 1
+        answer = asyncio.get_running_loop().create_future()
+        self.acks[self.next_ack] = answer
+        action = {"command": command, "params": {}, "idempotency_key": str(uuid.uuid4())}
+        try:
+            await self.ws.send_str(f"42{self.next_ack}" + json.dumps(["action", action]))
+            result = await asyncio.wait_for(answer, 60)
+            if not result.get("ok"):
+                self.errors.append(f"{command} {result.get('error', {}).get('status')}")
+        except Exception as error:  # a dropped socket or no answer is a figure, not a crash
+            self.errors.append(f"{command} {type(error).__name__}")
 
     async def post(self, path: str) -> None:
         """As the staff app's outbox sends an action: with an Idempotency-Key."""
@@ -173,6 +205,7 @@ class Phone:
             self.errors.append(f"{path.rsplit('/', 1)[1]} {type(error).__name__}")
 
 
+WAY = "http"  # how the phones send their answers: "http" (POST) or "socket" (`action`)
 HTTP = None  # the worker's aiohttp session, for the phones' websockets (one per process)
 
 
@@ -434,7 +467,7 @@ def print_figures(figures: dict) -> None:
         ("manager has every receipt", seconds_until(seen, "alarm.delivered", n)),
         ("manager has every got-it", seconds_until(seen, "alarm.acknowledged", n)),
         (
-            "receipt POST ms",
+            f"receipt ({WAY}) ms",
             f"p50 {percentile(phones['receipt_ms'], 0.5):.0f}  p99 "
             f"{percentile(phones['receipt_ms'], 0.99):.0f}  ({len(phones['receipt_ms'])} answered)",
         ),
@@ -471,12 +504,17 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose server runs")
     parser.add_argument("--logs", type=Path, help="keep each server's log in this folder")
+    parser.add_argument(
+        "--way", choices=("http", "socket"), default="http", help="how phones send answers"
+    )
     args = parser.parse_args()
+    global WAY
+    WAY = args.way  # the phone processes are forked after this
     raise_open_files()
     repo = args.repo.resolve()
     print(
         f"the crowd: one drill, phones in {args.processes} processes (Socket.IO over aiohttp "
-        f"on uvloop), 127.0.0.1, 2 cores; server {describe(repo)}"
+        f"on uvloop), answers over {args.way}, 127.0.0.1, 2 cores; server {describe(repo)}"
     )
     for count in args.phones:
         with tempfile.TemporaryDirectory() as folder:

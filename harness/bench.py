@@ -97,9 +97,10 @@ async def open_socket(http, url: str, auth: dict | None = None, headers: dict | 
     return ws
 
 
-async def read_messages(ws, on_message) -> None:
+async def read_messages(ws, on_message, on_ack=None) -> None:
     """Answer pings; hand every Socket.IO event frame's text (`42[name, data]`) to
-    `on_message`; return when the socket closes."""
+    `on_message`, and each acknowledgement's (`43<id>[answer]`) to `on_ack`; return when the
+    socket closes."""
     import aiohttp
 
     async for frame in ws:
@@ -109,6 +110,8 @@ async def read_messages(ws, on_message) -> None:
             await ws.send_str("3")
         elif frame.data.startswith("42"):
             on_message(frame.data)
+        elif on_ack is not None and frame.data.startswith("43"):
+            on_ack(frame.data)
 
 
 class Connection:
