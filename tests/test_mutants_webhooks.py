@@ -43,15 +43,29 @@ def test_a_webhook_that_does_not_ask_for_names_gets_roles_and_counts(services, a
     assert [word for word in ("Lars", "Till 3") if word in json.dumps(body)] == []
 
 
+NOT_HTTP = "'url' must be an http:// or https:// URL."
+WITH_LOGIN = "'url' must not hold a user name or password."
+
+
 @pytest.mark.parametrize(
-    "url", ["ftp://example.org/hook", "https:///hook", "mailto:ops@example.org", "example.org"]
+    ("body", "problem"),
+    [
+        ({"url": "ftp://example.org/hook"}, NOT_HTTP),
+        ({"url": "https:///hook"}, NOT_HTTP),
+        ({"url": "mailto:ops@example.org"}, NOT_HTTP),
+        ({"url": "example.org"}, NOT_HTTP),
+        ({"url": "https://ops@example.org/hook"}, WITH_LOGIN),
+        ({"url": "https://:password@example.org/hook"}, WITH_LOGIN),
+        ({"url": "https://example.org:http/hook"}, "'url' has a port that is not a number."),
+        ({"events": ["incident.started"]}, "'url' is required."),
+    ],
 )
-def test_a_url_a_webhook_cannot_be_posted_to_is_refused(api_as, event_count, url):
+def test_a_url_a_webhook_cannot_be_posted_to_is_refused(api_as, event_count, body, problem):
     admin = api_as("admin")
     before = event_count()
 
-    answer = admin.post(f"{SITE}/webhooks", {"url": url})
+    answer = admin.post(f"{SITE}/webhooks", body)
 
     assert answer.status_code == 400
-    assert answer.get_json()["detail"] == "'url' must be an http:// or https:// URL."
+    assert answer.get_json()["detail"] == problem
     assert event_count() == before
