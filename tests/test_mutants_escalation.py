@@ -1,11 +1,25 @@
 """Escalation as an admin sets it up and a silent phone meets it: what a mutation tester changed
-in the escalation code and no test noticed (issue 28). Through the setup API, in process."""
+in the escalation code and no test noticed (issue 28). The app in this process: the site file
+through the setup API; the escalation's command at a moment the test sets, its SMS sent to the
+Twilio stand-in on 127.0.0.1."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+import server.commands as commands_module
+from harness import eventually, unit_settings
+from server.basics.clock import now_ms as server_clock
+from server.basics.clock import parse_iso
+from server.channels.texts import default_texts
+from server.commands import execute
+from server.rules.auth import command_line
+from server.store.log import row_to_entry
+
 SETUP = "/api/sites/demo/setup"
+ERIK = 3  # the demo's staff member who reads Swedish
 
 
 @pytest.fixture
@@ -36,6 +50,7 @@ def with_phone(admin, phone) -> dict:
         ({"sms": "yes"}, "escalation.sms: true or false"),
         ({"sms": 1}, "escalation.sms: true or false"),
         ({"seconds": 60, "retries": 3}, "escalation.retries: not an escalation setting"),
+        ({"voice": True}, "escalation.voice: not an escalation setting"),
     ],
 )
 def test_a_wrong_escalation_setting_is_refused_naming_it(admin, event_count, section, problem):
@@ -78,3 +93,105 @@ def test_the_shortest_and_longest_phone_numbers_are_taken(admin, phone):
 
     assert answer.status_code == 200, answer.get_json()
     assert admin.get(SETUP).get_json()["config"]["staff"][0].get("phone") == phone
+
+
+# --- the SMS: when it goes, in whose words ----------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path, twilio):
+    """The app's settings, with Twilio's at the stand-in."""
+    return dataclasses.replace(
+        unit_settings(tmp_path / "exitnow.db"),
+        twilio_account_sid=twilio.ACCOUNT,
+        twilio_auth_token=twilio.AUTH_TOKEN,
+        twilio_from=twilio.SENDER,
+        twilio_api_url=twilio.url,
+    )
+
+
+@pytest.fixture
+def clock(monkeypatch, erik_has_a_phone):
+    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}."""
+    moment = {"now": server_clock()}
+    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
+    return moment
+
+
+def run(services, name: str, params: dict | None = None) -> dict:
+    return execute(services, command_line("demo"), "demo", name, params or {})
+
+
+def start_fire(services, clock, drill: bool = False) -> int:
+    """Start the alarm; the commands' clock then stands at its start (never before the log's
+    last entry): the start's time."""
+    started = run(services, "start_incident", {"kind": "fire", "drill": drill})
+    clock["now"] = parse_iso(started["started_at"])
+    return clock["now"]
+
+
+@pytest.fixture
+def erik_has_a_phone(services, demo_links, admin):
+    """Escalation after 60 s with SMS; Erik (Swedish) has a phone, and no app answers."""
+    config = with_escalation(admin, {"seconds": 60, "sms": True})
+    config["staff"] = [
+        {**person, "phone": "+46701234567"} if person["name"] == "Erik Lindqvist" else person
+        for person in config["staff"]
+    ]
+    assert admin.post(SETUP, {"config": config}).status_code == 200
+
+
+def escalations(services) -> list[tuple[int, str]]:
+    with services.store.reading() as db:
+        rows = db.execute("SELECT staff_id, step FROM escalations ORDER BY staff_id, step")
+        return [tuple(row) for row in rows]
+
+
+def test_nobody_is_texted_before_twice_the_sites_time(services, erik_has_a_phone, clock, twilio):
+    started = start_fire(services, clock)
+
+    for moment, due in ((60_000 - 1, []), (120_000 - 1, []), (120_000, [(ERIK, 2)])):
+        clock["now"] = started + moment
+        run(services, "escalate_alarm")
+        assert escalations(services) == due, moment
+    twilio.wait_for(1)
+    eventually(lambda: answers_logged(services) == 1)  # not after the test's database is gone
+
+
+@pytest.mark.parametrize("drill", [False, True])
+def test_the_sms_names_the_alarm_or_the_drill_in_the_persons_language(
+    services, erik_has_a_phone, clock, twilio, drill
+):
+    clock["now"] = start_fire(services, clock, drill) + 120_000
+
+    run(services, "escalate_alarm")
+
+    [sms] = twilio.wait_for(1)
+    eventually(lambda: answers_logged(services) == 1)
+    swedish = default_texts("sv")
+    title = (swedish["drill"] if drill else swedish["alarm"])["fire"]
+    assert (sms["To"], sms["Body"]) == (
+        "+46701234567",
+        swedish["sms_alarm"].format(title=title, site="Exit Now demo shop"),
+    )
+
+
+def test_an_sms_escalation_committed_with_other_events_is_still_sent(
+    services, erik_has_a_phone, clock, twilio
+):
+    """Group commit hands the senders every event of a batch, many of them other commands'."""
+    clock["now"] = start_fire(services, clock) + 120_000
+    run(services, "escalate_alarm")
+    twilio.wait_for(1)
+    with services.store.reading() as db:
+        batch = [row_to_entry(row) for row in db.query("SELECT * FROM events ORDER BY seq")]
+
+    services.sms.after_commit(batch)  # the incident's start, the escalation, its answer
+
+    assert len(twilio.wait_for(2)) == 2
+    eventually(lambda: answers_logged(services) == 2)  # not after the test's database is gone
+
+
+def answers_logged(services) -> int:
+    with services.store.reading() as db:
+        return db.execute("SELECT COUNT(*) FROM events WHERE type = 'sms.sent'").fetchone()[0]
