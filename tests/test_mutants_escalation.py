@@ -10,12 +10,12 @@ import dataclasses
 import pytest
 
 import server.commands as commands_module
-from harness import eventually, unit_settings
+from harness import Browser, eventually, unit_settings
 from server.basics.clock import now_ms as server_clock
 from server.basics.clock import parse_iso
 from server.channels.texts import default_texts
 from server.commands import execute
-from server.rules.auth import command_line
+from server.rules.auth import CSRF_HEADER, command_line
 from server.store.log import row_to_entry
 
 SETUP = "/api/sites/demo/setup"
@@ -147,13 +147,39 @@ def escalations(services) -> list[tuple[int, str]]:
         return [tuple(row) for row in rows]
 
 
-def test_nobody_is_texted_before_twice_the_sites_time(services, erik_has_a_phone, clock, twilio):
-    started = start_fire(services, clock)
+@pytest.fixture
+def eriks_phone(services, client, push_service, erik_has_a_phone) -> Browser:
+    """Erik's phone: enrolled through a link, subscribed to the push service; its app never
+    confirms the alarm."""
+    link = run(services, "create_enrollment_link", {"staff_id": ERIK})
+    assert client.post("/api/enroll", json={"code": link["code"]}).status_code == 201
+    csrf = client.get("/api/me").get_json()["csrf_token"]
+    browser = Browser(push_service.url + "/erik")
+    subscribed = client.post(
+        "/api/push/subscriptions",
+        json={"subscription": browser.subscription},
+        headers={CSRF_HEADER: csrf},
+    )
+    assert subscribed.status_code == 201, subscribed.get_json()
+    return browser
 
-    for moment, due in ((60_000 - 1, []), (120_000 - 1, []), (120_000, [(ERIK, 2)])):
+
+def test_a_silent_phone_is_chased_at_the_sites_time_and_texted_at_twice_it(
+    services, eriks_phone, clock, push_service, twilio
+):
+    started = start_fire(services, clock)
+    push_service.wait_for(1)  # the alarm
+
+    for moment, due in (
+        (60_000 - 1, []),
+        (60_000, [(ERIK, 1)]),
+        (120_000 - 1, [(ERIK, 1)]),
+        (120_000, [(ERIK, 1), (ERIK, 2)]),
+    ):
         clock["now"] = started + moment
         run(services, "escalate_alarm")
         assert escalations(services) == due, moment
+    push_service.wait_for(2)  # the alarm again
     twilio.wait_for(1)
     eventually(lambda: answers_logged(services) == 1)  # not after the test's database is gone
 
@@ -177,16 +203,18 @@ def test_the_sms_names_the_alarm_or_the_drill_in_the_persons_language(
 
 
 def test_an_sms_escalation_committed_with_other_events_is_still_sent(
-    services, erik_has_a_phone, clock, twilio
+    services, erik_has_a_phone, clock, twilio, api_as
 ):
     """Group commit hands the senders every event of a batch, many of them other commands'."""
     clock["now"] = start_fire(services, clock) + 120_000
+    another_phone = api_as("staff")
+    assert another_phone.post("/api/sites/demo/incidents/current/delivered").status_code == 200
     run(services, "escalate_alarm")
     twilio.wait_for(1)
     with services.store.reading() as db:
         batch = [row_to_entry(row) for row in db.query("SELECT * FROM events ORDER BY seq")]
 
-    services.sms.after_commit(batch)  # the incident's start, the escalation, its answer
+    services.sms.after_commit(batch)  # the start, a receipt, the escalation, its answer
 
     assert len(twilio.wait_for(2)) == 2
     eventually(lambda: answers_logged(services) == 2)  # not after the test's database is gone
