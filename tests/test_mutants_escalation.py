@@ -131,9 +131,10 @@ def start_fire(services, clock, drill: bool = False) -> int:
 
 
 @pytest.fixture
-def erik_has_a_phone(services, demo_links, admin):
-    """Escalation after 60 s with SMS; Erik (Swedish) has a phone, and no app answers."""
-    config = with_escalation(admin, {"seconds": 60, "sms": True})
+def erik_has_a_phone(request, services, demo_links, admin):
+    """Erik (Swedish) has a phone, and no app answers; the site's escalation section is the
+    test's parameter, else after 60 s with SMS."""
+    config = with_escalation(admin, getattr(request, "param", {"seconds": 60, "sms": True}))
     config["staff"] = [
         {**person, "phone": "+46701234567"} if person["name"] == "Erik Lindqvist" else person
         for person in config["staff"]
@@ -164,17 +165,23 @@ def eriks_phone(services, client, push_service, erik_has_a_phone) -> Browser:
     return browser
 
 
+@pytest.mark.parametrize(
+    ("erik_has_a_phone", "seconds"),
+    [({"sms": True}, 60), ({"seconds": 30, "sms": True}, 30)],  # 60 s unless the file says
+    indirect=["erik_has_a_phone"],
+)
 def test_a_silent_phone_is_chased_at_the_sites_time_and_texted_at_twice_it(
-    services, eriks_phone, clock, push_service, twilio
+    services, erik_has_a_phone, eriks_phone, clock, push_service, twilio, seconds
 ):
     started = start_fire(services, clock)
     push_service.wait_for(1)  # the alarm
+    time = seconds * 1000
 
     for moment, due in (
-        (60_000 - 1, []),
-        (60_000, [(ERIK, 1)]),
-        (120_000 - 1, [(ERIK, 1)]),
-        (120_000, [(ERIK, 1), (ERIK, 2)]),
+        (time - 1, []),
+        (time, [(ERIK, 1)]),
+        (2 * time - 1, [(ERIK, 1)]),
+        (2 * time, [(ERIK, 1), (ERIK, 2)]),
     ):
         clock["now"] = started + moment
         run(services, "escalate_alarm")
@@ -182,6 +189,18 @@ def test_a_silent_phone_is_chased_at_the_sites_time_and_texted_at_twice_it(
     push_service.wait_for(2)  # the alarm again
     twilio.wait_for(1)
     eventually(lambda: answers_logged(services) == 1)  # not after the test's database is gone
+
+
+@pytest.mark.parametrize("erik_has_a_phone", [{"seconds": 60}], indirect=True)
+def test_a_site_whose_file_does_not_turn_sms_on_sends_none(
+    services, erik_has_a_phone, clock, twilio
+):
+    clock["now"] = start_fire(services, clock) + 120_000
+
+    run(services, "escalate_alarm")
+
+    assert escalations(services) == []
+    assert twilio.received_within(1, timeout=1) == []
 
 
 @pytest.mark.parametrize("drill", [False, True])
