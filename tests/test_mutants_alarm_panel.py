@@ -1,0 +1,139 @@
+"""The fire-alarm panel's webhook and what the server's timers decide, as the site's state and log
+show them: what a mutation tester changed in server/commands/alarm_panel.py and no test noticed
+(issue 28). The app in this process; the commands' clock set by the test where a moment matters
+(a delivery's signature still carries the real time, as a panel's does)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from test_alarm_panel import FIRE, HOOK, deliver, policy, signed, site_now
+
+import server.commands as commands_module
+from server.basics.clock import now_ms as server_clock
+from server.commands import execute
+from server.rules.alarm_panel import MISSED_HEARTBEATS
+from server.rules.auth import alarm_panel, command_line
+
+NUMBERS = itertools.count(1)
+
+
+@pytest.fixture
+def secret(services, demo_links) -> str:
+    return execute(services, command_line("demo"), "demo", "add_alarm_panel_secret", {})["secret"]
+
+
+@pytest.fixture
+def clock(monkeypatch, secret):
+    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}."""
+    moment = {"now": server_clock() + 1000}
+    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
+    return moment
+
+
+def heartbeat(client, secret: str, seconds: int = 60):
+    body = {"event_id": f"heartbeat-{next(NUMBERS)}", "event": "heartbeat"}
+    answer = deliver(client, body | {"heartbeat_seconds": seconds}, secret)
+    assert answer.status_code == 200, answer.get_json()
+    return answer
+
+
+def the_panel(services, name: str) -> dict:
+    return execute(services, alarm_panel("demo"), "demo", name, {})
+
+
+def logged(services, type_: str) -> list[dict]:
+    with services.store.reading() as db:
+        rows = db.execute("SELECT payload FROM events WHERE type = ? ORDER BY seq", [type_])
+        return [json.loads(row[0]) for row in rows]
+
+
+def test_the_link_is_logged_up_once_and_again_only_when_its_interval_changes(
+    client, services, secret
+):
+    for seconds in (60, 60, 60, 30, 30):
+        heartbeat(client, secret, seconds)
+
+    assert logged(services, "alarm_panel.link_up") == [
+        {"interval_seconds": 60},
+        {"interval_seconds": 30},
+    ]
+    assert site_now(services)["alarm_panel"]["link"]["state"] == "up"
+
+
+def test_the_link_is_down_once_the_missed_heartbeats_time_has_passed(
+    client, services, secret, clock
+):
+    silence = MISSED_HEARTBEATS * 60_000
+    for late in (1, 0):  # the timer comes a little after the moment, or at it
+        heard = clock["now"]
+        heartbeat(client, secret)
+        clock["now"] = heard + silence - 1
+        assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is False
+
+        clock["now"] = heard + silence + late
+        assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is True
+        assert site_now(services)["alarm_panel"]["link"]["state"] == "down"
+        clock["now"] += 1000
+    assert len(logged(services, "alarm_panel.link_down")) == 2
+
+
+def test_a_pre_alarm_nobody_answers_starts_the_evacuation_at_its_deadline_not_before(
+    client, services, secret, clock
+):
+    policy(services, countdown_seconds=30)
+    started = clock["now"]
+    answer = deliver(client, {"event_id": "pre-1", "event": "pre_alarm"}, secret)
+    assert answer.get_json()["action"] == "countdown"
+
+    clock["now"] = started + 30_000 - 1
+    assert the_panel(services, "expire_pre_alarm")["changed"] is False
+    assert site_now(services)["incident"] is None
+
+    clock["now"] = started + 30_000
+    expired = the_panel(services, "expire_pre_alarm")
+    assert expired["changed"] is True
+    assert site_now(services)["incident"]["id"] == expired["incident_id"]
+
+
+def test_a_signals_answer_names_the_pre_alarm_it_started_and_no_other(client, services, secret):
+    fire = deliver(client, {"event_id": "fault-1", "event": "fault"}, secret).get_json()
+    countdown = deliver(client, {"event_id": "pre-1", "event": "pre_alarm"}, secret).get_json()
+
+    assert fire["pre_alarm_id"] is None
+    assert countdown["pre_alarm_id"] == site_now(services)["alarm_panel"]["pre_alarm"]["id"]
+    started = logged(services, "pre_alarm.started")
+    assert [p["pre_alarm_id"] for p in started] == [countdown["pre_alarm_id"]]
+
+
+def test_a_delivery_is_remembered_past_the_next_one(client, services, secret, clock):
+    """A replay is refused for as long as a signature stays fresh (5 min), even after other
+    deliveries came in between."""
+    raw, headers = signed(FIRE, secret)
+    assert client.post(HOOK, data=raw, headers=headers).status_code == 200
+    clock["now"] += 60_000
+    heartbeat(client, secret)
+
+    replay = client.post(HOOK, data=raw, headers=headers)
+
+    assert replay.status_code == 409, replay.get_json()
+    assert replay.get_json()["type"].endswith("/replayed-delivery")
+
+
+def test_retiring_old_secrets_with_only_one_keeps_it(client, services, secret):
+    retired = execute(services, command_line("demo"), "demo", "retire_old_alarm_panel_secrets", {})
+
+    assert retired["retired"] == []
+    assert deliver(client, FIRE, secret).status_code == 200
+
+
+def test_a_delivery_without_its_event_is_refused_and_logs_nothing(client, secret, event_count):
+    before = event_count()
+
+    answer = deliver(client, {"event_id": "panel-9", "detail": "Detector 3"}, secret)
+
+    assert answer.status_code == 400
+    assert "'event' is required" in answer.get_json()["detail"]
+    assert event_count() == before
