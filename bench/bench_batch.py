@@ -19,7 +19,7 @@ import time
 import uuid
 
 from bench.bench_readiness import enroll_phones
-from harness.bench import demo_services
+from harness.bench import demo_services, percentile
 from server.commands import execute
 from server.rules.auth import command_line
 from server.store.writer import Job
@@ -73,10 +73,9 @@ def bare_round(services, count: int) -> tuple[float, float]:
 def figures(rounds: list[tuple[float, float]], count: int) -> str:
     cpu = sorted(r[0] * 1000 for r in rounds)
     wall = sorted(r[1] * 1000 for r in rounds)
-    p99 = lambda values: values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]  # noqa: E731
     return (
-        f"cpu ms p50 {statistics.median(cpu):7.1f} p99 {p99(cpu):7.1f}   "
-        f"wall ms p50 {statistics.median(wall):7.1f} p99 {p99(wall):7.1f}   "
+        f"cpu ms p50 {statistics.median(cpu):7.1f} p99 {percentile(cpu, 0.99):7.1f}   "
+        f"wall ms p50 {statistics.median(wall):7.1f} p99 {percentile(wall, 0.99):7.1f}   "
         f"cpu per command {statistics.median(cpu) * 1000 / count:6.1f} us"
     )
 

@@ -21,7 +21,7 @@ import time
 import uuid
 
 from bench.bench_readiness import enroll_phones
-from harness.bench import demo_services
+from harness.bench import demo_services, percentile
 from server.commands import execute
 from server.live.realtime import catch_up
 from server.rules.auth import command_line
@@ -42,11 +42,6 @@ class Recorder:
 
     def emit(self, name, data, to=None):
         self.sent[to] = self.sent.get(to, 0) + len(json.dumps(data))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def timed(each, people) -> list[float]:
