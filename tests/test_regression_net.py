@@ -8,6 +8,7 @@ import pytest
 
 import server.commands as commands_module
 from harness import StandIn
+from server.basics.clock import now_ms as server_clock
 from server.channels import load_notice
 from server.commands import execute
 from server.commands.site_config import read_site
@@ -21,9 +22,11 @@ ERIK = 3  # the demo's staff member who reads Swedish
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The commands' clock, set by the test: {"now": UTC ms}."""
-    moment = {"now": 1_800_000_000_000}
+def clock(monkeypatch, demo_links):
+    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}. Not a
+    fixed date: once the real time passed it, the commands would stand behind the demo's
+    entries, and an entry is never stamped before the site's last one."""
+    moment = {"now": server_clock() + 1000}
     monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
     return moment
 
@@ -47,7 +50,7 @@ def test_report_says_how_long_each_channel_was_closed(services, demo_links, cloc
 
 def test_clear_eta_takes_the_reopening_time_away(services, demo_links, clock):
     """Breaks: commands/incidents.py ignoring `clear_eta`."""
-    eta = "2027-01-15T10:00:00Z"
+    eta = "2099-01-15T10:00:00Z"  # a fixed date, far enough ahead
     run(services, "start_incident", {"kind": "fire", "eta": eta})
     run(services, "update_incident", {"clear_eta": True})
 
