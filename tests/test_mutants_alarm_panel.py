@@ -137,3 +137,17 @@ def test_a_delivery_without_its_event_is_refused_and_logs_nothing(client, secret
     assert answer.status_code == 400
     assert "'event' is required" in answer.get_json()["detail"]
     assert event_count() == before
+
+
+def test_the_panel_starts_an_evacuation_after_hundreds_of_incidents(client, services, secret):
+    """Ids past 256 are no longer the small integers Python keeps once: the panel's start
+    compares the id it reserved with the one it got by value."""
+    operator, drill = command_line("demo"), {"kind": "fire", "drill": True}
+    for _ in range(256):  # drills: no public notice to write each time
+        run = execute(services, operator, "demo", "start_incident", drill)
+        execute(services, operator, "demo", "end_incident", {"reason": "drill_over"})
+
+    answer = deliver(client, FIRE, secret)
+
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["incident_id"] == run["id"] + 1 == 257
