@@ -76,8 +76,27 @@ def test_the_link_is_down_once_the_missed_heartbeats_time_has_passed(
         clock["now"] = heard + silence + late
         assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is True
         assert site_now(services)["alarm_panel"]["link"]["state"] == "down"
+        assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is False  # once
         clock["now"] += 1000
     assert len(logged(services, "alarm_panel.link_down")) == 2
+
+
+def test_each_heartbeat_keeps_the_link_up_not_only_the_first(client, services, secret, clock):
+    up = clock["now"]
+    heartbeat(client, secret)
+    clock["now"] = up + 100_000
+    heartbeat(client, secret)  # the same interval: the link stays up since the first
+
+    clock["now"] = up + MISSED_HEARTBEATS * 60_000
+    assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is False
+    clock["now"] = up + 100_000 + MISSED_HEARTBEATS * 60_000
+    assert the_panel(services, "mark_alarm_panel_link_down")["changed"] is True
+
+
+def test_a_heartbeat_that_names_no_interval_is_taken_as_every_60_seconds(client, services, secret):
+    deliver(client, {"event_id": "heartbeat-0", "event": "heartbeat"}, secret)
+
+    assert logged(services, "alarm_panel.link_up") == [{"interval_seconds": 60}]
 
 
 def test_a_pre_alarm_nobody_answers_starts_the_evacuation_at_its_deadline_not_before(
@@ -151,3 +170,20 @@ def test_the_panel_starts_an_evacuation_after_hundreds_of_incidents(client, serv
 
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["incident_id"] == run["id"] + 1 == 257
+
+
+def test_a_site_file_may_make_a_pre_alarm_evacuate_at_once(client, services, secret):
+    policy(services, pre_alarm="evacuate")
+
+    answer = deliver(client, {"event_id": "pre-1", "event": "pre_alarm"}, secret)
+
+    assert answer.get_json()["action"] == "evacuate"
+    assert site_now(services)["incident"]["id"] == answer.get_json()["incident_id"]
+
+
+def test_a_new_secret_says_how_many_are_valid_now(services, demo_links):
+    def add(**params) -> dict:
+        return execute(services, command_line("demo"), "demo", "add_alarm_panel_secret", params)
+
+    assert add()["valid"] == 1
+    assert add(rotate=True)["valid"] == 2
