@@ -187,3 +187,14 @@ def test_a_new_secret_says_how_many_are_valid_now(services, demo_links):
 
     assert add()["valid"] == 1
     assert add(rotate=True)["valid"] == 2
+
+
+def test_deliveries_are_kept_only_as_long_as_a_replay_could_come(client, services, secret, clock):
+    """A signature is fresh for 5 minutes either way: what is older is forgotten, so a panel's
+    heartbeat a minute does not keep a row a minute for ever."""
+    heartbeat(client, secret)
+    clock["now"] += 16 * 60_000
+    heartbeat(client, secret)
+
+    with services.store.reading() as db:
+        assert db.execute("SELECT COUNT(*) FROM alarm_panel_deliveries").fetchone()[0] == 1
