@@ -301,20 +301,13 @@ def _tell_heads_forever(services: Services) -> None:
     behind asks for the rest. So an event lost anywhere, in Redis or on the way, is caught
     up within two periods even when nothing else happens. The head told is the one read a
     period earlier: by then every event up to it has left in some batch (they wait at most
-    a second), so a client that is up to date never asks for nothing.
-
-    A head is told once, when it has moved: a client that connects later gets the state at
-    that seq or newer, so telling the same head again would tell nobody anything, and five
-    thousand idle phones would cost a thousand frames a second."""
+    a second), so a client that is up to date never asks for nothing."""
     read_before: dict[str, int] = {}
-    told: dict[str, int] = {}
     while True:
         services.socketio.sleep(HEAD_EVERY_SECONDS)
         try:
             read_now = read_heads(services)
-            moved = {site: seq for site, seq in read_before.items() if told.get(site) != seq}
-            tell_heads(services, moved)
-            told.update(moved)
+            tell_heads(services, read_before)
             read_before = read_now
         except Exception:  # keep the supervision alive; the next period tries again
             logger.exception("telling the clients their sites' heads failed")

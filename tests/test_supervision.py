@@ -86,18 +86,3 @@ def test_events_made_while_redis_is_down_reach_every_phone_of_every_worker(
         assert wait_for(lambda w=worker: readiness(w)[0] == 200), "readyz stayed red"
         metrics = requests.get(worker.url + "/metrics", timeout=10).text
         assert "exitnow_message_queue_reconnects_total 1.0" in metrics
-
-
-def test_an_idle_phone_is_told_its_sites_head_once_not_every_period(live_server, connect):
-    """The head is for a phone that may have missed something: while the log stands still
-    there is nothing to miss, and 5000 idle phones must cost little (one frame each per
-    period would be a thousand a second)."""
-    manager = live_server.token("duty_manager", "Anna")
-    phone = connect(live_server.url, live_server.token("staff", "Pekka"))
-    assert phone.wait_until(lambda c: c.states)
-    live_server.post("/api/sites/demo/incidents", manager, {"kind": "fire", "drill": True})
-    assert phone.wait_until(lambda c: "head" in c.messages, timeout=SUPERVISED_SECONDS)
-
-    time.sleep(3 * 5)  # three head periods (timers.HEAD_EVERY_SECONDS) with nothing new
-
-    assert phone.messages.count("head") == 1, phone.messages
