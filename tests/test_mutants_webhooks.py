@@ -6,9 +6,15 @@ process; each round of deliveries is run by the test (`deliver_due`), to a recei
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from test_webhooks import SECRET, Receiver, verified
+
+from harness import StandIn
+from server.channels.texts import default_texts
+from server.integrations.webhooks import sentence
 
 SITE = "/api/sites/demo"
 
@@ -69,3 +75,149 @@ def test_a_url_a_webhook_cannot_be_posted_to_is_refused(api_as, event_count, bod
     assert answer.status_code == 400
     assert answer.get_json()["detail"] == problem
     assert event_count() == before
+
+
+# --- a receiver that answers as told ---------------------------------------------------------
+
+
+class Answering(StandIn):
+    """A receiver answering each POST with `status` and a short body, after `gate` opens."""
+
+    def __init__(self, status: int):
+        super().__init__()
+        self.status, self.gate = status, threading.Event()
+        self.gate.set()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                stand_in.record({"body": body})
+                stand_in.gate.wait(10)
+                self.send_response(stand_in.status)
+                self.send_header("Content-Length", "12")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args):
+                pass
+
+        self.url = self.serve(Handler)
+
+
+@pytest.fixture
+def answering():
+    made: list[Answering] = []
+    yield lambda status: made.append(Answering(status)) or made[-1]
+    for stand_in in made:
+        stand_in.gate.set()
+        stand_in.close()
+
+
+def subscribe(api_as, url: str, **more) -> tuple:
+    admin = api_as("admin")
+    hooked = admin.post(f"{SITE}/webhooks", {"url": url, "secret": SECRET} | more)
+    assert hooked.status_code == 201, hooked.get_json()
+    return admin, hooked.get_json()["webhook_id"]
+
+
+def deliveries(admin) -> list[dict]:
+    return admin.get(f"{SITE}/webhooks/deliveries").get_json()["deliveries"]
+
+
+def test_a_receiver_answering_200_with_a_body_has_the_event_once(services, api_as, answering):
+    receiver = answering(200)
+    admin, _ = subscribe(api_as, receiver.url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    [body] = [json.loads(r["body"]) for r in receiver.received_within(2, timeout=1)]
+    assert (body["type"], body["test"]) == ("incident.started", False)  # a real alarm
+    [delivered] = deliveries(admin)
+    assert delivered["state"] == "delivered" and delivered["next_at"] is None
+
+
+def test_a_failed_delivery_says_when_it_is_tried_again(services, api_as, answering):
+    admin, _ = subscribe(api_as, answering(500).url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    [pending] = deliveries(admin)
+    assert pending["state"] == "pending" and pending["attempts"][0]["status"] == 500
+    assert pending["next_at"] > pending["attempts"][0]["at"]
+
+
+def test_a_delivery_under_way_is_not_taken_by_a_second_worker(services, api_as, answering):
+    slow, other = answering(204), answering(204)
+    slow.gate.clear()  # its first attempt hangs until the test lets it answer
+    subscribe(api_as, slow.url, events=["incident.started"])
+    subscribe(api_as, other.url, events=["incident.updated"])
+    manager = api_as("duty_manager")
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    first = threading.Thread(target=services.webhooks.deliver_due, args=(services,))
+    first.start()
+    slow.wait_for(1)
+    manager.post(f"{SITE}/incidents/current/update", {"message": "Use the back door"})
+
+    second = services.webhooks.deliver_due(services)  # another worker's round, meanwhile
+
+    slow.gate.set()
+    first.join(10)
+    assert second == 1 and len(other.wait_for(1)) == 1
+    assert len(slow.received_within(2, timeout=1)) == 1
+
+
+def test_a_teams_webhook_gets_a_card_whose_text_wraps(services, api_as, answering):
+    receiver = answering(200)
+    subscribe(api_as, receiver.url, events=["incident.started"], format="teams")
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    [request] = receiver.wait_for(1)
+    [card] = json.loads(request["body"])["attachments"]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    [block] = card["content"]["body"]
+    assert block["type"] == "TextBlock" and block["wrap"] is True
+    assert block["text"].startswith("Exit Now demo shop: ")
+
+
+# --- the sentence a chat reads -----------------------------------------------------------------
+
+SHOP = {"name": "Kauppa", "timezone": "Europe/Helsinki", "languages": '["en"]'}
+WORDS = default_texts("en")["webhook_text"]
+
+
+def said(type_: str, **payload) -> str:
+    return sentence({"type": type_, "ts": 1_800_000_000_000, "payload": payload}, SHOP)
+
+
+@pytest.mark.parametrize(
+    ("type_", "payload", "key"),
+    [
+        ("incident.ended", {"reason": "resolved"}, "incident.ended"),
+        ("webhook.tested", {"webhook_id": 1}, "webhook.tested"),
+        ("notice.switched", {"channel": "status", "state": "closed"}, "notice.switched.closed"),
+        ("notice.switched", {"channel": "banner", "state": "restored"}, "notice.switched.restored"),
+        (
+            "notice.switched",
+            {"channel": "cap", "state": "closed", "eta": "2099-01-01T10:00:00Z"},
+            "notice.switched.closed",
+        ),
+    ],
+)
+def test_each_event_has_its_own_sentence(type_, payload, key):
+    words_before_the_time = WORDS[key].split("{time}")[0].format(site="Kauppa")
+
+    assert said(type_, **payload).startswith(words_before_the_time)
+
+
+@pytest.mark.parametrize(("reply", "state"), [("ours", "closed"), ("theirs", "restored")])
+def test_a_mailboxs_reply_is_said_as_closed_only_while_it_is_ours(reply, state):
+    text = said("notice.switched", channel="email", mailbox="info@kauppa.fi", reply=reply)
+
+    assert text == WORDS[f"notice.switched.email.{state}"].format(
+        site="Kauppa", mailbox="info@kauppa.fi"
+    )
