@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from test_webhooks import SECRET, Receiver, verified
 
+import server.integrations.webhooks as webhooks_module
 from harness import StandIn
+from server.basics.clock import now_ms as server_clock
 from server.basics.clock import parse_iso
 from server.channels.texts import default_texts
 from server.integrations.webhooks import sentence
@@ -156,6 +158,47 @@ def test_a_failed_delivery_says_when_it_is_tried_again(services, api_as, answeri
     assert waits == services.settings.webhook_retry_seconds * 1000  # the first of the backoff
 
 
+@pytest.fixture
+def hooks_clock(monkeypatch):
+    """The deliveries' clock, moved on by the test: {"now": UTC ms}."""
+    moment = {"now": server_clock()}
+    monkeypatch.setattr(webhooks_module, "now_ms", lambda: moment["now"])
+    return moment
+
+
+def test_retries_wait_twice_as_long_each_time_and_stop_after_the_give_up_time(
+    services, api_as, answering, hooks_clock
+):
+    admin, _ = subscribe(api_as, answering(500).url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    retry = int(services.settings.webhook_retry_seconds * 1000)
+    give_up = int(services.settings.webhook_give_up_hours * 3_600_000)
+
+    waits = []
+    for _ in range(3):
+        deliver_all(services)
+        [pending] = deliveries(admin)
+        waits.append(parse_iso(pending["next_at"]) - hooks_clock["now"])
+        hooks_clock["now"] = parse_iso(pending["next_at"])
+    hooks_clock["now"] += give_up
+    deliver_all(services)
+
+    assert waits == [retry, 2 * retry, 4 * retry]
+    [given_up] = deliveries(admin)
+    assert (given_up["state"], len(given_up["attempts"])) == ("gave_up", 4)
+
+
+def test_a_webhook_with_nothing_to_hear_does_not_hold_up_the_next(services, api_as, answering):
+    quiet, busy = answering(204), answering(204)
+    subscribe(api_as, quiet.url, events=["backup.requested"])
+    subscribe(api_as, busy.url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    assert len(busy.wait_for(1)) == 1 and quiet.received == []
+
+
 def test_a_round_with_nothing_due_writes_nothing(services, api_as, client, answering):
     subscribe(api_as, answering(204).url, events=["incident.started"])
     api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
@@ -221,6 +264,7 @@ def said(type_: str, **payload) -> str:
     [
         ("incident.ended", {"reason": "resolved"}, "incident.ended"),
         ("incident.updated", {"eta": "2099-01-01T10:00:00Z"}, "incident.updated_eta"),
+        ("incident.updated", {"eta": None, "message": "Use the back door"}, "incident.updated"),
         ("webhook.tested", {"webhook_id": 1}, "webhook.tested"),
         ("notice.switched", {"channel": "status", "state": "closed"}, "notice.switched.closed"),
         ("notice.switched", {"channel": "banner", "state": "restored"}, "notice.switched.restored"),
