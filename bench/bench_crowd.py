@@ -2,18 +2,19 @@
 watches the roll call fill in.
 
     python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH] [--way http|socket]
-                                [--logs DIR]
+                                [--async-mode eventlet|gevent] [--logs DIR]
 
-For each N: a fresh database and a real server (`python -m server`, eventlet) of the checkout
-PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
+For each N: a fresh database and a real server (`python -m server`, eventlet or, with
+`--async-mode gevent`, gevent: EXITNOW_ASYNC_MODE) of the checkout PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
 through enrollment links and `POST /api/enroll`, as phones are; the phones (Socket.IO sockets
 signed in by their session cookie, as light as the protocol allows so that the figures are the
 server's: see harness.bench.open_socket) spread over uvloop worker processes; a duty manager's
 python-socketio client (bearer token) counting `alarm.delivered` and `alarm.acknowledged`. The manager
-starts a drill; each phone, the moment `incident.started` arrives, posts its delivery receipt
-and, 0.5 to 3 s later, "got it". Printed per N: alarm latency, when the manager had every receipt
-and every "got it", the receipt POST's latency, Socket.IO messages per phone, disconnects and the
-CPU seconds of the server and of the clients during the round. `--logs DIR` keeps each server's log there.
+starts a drill; each phone, the moment `incident.started` arrives, sends its delivery receipt
+and, 0.5 to 3 s later, "got it": as HTTP POSTs (`--way http`) or as the socket's `action` with
+an acknowledgement (`--way socket`), the two ways the staff app has. Printed per N: alarm latency, when the manager had every receipt
+and every "got it", the receipt's latency, Socket.IO messages per phone, disconnects, the CPU seconds of
+the server and of the clients during the round, and the machine's load average. `--logs DIR` keeps each server's log there.
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import random
 import shutil
 import statistics
@@ -390,9 +392,12 @@ class Crowd:
                 worker.kill()
 
 
-def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path | None) -> dict:
+def crowd_round(
+    repo: Path, folder: Path, count: int, processes: int, logs: Path | None, async_mode: str
+) -> dict:
     """Set up N phones on a fresh server of `repo`, run one alarm, return its figures."""
     server = server_of(repo, folder)
+    server.env["EXITNOW_ASYNC_MODE"] = async_mode
     admin = server.token("admin", "bench")
     manager = server.token("duty_manager", "bench manager")
     server.start()
@@ -405,6 +410,7 @@ def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path
         crowd = Crowd(server.url, manager, staff_ids, sessions, processes)
         connected_s = time.monotonic() - setup_started - enrolled_s
         crowd.tell_phones("arm")
+        load = os.getloadavg()[0]
         cpu_before, clients_before = cpu_seconds(server.process.pid), crowd.cpu_seconds()
         seen = crowd.fire()
         cpu = cpu_seconds(server.process.pid) - cpu_before
@@ -420,6 +426,7 @@ def crowd_round(repo: Path, folder: Path, count: int, processes: int, logs: Path
             "cpu": cpu,
             "clients_cpu": clients_cpu,
             "log": log_problems(server),
+            "load": (load, os.getloadavg()[0]),
         }
     finally:
         if crowd:
@@ -481,6 +488,7 @@ def print_figures(figures: dict) -> None:
             "CPU s in the round",
             f"server {figures['cpu']:.2f}  clients {figures['clients_cpu']:.2f}",
         ),
+        ("load average (1 min)", "{:.2f} before the alarm, {:.2f} after".format(*figures["load"])),
         ("phone errors", summary(errors) if errors else "none"),
         ("server log errors", f"{len(figures['log'])} lines" if figures["log"] else "none"),
     ]
@@ -507,6 +515,12 @@ def main() -> None:
     parser.add_argument(
         "--way", choices=("http", "socket"), default="http", help="how phones send answers"
     )
+    parser.add_argument(
+        "--async-mode",
+        choices=("eventlet", "gevent"),
+        default="eventlet",
+        help="the server's (EXITNOW_ASYNC_MODE)",
+    )
     args = parser.parse_args()
     global WAY
     WAY = args.way  # the phone processes are forked after this
@@ -514,11 +528,15 @@ def main() -> None:
     repo = args.repo.resolve()
     print(
         f"the crowd: one drill, phones in {args.processes} processes (Socket.IO over aiohttp "
-        f"on uvloop), answers over {args.way}, 127.0.0.1, 2 cores; server {describe(repo)}"
+        f"on uvloop), answers over {args.way}, 127.0.0.1, 2 cores; server {describe(repo)} "
+        f"under {args.async_mode}"
     )
     for count in args.phones:
         with tempfile.TemporaryDirectory() as folder:
-            print_figures(crowd_round(repo, Path(folder), count, args.processes, args.logs))
+            figures = crowd_round(
+                repo, Path(folder), count, args.processes, args.logs, args.async_mode
+            )
+            print_figures(figures)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,26 @@
 """Alarm delivery latency: from the duty manager's POST to each staff phone receiving
-`incident.started`, beside the framework's floor (a bare Flask-SocketIO server under eventlet,
-`floor_server.py`, emitting one message of the same size to the same number of clients).
+`incident.started`, beside the framework's floor (a bare Flask-SocketIO server, `floor_server.py`,
+emitting one message of the same size to the same number of clients) and beside Node socket.io
+(`node_reference/server.js`, the same bare server in another stack).
 
     python -m bench.bench_delivery [--clients 100 1000] [--rounds 5] [--processes 4]
-                                   [--repo PATH]
+                                   [--async-mode eventlet|gevent] [--repo PATH]
 
-Both servers run at once, each with its own N connected clients, and the rounds alternate
-(floor, project, floor, ...), so both meet the same machine; each has one warm-up
-round first, not counted. The clients are as light as a
-Socket.IO client can be (the Engine.IO v4 / Socket.IO v5 text protocol over aiohttp websockets
-on uvloop, in worker processes): they answer pings and stamp the arrival of any message that
-carries `incident.started`, nothing else. The floor does strictly less work than the project
-(no log, no fsync, no audiences), so it must come out faster; a run in which it does not is
-measuring its clients, and the script says so.
+The three servers run at once, each with its own N connected clients, and the rounds alternate
+(Node, floor, project, Node, ...), so all three meet the same machine; each has one warm-up
+round first, not counted. `--async-mode` runs the project (EXITNOW_ASYNC_MODE) and the floor
+under eventlet (the default) or gevent. The clients are as light as a Socket.IO client can be
+(the Engine.IO v4 / Socket.IO v5 text protocol over aiohttp websockets on uvloop, in worker
+processes): they answer pings and stamp the arrival of any message that carries
+`incident.started`, nothing else. Printed per N: each server's median, p99 and max, its frame's
+bytes and CPU per round, the ratios project/floor and project/Node, against the issue's targets
+(p99 at N = 100 within 1.1x the floor, at N = 1000 within 1.5x Node). The floor does strictly
+less work than the project (no log, no fsync, no audiences), so it must come out faster; a run
+in which it does not is measuring its clients, and the script says so. Node is another stack,
+not such a floor.
 
-Everything runs on 127.0.0.1; every process it starts is stopped at the end.
+Needs Node with `npm ci` in bench/node_reference/. Everything runs on 127.0.0.1; every process
+it starts is stopped at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,17 +134,33 @@ class Crowd:
                 worker.kill()
 
 
-# --- the two servers -----------------------------------------------------------------------------
+# --- the three servers ---------------------------------------------------------------------------
+
+NODE_REFERENCE = REPO / "bench" / "node_reference"
+NODE = shutil.which("node") or "node"
+
+
+def wait_for_health(url: str, process: subprocess.Popen, what: str) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited")
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
 
 
 class Project:
-    """Exit Now of one checkout on a fresh database: a staff token for the clients, a duty
-    manager's token for the trigger."""
+    """Exit Now of one checkout on a fresh database, in `async_mode`: a staff token for the
+    clients, a duty manager's token for the trigger."""
 
     name = "exit-now"
 
-    def __init__(self, repo: Path, folder: Path):
+    def __init__(self, repo: Path, folder: Path, async_mode: str):
         self.server = server_of(repo, folder)
+        self.server.env["EXITNOW_ASYNC_MODE"] = async_mode
         self.staff = self.server.token("staff", "bench phone")
         self.manager = self.server.token("duty_manager", "bench manager")
         self.server.start()
@@ -159,30 +183,54 @@ class Project:
 
 
 class Floor:
-    """The bare Flask-SocketIO server, emitting a message of `payload_bytes` to everyone."""
+    """The bare Flask-SocketIO server in `async_mode`, emitting a message of `payload_bytes`
+    to everyone."""
 
     name = "floor"
 
-    def __init__(self, payload_bytes: int):
+    def __init__(self, payload_bytes: int, async_mode: str):
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        script = REPO / "bench" / "floor_server.py"
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "bench" / "floor_server.py"), str(port), str(payload_bytes)]
+            [sys.executable, str(script), str(port), str(payload_bytes), async_mode]
         )
         self.pid, self.auth = self.process.pid, {}
-        for _ in range(200):
-            try:
-                requests.get(self.url + "/healthz", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("the floor server did not start")
+        wait_for_health(self.url, self.process, "the floor server")
 
     def fire(self) -> None:
         requests.post(self.url + "/fire", timeout=30).raise_for_status()
 
     def reset(self) -> None:
         requests.post(self.url + "/collect", timeout=30).raise_for_status()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class Node:
+    """The bare Node socket.io server (one process), emitting a message of `payload_bytes`
+    to everyone."""
+
+    name = "node"
+
+    def __init__(self, payload_bytes: int):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [NODE, str(NODE_REFERENCE / "server.js"), str(port), str(payload_bytes)],
+            cwd=NODE_REFERENCE,
+            stdout=subprocess.DEVNULL,
+        )
+        self.pid, self.auth = self.process.pid, {}
+        wait_for_health(self.url, self.process, "the node reference")
+
+    def fire(self) -> None:
+        requests.post(self.url + "/fire", timeout=30).raise_for_status()
+
+    def reset(self) -> None:
+        pass  # nothing to end: the reference keeps no incident
 
     def stop(self) -> None:
         self.process.terminate()
@@ -207,10 +255,10 @@ def one_round(server, crowd: Crowd, clients: int) -> dict:
     return {"ms": [(t - started) / 1e6 for t in stamps], "bytes": sizes, "cpu": cpu}
 
 
-def project_frame_bytes(repo: Path) -> int:
+def project_frame_bytes(repo: Path, async_mode: str) -> int:
     """How long the project's `incident.started` frame is, measured on a throwaway server."""
     with tempfile.TemporaryDirectory() as folder:
-        project = Project(repo, Path(folder))
+        project = Project(repo, Path(folder), async_mode)
         crowd = None
         try:
             crowd = Crowd(project.url, project.auth, 1, 1)
@@ -227,6 +275,9 @@ def project_frame_bytes(repo: Path) -> int:
 # --- the table ---------------------------------------------------------------------------------
 
 
+TARGETS = {100: ("floor", 1.1), 1000: ("node", 1.5)}  # the issue's: p99 within this of that
+
+
 def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
     figures = {}
     for name, runs in rounds.items():
@@ -238,23 +289,38 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
             f"{name:<10} {clients:>5} {len(ms):>9} {figures[name][0]:>8.1f} "
             f"{figures[name][1]:>8.1f} {figures[name][2]:>8.1f} {frame:>7} {cpu * 1000:>8.0f}"
         )
-    ours, floor = figures["exit-now"], figures["floor"]
-    ratios = [a / b for a, b in zip(ours, floor, strict=True)]
-    print(f"{'ratio':<10} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
+    ours = figures["exit-now"]
+    for other in ("floor", "node"):
+        ratios = [a / b for a, b in zip(ours, figures[other], strict=True)]
+        label = f"/{other}"
+        print(f"{label:<10} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
     for name, runs in rounds.items():
         each = " ".join(f"{percentile(run['ms'], 0.99):.0f}" for run in runs)
         print(f"  {name} p99 of each round, ms: {each}")
-    if ours[1] < floor[1]:
+    if clients in TARGETS:
+        other, target = TARGETS[clients]
+        ratio = ours[1] / figures[other][1]
+        verdict = "within" if ratio <= target else "above"
+        print(
+            f"  p99 project/{other} {ratio:.2f}: {verdict} the target of {target}x at N = {clients}"
+        )
+    if ours[1] < figures["floor"][1]:
         print("  the project's p99 beat the floor: these figures measure the clients, not servers")
 
 
-def measure(repo: Path, clients: int, rounds: int, processes: int, frame_bytes: int) -> None:
+def measure(
+    repo: Path, clients: int, rounds: int, processes: int, frame_bytes: int, async_mode: str
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        servers = [Floor(frame_bytes), Project(repo, Path(folder))]
+        servers: list = []
         crowds: list[Crowd] = []
         try:
+            servers.append(Node(frame_bytes))
+            servers.append(Floor(frame_bytes, async_mode))
+            servers.append(Project(repo, Path(folder), async_mode))
             crowds = [Crowd(s.url, s.auth, clients, processes) for s in servers]
             seen: dict[str, list[dict]] = {s.name: [] for s in servers}
+            load_before = os.getloadavg()[0]
             for server, crowd in zip(servers, crowds, strict=True):
                 one_round(server, crowd, clients)  # a warm-up: first emits, lazy imports
                 time.sleep(SETTLE_SECONDS)
@@ -263,6 +329,10 @@ def measure(repo: Path, clients: int, rounds: int, processes: int, frame_bytes: 
                     seen[server.name].append(one_round(server, crowd, clients))
                     time.sleep(SETTLE_SECONDS)
             print_rows(clients, seen)
+            print(
+                f"  load average (1 min) {load_before:.2f} before the rounds, "
+                f"{os.getloadavg()[0]:.2f} after"
+            )
         finally:
             for crowd in crowds:
                 crowd.stop()
@@ -275,18 +345,27 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument(
+        "--async-mode",
+        choices=("eventlet", "gevent"),
+        default="eventlet",
+        help="the project's (EXITNOW_ASYNC_MODE) and the floor's",
+    )
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose server runs")
     args = parser.parse_args()
+    if not (NODE_REFERENCE / "node_modules" / "socket.io").is_dir():
+        sys.exit(f"the node reference is not installed: cd {NODE_REFERENCE} && npm ci")
     raise_open_files()
-    frame_bytes = project_frame_bytes(args.repo)
-    # The floor's frame carries padding to the same length as the project's.
+    frame_bytes = project_frame_bytes(args.repo, args.async_mode)
+    # The floor's and Node's frames carry padding to the same length as the project's.
     padding = max(
         0, frame_bytes - len('42["event",{"seq":1,"type":"incident.started","padding":""}]')
     )
     print(
         f"delivery of incident.started, {args.rounds} rounds each, alternating, clients in "
-        f"{args.processes} processes (aiohttp on uvloop), 127.0.0.1, 2 cores; "
-        f"server {describe(args.repo)}"
+        f"{args.processes} processes per server (aiohttp on uvloop), 127.0.0.1, 2 cores; "
+        f"project and floor under {args.async_mode}; server {describe(args.repo)}; "
+        f"node {NODE}"
     )
     print("ms from the trigger POST to each client's receipt; cpu ms: the server's, per round")
     print(
@@ -294,7 +373,7 @@ def main() -> None:
         f"{'bytes':>7} {'cpu ms':>8}"
     )
     for clients in args.clients:
-        measure(args.repo, clients, args.rounds, args.processes, padding)
+        measure(args.repo, clients, args.rounds, args.processes, padding, args.async_mode)
 
 
 if __name__ == "__main__":

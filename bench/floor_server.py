@@ -1,25 +1,38 @@
-"""The framework's floor: a bare Flask-SocketIO app under eventlet that emits one message to
-every connected client when POST /fire is called. Same listen backlog and pool size as Exit Now,
-and the same garbage collection: POST /collect runs a full one and freezes the survivors, as
-Exit Now does by itself while no alarm is on (server/timers.py), so that neither meets a full
-collection of a thousand connections in the middle of a round.
+"""The framework's floor: a bare Flask-SocketIO app under eventlet (or gevent) that emits one
+message to every connected client when POST /fire is called. Served as Exit Now serves itself
+in that mode (server/__main__.py: under eventlet the same listen backlog and pool size, under
+gevent Flask-SocketIO's own server), and the same garbage collection: POST /collect runs a full
+one and freezes the survivors, as Exit Now does by itself while no alarm is on
+(server/timers.py), so that neither meets a full collection of a thousand connections in the
+middle of a round.
 
-    python bench/floor_server.py PORT PAYLOAD_BYTES
+    python bench/floor_server.py PORT PAYLOAD_BYTES [eventlet|gevent]
 """
 
-import eventlet
+import sys
+import warnings
 
-eventlet.monkey_patch()
+# eventlet's notice that it is in bugfix mode (the server quiets it too: server/__init__.py)
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+ASYNC_MODE = sys.argv[3] if len(sys.argv) > 3 else "eventlet"
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+else:
+    sys.exit(f"async mode {ASYNC_MODE!r}: eventlet or gevent")
 
 import gc  # noqa: E402
-import sys  # noqa: E402
 
-import eventlet.wsgi  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="eventlet")
+socketio = SocketIO(app, async_mode=ASYNC_MODE)
 PADDING = "x" * int(sys.argv[2])
 
 
@@ -49,5 +62,11 @@ def healthz():
 
 
 if __name__ == "__main__":
-    listener = eventlet.listen(("127.0.0.1", int(sys.argv[1])), backlog=2048)
-    eventlet.wsgi.server(listener, app, max_size=10000, log_output=False)
+    port = int(sys.argv[1])
+    if ASYNC_MODE == "eventlet":
+        import eventlet.wsgi
+
+        listener = eventlet.listen(("127.0.0.1", port), backlog=2048)
+        eventlet.wsgi.server(listener, app, max_size=10000, log_output=False)
+    else:
+        socketio.run(app, host="127.0.0.1", port=port, log_output=False)
