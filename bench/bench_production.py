@@ -1,15 +1,20 @@
 """The production recipe measured through nginx: the alarm's fan-out to N Socket.IO clients
-beside a bare Node socket.io server behind the same nginx, and status JSON requests.
+beside a bare Node socket.io cluster behind the same nginx, and status JSON requests.
 
     python -m bench.bench_production [--clients 1000 5000] [--rounds 5] [--processes 4]
                                      [--seconds 8] [--connections 50] [--limit 900] [--run PATH]
 
 The project runs as deploy/launch.py runs it (`Stack`): nginx with TLS and sticky sessions in
-front of two eventlet workers that share one SQLite file and one Redis. The reference is a bare
-Node socket.io server (bench/node_reference/, `npm ci` there first) that emits one message of
-the same length as the project's `incident.started` frame to every client when POSTed to; it
-sits behind the same nginx process, in a second server block that is the production server
-block itself (TLS, the same proxy headers and timeouts) with its own upstream.
+front of two eventlet workers (one per core) that share one SQLite file and one Redis, which
+carries each emit to the other worker (python-socketio's RedisManager). The reference is a
+Node socket.io cluster of as many processes (bench/node_reference/server.js, `npm ci` there
+first), each emitting one message of the same length as the project's `incident.started` frame
+to every client when POSTed to, joined the same way: socket.io's Redis adapter
+(@socket.io/redis-adapter, in package-lock.json) through a Redis of its own, so the POST
+reaches one process and the alarm every process's clients. It sits behind the same nginx
+process, in a second server block that is the production server block itself (TLS, the same
+proxy headers and timeouts) with its own upstream, hashed on the same sticky cookie as the
+project's workers.
 
 1. Alarm fan-out: the same client processes open N sockets to each server, through TLS (the
    light clients of harness/bench.py: the Socket.IO v5 text protocol over aiohttp websockets on
@@ -19,15 +24,15 @@ block itself (TLS, the same proxy headers and timeouts) with its own upstream.
    sockets and rounds come first, then the project's. A round's figure is the ms from just
    before the duty manager's POST (start incident, on a kept-alive TLS connection) to each
    client's receipt of `incident.started`; the project's all-clear ends each of its rounds.
-   The reference does strictly less (no log, no fsync, no Redis, no rooms; one process where
-   the project has two), so it must come out faster: when it does not, the figures measure
-   the clients, and the script says so.
+   The reference does strictly less (no log, no fsync, no rooms; the same number of processes
+   and the same Redis hop), so it should come out faster: when it does not, the figures may
+   measure the clients, and the script says so.
 2. Status JSON: wrk on `/status/demo.json` through nginx (TLS, the snapshot file) and from a
    worker directly (plain HTTP, the app's own answer), plain and conditional GET.
 
-Everything runs on 127.0.0.1. Every process it starts (nginx, Redis, the workers, node, the
-client processes, wrk) is stopped by its own process id at the end, on Ctrl-C, SIGTERM or an
-error too, and the whole run stops after --limit seconds.
+Everything runs on 127.0.0.1. Every process it starts (nginx, both Redis servers, the workers,
+the node processes, the client processes, wrk) is stopped by its own process id at the end, on
+Ctrl-C, SIGTERM or an error too, and the whole run stops after --limit seconds.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from deploy.launch import (
     HOST,
     NGINX_TEMPLATE,
     NOTICES,
+    Redis,
     Stack,
     end,
     free_port,
@@ -235,13 +241,16 @@ class Crowd:
 # --- the stack, with the reference behind the same nginx ----------------------------------------
 
 
+WORKERS = 2  # the project's, one per core; the Node cluster has as many processes
+
+
 class BenchStack(Stack):
     """deploy/launch.py's stack (one node of two workers); its nginx has a second server block,
-    the production one with another listening port and upstream: the Node reference's."""
+    the production one with another listening port and upstream: the Node cluster's."""
 
-    def __init__(self, folder: Path, reference_port: int, connections: int):
-        super().__init__(folder, workers=2, nodes=1)
-        self.reference_port = reference_port  # node's own, plain HTTP
+    def __init__(self, folder: Path, connections: int):
+        super().__init__(folder, workers=WORKERS, nodes=1)
+        self.reference_ports = [free_port() for _ in range(WORKERS)]  # node's own, plain HTTP
         self.reference_url = f"https://{HOST}:{free_port()}"  # through nginx
         self.connections = connections
 
@@ -263,7 +272,11 @@ class BenchStack(Stack):
         ).replace("@LISTEN@", f"{HOST}:{self.reference_url.rsplit(':', 1)[1]} ssl")
         reference_upstream = (
             "\nupstream exitnow_reference {\n    hash $exitnow_sticky consistent;\n"
-            f"    server {HOST}:{self.reference_port} max_fails=1 fail_timeout=2s;\n}}\n"
+            + "".join(
+                f"    server {HOST}:{port} max_fails=1 fail_timeout=2s;\n"
+                for port in self.reference_ports
+            )
+            + "}\n"
         )
         http = (
             (template + reference_upstream + reference_server)
@@ -319,43 +332,52 @@ class Project:
 
 
 class Reference:
-    """The bare Node socket.io server, behind the stack's nginx."""
+    """The bare Node socket.io cluster behind the stack's nginx: one process per project
+    worker, joined by socket.io's Redis adapter through a Redis of its own."""
 
     name = "reference"
 
-    def __init__(self, stack: BenchStack, padding: int, log: Path):
+    def __init__(self, stack: BenchStack, padding: int, folder: Path):
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node is not installed")
         self.url, self.auth = stack.reference_url, {}
-        with open(log, "ab") as output:
-            self.process = subprocess.Popen(
-                [node, str(NODE_REFERENCE / "server.js"), str(stack.reference_port), str(padding)],
-                cwd=NODE_REFERENCE,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.redis = Redis(folder / "reference-redis")
+        self.processes: list[subprocess.Popen] = []
         self.http = requests.Session()
         self.http.trust_env = False
         self.http.verify = str(stack.certificate)
-        direct = f"http://{HOST}:{stack.reference_port}/healthz"
-
-        def ready() -> bool:
-            return (
-                self.http.get(direct, timeout=2).ok
-                and self.http.get(self.url + "/healthz", timeout=2).ok
-            )
-
+        self.direct = [f"http://{HOST}:{port}" for port in stack.reference_ports]
+        log = folder / "node-reference.log"
         try:
-            wait_until(ready, f"the node reference (log: {log})", 20, self.process)
+            self.redis.start()
+            with open(log, "ab") as output:
+                for port in stack.reference_ports:
+                    arguments = [str(port), str(padding), self.redis.url]
+                    self.processes.append(
+                        subprocess.Popen(
+                            [node, str(NODE_REFERENCE / "server.js"), *arguments],
+                            cwd=NODE_REFERENCE,
+                            stdout=output,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        )
+                    )
+
+            def ready() -> bool:
+                return all(
+                    self.http.get(url + "/healthz", timeout=2).ok
+                    for url in [*self.direct, self.url]
+                )
+
+            wait_until(ready, f"the node reference (log: {log})", 20, self.processes[0])
         except BaseException:
             self.stop()
             raise
 
     @property
     def pids(self) -> list[int]:
-        return [self.process.pid]
+        return [process.pid for process in self.processes] + [self.redis.process.pid]
 
     def fire(self) -> None:
         self.http.post(self.url + "/fire", timeout=30).raise_for_status()
@@ -363,8 +385,16 @@ class Reference:
     def reset(self) -> None:
         pass  # nothing to end: the reference keeps no incident
 
+    def connected(self) -> list[int]:
+        """Each process's own count of its connected clients."""
+        return [
+            self.http.get(url + "/healthz", timeout=10).json()["clients"] for url in self.direct
+        ]
+
     def stop(self) -> None:
-        end(self.process)
+        for process in self.processes:
+            end(process)
+        self.redis.stop()
 
 
 # --- the rounds ---------------------------------------------------------------------------------
@@ -440,10 +470,9 @@ def fan_out(stack, project, reference, clients: int, rounds: int, processes: int
 
     def connect(target) -> None:
         seconds = crowd.connect(target)
-        spread = f"; its workers have {' and '.join(map(str, project.connected()))}"
         print(
-            f"N = {clients}: {target.name}'s sockets connected through nginx in {seconds:.1f} s"
-            + (spread if target is project else ""),
+            f"N = {clients}: {target.name}'s sockets connected through nginx in {seconds:.1f} s; "
+            f"its processes have {' and '.join(map(str, target.connected()))}",
             flush=True,
         )
 
@@ -544,19 +573,18 @@ def nginx_connections(clients: int, both: bool) -> int:
 def run(args, folder: Path) -> None:
     # nginx's one worker holds two connections per socket (the client's, the upstream's).
     connections = min(nginx_connections(max(args.clients), both=True), args.open_files)
-    stack = BenchStack(folder / "run", reference_port=free_port(), connections=connections)
+    stack = BenchStack(folder / "run", connections=connections)
     tokens = prepare_database(stack.nodes[0].db_path, {"staff": 1, "duty_manager": 1})
     reference = None
     try:
         stack.start()
         project = Project(stack, tokens)
         frame = alarm_frame_length(project)
-        reference = Reference(
-            stack, max(0, frame - len(REFERENCE_FRAME)), folder / "node-reference.log"
-        )
+        reference = Reference(stack, max(0, frame - len(REFERENCE_FRAME)), folder)
         print(
             f"production recipe on 127.0.0.1 ({describe(REPO)}): nginx {stack.url} (TLS) -> "
-            f"2 eventlet workers + Redis; reference: node {shutil.which('node')} socket.io "
+            f"{WORKERS} eventlet workers + Redis; reference: node {shutil.which('node')} "
+            f"socket.io, a cluster of {WORKERS} processes + Redis (socket.io's Redis adapter) "
             f"behind the same nginx ({reference.url}); clients in {args.processes} processes "
             "(aiohttp on uvloop, TLS)",
             flush=True,
@@ -581,7 +609,8 @@ def run(args, folder: Path) -> None:
 
     print(
         f"\nalarm fan-out, {args.rounds} rounds each after a warm-up; ms from the POST to each "
-        "client's incident.started; cpu ms per round (server: the workers and Redis, or node); "
+        "client's incident.started; cpu ms per round (server: the workers or node processes, "
+        "and their Redis); "
         f"load average at the start {load_before}, at the end {os.getloadavg()[0]:.2f}"
     )
     print(

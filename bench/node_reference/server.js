@@ -29,7 +29,8 @@ const server = http.createServer((request, response) => {
     return;
   }
   request.resume(); // a body, if any, is read and dropped
-  response.writeHead(200, { "Content-Type": "application/json" }).end('{"ok":true}');
+  const answer = { ok: true, clients: io.engine.clientsCount }; // this process's own sockets
+  response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
 });
 
 const io = new Server(server, { serveClient: false });
