@@ -29,7 +29,9 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import pstats
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -138,6 +140,7 @@ class Crowd:
 
 NODE_REFERENCE = REPO / "bench" / "node_reference"
 NODE = shutil.which("node") or "node"
+PROFILED = REPO / "bench" / "profiled.py"
 
 
 def wait_for_health(url: str, process: subprocess.Popen, what: str) -> None:
@@ -158,12 +161,25 @@ class Project:
 
     name = "exit-now"
 
-    def __init__(self, repo: Path, folder: Path, async_mode: str):
+    def __init__(self, repo: Path, folder: Path, async_mode: str, profile: Path | None = None):
         self.server = server_of(repo, folder)
         self.server.env["EXITNOW_ASYNC_MODE"] = async_mode
         self.staff = self.server.token("staff", "bench phone")
         self.manager = self.server.token("duty_manager", "bench manager")
-        self.server.start()
+        self.profile_file = profile and profile / f"{self.name}.prof"
+        if self.profile_file:
+            # As LiveServer.start, under the profiler.
+            with open(self.server.output, "ab") as output:
+                self.server.process = subprocess.Popen(
+                    [sys.executable, str(PROFILED), str(self.profile_file), "-m", "server"],
+                    cwd=repo,
+                    env=self.server.env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            wait_for_health(self.server.url, self.server.process, "the profiled server")
+        else:
+            self.server.start()
         self.url, self.pid = self.server.url, self.server.process.pid
         self.auth = {"token": self.staff}
 
@@ -188,12 +204,14 @@ class Floor:
 
     name = "floor"
 
-    def __init__(self, payload_bytes: int, async_mode: str):
+    def __init__(self, payload_bytes: int, async_mode: str, profile: Path | None = None):
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         script = REPO / "bench" / "floor_server.py"
+        self.profile_file = profile and profile / f"{self.name}.prof"
+        wrapper = [str(PROFILED), str(self.profile_file)] if self.profile_file else []
         self.process = subprocess.Popen(
-            [sys.executable, str(script), str(port), str(payload_bytes), async_mode]
+            [sys.executable, *wrapper, str(script), str(port), str(payload_bytes), async_mode]
         )
         self.pid, self.auth = self.process.pid, {}
         wait_for_health(self.url, self.process, "the floor server")
@@ -214,6 +232,7 @@ class Node:
     to everyone."""
 
     name = "node"
+    profile_file = None
 
     def __init__(self, payload_bytes: int):
         port = free_port()
@@ -237,8 +256,13 @@ class Node:
         self.process.wait(timeout=10)
 
 
-def one_round(server, crowd: Crowd, clients: int) -> dict:
-    """Trigger once; wait until every client has the alarm; latencies in ms and the frames."""
+def one_round(server, crowd: Crowd, clients: int, profile: bool = False) -> dict:
+    """Trigger once; wait until every client has the alarm; latencies in ms and the frames.
+    `profile`: the server's profiler (bench/profiled.py) runs for this round only."""
+    profile = profile and server.profile_file is not None
+    if profile:
+        os.kill(server.pid, signal.SIGUSR1)
+        time.sleep(0.05)  # the signal is handled before the trigger
     cpu_before = cpu_seconds(server.pid)
     started = time.time_ns()
     server.fire()
@@ -251,6 +275,8 @@ def one_round(server, crowd: Crowd, clients: int) -> dict:
         stamps += more_stamps
         sizes += more_sizes
     cpu = cpu_seconds(server.pid) - cpu_before
+    if profile:
+        os.kill(server.pid, signal.SIGUSR2)  # stops and writes the profile
     server.reset()
     return {"ms": [(t - started) / 1e6 for t in stamps], "bytes": sizes, "cpu": cpu}
 
@@ -309,15 +335,24 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
 
 
 def measure(
-    repo: Path, clients: int, rounds: int, processes: int, frame_bytes: int, async_mode: str
+    repo: Path,
+    clients: int,
+    rounds: int,
+    processes: int,
+    frame_bytes: int,
+    async_mode: str,
+    profile: Path | None,
 ) -> None:
+    if profile:
+        profile = profile.resolve() / f"n{clients}-{async_mode}"
+        profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         servers: list = []
         crowds: list[Crowd] = []
         try:
             servers.append(Node(frame_bytes))
-            servers.append(Floor(frame_bytes, async_mode))
-            servers.append(Project(repo, Path(folder), async_mode))
+            servers.append(Floor(frame_bytes, async_mode, profile))
+            servers.append(Project(repo, Path(folder), async_mode, profile))
             crowds = [Crowd(s.url, s.auth, clients, processes) for s in servers]
             seen: dict[str, list[dict]] = {s.name: [] for s in servers}
             load_before = os.getloadavg()[0]
@@ -326,7 +361,7 @@ def measure(
                 time.sleep(SETTLE_SECONDS)
             for _ in range(rounds):
                 for server, crowd in zip(servers, crowds, strict=True):
-                    seen[server.name].append(one_round(server, crowd, clients))
+                    seen[server.name].append(one_round(server, crowd, clients, bool(profile)))
                     time.sleep(SETTLE_SECONDS)
             print_rows(clients, seen)
             print(
@@ -338,6 +373,36 @@ def measure(
                 crowd.stop()
             for server in servers:
                 server.stop()
+    if profile:
+        print_profiles(servers, rounds)
+
+
+def waiting(function: str) -> bool:
+    """The event loop waiting for the network (epoll, libev/libuv's loop): not work."""
+    return "of 'select.epoll' objects" in function or "loop' objects" in function
+
+
+def print_profiles(servers: list, rounds: int, top: int = 25) -> None:
+    """Each profiled server's functions by the time spent in themselves, over its rounds,
+    without the event loop's waits."""
+    for server in servers:
+        if server.profile_file is None or not server.profile_file.exists():
+            continue
+        stats = pstats.Stats(str(server.profile_file))
+        working = [
+            (where, figures) for where, figures in stats.stats.items() if not waiting(where[2])
+        ]
+        busy = sum(figures[2] for _, figures in working)
+        print(
+            f"\n  {server.name}: cProfile of its {rounds} rounds, {stats.total_calls} calls, "
+            f"{busy * 1000 / rounds:.1f} ms a round of work besides waiting in the event loop "
+            f"({server.profile_file})"
+        )
+        print(f"  {'ms/round':>9} {'calls/round':>11}  function (by its own time)")
+        ordered = sorted(working, key=lambda item: item[1][2], reverse=True)
+        for (file, line, function), (_, calls, own, _cumulative, _) in ordered[:top]:
+            where = f"{Path(file).name}:{line}" if line else file
+            print(f"  {own * 1000 / rounds:>9.2f} {calls / rounds:>11.0f}  {function} ({where})")
 
 
 def main() -> None:
@@ -352,6 +417,13 @@ def main() -> None:
         help="the project's (EXITNOW_ASYNC_MODE) and the floor's",
     )
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose server runs")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the project and the floor under cProfile during the rounds (bench/profiled.py); "
+        "print each one's top functions and keep the .prof files in DIR",
+    )
     args = parser.parse_args()
     if not (NODE_REFERENCE / "node_modules" / "socket.io").is_dir():
         sys.exit(f"the node reference is not installed: cd {NODE_REFERENCE} && npm ci")
@@ -373,7 +445,15 @@ def main() -> None:
         f"{'bytes':>7} {'cpu ms':>8}"
     )
     for clients in args.clients:
-        measure(args.repo, clients, args.rounds, args.processes, padding, args.async_mode)
+        measure(
+            args.repo,
+            clients,
+            args.rounds,
+            args.processes,
+            padding,
+            args.async_mode,
+            args.profile,
+        )
 
 
 if __name__ == "__main__":
