@@ -395,7 +395,7 @@ def print_profiles(servers: list, rounds: int, top: int = 25) -> None:
         busy = sum(figures[2] for _, figures in working)
         print(
             f"\n  {server.name}: cProfile of its {rounds} rounds, {stats.total_calls} calls, "
-            f"{busy * 1000 / rounds:.1f} ms a round of work besides waiting in the event loop "
+            f"{busy * 1000 / rounds:.1f} ms of the event loop's CPU a round "
             f"({server.profile_file})"
         )
         print(f"  {'ms/round':>9} {'calls/round':>11}  function (by its own time)")

@@ -6,18 +6,23 @@ gathered so far (every round's, added up) to OUT.
     python bench/profiled.py OUT bench/floor_server.py PORT BYTES MODE
 
 cProfile watches the thread that was running when the signal came: the event loop's, where
-eventlet and gevent run every green thread and so the fan-out. Greenlet switches confuse its
-call stacks, so its cumulative times are rough; the time a function spends in itself
-(`tottime`) and the call counts are what to read. bench_delivery.py's `--profile DIR` uses it.
+eventlet and gevent run every green thread and so the fan-out. Its clock is that thread's CPU
+time (time.thread_time), not the wall clock: a greenlet switched out (waiting on a queue or the
+network) is invisible to cProfile, which would charge the wall time of the wait to the
+function that switched out; CPU time does not pass while the thread waits. Greenlet switches
+still confuse its call stacks, so cumulative times are rough; the time a function spends in
+itself (`tottime`) and the call counts are what to read. bench_delivery.py's `--profile DIR`
+uses it.
 """
 
 import cProfile
 import runpy
 import signal
 import sys
+import time
 
 OUT = sys.argv[1]
-PROFILE = cProfile.Profile()
+PROFILE = cProfile.Profile(time.thread_time)
 
 
 def start(_signum, _frame) -> None:
