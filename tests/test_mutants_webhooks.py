@@ -211,6 +211,22 @@ def test_a_round_with_nothing_due_writes_nothing(services, api_as, client, answe
     assert client.get("/healthz").get_json()["writer"]["transactions"] == before
 
 
+def test_a_delivery_waiting_for_its_retry_costs_the_rounds_no_write(
+    services, api_as, client, answering, hooks_clock
+):
+    admin, _ = subscribe(api_as, answering(500).url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    deliver_all(services)
+    [waiting] = deliveries(admin)
+    assert waiting["state"] == "pending" and parse_iso(waiting["next_at"]) > hooks_clock["now"]
+    before = client.get("/healthz").get_json()["writer"]["transactions"]
+
+    rounds = [services.webhooks.deliver_due(services) for _ in range(3)]
+
+    assert rounds == [0, 0, 0]
+    assert client.get("/healthz").get_json()["writer"]["transactions"] == before
+
+
 def test_a_delivery_under_way_is_not_taken_by_a_second_worker(services, api_as, client, answering):
     slow, other = answering(204), answering(204)
     slow.gate.clear()  # its first attempt hangs until the test lets it answer
@@ -256,7 +272,9 @@ WORDS = default_texts("en")["webhook_text"]
 
 
 def said(type_: str, **payload) -> str:
-    return sentence({"type": type_, "ts": 1_800_000_000_000, "payload": payload}, SHOP)
+    """The sentence for an event as the log gives it back: its words read from JSON."""
+    event = {"type": type_, "ts": 1_800_000_000_000, "payload": payload}
+    return sentence(json.loads(json.dumps(event)), SHOP)
 
 
 @pytest.mark.parametrize(
@@ -291,3 +309,33 @@ def test_a_mailboxs_reply_is_said_as_closed_only_while_it_is_ours(reply, state):
     assert text == WORDS[f"notice.switched.email.{state}"].format(
         site="Kauppa", mailbox="info@kauppa.fi"
     )
+
+
+@pytest.mark.parametrize(
+    ("type_", "payload", "status"),
+    [
+        ("notice.switch_failed", {"state": "closed", "answer": {"status": 503}}, 503),
+        ("notice.switch_failed", {"state": "closed", "answer": {"error": "timed out"}}, "timed out"),
+        ("notice.reply_kept", {"state": "restored"}, None),
+    ],
+)
+def test_a_mailbox_not_switched_is_not_said_to_be_switched(type_, payload, status):
+    text = said(type_, channel="email", mailbox="info@kauppa.fi", **payload)
+
+    assert text == WORDS[type_].format(site="Kauppa", mailbox="info@kauppa.fi", status=status)
+
+
+def test_only_the_admins_test_delivery_is_marked_a_test(services, api_as, answering):
+    receiver = answering(204)
+    admin, webhook_id = subscribe(api_as, receiver.url, events=["zone.claimed"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    assert api_as("staff").post(f"{SITE}/zones/grocery/claim").status_code == 200
+    assert admin.post(f"{SITE}/webhooks/{webhook_id}/test").status_code == 200
+
+    deliver_all(services)
+
+    bodies = [json.loads(request["body"]) for request in receiver.wait_for(2)]
+    assert [(body["type"], body["test"]) for body in bodies] == [
+        ("zone.claimed", False),
+        ("webhook.tested", True),
+    ]
