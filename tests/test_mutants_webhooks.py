@@ -315,7 +315,11 @@ def test_a_mailboxs_reply_is_said_as_closed_only_while_it_is_ours(reply, state):
     ("type_", "payload", "status"),
     [
         ("notice.switch_failed", {"state": "closed", "answer": {"status": 503}}, 503),
-        ("notice.switch_failed", {"state": "closed", "answer": {"error": "timed out"}}, "timed out"),
+        (
+            "notice.switch_failed",
+            {"state": "closed", "answer": {"error": "timed out"}},
+            "timed out",
+        ),
         ("notice.reply_kept", {"state": "restored"}, None),
     ],
 )
