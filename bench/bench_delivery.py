@@ -32,6 +32,7 @@ import os
 import pstats
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -305,15 +306,25 @@ TARGETS = {100: ("floor", 1.1), 1000: ("node", 1.5)}  # the issue's: p99 within 
 
 
 def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
+    """Per server: median, p99 and max of every receipt of every round, and the median of the
+    rounds' own p99s (one round stalled by a neighbour on the shared machine moves the p99 of
+    all receipts, not this); the project's ratios to the floor and to Node."""
     figures = {}
     for name, runs in rounds.items():
         ms = [value for run in runs for value in run["ms"]]
-        figures[name] = (percentile(ms, 0.5), percentile(ms, 0.99), max(ms, default=float("nan")))
+        round_p99 = statistics.median(percentile(run["ms"], 0.99) for run in runs)
+        figures[name] = (
+            percentile(ms, 0.5),
+            percentile(ms, 0.99),
+            max(ms, default=float("nan")),
+            round_p99,
+        )
         frame = max((size for run in runs for size in run["bytes"]), default=0)
         cpu = sum(run["cpu"] for run in runs) / len(runs)
         print(
-            f"{name:<10} {clients:>5} {len(ms):>9} {figures[name][0]:>8.1f} "
-            f"{figures[name][1]:>8.1f} {figures[name][2]:>8.1f} {frame:>7} {cpu * 1000:>8.0f}"
+            f"{name:<10} {clients:>5} {len(ms):>9} "
+            + " ".join(f"{value:>8.1f}" for value in figures[name])
+            + f" {frame:>7} {cpu * 1000:>8.0f}"
         )
     ours = figures["exit-now"]
     for other in ("floor", "node"):
@@ -325,12 +336,13 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
         print(f"  {name} p99 of each round, ms: {each}")
     if clients in TARGETS:
         other, target = TARGETS[clients]
-        ratio = ours[1] / figures[other][1]
-        verdict = "within" if ratio <= target else "above"
+        pooled, typical = ours[1] / figures[other][1], ours[3] / figures[other][3]
+        verdict = "within" if max(pooled, typical) <= target else "above"
         print(
-            f"  p99 project/{other} {ratio:.2f}: {verdict} the target of {target}x at N = {clients}"
+            f"  p99 project/{other} {pooled:.2f} (median round's p99: {typical:.2f}): {verdict} "
+            f"the target of {target}x at N = {clients}"
         )
-    if ours[1] < figures["floor"][1]:
+    if ours[1] < figures["floor"][1] or ours[3] < figures["floor"][3]:
         print("  the project's p99 beat the floor: these figures measure the clients, not servers")
 
 
@@ -439,10 +451,13 @@ def main() -> None:
         f"project and floor under {args.async_mode}; server {describe(args.repo)}; "
         f"node {NODE}"
     )
-    print("ms from the trigger POST to each client's receipt; cpu ms: the server's, per round")
+    print(
+        "ms from the trigger POST to each client's receipt (rnd p99: the median of the rounds' "
+        "p99s); cpu ms: the server's, per round"
+    )
     print(
         f"{'server':<10} {'N':>5} {'received':>9} {'median':>8} {'p99':>8} {'max':>8} "
-        f"{'bytes':>7} {'cpu ms':>8}"
+        f"{'rnd p99':>8} {'bytes':>7} {'cpu ms':>8}"
     )
     for clients in args.clients:
         measure(
