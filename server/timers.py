@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 5
 HEAD_EVERY_SECONDS = 5
+# After a site's head moved it is told this many periods in a row (a client may have lost what
+# just left); then only every QUIET_HEAD_PERIODS, so that idle phones cost little.
+HEAD_REPEATS = 2
+QUIET_HEAD_PERIODS = 12  # a minute
 COLLECT_EVERY_SECONDS = 60
 CHECKPOINTS_EVERY_SECONDS = 60
 FULL_COLLECTION_EVERY_MINUTES = 60
@@ -295,22 +299,53 @@ def _collect_while_quiet(services: Services) -> None:
 
 
 def _tell_heads_forever(services: Services) -> None:
-    """Supervise the path to every phone, as a fire-alarm panel supervises its wiring: every
-    HEAD_EVERY_SECONDS each client connected to this process gets `head`, its site's latest
-    `seq` read from the shared log (not through the message queue), and a client that is
-    behind asks for the rest. So an event lost anywhere, in Redis or on the way, is caught
-    up within two periods even when nothing else happens. The head told is the one read a
-    period earlier: by then every event up to it has left in some batch (they wait at most
-    a second), so a client that is up to date never asks for nothing."""
+    """Supervise the path to every phone, as a fire-alarm panel supervises its wiring: each
+    client connected to this process gets `head`, its site's latest `seq` read from the shared
+    log (not through the message queue), and a client that is behind asks for the rest (its
+    catch-up comes from this process too, never through the queue). So an event lost
+    anywhere, in Redis or on the way, is caught up within two periods even when nothing else
+    happens. The head told is the one read a period earlier: by then every event up to it has
+    left in some batch (they wait at most a second), so a client that is up to date never asks
+    for nothing. When a site's head stands still there is nothing new to lose: see Heads."""
+    heads = Heads()
     read_before: dict[str, int] = {}
     while True:
         services.socketio.sleep(HEAD_EVERY_SECONDS)
         try:
             read_now = read_heads(services)
-            tell_heads(services, read_before)
+            tell_heads(services, heads.due(read_before))
             read_before = read_now
         except Exception:  # keep the supervision alive; the next period tries again
             logger.exception("telling the clients their sites' heads failed")
+
+
+class Heads:
+    """Which sites' clients are told their head in a period: every period for HEAD_REPEATS
+    periods after it moved, then once every QUIET_HEAD_PERIODS. Told every period, five
+    thousand idle phones cost a thousand frames a second for nothing: a client that connects
+    later gets the state at that seq or newer, and a catch-up cannot be lost in the queue.
+    Told again after a move, a client gets a second chance should the first head or what it
+    asked for be lost; told each minute, the path stays supervised even when all is quiet."""
+
+    def __init__(self):
+        self._told: dict[str, int] = {}  # site -> the seq told last
+        self._repeats: dict[str, int] = {}  # site -> periods it is still told in a row
+        self._quiet: dict[str, int] = {}  # site -> periods since it was told
+
+    def due(self, heads: dict[str, int]) -> dict[str, int]:
+        """The heads to tell this period, of `heads` (each site with clients here)."""
+        for gone in set(self._told) - set(heads):  # no client here now: forget the site
+            del self._told[gone], self._repeats[gone], self._quiet[gone]
+        due = {}
+        for site, seq in heads.items():
+            if self._told.get(site) != seq:
+                self._told[site], self._repeats[site] = seq, HEAD_REPEATS
+            self._quiet[site] = self._quiet.get(site, 0) + 1
+            if self._repeats[site] > 0 or self._quiet[site] >= QUIET_HEAD_PERIODS:
+                due[site] = seq
+                self._repeats[site] = max(0, self._repeats[site] - 1)
+                self._quiet[site] = 0
+        return due
 
 
 def tell_heads_now(services: Services) -> None:

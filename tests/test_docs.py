@@ -100,11 +100,13 @@ def messages_heard(app) -> set[tuple[str, str]]:
 
 
 def messages_sent() -> set[str]:
-    """Every message name the server emits (`emit("name", ...)` anywhere in server/)."""
+    """Every message name the server emits (`emit("name", ...)` anywhere in server/, or
+    `send_encoded(socketio, sid, "name", ...)`: a message whose data is encoded once)."""
+    sent = r"(?:emit\(\s*|send_encoded\(\s*\w+,\s*\w+,\s*)\"(\w+)\""
     return {
         name
         for path in (REPO / "server").rglob("*.py")
-        for name in re.findall(r"emit\(\s*\"(\w+)\"", path.read_text())
+        for name in re.findall(sent, path.read_text())
     }
 
 

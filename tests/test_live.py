@@ -80,6 +80,27 @@ def test_reconnecting_phone_receives_exactly_the_events_it_missed(site_with_staf
     assert later.seqs() == [e["seq"] for e in missed] + [missed[-1]["seq"] + 1]
 
 
+def test_each_phone_connects_to_the_state_the_api_answers_it(site_with_staff, connect):
+    """The state is encoded once per audience and seq and shared: each staff phone still gets
+    its own roll-call row and its own backup request, a guard everyone's."""
+    server, tokens = site_with_staff
+    manager, guard = tokens["duty_manager"][0], tokens["guard"][0]
+    asker, other = tokens["staff"][:2]
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+    asked = server.post("/api/sites/demo/backup-requests", asker, {"location": "Till 3"})
+    assert asked.ok, asked.text
+    server.post("/api/sites/demo/incidents/current/delivered", other, key="receipt-1")
+
+    for token in (asker, other, guard, asker):
+        phone = connect(server.url, token)
+        assert phone.wait_until(lambda c: c.states)
+        answered = server.get("/api/sites/demo/state", token).json()
+        assert phone.states[0] == answered
+    mine = phone.states[0]
+    assert mine["my_backup_request"]["location"] == "Till 3"
+    assert [row["name"] for row in mine["roll_call"]["staff"]] == ["staff 0"]
+
+
 def test_guard_reads_backup_request_that_staff_see_redacted(site_with_staff, connect):
     server, tokens = site_with_staff
     guard_phone = connect(server.url, tokens["guard"][0])

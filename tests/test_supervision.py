@@ -3,12 +3,14 @@ reaches every phone of every worker, and /readyz says when a worker cannot do it
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import time
 
 import requests
 
 from harness import prepare_database
+from server.timers import HEAD_EVERY_SECONDS, HEAD_REPEATS, QUIET_HEAD_PERIODS, Heads
 
 SUPERVISED_SECONDS = 10  # the contract: a lost message is noticed and caught up within it
 
@@ -86,3 +88,56 @@ def test_events_made_while_redis_is_down_reach_every_phone_of_every_worker(
         assert wait_for(lambda w=worker: readiness(w)[0] == 200), "readyz stayed red"
         metrics = requests.get(worker.url + "/metrics", timeout=10).text
         assert "exitnow_message_queue_reconnects_total 1.0" in metrics
+
+
+def test_a_phone_back_while_redis_hangs_gets_what_it_missed_and_its_state(
+    tmp_path, live_servers, connect, redis_server
+):
+    """A phone's catch-up goes to its own connection on its own worker, never through the
+    message queue: with Redis hung (a network partition), a phone coming back still gets the
+    events it missed and then its state."""
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 1, "duty_manager": 1})
+    worker = live_servers(db_path, env={"EXITNOW_MESSAGE_QUEUE": redis_server.url}).start()
+    with sqlite3.connect(db_path) as db:
+        seen = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
+    started = worker.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+    assert started.status_code == 201
+
+    redis_server.process.send_signal(signal.SIGSTOP)  # up, but answers nothing
+    try:
+        phone = connect(worker.url, tokens["staff"][0], last_seq=seen)
+
+        assert phone.wait_until(lambda c: c.states), f"no state; it got {phone.messages}"
+        assert started.json()["seq"] in phone.seqs()
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+
+
+def test_an_idle_phone_is_not_told_its_sites_head_every_period(live_server, connect):
+    """The head is for a phone that may have missed something: while the log stands still it
+    is told once a minute, not every 5 s (five thousand idle phones would cost a thousand
+    frames a second)."""
+    phone = connect(live_server.url, live_server.token("staff", "Pekka"))
+    assert phone.wait_until(lambda c: c.messages.count("head") == HEAD_REPEATS, timeout=20)
+
+    time.sleep(2 * HEAD_EVERY_SECONDS)  # two more periods with nothing new
+
+    assert phone.messages.count("head") == HEAD_REPEATS, phone.messages
+
+
+def test_a_sites_head_is_told_while_a_phone_may_be_behind_then_once_a_minute():
+    """Five thousand idle phones told their head every 5 s would be a thousand frames a
+    second for nothing: after a move it is told HEAD_REPEATS periods, then each minute."""
+    heads = Heads()
+    next_told = HEAD_REPEATS - 1 + QUIET_HEAD_PERIODS
+    told = [heads.due({"demo": 7, "mall": 3}) for _ in range(next_told + 1)]
+    assert told[:HEAD_REPEATS] == [{"demo": 7, "mall": 3}] * HEAD_REPEATS
+    assert told[HEAD_REPEATS:next_told] == [{}] * (next_told - HEAD_REPEATS)
+    assert told[next_told] == {"demo": 7, "mall": 3}  # supervised all the same
+
+    moved = [heads.due({"demo": 8, "mall": 3}) for _ in range(HEAD_REPEATS + 1)]
+    assert moved == [{"demo": 8}] * HEAD_REPEATS + [{}]
+
+    assert heads.due({"mall": 3}) == {}  # demo has no phone here now: forgotten
+    assert heads.due({"demo": 8, "mall": 3}) == {"demo": 8}  # back: told at once

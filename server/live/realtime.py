@@ -7,6 +7,7 @@ import logging
 
 from flask import request
 from flask_socketio import ConnectionRefusedError
+from socketio import packet
 
 from .. import commands
 from ..basics.errors import INTERNAL_ERROR, Invalid, Rejected, Unauthenticated
@@ -71,20 +72,32 @@ def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: in
 
     Nothing here yields between joining and the last send, so a live event cannot slip in
     between; one committed just before may arrive twice (same seq): clients skip seen seqs.
+    The messages go straight to this process's own connection, never through the message
+    queue: a catch-up lost in a queue outage would leave the phone behind until the next head.
     """
     socketio.server.enter_room(sid, room_of(identity))
     with services.store.reading() as db:
         batches = None
         if last_seq is not None:
             limit = services.settings.replay_limit
-            batches = services.states.missed(db, identity, last_seq, limit)
-        state = services.states.for_person(db, identity)
+            batches = services.states.missed_json(db, identity, last_seq, limit)
+        state = services.states.for_person_json(db, identity)
     for batch in batches or ():  # None: too far behind, the state alone brings it up to date
-        socketio.emit("events", batch, to=sid)
-    socketio.emit("state", state, to=sid)
+        send_encoded(socketio, sid, "events", batch)
+    send_encoded(socketio, sid, "state", state)
     disk = services.disk.state
     if identity.is_responder and disk.needs_warning:  # the console's banner (server/store/disk.py)
-        socketio.emit("disk", disk.warning(), to=sid)
+        socketio.emit("disk", disk.warning(), to=sid, ignore_queue=True)
+
+
+def send_encoded(socketio, sid: str, name: str, json_text: str) -> None:
+    """Send the event `name` whose data is already JSON text to one connection of this process,
+    as Socket.IO would frame it (an EVENT packet of the namespace "/"): the text shared by a
+    thousand phones is encoded once, not once each."""
+    server = socketio.server
+    eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+    if eio_sid is not None:  # gone meanwhile: nothing to send to
+        server.eio.send(eio_sid, f'{packet.EVENT}["{name}",{json_text}]')
 
 
 def _run_action(services, socketio, actions: frozenset[str], data) -> dict:
@@ -122,7 +135,7 @@ def register_public(socketio, services) -> None:
         socketio.server.enter_room(sid, public_room(site), namespace=PUBLIC_NAMESPACE)
         with services.store.reading() as db:
             document = status_document(load_notice(db, site))
-        socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE)
+        socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE, ignore_queue=True)
 
 
 def _identify(services, auth_data) -> auth.Identity | None:

@@ -331,19 +331,24 @@ def escalation_views(db, incident_id: int | None) -> list[dict]:
 class SiteStates:
     """The state sent on connect, built once per site, audience and seq and shared by everyone
     who connects at that moment: the thousandth phone of a crowd costs what the first did.
-    A staff member's copy adds only their own roll-call row."""
+    A staff member's copy adds only their own roll-call row.
+
+    Socket.IO sends each as JSON text: the shared part is encoded once too (`*_json`), so a
+    phone connecting costs the encoding of its own rows only, not of the whole state."""
 
     def __init__(self):
-        self._latest: dict[tuple[str, bool], tuple[int, dict]] = {}
-        # The catch-ups of the site's latest seq, by audience and the client's last_seq.
-        self._missed: dict[tuple[str, bool], tuple[int, dict[int, list | None]]] = {}
+        # (site, is_responder) -> (seq, the state, its JSON without the person's own rows)
+        self._latest: dict[tuple[str, bool], tuple[int, dict, str]] = {}
+        # The catch-ups of the site's latest seq, by audience and the client's last_seq, as
+        # the JSON text of each `events` message.
+        self._missed: dict[tuple[str, bool], tuple[int, dict[int, list[str] | None]]] = {}
 
-    def missed(self, db, identity: Identity, last_seq: int, limit: int) -> list[list] | None:
-        """What a client that saw up to `last_seq` missed, as `events` messages of at most
-        CATCH_UP_BATCH events; None when more than `limit` (the state alone brings it up to
-        date). Built once per site, audience, last_seq and latest seq: a thousand phones back
-        after a restart, most of them at one last_seq, cost what the first did. Call inside
-        one `Store.reading()`, as `for_person`."""
+    def missed_json(self, db, identity: Identity, last_seq: int, limit: int) -> list[str] | None:
+        """What a client that saw up to `last_seq` missed, as the JSON text of `events`
+        messages of at most CATCH_UP_BATCH events; None when more than `limit` (the state
+        alone brings it up to date). Built once per site, audience, last_seq and latest seq: a
+        thousand phones back after a restart, most of them at one last_seq, cost what the
+        first did. Call inside one `Store.reading()`, as `for_person_json`."""
         site, is_responder = identity.site, identity.is_responder
         seq = log.latest_seq(db, site)
         known = self._missed.get((site, is_responder))
@@ -354,31 +359,73 @@ class SiteStates:
         if last_seq in batches:
             return batches[last_seq]
         missed = _missed(db, site, is_responder, last_seq, limit)
+        if missed is not None:
+            missed = [WIRE_JSON.encode(batch) for batch in missed]
         if len(batches) < KEPT_CATCH_UPS:  # phones live in a crowd each saw a different seq
             batches[last_seq] = missed
         return missed
 
     def for_person(self, db, identity: Identity) -> dict:
         """Call inside one `Store.reading()`, so that the seq and the state agree."""
+        state, _shared = self._shared(db, identity)
+        if is_shared(identity):
+            return state
+        return {**state, **self._own(db, identity, state)}
+
+    def for_person_json(self, db, identity: Identity) -> str:
+        """`for_person` as JSON text, the shared part encoded once per seq."""
+        state, shared = self._shared(db, identity)
+        if is_shared(identity):
+            return shared
+        own = self._own(db, identity, state)
+        # The shared part's object, opened to take the person's own keys.
+        return (
+            shared[:-1]
+            + "".join(
+                f",{WIRE_JSON.encode(key)}:{WIRE_JSON.encode(value)}" for key, value in own.items()
+            )
+            + "}"
+        )
+
+    def _shared(self, db, identity: Identity) -> tuple[dict, str]:
+        """The audience's state at the site's latest seq, and its JSON without `roll_call`
+        for staff (whose copy carries their own row there) or whole for responders."""
         site, is_responder = identity.site, identity.is_responder
         seq = log.latest_seq(db, site)
         cached = self._latest.get((site, is_responder))
         if cached is None or cached[0] != seq:
-            cached = (seq, site_state(db, site, is_responder))
+            state = site_state(db, site, is_responder)
+            shared = state if is_responder else {k: v for k, v in state.items() if k not in OWN}
+            cached = (seq, state, WIRE_JSON.encode(shared))
             self._latest[(site, is_responder)] = cached
-        state = cached[1]
-        if is_responder or identity.staff_id is None:
-            return state
+        _seq, state, shared = cached
+        if not is_responder and identity.staff_id is None:  # the command line: all of it
+            return state, WIRE_JSON.encode(state)
+        return state, shared
+
+    @staticmethod
+    def _own(db, identity: Identity, state: dict) -> dict:
+        """A staff member's own keys: their roll-call row (the counts are the shared state's:
+        a thousand phones connecting must not count the site a thousand times) and their
+        backup request."""
         incident_id = state["incident"]["id"] if state["incident"] else None
-        # Only the person's own row: the counts are the shared state's (a thousand phones
-        # connecting must not count the site a thousand times).
         incident = incident_row(db, incident_id)
-        mine = staff_on_roll(db, site, incident, now_ms(), identity.staff_id)
+        mine = staff_on_roll(db, identity.site, incident, now_ms(), identity.staff_id)
         return {
-            **state,
             "roll_call": {**state["roll_call"], "staff": mine},
-            "my_backup_request": my_backup_request(db, identity.staff_id, site),
+            "my_backup_request": my_backup_request(db, identity.staff_id, identity.site),
         }
+
+
+# The keys of a staff member's state that are their own (SiteStates._own).
+OWN = ("roll_call", "my_backup_request")
+# As Socket.IO encodes JSON (json.dumps with compact separators).
+WIRE_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def is_shared(identity: Identity) -> bool:
+    """Whether this reader gets the audience's state as it is (responders, the command line)."""
+    return identity.is_responder or identity.staff_id is None
 
 
 def _missed(db, site: str, is_responder: bool, last_seq: int, limit: int) -> list[list] | None:
