@@ -4,7 +4,7 @@ server (bench/node_reference/, `npm ci` there first), all three running at once.
 
     python -m bench.bench_connect [--clients 1000] [--rounds 5] [--processes 2]
                                   [--repo PATH] [--profile STATS] [--message-queue]
-                                  [--limit 600]
+                                  [--async-mode eventlet|gevent] [--limit 600]
 
 Each round, the same client processes (the light phones of harness/bench.py: the Socket.IO v5
 text protocol over aiohttp websockets on uvloop, 50 handshakes at a time per process) open N
@@ -18,6 +18,7 @@ handshake to the last phone accepted, divided by N; the disconnects are not in i
 waits for the server to go quiet before the next begins). Printed per server: the median and
 p99 of the rounds' figures, each phone's ms to be accepted (median, p99), and the ratios.
 
+`--async-mode gevent` runs Exit Now under gevent (the floor stays on eventlet).
 `--message-queue` gives Exit Now a Redis (Debian's redis-server, started here) as the production
 recipe's workers have one: what a connecting phone is sent could then go through it.
 
@@ -247,14 +248,21 @@ class Project(Server):
     ping_interval = 10  # server/app.py: a phone notices a dead connection within seconds
 
     def __init__(
-        self, repo: Path, folder: Path, people: int, profile: Path | None, queue: str | None
+        self,
+        repo: Path,
+        folder: Path,
+        people: int,
+        profile: Path | None,
+        queue: str | None,
+        async_mode: str,
     ):
         db_path = folder / "bench.db"
         self.tokens = prepare_database(db_path, {"staff": people})["staff"]
         with contextlib.closing(sqlite3.connect(db_path)) as db:
             self.head = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
         path = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
-        env = {"PYTHONPATH": path, "EXITNOW_ASYNC_MODE": "eventlet"}
+        env = {"PYTHONPATH": path, "EXITNOW_ASYNC_MODE": async_mode}
+        self.name = f"exit-now ({async_mode})" if async_mode != "eventlet" else self.name
         if queue:
             env["EXITNOW_MESSAGE_QUEUE"] = queue
         live = LiveServer(db_path, env=env)
@@ -289,11 +297,16 @@ class Node(Server):
 
 
 def start_servers(
-    repo: Path, folder: Path, people: int, profile: Path | None, queue: str | None = None
+    repo: Path,
+    folder: Path,
+    people: int,
+    profile: Path | None,
+    queue: str | None = None,
+    async_mode: str = "eventlet",
 ) -> list[Server]:
     servers: list[Server] = []
     try:
-        servers.append(Project(repo, folder, people, profile, queue))
+        servers.append(Project(repo, folder, people, profile, queue, async_mode))
         servers.append(Floor(folder))
         servers.append(Node(folder))
     except BaseException:
@@ -363,6 +376,7 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, default=REPO)
     parser.add_argument("--profile", type=Path, help="cProfile Exit Now's measured rounds here")
     parser.add_argument("--message-queue", action="store_true", help="Exit Now with a Redis")
+    parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=600, help="seconds the whole run may take")
     args = parser.parse_args()
     raise_open_files(4 * args.clients + 1000)
@@ -380,7 +394,9 @@ def main() -> None:
                 redis = RedisServer(folder).start()
                 redis_url = redis.url
             repo = args.repo.resolve()
-            servers = start_servers(repo, folder, args.clients, args.profile, redis_url)
+            servers = start_servers(
+                repo, folder, args.clients, args.profile, redis_url, args.async_mode
+            )
             phones = Phones(args.processes)
             clients_before = sum(map(cpu_seconds, phones.pids))
             for number in range(args.rounds + 1):  # the first is the warm-up

@@ -4,7 +4,8 @@ bench/floor_server.py) and a bare Node socket.io server (bench/node_reference/, 
 first), all three measured over the same seconds.
 
     python -m bench.bench_idle [--clients 1000 5000] [--seconds 60] [--processes 2]
-                               [--repo PATH] [--profile STATS] [--limit 900]
+                               [--repo PATH] [--profile STATS] [--async-mode eventlet|gevent]
+                               [--limit 900]
 
 For each N, the same client processes (bench/bench_connect.py's light phones: they answer
 pings and count every frame) open N sockets to each server (Exit Now's as the app connects: a
@@ -15,6 +16,7 @@ time, the median and p99 of the 5-second windows, and the frames each phone rece
 minute by name. The servers' own ping intervals differ (Exit Now 10 s, the others 25 s): it is
 said beside the figures.
 
+`--async-mode gevent` runs Exit Now under gevent (the floor stays on eventlet).
 `--profile STATS` runs Exit Now under cProfile (bench/profiled_server.py) for the measured
 seconds of the largest N and writes the statistics there.
 
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--repo", type=Path, default=REPO)
     parser.add_argument("--profile", type=Path, help="cProfile Exit Now's largest N here")
+    parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=900, help="seconds the whole run may take")
     args = parser.parse_args()
     most = max(args.clients)
@@ -116,7 +119,8 @@ def main() -> None:
     servers, phones = [], None
     with time_limit(args.limit):
         try:
-            servers = start_servers(args.repo.resolve(), folder, most, args.profile)
+            repo = args.repo.resolve()
+            servers = start_servers(repo, folder, most, args.profile, None, args.async_mode)
             phones = Phones(args.processes)
             for clients in args.clients:
                 profile = args.profile if clients == most else None
