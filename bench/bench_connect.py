@@ -18,11 +18,11 @@ handshake to the last phone accepted, divided by N; the disconnects are not in i
 waits for the server to go quiet before the next begins). Printed per server: the median and
 p99 of the rounds' figures, each phone's ms to be accepted (median, p99), and the ratios.
 
-`--async-mode gevent` runs Exit Now under gevent (the floor stays on eventlet).
+`--async-mode gevent` runs Exit Now and the floor under gevent.
 `--message-queue` gives Exit Now a Redis (Debian's redis-server, started here) as the production
 recipe's workers have one: what a connecting phone is sent could then go through it.
 
-`--profile STATS` runs Exit Now under cProfile (bench/profiled_server.py) for its measured
+`--profile STATS` runs Exit Now under cProfile (bench/profiled.py) for its measured
 rounds and writes the statistics there (its CPU figures then include the profiler's cost).
 
 Everything runs on 127.0.0.1; every process it starts is stopped by its id at the end, on an
@@ -268,7 +268,13 @@ class Project(Server):
         live = LiveServer(db_path, env=env)
         args = [sys.executable, "-m", "server"]
         if profile is not None:
-            args = [sys.executable, str(REPO / "bench" / "profiled_server.py"), str(profile)]
+            args = [
+                sys.executable,
+                str(REPO / "bench" / "profiled.py"),
+                str(profile),
+                "-m",
+                "server",
+            ]
         super().__init__(args, folder, live.port, cwd=repo, env=live.env)
 
     def auths(self, count: int) -> list[dict]:
@@ -279,10 +285,12 @@ class Project(Server):
 class Floor(Server):
     name = "bare Flask-SocketIO"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, async_mode: str):
         port = free_port()
-        args = [sys.executable, str(REPO / "bench" / "floor_server.py"), str(port), "0"]
-        super().__init__(args, folder, port)
+        floor = REPO / "bench" / "floor_server.py"
+        if async_mode != "eventlet":
+            self.name = f"{self.name} ({async_mode})"
+        super().__init__([sys.executable, str(floor), str(port), "0", async_mode], folder, port)
 
 
 class Node(Server):
@@ -307,7 +315,7 @@ def start_servers(
     servers: list[Server] = []
     try:
         servers.append(Project(repo, folder, people, profile, queue, async_mode))
-        servers.append(Floor(folder))
+        servers.append(Floor(folder, async_mode))
         servers.append(Node(folder))
     except BaseException:
         for server in servers:

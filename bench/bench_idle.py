@@ -16,8 +16,8 @@ time, the median and p99 of the 5-second windows, and the frames each phone rece
 minute by name. The servers' own ping intervals differ (Exit Now 10 s, the others 25 s): it is
 said beside the figures.
 
-`--async-mode gevent` runs Exit Now under gevent (the floor stays on eventlet).
-`--profile STATS` runs Exit Now under cProfile (bench/profiled_server.py) for the measured
+`--async-mode gevent` runs Exit Now and the floor under gevent.
+`--profile STATS` runs Exit Now under cProfile (bench/profiled.py) for the measured
 seconds of the largest N and writes the statistics there.
 
 Everything runs on 127.0.0.1; every process it starts is stopped by its id at the end, on an
