@@ -6,6 +6,7 @@ process; each round of deliveries is run by the test (`deliver_due`), to a recei
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -186,6 +187,20 @@ def test_retries_wait_twice_as_long_each_time_and_stop_after_the_give_up_time(
     assert waits == [retry, 2 * retry, 4 * retry]
     [given_up] = deliveries(admin)
     assert (given_up["state"], len(given_up["attempts"])) == ("gave_up", 4)
+
+
+def test_the_server_log_names_each_failed_delivery_and_no_good_one(
+    services, api_as, answering, hooks_clock, caplog
+):
+    subscribe(api_as, answering(500).url, events=["incident.started"])
+    subscribe(api_as, answering(204).url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    with caplog.at_level(logging.WARNING, logger=webhooks_module.__name__):
+        deliver_all(services)
+
+    said = [r.getMessage() for r in caplog.records if r.name == webhooks_module.__name__]
+    assert len(said) == 1 and said[0].endswith(" failed: HTTP 500")
 
 
 def test_a_webhook_with_nothing_to_hear_does_not_hold_up_the_next(services, api_as, answering):
