@@ -15,6 +15,7 @@ from .basics import clock
 from .basics.clock import local_day, now_ms
 from .basics.errors import DiskFull
 from .commands.sites import sites_with_undeclared_assembly_points
+from .live import pings
 from .live.publish import AUDIENCES, room
 from .operations.message_queue import start_listening
 from .operations.metrics import connections_per_site
@@ -50,6 +51,7 @@ def start(services: Services) -> None:
     declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
+    pings.take_over(services.socketio)  # one timer for every connection's pings
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)
     services.socketio.start_background_task(_collect_while_quiet, services)

@@ -3,6 +3,7 @@ reaches every phone of every worker, and /readyz says when a worker cannot do it
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import time
@@ -10,6 +11,7 @@ import time
 import requests
 
 from harness import prepare_database
+from harness.bench import open_socket
 from server.timers import HEAD_EVERY_SECONDS, HEAD_REPEATS, QUIET_HEAD_PERIODS, Heads
 
 SUPERVISED_SECONDS = 10  # the contract: a lost message is noticed and caught up within it
@@ -141,3 +143,39 @@ def test_a_sites_head_is_told_while_a_phone_may_be_behind_then_once_a_minute():
 
     assert heads.due({"mall": 3}) == {}  # demo has no phone here now: forgotten
     assert heads.due({"demo": 8, "mall": 3}) == {"demo": 8}  # back: told at once
+
+
+def test_a_phone_that_stops_answering_pings_is_let_go_and_one_that_answers_is_kept(live_server):
+    """Pings come from one timer for every connection (server/live/pings.py): each phone is
+    pinged every 10 s and let go when it leaves a ping unanswered for 10 s, so a phone whose
+    network died shows as gone; one that answers stays."""
+
+    async def run() -> tuple[float, int, bool]:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            token = {"token": live_server.token("staff", "Pekka")}
+            answering = await open_socket(http, live_server.url, token)
+            silent = await open_socket(http, live_server.url, token)
+            pings = []
+
+            async def answer() -> None:
+                async for frame in answering:
+                    if frame.data == "2":
+                        pings.append(frame.data)
+                        await answering.send_str("3")
+
+            answerer = asyncio.create_task(answer())
+            opened = time.monotonic()
+            async for _frame in silent:  # read, never answer: it ends when the server closes
+                pass
+            silent_for = time.monotonic() - opened
+            await asyncio.sleep(1)
+            kept = not answering.closed
+            answerer.cancel()
+            return silent_for, len(pings), kept
+
+    silent_for, pings, kept = asyncio.run(asyncio.wait_for(run(), timeout=60))
+
+    assert 10 < silent_for < 10 + 10 + 3  # a ping after 10 s, its answer due within 10 s
+    assert pings >= 1 and kept

@@ -13,6 +13,7 @@ readiness request adds what it knows and has not written yet.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import uuid
@@ -96,7 +97,9 @@ class Presence:
     def flush(self, services) -> int:
         """Write the devices that changed, and the heartbeat; return how many were written."""
         with self._lock:
-            changed = [(c, Seen(**asdict(self._devices[c]))) for c in self._changed]
+            # A copy of each (its fields are plain values); asdict() walked every field
+            # recursively, in a crowd's connects as much CPU as their catch-ups' queries.
+            changed = [(c, copy.copy(self._devices[c])) for c in self._changed]
             self._changed.clear()
             connected = any(seen.connections > 0 for seen in self._devices.values())
             # Forget the phones that left once their last word is on its way to the table.

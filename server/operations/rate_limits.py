@@ -148,11 +148,12 @@ def counting_failures(kind: str) -> Iterator[None]:
     """Around one attempt of `kind` (ENROLLMENT or SIGN_IN) by this request's client: a
     Rejected raised inside spends one of the address's failures, and is answered 429 instead
     when it has none left. An attempt that succeeds is never refused."""
-    limit = limits_of(current_app)[kind]
-    address = client_address()
     try:
         yield
     except Rejected:
+        # Whom to count is read only then: a valid credential never needs it, and every phone
+        # connecting and every signed-in request passes here.
+        limit, address = limits_of(current_app)[kind], client_address()
         limit.check(address)
         limit.failed(address)
         raise
