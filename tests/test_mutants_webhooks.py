@@ -18,6 +18,7 @@ import server.integrations.webhooks as webhooks_module
 from harness import StandIn
 from server.basics.clock import now_ms as server_clock
 from server.basics.clock import parse_iso
+from server.basics.errors import DiskFull
 from server.channels.texts import default_texts
 from server.integrations.webhooks import sentence
 
@@ -240,6 +241,46 @@ def test_a_delivery_waiting_for_its_retry_costs_the_rounds_no_write(
 
     assert rounds == [0, 0, 0]
     assert client.get("/healthz").get_json()["writer"]["transactions"] == before
+
+
+def test_a_delivery_waiting_for_its_retry_is_not_sent_early_with_anothers(
+    services, api_as, answering, hooks_clock
+):
+    failing, other = answering(500), answering(204)
+    subscribe(api_as, failing.url, events=["incident.started"])
+    subscribe(api_as, other.url, events=["incident.updated"])
+    manager = api_as("duty_manager")
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    deliver_all(services)
+    manager.post(f"{SITE}/incidents/current/update", {"message": "Use the back door"})
+
+    deliver_all(services)  # the other webhook's event is due; the retry is not yet
+
+    assert len(other.wait_for(1)) == 1
+    assert len(failing.received_within(2, timeout=1)) == 1
+
+
+class Stopped(BaseException):
+    """Ends the worker's endless loop in a test."""
+
+
+def test_the_delivery_worker_goes_on_after_a_full_disk_and_a_failed_round(
+    services, monkeypatch, caplog
+):
+    rounds = iter([DiskFull(), RuntimeError("the database is locked"), Stopped()])
+    pauses = []
+
+    def deliver_due(_services):
+        raise next(rounds)
+
+    monkeypatch.setattr(services.webhooks, "deliver_due", deliver_due)
+    monkeypatch.setattr(services.socketio, "sleep", pauses.append)
+    with caplog.at_level(logging.WARNING), pytest.raises(Stopped):
+        services.webhooks.run_forever(services)
+
+    assert pauses == [webhooks_module.POLL_SECONDS] * 2  # tried again after each
+    # The full disk is said once, by the disk's own check, not again each second here.
+    assert [r.getMessage() for r in caplog.records] == ["delivering webhooks failed"]
 
 
 def test_a_delivery_under_way_is_not_taken_by_a_second_worker(services, api_as, client, answering):
