@@ -24,9 +24,10 @@ project's workers.
    sockets and rounds come first, then the project's. A round's figure is the ms from just
    before the duty manager's POST (start incident, on a kept-alive TLS connection) to each
    client's receipt of `incident.started`; the project's all-clear ends each of its rounds.
-   The reference does strictly less (no log, no fsync, no rooms; the same number of processes
-   and the same Redis hop), so it should come out faster: when it does not, the figures may
-   measure the clients, and the script says so.
+   The reference does less (no log, no fsync, no rooms; the same number of processes and the
+   same Redis hop), but it is another stack, not the framework's floor (bench_delivery.py
+   checks the clients against that): coming closer to it, or past it, is the point, and the
+   script says when a figure of the project's came out below the reference's.
 2. Status JSON: wrk on `/status/demo.json` through nginx (TLS, the snapshot file) and from a
    worker directly (plain HTTP, the app's own answer), plain and conditional GET.
 
@@ -530,8 +531,12 @@ def print_fan_out(clients: int, rounds: int, seen: dict[str, list[dict]], mode: 
     print(f"  N = {clients}, rounds: {mode}")
     for name, f in figures.items():
         print(f"  {name} p99 of each round, ms: {' '.join(f'{v:.0f}' for v in f['p99s'])}")
-    if ours["p99"] < reference["p99"] or ours["p50"] < reference["p50"]:
-        print("  the project beat the reference: these figures measure the clients, not servers")
+    below = [k for k in ("p50", "p99") if ours[k] < reference[k]]
+    if below:
+        print(
+            f"  the project's {' and '.join(below)} came out below the Node cluster's: within "
+            "the noise of the rounds' p99s above, or past Node"
+        )
 
 
 # --- status JSON ----------------------------------------------------------------------------------
