@@ -117,8 +117,8 @@ def data_about(db, staff_id: int) -> dict:
     with its sealed fields read ("(erased)" once erased)."""
     reader = personal.Reader(db)
     rows = db.query(
-        """SELECT * FROM events WHERE json_extract(actor, '$.staff_id') = :id
-           OR json_extract(payload, '$.staff_id') = :id ORDER BY site, seq""",
+        """SELECT * FROM events WHERE CAST(json_extract(actor, '$.staff_id') AS BIGINT) = :id
+           OR CAST(json_extract(payload, '$.staff_id') AS BIGINT) = :id ORDER BY site, seq""",
         {"id": staff_id},
     )
     entries = [reader.entry(log.row_to_entry(row)) for row in rows]

@@ -132,9 +132,9 @@ def cap_chain(db, site: str, incident_id: int | None, before_version: int) -> tu
         return ()
     rows = db.execute(
         """SELECT ts, payload FROM events WHERE site = ? AND type = 'notice.issued'
-           AND json_extract(payload, '$.incident_id') = ?
+           AND CAST(json_extract(payload, '$.incident_id') AS BIGINT) = ?
            AND json_extract(payload, '$.state') = 'closed'
-           AND json_extract(payload, '$.version') < ? ORDER BY seq""",
+           AND CAST(json_extract(payload, '$.version') AS BIGINT) < ? ORDER BY seq""",
         [site, incident_id, before_version],
     ).fetchall()
     return tuple((json.loads(payload)["version"], ts) for ts, payload in rows)

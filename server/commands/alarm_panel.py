@@ -13,6 +13,7 @@ from ..basics.errors import Conflict
 from ..basics.settings import secret_key_for
 from ..rules.alarm_panel import HEARTBEAT, MISSED_HEARTBEATS, SIGNALS, seal_secret, site_policy
 from ..rules.auth import ADMINS, MANAGERS, PANEL, new_secret
+from ..store.sql import replace_into
 from ..store.state import active_incident
 from . import Route, Tx, command
 from .fields import Field
@@ -20,6 +21,9 @@ from .incidents import end_incident, start_incident
 
 MOST_SECRETS = 2  # the old and the new, during a rotation
 DEFAULT_HEARTBEAT_SECONDS = 60
+HEARD = replace_into(
+    "alarm_panel_heartbeats", ("site", "received_at", "interval_seconds"), key=["site"]
+)
 REPLAY_MEMORY_MS = 15 * 60_000  # longer than any delivery's timestamp may be off (5 min)
 
 
@@ -108,7 +112,7 @@ def _remember_delivery(tx: Tx, delivery: str) -> None:
 
 def _heartbeat(tx: Tx, interval_seconds: int) -> dict:
     tx.db.execute(
-        "INSERT OR REPLACE INTO alarm_panel_heartbeats VALUES (?, ?, ?)",
+        HEARD,
         [tx.site, tx.ts, interval_seconds],
     )
     link = tx.db.execute(

@@ -122,11 +122,12 @@ class Checkpoints:
 
         def insert(db):
             cursor = db.execute(
-                """INSERT OR IGNORE INTO checkpoints (site, size, head_hash, made_at, reason, note)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO checkpoints (site, size, head_hash, made_at, reason, note)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id""",
                 [c.site, c.size, c.head_hash, c.made_at, c.reason, c.note],
             )
-            return (cursor.lastrowid if cursor.rowcount == 1 else None), []
+            made = cursor.fetchall()  # none when this size of the site's log was signed already
+            return (made[0][0] if made else None), []
 
         # A start's and an end's checkpoints are the alarm's evidence: written with the disk
         # reserve too when the disk is full (server/store/disk.py); a few hundred bytes each.

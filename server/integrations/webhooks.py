@@ -198,7 +198,7 @@ def _next_event(db, hook: dict) -> dict | None:
         db.query(
             f"""SELECT seq, type FROM events WHERE site = ? AND seq > ?
                 AND (type IN ({marks}) OR (type = 'webhook.tested'
-                     AND json_extract(payload, '$.webhook_id') = ?))
+                     AND CAST(json_extract(payload, '$.webhook_id') AS BIGINT) = ?))
                 ORDER BY seq LIMIT 1""",
             [hook["site"], last or hook["created_seq"], *types, hook["id"]],
         ),

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..basics.clock import now_ms
 from ..basics.errors import DiskFull
+from ..store.sql import replace_into
 
 if TYPE_CHECKING:
     from ..rules.auth import Identity
@@ -32,6 +33,13 @@ STALE_AFTER_MS = 3 * FLUSH_SECONDS * 1000
 # Notification.permission, or "home_screen": an iPhone outside the app on its Home Screen.
 NOTIFICATION_STATES = ("granted", "denied", "default", "unsupported", "home_screen")
 LONGEST_VERSION = 64
+WORKER_SEEN = replace_into("presence_workers", ("worker", "seen_at"), key=["worker"])
+DEVICE_SEEN = replace_into(
+    "device_presence",
+    ("credential_id", "site", "staff_id", "worker", "connections", "connected_at")
+    + ("last_seen_at", "app_version", "notifications"),
+    key=["credential_id", "worker"],
+)
 
 
 @dataclass
@@ -112,13 +120,11 @@ class Presence:
 
         def work(db):
             db.execute(
-                "INSERT OR REPLACE INTO presence_workers (worker, seen_at) VALUES (?, ?)",
+                WORKER_SEEN,
                 [self.worker, now],
             )
             db.conn.executemany(
-                "INSERT OR REPLACE INTO device_presence (credential_id, site, staff_id, worker, "
-                "connections, connected_at, last_seen_at, app_version, notifications) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                DEVICE_SEEN,
                 [
                     (c, s.site, s.staff_id, self.worker, max(s.connections, 0), s.connected_at)
                     + (s.last_seen_at, s.app_version, s.notifications)

@@ -96,7 +96,7 @@ def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[di
     later = sorted(channel_seqs)
     rows = db.query(
         f"""SELECT * FROM events WHERE site = ? AND seq >= ?
-            AND (json_extract(payload, '$.incident_id') = ? OR type LIKE 'backup.%'
+            AND (CAST(json_extract(payload, '$.incident_id') AS BIGINT) = ? OR type LIKE 'backup.%'
                  OR type = 'clock.stepped'
                  OR seq IN ({", ".join("?" * len(later))}))
             ORDER BY seq""",
@@ -149,7 +149,7 @@ def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
     enrolled = {
         staff_id
         for (staff_id,) in db.execute(
-            f"""SELECT json_extract(payload, '$.staff_id') FROM events WHERE site = ?
+            f"""SELECT CAST(json_extract(payload, '$.staff_id') AS BIGINT) FROM events WHERE site = ?
                 AND seq < ? AND type IN ({", ".join("?" * len(CREDENTIAL_EVENTS))})""",
             [site, start, *CREDENTIAL_EVENTS],
         )
@@ -184,9 +184,9 @@ def _with_sign_in_seqs(db, site: str, visitors: list[dict]) -> list[dict]:
     ids = [visitor["visitor_id"] for visitor in visitors]
     seqs = dict(
         db.execute(
-            f"""SELECT json_extract(payload, '$.visitor_id'), seq FROM events
+            f"""SELECT CAST(json_extract(payload, '$.visitor_id') AS BIGINT), seq FROM events
                 WHERE site = ? AND type = 'visitor.signed_in'
-                AND json_extract(payload, '$.visitor_id') IN ({", ".join("?" * len(ids))})""",
+                AND CAST(json_extract(payload, '$.visitor_id') AS BIGINT) IN ({", ".join("?" * len(ids))})""",
             [site, *ids],
         ).fetchall()
     )

@@ -79,7 +79,8 @@ class MailboxSwitcher:
         for mailbox in due:
             key = [mailbox["site"], mailbox["mailbox"]]
             db.execute(
-                "INSERT OR IGNORE INTO mailbox_replies (site, mailbox, provider) VALUES (?, ?, ?)",
+                "INSERT INTO mailbox_replies (site, mailbox, provider) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [*key, mailbox["provider"]],
             )
             row = next(

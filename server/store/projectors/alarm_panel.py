@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from ..sql import replace_into
 from . import ms_or_none, projects, staff_id_of
+
+LINK_COLUMNS = ("site", "state", "since", "interval_seconds")
+REPLACE_LINK = replace_into("alarm_panel_links", LINK_COLUMNS, key=["site"])
 
 
 @projects("alarm_panel.secret_added")
@@ -44,8 +48,7 @@ def alarm_panel_signalled(db, event, p):
 @projects("alarm_panel.link_up", "alarm_panel.link_down")
 def alarm_panel_link(db, event, p):
     db.execute(
-        "INSERT OR REPLACE INTO alarm_panel_links (site, state, since, interval_seconds) "
-        "VALUES (?, ?, ?, ?)",
+        REPLACE_LINK,
         [
             event["site"],
             event["type"].removeprefix("alarm_panel.link_"),

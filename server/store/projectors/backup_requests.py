@@ -17,7 +17,8 @@ def backup_requested(db, event, p):
 @projects("backup.declined")
 def backup_declined(db, event, p):
     db.execute(
-        "INSERT OR IGNORE INTO backup_declines (backup_id, staff_id, at) VALUES (?, ?, ?)",
+        "INSERT INTO backup_declines (backup_id, staff_id, at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [p["backup_id"], p["staff_id"], event["ts"]],
     )
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from ..sql import replace_into
 from . import projects, staff_id_of
+
+REPORTED_INSIDE = replace_into(
+    "reported_inside",
+    ("incident_id", "person", "person_id", "location", "by_staff_id", "at"),
+    key=["incident_id", "person", "person_id"],
+)
 
 
 def account(db, event, p, person: str, person_id: int, how: str) -> None:
     """The person is accounted for in the incident, once: the first way counts."""
     db.execute(
-        "INSERT OR IGNORE INTO accounted (incident_id, person, person_id, how, assembly_point, "
-        "by_staff_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO accounted (incident_id, person, person_id, how, assembly_point, "
+        "by_staff_id, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
             p["incident_id"],
             person,
@@ -35,8 +42,7 @@ def person_accounted(db, event, p):
 @projects("person.reported_inside")
 def person_reported_inside(db, event, p):
     db.execute(
-        "INSERT OR REPLACE INTO reported_inside (incident_id, person, person_id, location, "
-        "by_staff_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+        REPORTED_INSIDE,
         [p["incident_id"], *_person_of(p), p["location"], staff_id_of(event), event["ts"]],
     )
 

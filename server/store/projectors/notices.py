@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+from ..sql import replace_into
 from . import ms_or_none, projects
+
+NOTICE_COLUMNS = ("site", "state", "since", "eta", "kind", "drill", "incident_id")
+NOTICE_COLUMNS += ("restored_until", "version", "updated_at")
+REPLACE_NOTICE = replace_into("public_notices", NOTICE_COLUMNS, key=["site"])
 
 
 @projects("notices.configured")
@@ -17,9 +22,7 @@ def notices_configured(db, event, p):
 @projects("notice.issued")
 def notice_issued(db, event, p):
     db.execute(
-        """INSERT OR REPLACE INTO public_notices
-           (site, state, since, eta, kind, drill, incident_id, restored_until, version, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        REPLACE_NOTICE,
         [
             event["site"],
             p["state"],
@@ -97,7 +100,8 @@ def mailbox_password_set(db, event, p):
 
 def _mailbox(db, event, p, **values) -> None:
     db.execute(
-        "INSERT OR IGNORE INTO mailbox_states (site, mailbox, provider) VALUES (?, ?, ?)",
+        "INSERT INTO mailbox_states (site, mailbox, provider) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [event["site"], p["mailbox"], p["provider"]],
     )
     values["provider"] = p["provider"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from ..sql import replace_into
 from . import projects, staff_id_of
+
+OUTCOME_COLUMNS = ("subscription_id", "site", "staff_id", "credential_id", "outcome")
+OUTCOME_COLUMNS += ("status", "purpose", "at")
+REPLACE_OUTCOME = replace_into("push_outcomes", OUTCOME_COLUMNS, key=["subscription_id"])
 
 
 @projects("push.sent")
@@ -11,8 +16,7 @@ def push_sent(db, event, p):
     pushes also mark the person's test and attempt."""
     for result in p["results"]:
         db.execute(
-            "INSERT OR REPLACE INTO push_outcomes (subscription_id, site, staff_id, "
-            "credential_id, outcome, status, purpose, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            REPLACE_OUTCOME,
             [
                 result["subscription_id"],
                 event["site"],

@@ -16,7 +16,9 @@ ROLL_CALL_COLUMNS = {
 @projects(*ROLL_CALL_COLUMNS)
 def roll_call_marked(db, event, p):
     key = [p["incident_id"], p["staff_id"]]
-    db.execute("INSERT OR IGNORE INTO roll_call (incident_id, staff_id) VALUES (?, ?)", key)
+    db.execute(
+        "INSERT INTO roll_call (incident_id, staff_id) VALUES (?, ?) ON CONFLICT DO NOTHING", key
+    )
     for column in ROLL_CALL_COLUMNS[event["type"]]:  # names from this module, never input
         db.execute(
             f"UPDATE roll_call SET {column} = COALESCE({column}, ?) "

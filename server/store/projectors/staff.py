@@ -49,7 +49,7 @@ def staff_language_changed(db, event, p):
 @projects("chain_admin.granted")
 def chain_admin_granted(db, event, p):
     db.execute(
-        "INSERT OR IGNORE INTO chain_admins (staff_id, granted_at) VALUES (?, ?)",
+        "INSERT INTO chain_admins (staff_id, granted_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [p["staff_id"], event["ts"]],
     )
     # The chain's admin is an account of every site, not a person on this one's floor.

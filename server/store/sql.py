@@ -1,0 +1,22 @@
+"""SQL written once for both engines (SQLite and PostgreSQL): the few statements whose usual
+SQLite spelling the other engine does not know.
+
+Everything else in server/ is plain SQL both engines read the same: `?` placeholders (the
+PostgreSQL connection turns them into its own), `INSERT ... ON CONFLICT DO NOTHING` for
+"keep the first", and `CAST(json_extract(doc, '$.key') AS BIGINT)` for a number in a JSON text
+(PostgreSQL gets a `json_extract` of its own, returning text, from server/store/postgresql.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def replace_into(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """`INSERT OR REPLACE` for both engines: the row with this key is replaced by the values
+    given (the columns not named keep their defaults only on a new row)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
