@@ -1,7 +1,7 @@
 """What the tests and the benchmarks share: the real server in a subprocess on a free port
 (`LiveServer`, `flask_cli`), databases prepared with people and tokens, ports, recording
 Socket.IO clients, Chromium's settings, and stand-ins for outside services on 127.0.0.1 (a push
-service, Twilio, Redis, nginx with the production snippets). `harness.bench` holds the
+service, Twilio, Redis, PostgreSQL, nginx with the production snippets). `harness.bench` holds the
 benchmarks' light clients and figures.
 
 It may import `server` and `deploy`, never `tests/` or `bench/`: both of those import it.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -205,15 +206,35 @@ def mount_small_disk(folder: Path, size_mb: int) -> list[str]:
 
 def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
     """Settings for an app in the test's own process: its database file, the public folder
-    beside it, threading mode (no monkey-patching in pytest)."""
+    beside it, threading mode (no monkey-patching in pytest). With EXITNOW_TEST_ENGINE=postgresql
+    the store is a new database of its own on one PostgreSQL server for the whole run."""
     return Settings(
         db_path=str(db_path),
+        database_url=test_database_url(),
         public_dir=str(Path(db_path).parent / "public"),
         async_mode="threading",
         secret_key=secret_key,
         disk_reserve_mb=0,  # no 32 MiB file beside every test's database (tests/test_disk.py)
         testing=True,
     )
+
+
+_POSTGRES: list[PostgresServer] = []
+
+
+def test_database_url() -> str | None:
+    """None (the SQLite file) unless EXITNOW_TEST_ENGINE=postgresql: then a new database on
+    the run's PostgreSQL server, started on first use and stopped when the run ends."""
+    if os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") != "postgresql":
+        return None
+    if not _POSTGRES:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="exitnow-postgres-"))
+        _POSTGRES.append(PostgresServer(folder).start())
+        atexit.register(lambda: (_POSTGRES[0].stop(), shutil.rmtree(folder, True)))
+    return _POSTGRES[0].create_database(f"test_{os.getpid()}_{time.monotonic_ns()}")
 
 
 def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
@@ -641,3 +662,69 @@ class TwilioStandIn(StandIn):
             "EXITNOW_TWILIO_FROM": self.SENDER,
             "EXITNOW_TWILIO_API_URL": self.url,
         }
+
+
+class PostgresServer:
+    """Debian's PostgreSQL on 127.0.0.1 and a free port, in a cluster of its own made in
+    `folder` (initdb run as the postgres system user when the tests run as root; PostgreSQL
+    refuses to run as root). Trust authentication on 127.0.0.1 only; no fsync is skipped."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, folder: Path):
+        if not (self.BIN / "postgres").exists():
+            raise RuntimeError("PostgreSQL 15 is not installed: apt-get install -y postgresql")
+        self.folder = folder / "pgdata"
+        self.port = free_port()
+        self.user = "postgres" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+        self.process: subprocess.Popen | None = None
+
+    def url(self, database: str = "exitnow") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _as_owner(self, *command: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else list(command)
+
+    def start(self, timeout: float = 30) -> PostgresServer:
+        if not self.folder.exists():
+            self.folder.mkdir(parents=True)
+            if os.getuid() == 0:
+                shutil.chown(self.folder, "postgres", "postgres")
+                shutil.chown(self.folder.parent, "postgres")
+            subprocess.run(
+                self._as_owner(str(self.BIN / "initdb"), "-D", str(self.folder), "-A", "trust")
+                + ["-U", self.user, "--no-sync"],
+                check=True,
+                capture_output=True,
+            )
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder}"
+        self.process = subprocess.Popen(
+            self._as_owner(str(self.BIN / "postgres"), "-D", str(self.folder), *options.split()),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [str(self.BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+            )
+            if ready.returncode == 0:
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("PostgreSQL did not start")
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        """A fast shutdown (SIGINT), as `pg_ctl stop -m fast` does; the postmaster's pid."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            self.process.wait(timeout=30)

@@ -30,7 +30,7 @@ from .operations.message_queue import manager_for
 from .operations.metrics import Metrics
 from .policies import Policies
 from .services import Services
-from .store.db import Store
+from .store.db import open_store
 from .store.disk import Disk
 from .store.state import SiteStates
 from .store.writer import Writer, run_here
@@ -84,7 +84,7 @@ AFTER_COMMIT = ("publisher", "checkpoints", "sms", "visitor_texts")
 
 def build_services(settings: Settings, socketio: SocketIO, run_native: Callable) -> Services:
     """Each part once, wired in the order they need one another."""
-    store = Store(settings.db_path)
+    store = open_store(settings)
     disk = Disk(
         settings.db_path, settings.public_dir, settings.disk_reserve_mb, settings.min_free_mb
     )

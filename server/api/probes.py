@@ -11,7 +11,6 @@ The worker reconnects to the message queue by itself.
 
 from __future__ import annotations
 
-import os
 import tempfile
 
 from ..operations.message_queue import SupervisedRedisManager
@@ -37,7 +36,7 @@ def _disk_has_room(services) -> bool:
 def _database_writable(services) -> bool:
     """The writer takes the write lock and commits an empty transaction (no fsync), within
     PROBE_SECONDS: its loop runs and no other process holds the file."""
-    if not os.access(services.store.path, os.W_OK):
+    if not services.store.writable():
         return False
     try:
         services.writer.submit(lambda db: (None, []), timeout=PROBE_SECONDS)

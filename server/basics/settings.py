@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Settings:
     """The whole configuration of one server process."""
 
     db_path: str = "var/exitnow.db"
+    database_url: str | None = None  # postgresql://...: the store is PostgreSQL, not db_path
     public_dir: str = "var/public"
     host: str = "127.0.0.1"
     port: int = 5000
@@ -80,6 +82,13 @@ class Settings:
 # (environment variable, field, converter, one-line meaning) — docs/operations.md lists the same table.
 ENVIRONMENT = (
     ("EXITNOW_DB", "db_path", str, "SQLite database file (created with WAL on first start)"),
+    (
+        "EXITNOW_DATABASE_URL",
+        "database_url",
+        str,
+        "postgresql://... (libpq; several hosts with target_session_attrs=read-write): "
+        "PostgreSQL instead of the SQLite file; the key files stay beside EXITNOW_DB",
+    ),
     ("EXITNOW_PUBLIC_DIR", "public_dir", str, "where the public notice snapshots are written"),
     ("HOST", "host", str, "address to listen on"),
     ("PORT", "port", int, "port to listen on"),
@@ -229,6 +238,11 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
     settings = Settings(**values)
     if settings.async_mode not in ASYNC_MODES:
         raise SystemExit(f"EXITNOW_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
+    if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
+        raise SystemExit(
+            "EXITNOW_DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/database); "
+            "leave it unset for the SQLite file EXITNOW_DB"
+        )
     if settings.trusted_proxies < 0:
         raise SystemExit("EXITNOW_TRUSTED_PROXIES must be 0 or more")
     if settings.disk_reserve_mb < 0 or settings.min_free_mb < 0:

@@ -572,6 +572,16 @@ def immediate(db) -> Iterator[None]:
     db.execute("COMMIT")
 
 
+def open_store(settings) -> Store:
+    """The store the settings name: the SQLite file `db_path` (the default), or PostgreSQL
+    when `database_url` is set (server/store/postgresql.py). Both offer what `Store` does."""
+    if settings.database_url:
+        from .postgresql import PostgresStore  # psycopg is needed only then
+
+        return PostgresStore(settings.database_url, settings.db_path)
+    return Store(settings.db_path)
+
+
 class Store:
     """Two SQLite connections per process: one the writer uses, one for every read.
 
@@ -582,6 +592,8 @@ class Store:
     see the last commit while a write is under way). Calls block the event loop while they
     run: keep them short.
     """
+
+    engine = "sqlite"
 
     def __init__(self, path: str):
         self.path = path
@@ -596,6 +608,25 @@ class Store:
         """The write connection, for the writer alone (it says BEGIN and COMMIT itself)."""
         with self._write_lock:
             yield self._write_db
+
+    def begin_write(self, db, run_native) -> None:
+        """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
+        for it in a native thread. (A native round trip costs a turn of the event loop, which
+        under a crowd's requests is hundreds of ms, so it is paid only when there is a wait.)"""
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        run_native(db.execute, "BEGIN IMMEDIATE")
+
+    def writable(self) -> bool:
+        """Whether this process may write the file (a read-only file fails every write)."""
+        return os.access(self.path, os.W_OK)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:

@@ -41,8 +41,10 @@ def free_bytes(folder: Path) -> int | None:
 
 
 def is_disk_full(error: BaseException | None) -> bool:
-    """Whether SQLite (SQLITE_FULL) or the operating system (ENOSPC, EDQUOT) said the disk
-    is full."""
+    """Whether SQLite (SQLITE_FULL), PostgreSQL (53100 disk_full) or the operating system
+    (ENOSPC, EDQUOT) said the disk is full."""
+    if getattr(error, "sqlstate", None) == "53100":
+        return True
     if isinstance(error, sqlite3.Error):
         return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_FULL
     if isinstance(error, OSError):

@@ -7,7 +7,7 @@ others), commits once, hands the events in the order they were recorded to each 
 `subscribers` (the publisher first), and only then wakes the callers: nothing is acknowledged before its commit.
 
 Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
-the fsync, and BEGIN IMMEDIATE when another process is writing; the event loop keeps
+the fsync, and the write lock when another process holds it (`Store.begin_write`); the event loop keeps
 serving, and the next batch keeps gathering, meanwhile. The commands themselves run on
 the loop: they are short statements on cached pages, and in a native thread they fought the
 loop for the GIL at every SQLite call (208 receipts took 606 ms to write that way, under a
@@ -22,14 +22,13 @@ costs one test of each batch's outcome.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..basics.errors import DiskFull
-from .db import BUSY_TIMEOUT_MS, Store
+from .db import Store
 from .disk import DiskReserve, is_disk_full
 
 logger = logging.getLogger(__name__)
@@ -152,24 +151,9 @@ class Writer:
         self._attempt(vital)
         _refuse(job for job in vital if is_disk_full(job.error))
 
-    def _begin(self, db) -> None:
-        """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
-        for it in a native thread. (A native round trip costs a turn of the event loop, which
-        under a crowd's requests is hundreds of ms, so it is paid only when there is a wait.)"""
-        db.execute("PRAGMA busy_timeout=0")
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-        finally:
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self.run_native(db.execute, "BEGIN IMMEDIATE")
-
     def _commit(self, db, batch: list[Job]) -> None:
         """One transaction, one savepoint per command."""
-        self._begin(db)
+        self.store.begin_write(db, self.run_native)
         try:
             for job in batch:
                 _run_in_savepoint(db, job)
