@@ -10,6 +10,7 @@ It may import `server` and `deploy`, never `tests/` or `bench/`: both of those i
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import pwd
@@ -66,6 +67,7 @@ def flask_cli(db_path, *args: str, cwd: Path = REPO, **env: str) -> subprocess.C
         env={
             **os.environ,
             "EXITNOW_DB": str(db_path),
+            **engine_env(db_path),
             "EXITNOW_PUBLIC_DIR": str(Path(db_path).parent / "public"),
             "EXITNOW_ASYNC_MODE": "threading",
             "EXITNOW_DISK_RESERVE_MB": "0",
@@ -118,6 +120,7 @@ class LiveServer:
         self.env = {
             **os.environ,
             "EXITNOW_DB": str(db_path),
+            **engine_env(db_path),
             "EXITNOW_PUBLIC_DIR": str(db_path.parent / "public"),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -210,7 +213,7 @@ def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
     the store is a new database of its own on one PostgreSQL server for the whole run."""
     return Settings(
         db_path=str(db_path),
-        database_url=test_database_url(),
+        database_url=test_database_url(db_path),
         public_dir=str(Path(db_path).parent / "public"),
         async_mode="threading",
         secret_key=secret_key,
@@ -222,9 +225,10 @@ def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
 _POSTGRES: list[PostgresServer] = []
 
 
-def test_database_url() -> str | None:
-    """None (the SQLite file) unless EXITNOW_TEST_ENGINE=postgresql: then a new database on
-    the run's PostgreSQL server, started on first use and stopped when the run ends."""
+def test_database_url(db_path: Path) -> str | None:
+    """None (the SQLite file) unless EXITNOW_TEST_ENGINE=postgresql: then the database that
+    stands for the file `db_path` on the run's PostgreSQL server (made on first use; the
+    server is started on first use and stopped when the run ends)."""
     if os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") != "postgresql":
         return None
     if not _POSTGRES:
@@ -234,7 +238,14 @@ def test_database_url() -> str | None:
         folder = Path(tempfile.mkdtemp(prefix="exitnow-postgres-"))
         _POSTGRES.append(PostgresServer(folder).start())
         atexit.register(lambda: (_POSTGRES[0].stop(), shutil.rmtree(folder, True)))
-    return _POSTGRES[0].create_database(f"test_{os.getpid()}_{time.monotonic_ns()}")
+    name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
+    return _POSTGRES[0].create_database(name)
+
+
+def engine_env(db_path: Path) -> dict[str, str]:
+    """The environment that points a server process at the test's store."""
+    url = test_database_url(db_path)
+    return {"EXITNOW_DATABASE_URL": url} if url else {}
 
 
 def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
@@ -717,10 +728,13 @@ class PostgresServer:
         raise RuntimeError("PostgreSQL did not start")
 
     def create_database(self, name: str) -> str:
+        """The URL of database `name`, made when it is not there yet."""
         import psycopg
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            made = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if made.fetchone() is None:
+                connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:

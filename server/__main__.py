@@ -74,12 +74,14 @@ def refuse_what_cannot_work(settings) -> None:
     """Before anything opens the database: a read-only or damaged file, or a key file that
     cannot be read, stops the start with a message that names it and the way back
     (server/store/integrity.py); an unwritable public folder is said, and /readyz is red."""
-    unwritable = integrity.unwritable_database(settings.db_path)
-    if unwritable:
-        sys.exit(f"Exit Now will not start: {unwritable}.")
-    problems = integrity.database_problems(settings.db_path)
-    if problems:
-        sys.exit("Exit Now will not start: " + integrity.damage_report(settings.db_path, problems))
+    if not settings.database_url:  # the SQLite file's own checks
+        unwritable = integrity.unwritable_database(settings.db_path)
+        if unwritable:
+            sys.exit(f"Exit Now will not start: {unwritable}.")
+        problems = integrity.database_problems(settings.db_path)
+        if problems:
+            report = integrity.damage_report(settings.db_path, problems)
+            sys.exit("Exit Now will not start: " + report)
     for problem in integrity.key_file_problems(settings.db_path):
         sys.exit(f"Exit Now will not start: {problem}.")
     lost = integrity.lost_signing_key(settings.db_path, settings.new_log_key == "yes")

@@ -30,6 +30,16 @@ def services():
     return current_app.extensions["exitnow"]
 
 
+def sqlite_only(command: str) -> None:
+    """The commands that copy or check the SQLite file itself; PostgreSQL has its own tools."""
+    if services().store.engine != "sqlite":
+        fail(
+            f"error: {command} works on the SQLite file (EXITNOW_DB); the store is PostgreSQL "
+            "(EXITNOW_DATABASE_URL): check the log with `flask verify-log`, copy it with "
+            "pg_dump or pg_basebackup (deploy/README.md)"
+        )
+
+
 def fail(message: str) -> NoReturn:
     """Say what went wrong on standard error and exit 1."""
     click.echo(message, err=True)
@@ -151,8 +161,7 @@ def _sites() -> list[str]:
 
 def _print_erased(whose: str, erased: dict) -> None:
     """What was erased, by kind and count; the old pages overwritten in the WAL too."""
-    with services().store.writing() as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    services().store.after_erasure()
     if not erased:
         click.echo(f"{whose}: nothing to erase")
     for kind, count in erased.items():
@@ -174,6 +183,7 @@ def verify_log(site: str | None) -> None:
 def check_database() -> None:
     """Check the database file as a start does: quick_check and the log from its last
     checkpoint; exit 1 naming each problem and the way back."""
+    sqlite_only("check-database")
     path = services().settings.db_path
     problems = integrity.database_problems(path)
     if problems:
@@ -206,6 +216,7 @@ def log_key() -> None:
 )
 def backup_database(file: str, pages: int) -> None:
     """Copy the live database into FILE (a new file) while the server runs, then check it."""
+    sqlite_only("backup")
     try:
         made = backup.back_up(services().settings.db_path, file, pages)
     except FileExistsError as error:
@@ -223,6 +234,7 @@ def backup_database(file: str, pages: int) -> None:
 )
 def rebuild_state(into: str | None) -> None:
     """Rebuild every state table from the log into a fresh file; compare with the live one."""
+    sqlite_only("rebuild-state")
     live = services().settings.db_path
     into = into or f"{live}.rebuilt-{now_ms()}"
     try:

@@ -24,6 +24,7 @@ from .rules.auth import command_line
 from .rules.escalation import CHECK_EVERY_SECONDS as ESCALATION_EVERY_SECONDS
 from .rules.visitors import due_out
 from .store import log
+from .store.sql import marks
 
 if TYPE_CHECKING:
     from .services import Services
@@ -360,11 +361,11 @@ def read_heads(services: Services) -> dict[str, int]:
     sites = sorted(connections_per_site(services.socketio))
     if not sites:
         return {}
-    marks = ",".join("?" * len(sites))
+    placeholders = marks(sites)
     with services.store.reading() as db:
         return dict(
             db.execute(
-                f"SELECT site, MAX(seq) FROM events WHERE site IN ({marks}) GROUP BY site",
+                f"SELECT site, MAX(seq) FROM events WHERE site IN ({placeholders}) GROUP BY site",
                 sites,
             ).fetchall()
         )

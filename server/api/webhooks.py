@@ -12,6 +12,7 @@ from ..basics.errors import Invalid
 from ..basics.names import LARGEST_INTEGER
 from ..integrations.webhooks import delivery_view
 from ..rules.auth import ADMINS
+from ..store.sql import marks
 from . import api, require_member, services
 
 MOST_DELIVERIES = 500
@@ -66,7 +67,7 @@ def webhook_deliveries(site: str):
         attempts: dict[int, list] = {}
         for attempt in db.query(
             f"SELECT * FROM webhook_attempts WHERE delivery_id IN "
-            f"({','.join('?' * len(rows))}) ORDER BY delivery_id, attempt",
+            f"({marks(rows)}) ORDER BY delivery_id, attempt",
             [row["id"] for row in rows],
         ):
             attempts.setdefault(attempt["delivery_id"], []).append(attempt)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from ..basics.errors import NotFound
 from ..rules.auth import ADMINS
 from ..rules.privacy import DAY_MS, privacy_of
+from ..store.db import overwrite_deleted
+from ..store.sql import marks
 from . import Tx, command
 from .fields import Field
 
@@ -120,10 +122,8 @@ def _erase(tx: Tx, subjects: list[str], why: str, **person) -> dict:
     """Delete the keys (their bytes overwritten on disk), then log which ones went. A person
     erased whole is erased in the state even where nothing of theirs was sealed."""
     whole = [f"{kind.removesuffix('_id')}:{pid}" for kind, pid in person.items()]
-    tx.db.execute("PRAGMA secure_delete = ON")
-    tx.db.execute(
-        f"DELETE FROM person_keys WHERE subject IN ({', '.join('?' * len(subjects))})", subjects
-    )
+    overwrite_deleted(tx.db)
+    tx.db.execute(f"DELETE FROM person_keys WHERE subject IN ({marks(subjects)})", subjects)
     listed = sorted(set(subjects) | set(whole))
     return tx.record("person.erased", {**person, "subjects": listed, "why": why})
 

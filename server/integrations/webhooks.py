@@ -33,6 +33,7 @@ from ..channels.texts import default_texts, moment_words
 from ..commands.webhooks import unseal_for
 from ..evidence.checkpoints import latest_note
 from ..store import log, personal
+from ..store.sql import marks
 from ..store.state import event_message
 
 logger = logging.getLogger(__name__)
@@ -193,11 +194,11 @@ def _next_event(db, hook: dict) -> dict | None:
         "SELECT MAX(seq) FROM webhook_deliveries WHERE webhook_id = ?", [hook["id"]]
     ).fetchone()[0]
     types = json.loads(hook["events"])
-    marks = ",".join("?" * len(types))
+    placeholders = marks(types)
     return next(
         db.query(
             f"""SELECT seq, type FROM events WHERE site = ? AND seq > ?
-                AND (type IN ({marks}) OR (type = 'webhook.tested'
+                AND (type IN ({placeholders}) OR (type = 'webhook.tested'
                      AND CAST(json_extract(payload, '$.webhook_id') AS BIGINT) = ?))
                 ORDER BY seq LIMIT 1""",
             [hook["site"], last or hook["created_seq"], *types, hook["id"]],

@@ -32,6 +32,7 @@ from ..basics.settings import secret_key_for
 from ..basics.tasks import run_together
 from ..channels.texts import default_texts
 from ..rules.auth import Identity, csrf_token
+from ..store.sql import marks
 from .push_encryption import encrypt
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ class PushSender:
         if round_.audience == TO_RESPONDERS:
             where += " AND s.role IN ('guard', 'duty_manager', 'admin')"
         elif round_.audience != TO_EVERYONE:
-            where += f" AND p.staff_id IN ({','.join('?' * len(round_.audience))})"
+            where += f" AND p.staff_id IN ({marks(round_.audience)})"
             args += list(round_.audience)
         if round_.leave_out is not None:
             where += " AND p.staff_id != ?"

@@ -22,6 +22,7 @@ from ..basics.names import LANGUAGES
 from ..channels import CHANNELS, NoticeSettings, PublicNotice
 from ..channels.email import reply_words
 from ..channels.texts import notice_texts, site_languages
+from ..store.sql import marks
 
 # The events that set what the public notice says, in the order the log holds them.
 SITE_EVENTS = ("site.created", "site.imported", "notices.configured")
@@ -43,8 +44,8 @@ def channel_times(db, site: str, incident: dict, public_url: str | None = None) 
 
 def _entries(db, site: str, start_seq: int):
     """The site's set-up events from the beginning, its notice events from the incident on."""
-    site_types = ", ".join("?" * len(SITE_EVENTS))
-    notice_types = ", ".join("?" * len(NOTICE_EVENTS))
+    site_types = marks(SITE_EVENTS)
+    notice_types = marks(NOTICE_EVENTS)
     rows = db.execute(
         f"""SELECT seq, ts, type, payload FROM events WHERE site = ?
             AND (type IN ({site_types}) OR (seq >= ? AND type IN ({notice_types})))

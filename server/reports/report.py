@@ -16,6 +16,7 @@ from ..channels import CHANNELS
 from ..rules.mustering import staff_on_roll, visitors_on_roll
 from ..store import log, personal
 from ..store.events import PRIVATE_FIELDS
+from ..store.sql import marks
 from ..store.state import backup_request_view, help_request_view, incident_view, zone_views
 from .channels import channel_times
 
@@ -98,7 +99,7 @@ def incident_events(db, site: str, incident: dict, channel_seqs: set) -> list[di
         f"""SELECT * FROM events WHERE site = ? AND seq >= ?
             AND (CAST(json_extract(payload, '$.incident_id') AS BIGINT) = ? OR type LIKE 'backup.%'
                  OR type = 'clock.stepped'
-                 OR seq IN ({", ".join("?" * len(later))}))
+                 OR seq IN ({marks(later)}))
             ORDER BY seq""",
         [site, incident["start_seq"], incident["id"], *later],
     )
@@ -150,7 +151,7 @@ def roll_call_at_alarm(db, site: str, incident: dict) -> dict:
         staff_id
         for (staff_id,) in db.execute(
             f"""SELECT CAST(json_extract(payload, '$.staff_id') AS BIGINT) FROM events WHERE site = ?
-                AND seq < ? AND type IN ({", ".join("?" * len(CREDENTIAL_EVENTS))})""",
+                AND seq < ? AND type IN ({marks(CREDENTIAL_EVENTS)})""",
             [site, start, *CREDENTIAL_EVENTS],
         )
     }
@@ -186,7 +187,7 @@ def _with_sign_in_seqs(db, site: str, visitors: list[dict]) -> list[dict]:
         db.execute(
             f"""SELECT CAST(json_extract(payload, '$.visitor_id') AS BIGINT), seq FROM events
                 WHERE site = ? AND type = 'visitor.signed_in'
-                AND CAST(json_extract(payload, '$.visitor_id') AS BIGINT) IN ({", ".join("?" * len(ids))})""",
+                AND CAST(json_extract(payload, '$.visitor_id') AS BIGINT) IN ({marks(ids)})""",
             [site, *ids],
         ).fetchall()
     )

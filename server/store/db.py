@@ -560,6 +560,15 @@ def _owner_only(path: str) -> None:
                 os.chmod(name, 0o600)
 
 
+def overwrite_deleted(db) -> None:
+    """What this transaction deletes is overwritten on disk, not only unlinked (an erasure).
+    SQLite: PRAGMA secure_delete (and `Store.after_erasure` empties the WAL). PostgreSQL has no
+    such switch: `after_erasure` runs VACUUM, which frees the row's space for reuse; until it
+    is reused, and in the WAL archive for its retention, the deleted bytes may remain."""
+    if isinstance(db, sqlite_utils.Database):
+        db.execute("PRAGMA secure_delete = ON")
+
+
 @contextmanager
 def immediate(db) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises."""
@@ -623,6 +632,11 @@ class Store:
         finally:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         run_native(db.execute, "BEGIN IMMEDIATE")
+
+    def after_erasure(self) -> None:
+        """The erased keys' old pages overwritten in the WAL too."""
+        with self.writing() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def writable(self) -> bool:
         """Whether this process may write the file (a read-only file fails every write)."""

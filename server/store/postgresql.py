@@ -173,6 +173,11 @@ class PostgresStore:
         if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
             run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
+    def after_erasure(self) -> None:
+        """The erased keys' dead rows freed for reuse (server/store/db.py: overwrite_deleted)."""
+        with self.writing() as db:
+            db.execute("VACUUM person_keys")
+
     def writable(self) -> bool:
         """Said by the writer's empty transaction (/readyz): a standby refuses it."""
         return True

@@ -17,6 +17,12 @@ def replace_into(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     given (the columns not named keep their defaults only on a new row)."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(columns)}) "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     )
+
+
+def marks(values: Sequence) -> str:
+    """The placeholders of `IN (...)` for these values. None is "NULL": `x IN (NULL)` is never
+    true, as SQLite's `IN ()`, which PostgreSQL does not accept."""
+    return ", ".join("?" * len(values)) or "NULL"
