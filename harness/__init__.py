@@ -213,7 +213,7 @@ def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
     the store is a new database of its own on one PostgreSQL server for the whole run."""
     return Settings(
         db_path=str(db_path),
-        database_url=test_database_url(db_path),
+        database_url=store_url_for(db_path),
         public_dir=str(Path(db_path).parent / "public"),
         async_mode="threading",
         secret_key=secret_key,
@@ -225,7 +225,7 @@ def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
 _POSTGRES: list[PostgresServer] = []
 
 
-def test_database_url(db_path: Path) -> str | None:
+def store_url_for(db_path: Path) -> str | None:
     """None (the SQLite file) unless EXITNOW_TEST_ENGINE=postgresql: then the database that
     stands for the file `db_path` on the run's PostgreSQL server (made on first use; the
     server is started on first use and stopped when the run ends)."""
@@ -244,7 +244,7 @@ def test_database_url(db_path: Path) -> str | None:
 
 def engine_env(db_path: Path) -> dict[str, str]:
     """The environment that points a server process at the test's store."""
-    url = test_database_url(db_path)
+    url = store_url_for(db_path)
     return {"EXITNOW_DATABASE_URL": url} if url else {}
 
 

@@ -160,7 +160,8 @@ def sites_gone_silent(db, now: int) -> list[str]:
         """SELECT l.site FROM alarm_panel_links l
            LEFT JOIN alarm_panel_heartbeats h ON h.site = l.site
            WHERE l.state = 'up'
-           AND MAX(COALESCE(h.received_at, 0), l.since) + ? * l.interval_seconds * 1000 <= ?""",
+           AND CASE WHEN h.received_at > l.since THEN h.received_at ELSE l.since END
+               + ? * l.interval_seconds * 1000 <= ?""",
         [MISSED_HEARTBEATS, now],
     )
     return [row[0] for row in rows]

@@ -1,0 +1,132 @@
+"""The PostgreSQL store (EXITNOW_DATABASE_URL), on Debian's PostgreSQL started by the test on
+127.0.0.1: the real server process serves an alarm from it, two processes write one log
+without a gap or a fork, the log is append-only in PostgreSQL too, and what only the SQLite
+file can do says so. (EXITNOW_TEST_ENGINE=postgresql runs the other test files on it too.)"""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from harness import LiveServer, flask_cli, prepare_database, store_url_for
+from server.basics.settings import load_settings
+
+
+@pytest.fixture
+def on_postgresql(monkeypatch):
+    """The harness's stores are PostgreSQL databases for this test (one server for the run)."""
+    monkeypatch.setenv("EXITNOW_TEST_ENGINE", "postgresql")
+
+
+@pytest.fixture
+def site(tmp_path, on_postgresql):
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 20, "duty_manager": 2})
+    return db_path, tokens
+
+
+def live(db_path, started: list) -> LiveServer:
+    server = LiveServer(db_path)
+    started.append(server)
+    return server.start()
+
+
+@pytest.fixture
+def servers():
+    started: list[LiveServer] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def test_the_server_on_postgresql_alarms_a_phone_and_its_log_verifies(site, servers, connect):
+    db_path, tokens = site
+    server = live(db_path, servers)
+    phone = connect(server.url, tokens["staff"][0])
+
+    started = server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert started.status_code == 201, started.text
+    alarm = phone.wait_for_event("incident.started")
+    assert alarm is not None and alarm["seq"] == started.json()["seq"]
+    assert server.post("/api/sites/demo/incidents/current/acknowledge", tokens["staff"][0]).ok
+    with psycopg.connect(store_url_for(db_path)) as db:
+        row = db.execute("SELECT type FROM events WHERE seq = %s", [alarm["seq"]]).fetchone()
+        assert row == ("incident.started",)
+    verified = server.cli("verify-log")
+    assert verified.returncode == 0, verified.stderr
+    assert "entries verified" in verified.stdout
+
+
+def test_two_processes_write_one_log_without_a_gap_or_a_fork(site, servers):
+    db_path, tokens = site
+    first, second = live(db_path, servers), live(db_path, servers)
+    answers = []
+
+    def press(go: threading.Barrier, server: LiveServer, token: str, path: str, body=None):
+        go.wait(timeout=30)
+        answers.append(server.post(path, token, body))
+
+    go = threading.Barrier(2)
+
+    managers = [
+        threading.Thread(
+            target=press, args=(go, s, t, "/api/sites/demo/incidents", {"kind": "fire"})
+        )
+        for s, t in zip((first, second), tokens["duty_manager"], strict=True)
+    ]
+    for thread in managers:
+        thread.start()
+    for thread in managers:
+        thread.join(timeout=30)
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    go = threading.Barrier(len(tokens["staff"]))
+    receipts = [
+        threading.Thread(
+            target=press,
+            args=(go, (first, second)[i % 2], t, "/api/sites/demo/incidents/current/acknowledge"),
+        )
+        for i, t in enumerate(tokens["staff"])
+    ]
+    for thread in receipts:
+        thread.start()
+    for thread in receipts:
+        thread.join(timeout=30)
+
+    assert all(a.ok for a in answers[2:]), [a.text for a in answers[2:] if not a.ok]
+    with psycopg.connect(store_url_for(db_path)) as db:
+        seqs = [s for (s,) in db.execute("SELECT seq FROM events WHERE site = 'demo' ORDER BY id")]
+    assert seqs == list(range(1, len(seqs) + 1))
+    verified = first.cli("verify-log")
+    assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE events SET type = 'incident.ended'", "DELETE FROM events", "TRUNCATE events"],
+)
+def test_the_log_is_append_only_in_postgresql_too(site, statement):
+    db_path, _tokens = site
+    with psycopg.connect(store_url_for(db_path), autocommit=True) as db:
+        before = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        with pytest.raises(psycopg.errors.RaiseException, match="the log is append-only"):
+            db.execute(statement)
+        assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before > 0
+
+
+@pytest.mark.parametrize("command", [["backup", "copy.db"], ["check-database"], ["rebuild-state"]])
+def test_the_sqlite_files_own_commands_say_what_to_use_instead(site, command):
+    db_path, _tokens = site
+
+    result = flask_cli(db_path, *command)
+
+    assert result.returncode == 1
+    assert "the store is PostgreSQL" in result.stderr and "pg_dump" in result.stderr
+    assert not (db_path.parent / "copy.db").exists()
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_by_name():
+    with pytest.raises(SystemExit, match="EXITNOW_DATABASE_URL must be a PostgreSQL URL"):
+        load_settings({"EXITNOW_DATABASE_URL": "mysql://localhost/exitnow"})
