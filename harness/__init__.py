@@ -10,6 +10,7 @@ It may import `server` and `deploy`, never `tests/` or `bench/`: both of those i
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import pwd
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -240,6 +242,36 @@ def store_url_for(db_path: Path) -> str | None:
         atexit.register(lambda: (_POSTGRES[0].stop(), shutil.rmtree(folder, True)))
     name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
     return _POSTGRES[0].create_database(name)
+
+
+# A test of the SQLite file itself (its pragmas, triggers, copies, migrations, file modes):
+# skipped when the tests run on PostgreSQL, where tests/test_postgresql.py says the same.
+only_on_sqlite = pytest.mark.skipif(
+    os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") == "postgresql",
+    reason="the SQLite file's own behaviour",
+)
+
+
+@contextlib.contextmanager
+def outside_store(db_path: Path):
+    """The test's store opened beside the server, as whoever holds the database can: sqlite3 on
+    the file, or psycopg on the PostgreSQL database that stands for it; `?` placeholders and
+    tuple rows either way; committed when the block ends."""
+    url = store_url_for(db_path)
+    if url is None:
+        connection = sqlite3.connect(db_path, timeout=10)
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+        return
+    import psycopg
+
+    from server.store.postgresql import Database
+
+    with psycopg.connect(url) as connection:  # commits at the end of the block
+        yield Database(connection)
 
 
 def engine_env(db_path: Path) -> dict[str, str]:

@@ -234,11 +234,12 @@ def backup_database(file: str, pages: int) -> None:
 )
 def rebuild_state(into: str | None) -> None:
     """Rebuild every state table from the log into a fresh file; compare with the live one."""
-    sqlite_only("rebuild-state")
-    live = services().settings.db_path
-    into = into or f"{live}.rebuilt-{now_ms()}"
+    settings = services().settings
+    live = "the PostgreSQL store" if settings.database_url else settings.db_path
+    into = into or f"{settings.db_path}.rebuilt-{now_ms()}"
     try:
-        found = rebuild(live, into)
+        with services().store.reading() as db:
+            found = rebuild(db, into)
     except FileExistsError as error:
         fail(f"error: {error}")
     if found:

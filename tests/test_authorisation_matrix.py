@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import requests
 import socketio
 import websocket
 
-from harness import Api, LiveServer, unit_settings
+from harness import Api, LiveServer, outside_store, unit_settings
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
 from server.basics.settings import Settings
@@ -644,8 +643,7 @@ class Live:
 
     def count(self, site: str | None = None) -> int:
         """Entries in the log (of one site), read from the server's database file."""
-        uri = f"file:{self.server.db_path}?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=10) as db:
+        with outside_store(self.server.db_path) as db:
             if site is None:
                 return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
             return db.execute("SELECT COUNT(*) FROM events WHERE site = ?", [site]).fetchone()[0]

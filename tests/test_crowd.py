@@ -4,7 +4,6 @@ phone hearing what its person needs (in batches), gaps caught up, nothing lost u
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from harness import prepare_database
+from harness import outside_store, prepare_database
 from server.store.events import ROLL_CALL_EVENTS
 
 PHONES = 199
@@ -33,7 +32,7 @@ def all_at_once(calls, threads: int = 40) -> list:
 
 
 def log_of(db_path, type_: str) -> list[tuple]:
-    with sqlite3.connect(db_path) as db:
+    with outside_store(db_path) as db:
         return db.execute("SELECT seq, payload FROM events WHERE type = ?", [type_]).fetchall()
 
 

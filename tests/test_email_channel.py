@@ -348,7 +348,8 @@ def test_the_mailboxes_state_is_rebuilt_from_the_log(
     switch(services)
     switch(services)
 
-    assert rebuild(settings.db_path, str(tmp_path / "rebuilt.db")) == []
+    with services.store.reading() as db:
+        assert rebuild(db, str(tmp_path / "rebuilt.db")) == []
     with services.store.reading() as db:
         row = next(db.query("SELECT * FROM mailbox_states"))
     assert (row["state"], row["reply"], row["failing_status"]) == ("closed", "ours", None)

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from attacker import edit_log
 
-from harness import flask_cli
+from harness import flask_cli, only_on_sqlite
 from server.store import log
 
 
@@ -94,6 +94,7 @@ def test_rejected_command_writes_nothing_to_the_log(api_as, event_count):
     assert event_count() == before
 
 
+@only_on_sqlite
 @pytest.mark.parametrize(
     "sql",
     [

@@ -450,7 +450,8 @@ def test_a_database_from_before_assembly_points_gets_them_once_at_start(
         point = db.execute("SELECT assembly_point FROM zones WHERE id = 'annex'").fetchone()[0]
         name = db.execute("SELECT name FROM assembly_points WHERE id = ?", [point]).fetchone()[0]
     assert point == "takapiha-bakgarden" and name == "Takapiha / Bakgården"
-    assert rebuild(services.settings.db_path, str(tmp_path / "rebuilt.db")) == []
+    with services.store.reading() as db:
+        assert rebuild(db, str(tmp_path / "rebuilt.db")) == []
 
 
 def test_the_server_signs_out_at_closing_time_each_minute_but_never_during_an_alarm(

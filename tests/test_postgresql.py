@@ -116,7 +116,7 @@ def test_the_log_is_append_only_in_postgresql_too(site, statement):
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before > 0
 
 
-@pytest.mark.parametrize("command", [["backup", "copy.db"], ["check-database"], ["rebuild-state"]])
+@pytest.mark.parametrize("command", [["backup", "copy.db"], ["check-database"]])
 def test_the_sqlite_files_own_commands_say_what_to_use_instead(site, command):
     db_path, _tokens = site
 

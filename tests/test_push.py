@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import time
 
 import pytest
 
-from harness import Browser, b64url, eventually, verify_vapid
+from harness import Browser, b64url, eventually, outside_store, verify_vapid
 from server.live.push import alarm_message
 from server.live.push_encryption import encrypt
 
@@ -123,7 +122,7 @@ def test_a_stored_unusable_subscription_costs_one_warning_and_no_other_push(
     assert subscribe(phone, csrf, good.subscription).status_code == 201
     bad = subscribe(phone, csrf, Browser(push_service.url + "/push/bad").subscription)
     bad_id = bad.get_json()["subscription_id"]
-    with sqlite3.connect(services.settings.db_path) as db:  # as an older version stored it
+    with outside_store(services.settings.db_path) as db:  # as an older version stored it
         db.execute(
             "UPDATE push_subscriptions SET p256dh = ? WHERE id = ?", [NOT_ON_THE_CURVE, bad_id]
         )

@@ -3,11 +3,10 @@ Retry-After beyond the limit, over HTTP and the socket; valid credentials never 
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 import socketio
 
+from harness import outside_store
 from server import commands, create_app
 from server.operations import rate_limits
 from server.operations.rate_limits import BURST, FailureLimit
@@ -199,10 +198,10 @@ def test_socket_connect_with_wrong_tokens_beyond_the_limit_is_refused(live_serve
     refusal = refused_connect(live_server.url, "guess")
     assert refusal["message"].startswith("Too many failed sign-ins from this address")
     assert refusal["data"]["status"] == 429 and refusal["data"]["retry_after"] > 0
-    with sqlite3.connect(f"file:{live_server.db_path}?mode=ro", uri=True) as db:
+    with outside_store(live_server.db_path) as db:
         logged = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     refused_connect(live_server.url, "guess again")
-    with sqlite3.connect(f"file:{live_server.db_path}?mode=ro", uri=True) as db:
+    with outside_store(live_server.db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == logged
     # A phone of the shop, behind the same address, still connects.
     assert connect(live_server.url, token).wait_until(lambda c: c.states)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from harness import Api, flask_cli
+from harness import Api, flask_cli, outside_store
 from server.commands import execute
 from server.rules.auth import command_line
 
@@ -100,7 +100,7 @@ def test_a_state_row_the_log_does_not_hold_is_named(
     services, client, make_token, settings, tmp_path
 ):
     script_an_incident(services, client, make_token)
-    with sqlite3.connect(settings.db_path) as db:  # a write that went round the log
+    with outside_store(settings.db_path) as db:  # a write that went round the log
         db.execute("UPDATE staff SET role = 'admin' WHERE name = 'Anna'")
 
     rebuilt = flask_cli(settings.db_path, "rebuild-state", "--into", str(tmp_path / "r.db"))

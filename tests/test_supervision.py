@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 
 import requests
 
-from harness import prepare_database
+from harness import outside_store, prepare_database
 from harness.bench import open_socket
 from server.timers import HEAD_EVERY_SECONDS, HEAD_REPEATS, QUIET_HEAD_PERIODS, Heads
 
@@ -75,7 +74,7 @@ def test_events_made_while_redis_is_down_reach_every_phone_of_every_worker(
         "/api/sites/demo/incidents/current/update", manager, {"message": "Use exit B"}
     )
     assert updated.status_code == 200, updated.text
-    with sqlite3.connect(db_path) as db:
+    with outside_store(db_path) as db:
         last = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
 
     redis_server.start()
@@ -101,7 +100,7 @@ def test_a_phone_back_while_redis_hangs_gets_what_it_missed_and_its_state(
     db_path = tmp_path / "site.db"
     tokens = prepare_database(db_path, {"staff": 1, "duty_manager": 1})
     worker = live_servers(db_path, env={"EXITNOW_MESSAGE_QUEUE": redis_server.url}).start()
-    with sqlite3.connect(db_path) as db:
+    with outside_store(db_path) as db:
         seen = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
     started = worker.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
     assert started.status_code == 201
