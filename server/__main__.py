@@ -84,7 +84,9 @@ def refuse_what_cannot_work(settings) -> None:
             sys.exit("Exit Now will not start: " + report)
     for problem in integrity.key_file_problems(settings.db_path):
         sys.exit(f"Exit Now will not start: {problem}.")
-    lost = integrity.lost_signing_key(settings.db_path, settings.new_log_key == "yes")
+    lost = integrity.lost_signing_key(
+        settings.db_path, settings.new_log_key == "yes", settings.database_url
+    )
     if lost:
         sys.exit(f"Exit Now will not start: {lost}.")
     public = integrity.unwritable_public_folder(settings.public_dir)

@@ -130,3 +130,18 @@ def test_the_sqlite_files_own_commands_say_what_to_use_instead(site, command):
 def test_a_database_url_that_is_not_postgresql_is_refused_by_name():
     with pytest.raises(SystemExit, match="EXITNOW_DATABASE_URL must be a PostgreSQL URL"):
         load_settings({"EXITNOW_DATABASE_URL": "mysql://localhost/exitnow"})
+
+
+def test_a_lost_signing_key_is_not_made_anew_while_postgresql_holds_checkpoints(site, servers):
+    db_path, tokens = site
+    server = live(db_path, servers)
+    assert server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"}).ok
+    server.stop()  # the start's checkpoint is signed and in PostgreSQL
+    key = db_path.parent / "log_signing_key.pem"
+    key.unlink()
+
+    refused = flask_cli(db_path, "verify-log")
+
+    assert refused.returncode != 0
+    assert "log_signing_key.pem is missing" in refused.stderr, refused.stderr
+    assert not key.exists()

@@ -80,7 +80,7 @@ def log_key_for(settings: Settings) -> LogKey:
         lost_signing_key,
     )
 
-    lost = lost_signing_key(settings.db_path, settings.new_log_key == "yes")
+    lost = lost_signing_key(settings.db_path, settings.new_log_key == "yes", settings.database_url)
     if lost:
         raise SystemExit(f"Exit Now will not start: {lost}.")
     pem = kept_beside_database(settings, KEY_FILE, _new_key)

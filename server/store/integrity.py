@@ -168,24 +168,17 @@ def key_file_problems(db_path: str) -> list[str]:
     return problems
 
 
-def lost_signing_key(db_path: str, make_new: bool = False) -> str | None:
+def lost_signing_key(
+    db_path: str, make_new: bool = False, database_url: str | None = None
+) -> str | None:
     """The log signing key is missing while the log holds checkpoints signed by it: a new
     one made without a word would sign the later ones with a fingerprint no reader knows.
     None when it is there, the log has no checkpoint yet, or the operator asked for a new
-    one (EXITNOW_NEW_LOG_KEY=yes)."""
+    one (EXITNOW_NEW_LOG_KEY=yes). The log is the SQLite file's, or PostgreSQL's."""
     path = Path(db_path).resolve().parent / "log_signing_key.pem"
-    if make_new or path.exists() or db_path == ":memory:" or not Path(db_path).exists():
+    if make_new or path.exists() or db_path == ":memory:":
         return None
-    try:
-        connection = sqlite3.connect(
-            f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True
-        )
-        try:
-            signed = connection.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:  # no checkpoints table yet (a new file), or said by the checks above
-        return None
+    signed = _signed_checkpoints(database_url) if database_url else _signed_in_file(db_path)
     if not signed:
         return None
     return (
@@ -193,6 +186,31 @@ def lost_signing_key(db_path: str, make_new: bool = False) -> str | None:
         "copy of it (docs/operations.md, Backups); only when there is none, start once with "
         f"EXITNOW_NEW_LOG_KEY=yes, and then {KEY_FILES['log_signing_key.pem']}"
     )
+
+
+def _signed_in_file(db_path: str) -> int:
+    if not Path(db_path).exists():
+        return 0
+    try:
+        connection = sqlite3.connect(
+            f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True
+        )
+        try:
+            return connection.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:  # no checkpoints table yet (a new file), or said by the checks above
+        return 0
+
+
+def _signed_checkpoints(database_url: str) -> int:
+    import psycopg  # only with the PostgreSQL store
+
+    with psycopg.connect(database_url) as connection:
+        made = connection.execute("SELECT to_regclass('checkpoints')").fetchone()[0]
+        if made is None:  # a new database: no table yet
+            return 0
+        return connection.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
 
 
 def _can_write_in(folder: Path) -> bool:
