@@ -9,6 +9,7 @@ import threading
 
 import psycopg
 import pytest
+import requests
 
 from harness import LiveServer, flask_cli, prepare_database, store_url_for
 from server.basics.settings import load_settings
@@ -58,6 +59,8 @@ def test_the_server_on_postgresql_alarms_a_phone_and_its_log_verifies(site, serv
     verified = server.cli("verify-log")
     assert verified.returncode == 0, verified.stderr
     assert "entries verified" in verified.stdout
+    ready = requests.get(server.url + "/readyz", timeout=10).json()
+    assert ready["store"] == {"engine": "postgresql", "role": "primary", "replication_lag_ms": None}
 
 
 def test_two_processes_write_one_log_without_a_gap_or_a_fork(site, servers):
@@ -145,3 +148,11 @@ def test_a_lost_signing_key_is_not_made_anew_while_postgresql_holds_checkpoints(
     assert refused.returncode != 0
     assert "log_signing_key.pem is missing" in refused.stderr, refused.stderr
     assert not key.exists()
+
+
+def test_readyz_names_the_sqlite_file_as_a_single_store(client):
+    assert client.get("/readyz").get_json()["store"] == {
+        "engine": "sqlite",
+        "role": "single",
+        "replication_lag_ms": None,
+    }

@@ -127,6 +127,7 @@ def register_pages(app: Flask) -> None:
         checks = readiness(services)
         is_ready = all(check is not False for check in checks.values())
         answer = {"ready": is_ready, "checks": checks, "disk": services.disk.state.summary()}
+        answer["store"] = services.store.describe()
         return jsonify(answer), 200 if is_ready else 503
 
 

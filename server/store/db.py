@@ -633,6 +633,10 @@ class Store:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         run_native(db.execute, "BEGIN IMMEDIATE")
 
+    def describe(self) -> dict:
+        """For /readyz: the engine and this node's part in it (one file: no replicas)."""
+        return {"engine": self.engine, "role": "single", "replication_lag_ms": None}
+
     def after_erasure(self) -> None:
         """The erased keys' old pages overwritten in the WAL too."""
         with self.writing() as db:

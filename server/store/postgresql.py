@@ -27,6 +27,13 @@ from .db import ADDED_COLUMNS, SCHEMA
 WRITE_LOCK = 0x45786974  # "Exit"
 SCHEMA_LOCK = 0x4E6F7721  # "Now!"
 
+PRIMARY_LAG = (
+    "SELECT CAST(MAX(EXTRACT(EPOCH FROM replay_lag)) * 1000 AS BIGINT) FROM pg_stat_replication"
+)
+STANDBY_LAG = (
+    "SELECT CAST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 AS BIGINT)"
+)
+
 APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION events_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -172,6 +179,16 @@ class PostgresStore:
         db.execute("BEGIN")
         if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
             run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+
+    def describe(self) -> dict:
+        """For /readyz: the engine, whether this node's database is the primary or a standby
+        (in recovery), and the replication lag: on a primary the slowest standby's replay lag
+        (None without a standby), on a standby how far its last replayed commit is behind."""
+        with self.reading() as db:
+            standby = db.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+            lag = db.execute(STANDBY_LAG if standby else PRIMARY_LAG).fetchone()[0]
+        role = "standby" if standby else "primary"
+        return {"engine": self.engine, "role": role, "replication_lag_ms": lag}
 
     def after_erasure(self) -> None:
         """The erased keys' dead rows freed for reuse (server/store/db.py: overwrite_deleted)."""
