@@ -238,7 +238,7 @@ def store_url_for(db_path: Path) -> str | None:
         import tempfile
 
         folder = Path(tempfile.mkdtemp(prefix="exitnow-postgres-"))
-        _POSTGRES.append(PostgresServer(folder).start())
+        _POSTGRES.append(PostgresServer(folder, durable=False).start())
         atexit.register(lambda: (_POSTGRES[0].stop(), shutil.rmtree(folder, True)))
     name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
     return _POSTGRES[0].create_database(name)
@@ -710,16 +710,20 @@ class TwilioStandIn(StandIn):
 class PostgresServer:
     """Debian's PostgreSQL on 127.0.0.1 and a free port, in a cluster of its own made in
     `folder` (initdb run as the postgres system user when the tests run as root; PostgreSQL
-    refuses to run as root). Trust authentication on 127.0.0.1 only; no fsync is skipped."""
+    refuses to run as root). Trust authentication on 127.0.0.1 only. `durable=False` (the
+    test run's shared server) turns fsync off: a test run makes hundreds of databases, each
+    a synced copy of the template otherwise; what survives a crash is tested on servers of
+    their own, durable."""
 
     BIN = Path("/usr/lib/postgresql/15/bin")
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, durable: bool = True):
         if not (self.BIN / "postgres").exists():
             raise RuntimeError("PostgreSQL 15 is not installed: apt-get install -y postgresql")
         self.folder = folder / "pgdata"
         self.port = free_port()
         self.user = "postgres" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+        self.durable = durable
         self.process: subprocess.Popen | None = None
 
     def url(self, database: str = "exitnow") -> str:
@@ -741,6 +745,8 @@ class PostgresServer:
                 capture_output=True,
             )
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder}"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self.process = subprocess.Popen(
             self._as_owner(str(self.BIN / "postgres"), "-D", str(self.folder), *options.split()),
             stdout=subprocess.DEVNULL,
@@ -770,7 +776,12 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        """A fast shutdown (SIGINT), as `pg_ctl stop -m fast` does; the postmaster's pid."""
+        """A fast shutdown (SIGINT to the postmaster, as `pg_ctl stop -m fast`); the whole
+        process group killed if it has not stopped within a minute."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)

@@ -53,5 +53,7 @@ if [ $# -eq 0 ]; then
         tests/test_cap.py tests/test_cap_feed.py tests/test_vocabulary.py tests/test_identity.py \
         tests/test_chain_admin.py tests/test_regression_net.py tests/test_metrics.py \
         tests/test_public_wording.py tests/test_clock.py tests/test_log.py tests/test_rebuild.py \
-        tests/test_push.py tests/test_crowd.py tests/test_supervision.py tests/test_rate_limits.py
+        tests/test_push.py tests/test_crowd.py tests/test_supervision.py tests/test_rate_limits.py \
+        tests/test_bridge.py tests/test_email_channel.py tests/test_email_sieve.py \
+        tests/test_openapi_document.py tests/test_service_worker.py
 fi

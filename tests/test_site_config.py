@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 
 import pytest
 import yaml
 
-from harness import flask_cli
+from harness import flask_cli, outside_store
 from server.basics.errors import Invalid
 from server.commands.sites import checked_id
 
@@ -49,9 +48,9 @@ scripts:
 
 
 def events_in(settings) -> int:
-    if not os.path.exists(settings.db_path):
+    if settings.database_url is None and not os.path.exists(settings.db_path):
         return 0
-    with sqlite3.connect(settings.db_path) as raw:
+    with outside_store(settings.db_path) as raw:
         return raw.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
 
