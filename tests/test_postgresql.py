@@ -61,6 +61,8 @@ def test_the_server_on_postgresql_alarms_a_phone_and_its_log_verifies(site, serv
     assert "entries verified" in verified.stdout
     ready = requests.get(server.url + "/readyz", timeout=10).json()
     assert ready["store"] == {"engine": "postgresql", "role": "primary", "replication_lag_ms": None}
+    metrics = requests.get(server.url + "/metrics", timeout=10).text
+    assert 'exitnow_store_info{engine="postgresql",role="primary"} 1.0' in metrics
 
 
 def test_two_processes_write_one_log_without_a_gap_or_a_fork(site, servers):
@@ -150,9 +152,12 @@ def test_a_lost_signing_key_is_not_made_anew_while_postgresql_holds_checkpoints(
     assert not key.exists()
 
 
-def test_readyz_names_the_sqlite_file_as_a_single_store(client):
+def test_readyz_and_metrics_name_the_sqlite_file_as_a_single_store(client):
     assert client.get("/readyz").get_json()["store"] == {
         "engine": "sqlite",
         "role": "single",
         "replication_lag_ms": None,
     }
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'exitnow_store_info{engine="sqlite",role="single"} 1.0' in metrics
+    assert "exitnow_store_replication_lag_seconds" not in metrics

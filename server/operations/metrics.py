@@ -66,6 +66,10 @@ class Metrics:
         """Free space and the disk reserve (server/store/disk.py), read when scraped."""
         self.registry.register(_DiskCollector(disk))
 
+    def watch_store(self, store) -> None:
+        """The store's engine, this node's role in it and the replication lag (as /readyz)."""
+        self.registry.register(_StoreCollector(store))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -123,6 +127,27 @@ class _DiskCollector:
         )
         used.add_metric([], reserve.times_used)
         yield used
+
+
+class _StoreCollector:
+    def __init__(self, store):
+        self.store = store
+
+    def collect(self):
+        described = self.store.describe()
+        info = GaugeMetricFamily(
+            "exitnow_store_info",
+            "The store: its engine (sqlite, postgresql) and this node's role in it; always 1",
+            labels=["engine", "role"],
+        )
+        info.add_metric([described["engine"], described["role"]], 1)
+        yield info
+        if described["replication_lag_ms"] is not None:
+            yield GaugeMetricFamily(
+                "exitnow_store_replication_lag_seconds",
+                "PostgreSQL: the slowest standby's replay lag (primary) or this one's (standby)",
+                value=described["replication_lag_ms"] / 1000,
+            )
 
 
 def is_allowed(address: str | None, allowed: str) -> bool:
