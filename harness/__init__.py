@@ -233,6 +233,12 @@ def store_url_for(db_path: Path) -> str | None:
     server is started on first use and stopped when the run ends)."""
     if os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") != "postgresql":
         return None
+    name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
+    return tests_postgres().create_database(name)
+
+
+def tests_postgres() -> PostgresServer:
+    """The run's PostgreSQL server, started on first use and stopped when the run ends."""
     if not _POSTGRES:
         import atexit
         import tempfile
@@ -240,8 +246,7 @@ def store_url_for(db_path: Path) -> str | None:
         folder = Path(tempfile.mkdtemp(prefix="exitnow-postgres-"))
         _POSTGRES.append(PostgresServer(folder, durable=False).start())
         atexit.register(lambda: (_POSTGRES[0].stop(), shutil.rmtree(folder, True)))
-    name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
-    return _POSTGRES[0].create_database(name)
+    return _POSTGRES[0]
 
 
 # A test of the SQLite file itself (its pragmas, triggers, copies, migrations, file modes):

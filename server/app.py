@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .api.pages import register_pages, security_headers
-from .basics.errors import INTERNAL_ERROR, Rejected, Unauthenticated
+from .basics.errors import INTERNAL_ERROR, Rejected, StoreUnreachable, Unauthenticated
 from .basics.names import LARGEST_INTEGER
 from .basics.settings import Settings, load_settings, secret_key_for
 from .channels.mailboxes.switcher import MailboxSwitcher
@@ -212,5 +212,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def bug(error: Exception):
+        if app.extensions["exitnow"].store.lost(error):  # a read met PostgreSQL's restart
+            logger.warning("the store's connection was lost on %s %s", request.method, request.path)
+            return rejected(StoreUnreachable())
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return problem(INTERNAL_ERROR, 500)

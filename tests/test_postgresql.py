@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import requests
 
-from harness import LiveServer, flask_cli, prepare_database, store_url_for
+from harness import LiveServer, flask_cli, prepare_database, store_url_for, tests_postgres
 from server.basics.settings import load_settings
 
 
@@ -161,3 +161,25 @@ def test_readyz_and_metrics_name_the_sqlite_file_as_a_single_store(client):
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'exitnow_store_info{engine="sqlite",role="single"} 1.0' in metrics
     assert "exitnow_store_replication_lag_seconds" not in metrics
+
+
+def test_a_restart_of_postgresql_costs_one_retry_and_the_alarm_is_applied_once(site, servers):
+    db_path, tokens = site
+    server = live(db_path, servers)
+    manager = tokens["duty_manager"][0]
+    assert server.get("/api/sites/demo/state", manager).ok  # both connections in use
+    postgres = tests_postgres()
+    postgres.stop()  # a restart, as an upgrade or a failover does it
+    postgres.start()
+
+    first = server.post("/api/sites/demo/incidents", manager, {"kind": "fire"}, key="alarm-1")
+    again = server.post("/api/sites/demo/incidents", manager, {"kind": "fire"}, key="alarm-1")
+
+    assert first.status_code in (201, 503), first.text
+    if first.status_code == 503:
+        assert first.json()["type"].endswith("/database-unreachable")
+        assert "try again" in first.json()["detail"]
+    assert again.status_code == 201, again.text
+    with psycopg.connect(store_url_for(db_path)) as db:
+        started = db.execute("SELECT COUNT(*) FROM events WHERE type = 'incident.started'")
+        assert started.fetchone() == (1,)

@@ -63,6 +63,21 @@ class TooManyRequests(Rejected):
         self.retry_after = retry_after
 
 
+class StoreUnreachable(Rejected):
+    """The store's server could not be reached for this command (PostgreSQL restarted or
+    failed over): it changed nothing, or it committed and a retry with the same idempotency
+    key answers as the first time."""
+
+    status, title, slug = 503, "Database unreachable", "database-unreachable"
+
+    def __init__(self, detail: str = ""):
+        super().__init__(
+            detail
+            or "the server lost its database for a moment: try again (the same request is "
+            "applied once)."
+        )
+
+
 class DiskFull(Rejected):
     """The disk under the database is full (server/store/disk.py): only the alarm's commands are
     written, with the reserve; this one changed nothing."""

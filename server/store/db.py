@@ -633,6 +633,10 @@ class Store:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         run_native(db.execute, "BEGIN IMMEDIATE")
 
+    def lost(self, error: BaseException) -> bool:
+        """Whether `error` is a lost connection to the store's server: a file has none."""
+        return False
+
     def describe(self) -> dict:
         """For /readyz: the engine and this node's part in it (one file: no replicas)."""
         return {"engine": self.engine, "role": "single", "replication_lag_ms": None}

@@ -106,6 +106,7 @@ class Database:
     def __init__(self, connection: psycopg.Connection):
         self.connection = connection
         self.conn = self  # sqlite_utils' name for the connection beneath
+        self.generation = 0  # the store's, when this connection was made
         self._sql: dict[str, str] = {}
 
     def _translated(self, sql: str) -> str:
@@ -162,6 +163,7 @@ class PostgresStore:
 
     def __init__(self, url: str, path: str):
         self.url, self.path = url, path
+        self._generation = 0  # moved on by `lost`: connections of an older one are made anew
         self._write_db = connect(url)
         make_schema(self._write_db)
         self._read_db = connect(url)
@@ -171,7 +173,20 @@ class PostgresStore:
     @contextmanager
     def writing(self) -> Iterator[Database]:
         with self._write_lock:
+            self._write_db = self._alive(self._write_db)
             yield self._write_db
+
+    def _alive(self, db: Database) -> Database:
+        """The connection, or a new one when PostgreSQL closed it (a restart, a failover) or
+        the other connection found it gone (`lost`): the command that met the break failed
+        and is retried by its client with its key; the next one gets a working connection
+        without a restart of the worker."""
+        if db.generation == self._generation and not db.connection.broken:
+            return db
+        db.close()
+        fresh = connect(self.url)
+        fresh.generation = self._generation
+        return fresh
 
     def begin_write(self, db: Database, run_native) -> None:
         """BEGIN and the writers' lock: at once when no other process holds it, else waited
@@ -179,6 +194,15 @@ class PostgresStore:
         db.execute("BEGIN")
         if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
             run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+
+    def lost(self, error: BaseException) -> bool:
+        """A connection PostgreSQL closed, or one that could not be made (OperationalError:
+        a restart, a failover, the network); not a statement it refused. Then both
+        connections are made anew at their next use: what closed one closed the other."""
+        if not isinstance(error, psycopg.OperationalError):
+            return False
+        self._generation += 1
+        return True
 
     def describe(self) -> dict:
         """For /readyz: the engine, whether this node's database is the primary or a standby
@@ -214,6 +238,7 @@ class PostgresStore:
     def reading(self) -> Iterator[Database]:
         """One snapshot for views that query several tables."""
         with self._read_lock:
+            self._read_db = self._alive(self._read_db)
             self._read_db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 yield self._read_db

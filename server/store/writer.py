@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..basics.errors import DiskFull
+from ..basics.errors import DiskFull, StoreUnreachable
 from .db import Store
 from .disk import DiskReserve, is_disk_full
 
@@ -132,10 +132,14 @@ class Writer:
             with self.store.writing() as db:
                 self._commit(db, jobs)
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
-            if not is_disk_full(error):
+            if self.store.lost(error):  # or COMMIT's answer was lost: the key tells on a retry
+                logger.warning("the store's connection was lost: %s", error)
+                error = StoreUnreachable()
+            elif not is_disk_full(error):
                 logger.exception("a batch of %s commands could not be committed", len(jobs))
             for job in jobs:
-                job.error, job.events = job.error or error, []
+                lost = job.error is not None and self.store.lost(job.error)
+                job.error, job.events = (error if lost else job.error or error), []
 
     def _when_disk_full(self, short: list[Job]) -> None:
         """SQLITE_FULL: give the reserve back to the vital jobs and try them once more; the
