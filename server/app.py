@@ -212,8 +212,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def bug(error: Exception):
-        if app.extensions["exitnow"].store.lost(error):  # a read met PostgreSQL's restart
+        store = app.extensions["exitnow"].store
+        if store.lost(error):  # a read met PostgreSQL's restart
             logger.warning("the store's connection was lost on %s %s", request.method, request.path)
+            store.forget_connections()
             return rejected(StoreUnreachable())
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return problem(INTERNAL_ERROR, 500)

@@ -13,6 +13,7 @@ import requests
 
 from harness import LiveServer, flask_cli, prepare_database, store_url_for, tests_postgres
 from server.basics.settings import load_settings
+from server.store.postgresql import placeholders
 
 
 @pytest.fixture
@@ -183,3 +184,26 @@ def test_a_restart_of_postgresql_costs_one_retry_and_the_alarm_is_applied_once(s
     with psycopg.connect(store_url_for(db_path)) as db:
         started = db.execute("SELECT COUNT(*) FROM events WHERE type = 'incident.started'")
         assert started.fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT 1 -- a ?", "SELECT /* :x */ 1", "SELECT $$?$$", "SELECT E'?'"]
+)
+def test_sql_the_placeholder_translation_could_misread_is_refused(sql):
+    with pytest.raises(ValueError, match="a statement for both engines has no"):
+        placeholders(sql)
+
+
+def test_placeholders_and_casts_are_translated_outside_quoted_text():
+    assert placeholders("SELECT '?:x%', x::text FROM t WHERE a = ? AND b = :b AND c LIKE 'a%'") == (
+        "SELECT '?:x%%', x::text FROM t WHERE a = %s AND b = %(b)s AND c LIKE 'a%%'"
+    )
+
+
+def test_a_database_url_with_a_password_is_never_printed(tmp_path):
+    url = "postgresql://exitnow:s3cr%zzet@127.0.0.1:9/exitnow"
+    result = flask_cli(tmp_path / "exitnow.db", "verify-log", EXITNOW_DATABASE_URL=url)
+
+    assert result.returncode != 0
+    assert "s3cr" not in result.stderr + result.stdout
+    assert "cannot connect to PostgreSQL at" in result.stderr

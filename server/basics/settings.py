@@ -11,7 +11,7 @@ import functools
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
@@ -23,7 +23,8 @@ class Settings:
     """The whole configuration of one server process."""
 
     db_path: str = "var/exitnow.db"
-    database_url: str | None = None  # postgresql://...: the store is PostgreSQL, not db_path
+    # postgresql://...: the store is PostgreSQL, not db_path; never printed (a password)
+    database_url: str | None = field(default=None, repr=False)
     public_dir: str = "var/public"
     host: str = "127.0.0.1"
     port: int = 5000

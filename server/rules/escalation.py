@@ -68,7 +68,7 @@ def due_attempts(db, incident: dict, now: int, sms_ready: bool) -> list[tuple[in
                   (SELECT COALESCE(MAX(e.step), 0) FROM escalations e
                    WHERE e.incident_id = ? AND e.staff_id = s.id)
            FROM staff s LEFT JOIN roll_call r ON r.staff_id = s.id AND r.incident_id = ?
-           WHERE s.site = ? AND r.delivered_at IS NULL AND s.id IS DISTINCT FROM ?""",
+           WHERE s.site = ? AND r.delivered_at IS NULL AND s.id <> COALESCE(?, 0)""",
         [incident["id"], incident["id"], incident["site"], incident["started_by"]],
     ).fetchall()
     due = []

@@ -637,6 +637,9 @@ class Store:
         """Whether `error` is a lost connection to the store's server: a file has none."""
         return False
 
+    def forget_connections(self) -> None:
+        """Nothing to make anew: the file's connections do not get lost."""
+
     def describe(self) -> dict:
         """For /readyz: the engine and this node's part in it (one file: no replicas)."""
         return {"engine": self.engine, "role": "single", "replication_lag_ms": None}

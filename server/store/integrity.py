@@ -204,13 +204,15 @@ def _signed_in_file(db_path: str) -> int:
 
 
 def _signed_checkpoints(database_url: str) -> int:
-    import psycopg  # only with the PostgreSQL store
+    from .postgresql import connect  # only with the PostgreSQL store
 
-    with psycopg.connect(database_url) as connection:
-        made = connection.execute("SELECT to_regclass('checkpoints')").fetchone()[0]
-        if made is None:  # a new database: no table yet
-            return 0
-        return connection.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+    db = connect(database_url)
+    try:
+        if db.execute("SELECT to_regclass('checkpoints')").fetchone()[0] is None:
+            return 0  # a new database: no table yet
+        return db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+    finally:
+        db.close()
 
 
 def _can_write_in(folder: Path) -> bool:

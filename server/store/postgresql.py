@@ -8,7 +8,13 @@ what it lacks of SQLite's spelling and nothing more:
 - `?` and `:name` placeholders turned into psycopg's `%s` and `%(name)s` (`Database`);
 - `json_extract(text, '$.a.b')` as a SQL function returning text (callers cast numbers);
 - writers serialised by an advisory lock held for the transaction, where SQLite has
-  BEGIN IMMEDIATE: seqs and ids are taken as MAX + 1 inside the writer's transaction.
+  BEGIN IMMEDIATE: seqs and the commands' ids are taken as MAX + 1 inside the writer's
+  transaction (the log's own row ids, checkpoints' and webhook deliveries' are identity
+  columns: a rolled-back batch leaves a gap in those, never in a site's seq);
+- timeouts everywhere a wait could be long: connecting, the write lock (as SQLite's busy
+  timeout), a dead peer (TCP keepalives and a user timeout), a transaction left open.
+Until the waits yield to the event loop, a PostgreSQL that stops answering stops the worker
+for at most these timeouts (psycopg's waits are in C).
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from .db import ADDED_COLUMNS, SCHEMA
+from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA
 
 # pg_advisory_xact_lock keys: one for the writers of every site, one for making the schema.
 WRITE_LOCK = 0x45786974  # "Exit"
@@ -62,8 +69,16 @@ def postgresql_schema(schema: str = SCHEMA) -> str:
     return re.sub(r"\bBLOB\b", "BYTEA", schema) + APPEND_ONLY
 
 
+UNTRANSLATABLE = ("--", "/*", "$$", "E'")
+
+
 def placeholders(sql: str) -> str:
-    """`?` -> `%s`, `:name` -> `%(name)s`, `%` -> `%%`, outside quoted text (`::` is a cast)."""
+    """`?` -> `%s`, `:name` -> `%(name)s`, `%` -> `%%`, outside quoted text (`::` is a cast).
+    Comments, dollar quotes and E'' strings are refused rather than read wrongly: the
+    server's SQL has none."""
+    for mark in UNTRANSLATABLE:
+        if mark in sql:
+            raise ValueError(f"a statement for both engines has no {mark!r}: {sql[:60]}")
     out, quote, i = [], None, 0
     while i < len(sql):
         c = sql[i]
@@ -134,8 +149,42 @@ class Database:
         self.connection.close()
 
 
+# libpq settings a URL may set itself; these are the defaults when it does not.
+CONNECTION_DEFAULTS = {
+    "connect_timeout": "5",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "15000",  # ms: a peer gone silent ends the connection
+}
+SESSION = (
+    f"SET lock_timeout = {BUSY_TIMEOUT_MS}; "  # the write lock, as SQLite's busy timeout
+    "SET idle_in_transaction_session_timeout = 60000"  # a transaction left open by a dead loop
+)
+
+
 def connect(url: str) -> Database:
-    return Database(psycopg.connect(url, autocommit=True))
+    """A connection with the timeouts above; an error names the server, never the password
+    (libpq can repeat parts of the URL in its messages)."""
+    try:
+        given = conninfo_to_dict(url)
+        settings = {**CONNECTION_DEFAULTS, **given}
+        connection = psycopg.connect(**settings, autocommit=True)
+    except psycopg.Error as error:
+        raise psycopg.OperationalError(
+            f"cannot connect to PostgreSQL at {where(url)}: {type(error).__name__}"
+        ) from None
+    connection.execute(SESSION)
+    return Database(connection)
+
+
+def where(url: str) -> str:
+    """host:port/database of a URL, for messages: no user, no password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(a URL libpq cannot read)"
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 def make_schema(db: Database) -> None:
@@ -181,7 +230,7 @@ class PostgresStore:
         the other connection found it gone (`lost`): the command that met the break failed
         and is retried by its client with its key; the next one gets a working connection
         without a restart of the worker."""
-        if db.generation == self._generation and not db.connection.broken:
+        if db.generation == self._generation and not db.connection.closed:
             return db
         db.close()
         fresh = connect(self.url)
@@ -196,21 +245,28 @@ class PostgresStore:
             run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
     def lost(self, error: BaseException) -> bool:
-        """A connection PostgreSQL closed, or one that could not be made (OperationalError:
-        a restart, a failover, the network); not a statement it refused. Then both
-        connections are made anew at their next use: what closed one closed the other."""
+        """Whether `error` is a lost connection: one PostgreSQL closed (a restart, a failover,
+        the network: SQLSTATE class 08, 57P01-57P03) or one that could not be made; not a
+        statement it refused (a lock timeout, a full disk, a cancel)."""
         if not isinstance(error, psycopg.OperationalError):
             return False
+        state = error.sqlstate
+        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+    def forget_connections(self) -> None:
+        """Both connections made anew at their next use: what closed one closed the other."""
         self._generation += 1
-        return True
 
     def describe(self) -> dict:
         """For /readyz: the engine, whether this node's database is the primary or a standby
         (in recovery), and the replication lag: on a primary the slowest standby's replay lag
         (None without a standby), on a standby how far its last replayed commit is behind."""
-        with self.reading() as db:
-            standby = db.execute("SELECT pg_is_in_recovery()").fetchone()[0]
-            lag = db.execute(STANDBY_LAG if standby else PRIMARY_LAG).fetchone()[0]
+        try:
+            with self.reading() as db:
+                standby = db.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+                lag = db.execute(STANDBY_LAG if standby else PRIMARY_LAG).fetchone()[0]
+        except psycopg.Error:  # said by /readyz's database check; the other figures still count
+            return {"engine": self.engine, "role": "unreachable", "replication_lag_ms": None}
         role = "standby" if standby else "primary"
         return {"engine": self.engine, "role": role, "replication_lag_ms": lag}
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 def replace_into(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     """`INSERT OR REPLACE` for both engines: the row with this key is replaced by the values
-    given (the columns not named keep their defaults only on a new row)."""
+    given. Stricter than SQLite's OR REPLACE: a NULL for a NOT NULL column is an error, not
+    the column's default (the projectors give every value)."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(columns)}) "
@@ -24,5 +25,6 @@ def replace_into(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
 
 def marks(values: Sequence) -> str:
     """The placeholders of `IN (...)` for these values. None is "NULL": `x IN (NULL)` is never
-    true, as SQLite's `IN ()`, which PostgreSQL does not accept."""
+    true, as SQLite's `IN ()`, which PostgreSQL does not accept. Not for `NOT IN`: that of
+    no values would be true in SQLite, and `NOT IN (NULL)` is never true."""
     return ", ".join("?" * len(values)) or "NULL"

@@ -133,7 +133,8 @@ class Writer:
                 self._commit(db, jobs)
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
             if self.store.lost(error):  # or COMMIT's answer was lost: the key tells on a retry
-                logger.warning("the store's connection was lost: %s", error)
+                logger.warning("the store's connection was lost: %s", type(error).__name__)
+                self.store.forget_connections()
                 error = StoreUnreachable()
             elif not is_disk_full(error):
                 logger.exception("a batch of %s commands could not be committed", len(jobs))
