@@ -27,9 +27,11 @@ def rebuild(live, into_path: str) -> list[str]:
                 live.execute("SELECT * FROM person_keys").fetchall(),
             )
             keys = personal.Keys(fresh)
-            for row in live.execute(
-                "SELECT id, site, seq, ts, actor, type, payload, hash FROM events ORDER BY id"
-            ).fetchall():
+            for row in _in_pieces(
+                live.execute(
+                    "SELECT id, site, seq, ts, actor, type, payload, hash FROM events ORDER BY id"
+                )
+            ):
                 fresh.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
                 event = {
                     "site": row[1],
@@ -43,6 +45,12 @@ def rebuild(live, into_path: str) -> list[str]:
         return differences(fresh, live)
     finally:
         fresh.close()
+
+
+def _in_pieces(cursor, size: int = 1000):
+    """A long log's rows a thousand at a time, not all in memory at once."""
+    while rows := cursor.fetchmany(size):
+        yield from rows
 
 
 def differences(fresh, live, shown: int = 3) -> list[str]:
