@@ -127,7 +127,9 @@ def test_the_status_document_carries_the_newest_checkpoint_within_a_minute(evide
     run_an_incident(services, evidence_app.test_client())
     newest = checkpoint_rows(services)[-1]["note"]
     status = Path(services.settings.public_dir) / "demo" / "status.json"
-    assert json.loads(status.read_text())["checkpoint"] != newest  # written before it was made
+    # As the document was written before its newest checkpoint was kept (the order is the
+    # background's to choose; under load a later refresh may have shown it already).
+    status.write_text(json.dumps({**json.loads(status.read_text()), "checkpoint": None}))
 
     services.checkpoints.tick()  # what the timer does each minute
 
