@@ -446,10 +446,10 @@ def print_figures(args, cpu: dict, took: dict, clients_cpu: float) -> None:
         f"warm-up), {args.processes} client processes ({clients_cpu:.1f} CPU s in all)"
         + ("; Exit Now with Redis" if args.message_queue else "")
     )
-    print(f"{'server':22} CPU ms per connection: p50    p99   | ms to accepted: p50     p99")
+    print(f"{'server':29} CPU ms per connection: p50    p99   | ms to accepted: p50     p99")
     for name, values in cpu.items():
         print(
-            f"{name:22} {percentile(values, 0.5):27.3f} {percentile(values, 0.99):6.3f}   |"
+            f"{name:29} {percentile(values, 0.5):27.3f} {percentile(values, 0.99):6.3f}   |"
             f" {percentile(took[name], 0.5) * 1000:21.1f} {percentile(took[name], 0.99) * 1000:7.1f}"
         )
     project, floor, node = (percentile(cpu[n], 0.5) for n in cpu)

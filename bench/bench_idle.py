@@ -83,7 +83,7 @@ def idle_run(phones: Phones, servers, clients: int, seconds: int, profile: Path 
         f"\nN = {clients} idle phones on each server (all {len(servers) * clients} connected in "
         f"{connected:.0f} s), {seconds} s measured; load average {load_average()}"
     )
-    print(f"{'server':22} % of a core: all   p50   p99 | frames per phone per minute")
+    print(f"{'server':29} % of a core: all   p50   p99 | frames per phone per minute")
     for server in servers:
         values = windows[server.name]
         whole = sum(values) / len(values)
@@ -93,7 +93,7 @@ def idle_run(phones: Phones, servers, clients: int, seconds: int, profile: Path 
         }
         said = ", ".join(f"{name} {count:.1f}" for name, count in per_minute.items())
         print(
-            f"{server.name:22} {whole:16.1f} {percentile(values, 0.5):5.1f}"
+            f"{server.name:29} {whole:16.1f} {percentile(values, 0.5):5.1f}"
             f" {percentile(values, 0.99):5.1f} | {said} (ping every {server.ping_interval} s)"
         )
     if closed:

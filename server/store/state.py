@@ -399,7 +399,7 @@ class SiteStates:
             cached = (seq, state, WIRE_JSON.encode(shared))
             self._latest[(site, is_responder)] = cached
         _seq, state, shared = cached
-        if not is_responder and identity.staff_id is None:  # the command line: all of it
+        if not is_responder and identity.staff_id is None:  # no own rows: the whole of it
             return state, WIRE_JSON.encode(state)
         return state, shared
 
@@ -424,7 +424,8 @@ WIRE_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def is_shared(identity: Identity) -> bool:
-    """Whether this reader gets the audience's state as it is (responders, the command line)."""
+    """Whether this reader gets the audience's state as it is: responders, and whoever is
+    nobody on the staff list (the command line), who has no rows of their own."""
     return identity.is_responder or identity.staff_id is None
 
 
