@@ -3,6 +3,8 @@ server/reports/report.py and no test noticed (issue 28). The app in this process
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import server.commands as commands_module
@@ -55,13 +57,14 @@ def test_a_roll_with_nobody_on_it_is_not_everyone_accounted_for(services):
     assert report["accounting"]["everyone_accounted"] is False
 
 
-def test_a_backup_asked_for_in_the_incident_is_followed_past_a_later_clock_step(api_as, services):
+def test_a_backup_asked_for_in_the_incident_is_followed_and_one_after_it_is_not(api_as, services):
     manager, guard, staff = api_as("duty_manager"), api_as("guard"), api_as("staff")
     incident_id = manager.post(f"{SITE}/incidents", {"kind": "fire"}).get_json()["id"]
     asked = staff.post(f"{SITE}/backup-requests", {"location": "Till 3"}).get_json()
     manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})
     clock_stepped(services, 7_000)
     guard.post(f"{SITE}/backup-requests/{asked['backup_request']['id']}/answer")
+    api_as("staff").post(f"{SITE}/backup-requests", {"location": "Till 4"})  # another day's
 
     report = manager.get(f"{SITE}/incidents/{incident_id}/report.json").get_json()
 
@@ -72,9 +75,7 @@ def test_a_backup_asked_for_in_the_incident_is_followed_past_a_later_clock_step(
 def test_the_drill_says_to_the_millisecond_how_long_until_everyone_was_accounted_for(
     services, clock
 ):
-    def run(name: str, params: dict) -> dict:
-        return execute(services, command_line("demo"), "demo", name, params)
-
+    run = functools.partial(execute, services, command_line("demo"), "demo")
     started = run("start_incident", {"kind": "fire", "drill": True})
     clock["now"] += 90_500
     with services.store.reading() as db:
@@ -88,3 +89,15 @@ def test_the_drill_says_to_the_millisecond_how_long_until_everyone_was_accounted
 
     assert accounting["everyone_accounted"] is True
     assert accounting["seconds_to_everyone"] == 90.5
+
+
+def test_each_channel_says_to_the_millisecond_how_long_it_said_closed(services, clock):
+    run = functools.partial(execute, services, command_line("demo"), "demo")
+    started = run("start_incident", {"kind": "fire"})
+    clock["now"] += 90_505
+    run("end_incident", {"reason": "false_alarm"})
+
+    with services.store.reading() as db:
+        closures = incident_report(db, "demo", started["id"])["closures"]
+
+    assert {span["closed_seconds"] for span in closures["per_channel"].values()} == {90.505}
