@@ -11,6 +11,7 @@ import requests
 
 from harness import outside_store, prepare_database
 from harness.bench import open_socket
+from server.operations.message_queue import Manager
 from server.timers import HEAD_EVERY_SECONDS, HEAD_REPEATS, QUIET_HEAD_PERIODS, Heads
 
 SUPERVISED_SECONDS = 10  # the contract: a lost message is noticed and caught up within it
@@ -178,3 +179,28 @@ def test_a_phone_that_stops_answering_pings_is_let_go_and_one_that_answers_is_ke
 
     assert 10 < silent_for < 10 + 10 + 3  # a ping after 10 s, its answer due within 10 s
     assert pings >= 1 and kept
+
+
+def test_a_leaving_connection_leaves_its_rooms_and_no_one_elses():
+    """Each connection's rooms are kept (a thousand phones dropping at once must not be a
+    million lookups); leaving them must leave everyone else where they were."""
+    manager = Manager()
+    for n in range(3):
+        manager.basic_enter_room(f"s{n}", "/", None, eio_sid=f"e{n}")
+        manager.basic_enter_room(f"s{n}", "/", f"s{n}", eio_sid=f"e{n}")
+        manager.basic_enter_room(f"s{n}", "/", "site:demo:staff")
+    manager.pending_disconnect["/"] = ["s1"]
+
+    manager.basic_disconnect("s1", "/")
+
+    rooms = {name: sorted(members) for name, members in manager.rooms["/"].items()}
+    assert rooms == {
+        None: ["s0", "s2"],
+        "s0": ["s0"],
+        "s2": ["s2"],
+        "site:demo:staff": ["s0", "s2"],
+    }
+    assert manager.pending_disconnect == {}
+    manager.basic_disconnect("s0", "/")
+    manager.basic_disconnect("s2", "/")
+    assert manager.rooms == {}
