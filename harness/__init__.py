@@ -9,7 +9,9 @@ It may import `server` and `deploy`, never `tests/` or `bench/`: both of those i
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -307,6 +309,13 @@ def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[st
     }
     services.store.close()
     return tokens
+
+
+def run_async(coroutine):
+    """asyncio.run(coroutine) in a thread of its own: the run's Chromium (Playwright's sync
+    API, session-wide) holds an event loop in the tests' main thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def eventually(check, timeout: float = 10, every: float = 0.05):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -22,7 +21,7 @@ import socketio
 from test_supervision import SUPERVISED_SECONDS, readiness, wait_for
 
 from deploy.launch import Stack
-from harness import enrolled_page, prepare_database
+from harness import enrolled_page, prepare_database, run_async
 
 AINO = 2  # the demo's first staff member (node 1, site demo)
 OLGA = 2  # the outlet's first staff member (node 2, site outlet)
@@ -235,11 +234,7 @@ def test_a_thousand_phones_are_back_with_every_event_after_a_worker_is_killed(tm
     other worker, through nginx), none is refused, and within 5 s of the restart every phone
     has every event up to the last one: each seq, none skipped."""
     with one_node_of(tmp_path / "run", {"staff": PHONES, "duty_manager": 1}) as (stack, tokens):
-        # In a thread of its own: the run's Chromium (Playwright's sync API) holds an event
-        # loop in this one.
-        figures = run_in_thread(
-            lambda: asyncio.run(asyncio.wait_for(kill_a_worker_under_a_crowd(stack, tokens), 60))
-        )
+        figures = run_async(asyncio.wait_for(kill_a_worker_under_a_crowd(stack, tokens), 60))
     print("\n" + "\n".join(f"{name}: {value}" for name, value in figures.items()))
 
     assert min(figures["sockets per worker"]) > PHONES // 4  # both workers had phones
@@ -466,9 +461,3 @@ def test_a_client_cannot_choose_its_address_through_nginx(one_node):
         for i in range(40)  # each of the two workers allows 10 at once
     ]
     assert set(statuses) == {401, 429}
-
-
-def run_in_thread(work):
-    """work() in a new thread; its answer, or what it raised."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()

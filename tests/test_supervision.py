@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from harness import outside_store, prepare_database
+from harness import outside_store, prepare_database, run_async
 from harness.bench import open_socket
 from server.operations.message_queue import Manager
 from server.timers import HEAD_EVERY_SECONDS, HEAD_REPEATS, QUIET_HEAD_PERIODS, Heads
@@ -175,7 +175,7 @@ def test_a_phone_that_stops_answering_pings_is_let_go_and_one_that_answers_is_ke
             answerer.cancel()
             return silent_for, len(pings), kept
 
-    silent_for, pings, kept = asyncio.run(asyncio.wait_for(run(), timeout=60))
+    silent_for, pings, kept = run_async(asyncio.wait_for(run(), timeout=60))
 
     assert 10 < silent_for < 10 + 10 + 3  # a ping after 10 s, its answer due within 10 s
     assert pings >= 1 and kept
