@@ -30,8 +30,8 @@ from .operations.message_queue import manager_for
 from .operations.metrics import Metrics
 from .policies import Policies
 from .services import Services
-from .store.db import open_store
 from .store.disk import Disk
+from .store.engines import open_store
 from .store.state import SiteStates
 from .store.writer import Writer, run_here
 from .timers import tell_heads_now

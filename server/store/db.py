@@ -581,17 +581,46 @@ def immediate(db) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def open_store(settings) -> Store:
-    """The store the settings name: the SQLite file `db_path` (the default), or PostgreSQL
-    when `database_url` is set (server/store/postgresql.py). Both offer what `Store` does."""
-    if settings.database_url:
-        from .postgresql import PostgresStore  # psycopg is needed only then
+class TwoConnections:
+    """What both stores are (this file's and server/store/postgresql.py's): a connection the
+    writer uses and one for every read, each behind its lock. `BEGIN_READ` starts the reads'
+    snapshot; `_fresh` gives a connection back, or a new one where the old can be lost."""
 
-        return PostgresStore(settings.database_url, settings.db_path)
-    return Store(settings.db_path)
+    BEGIN_READ = "BEGIN"
+
+    def __init__(self, write_db, read_db):
+        self._write_db, self._read_db = write_db, read_db
+        self._write_lock = threading.RLock()
+        self._read_lock = threading.RLock()
+
+    def _fresh(self, db):
+        return db
+
+    @contextmanager
+    def writing(self) -> Iterator:
+        """The write connection, for the writer alone (it says BEGIN and COMMIT itself)."""
+        with self._write_lock:
+            self._write_db = self._fresh(self._write_db)
+            yield self._write_db
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        """A consistent read (one snapshot) for views that query several tables."""
+        with self._read_lock:
+            self._read_db = self._fresh(self._read_db)
+            self._read_db.execute(self.BEGIN_READ)
+            try:
+                yield self._read_db
+            finally:
+                self._read_db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._write_lock, self._read_lock:
+            self._write_db.close()
+            self._read_db.close()
 
 
-class Store:
+class Store(TwoConnections):
     """Two SQLite connections per process: one the writer uses, one for every read.
 
     Writes go through the process's one writer (server/store/writer.py), which takes the write
@@ -607,16 +636,7 @@ class Store:
     def __init__(self, path: str):
         self.path = path
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
-        self._write_db = sqlite_utils.Database(connect(path))
-        self._read_db = sqlite_utils.Database(connect(path))
-        self._write_lock = threading.RLock()
-        self._read_lock = threading.RLock()
-
-    @contextmanager
-    def writing(self) -> Iterator[sqlite_utils.Database]:
-        """The write connection, for the writer alone (it says BEGIN and COMMIT itself)."""
-        with self._write_lock:
-            yield self._write_db
+        super().__init__(sqlite_utils.Database(connect(path)), sqlite_utils.Database(connect(path)))
 
     def begin_write(self, db, run_native) -> None:
         """BEGIN IMMEDIATE at once when no other process is writing, the usual case; else wait
@@ -658,18 +678,3 @@ class Store:
         """Run the block in one BEGIN IMMEDIATE transaction; commit, or roll back on error."""
         with self.writing() as db, immediate(db):
             yield db
-
-    @contextmanager
-    def reading(self) -> Iterator[sqlite_utils.Database]:
-        """A consistent read (one snapshot) for views that query several tables."""
-        with self._read_lock:
-            self._read_db.execute("BEGIN")
-            try:
-                yield self._read_db
-            finally:
-                self._read_db.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._write_lock, self._read_lock:
-            self._write_db.close()
-            self._read_db.close()

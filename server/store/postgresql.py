@@ -20,7 +20,6 @@ for at most these timeouts (psycopg's waits are in C).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,7 +27,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA
+from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA, TwoConnections
 
 # pg_advisory_xact_lock keys: one for the writers of every site, one for making the schema.
 WRITE_LOCK = 0x45786974  # "Exit"
@@ -204,28 +203,22 @@ def make_schema(db: Database) -> None:
         raise
 
 
-class PostgresStore:
-    """Two connections per process, as the SQLite store has: the writer's and the reads'.
-    `path` is EXITNOW_DB's, for the files kept beside it (the secret, the log's signing key)."""
+class PostgresStore(TwoConnections):
+    """Two connections per process, as the SQLite store has: the writer's and the reads'
+    (one REPEATABLE READ snapshot). `path` is EXITNOW_DB's, for the files kept beside it (the
+    secret, the log's signing key)."""
 
     engine = "postgresql"
+    BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self, url: str, path: str):
         self.url, self.path = url, path
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
-        self._write_db = connect(url)
-        make_schema(self._write_db)
-        self._read_db = connect(url)
-        self._write_lock = threading.RLock()
-        self._read_lock = threading.RLock()
+        write_db = connect(url)
+        make_schema(write_db)
+        super().__init__(write_db, connect(url))
 
-    @contextmanager
-    def writing(self) -> Iterator[Database]:
-        with self._write_lock:
-            self._write_db = self._alive(self._write_db)
-            yield self._write_db
-
-    def _alive(self, db: Database) -> Database:
+    def _fresh(self, db: Database) -> Database:
         """The connection, or a new one when PostgreSQL closed it (a restart, a failover) or
         the other connection found it gone (`lost`): the command that met the break failed
         and is retried by its client with its key; the next one gets a working connection
@@ -289,19 +282,3 @@ class PostgresStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-
-    @contextmanager
-    def reading(self) -> Iterator[Database]:
-        """One snapshot for views that query several tables."""
-        with self._read_lock:
-            self._read_db = self._alive(self._read_db)
-            self._read_db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                yield self._read_db
-            finally:
-                self._read_db.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._write_lock, self._read_lock:
-            self._write_db.close()
-            self._read_db.close()
