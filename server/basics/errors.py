@@ -9,8 +9,10 @@ class Rejected(Exception):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+    said = ""  # the detail when none is given: a refusal that always says the same
 
-    def __init__(self, detail: str, **extra):
+    def __init__(self, detail: str = "", **extra):
+        detail = detail or self.said
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
@@ -69,13 +71,9 @@ class StoreUnreachable(Rejected):
     key answers as the first time."""
 
     status, title, slug = 503, "Database unreachable", "database-unreachable"
-
-    def __init__(self, detail: str = ""):
-        super().__init__(
-            detail
-            or "the server lost its database for a moment: try again (the same request is "
-            "applied once)."
-        )
+    said = (
+        "the server lost its database for a moment: try again (the same request is applied once)."
+    )
 
 
 class DiskFull(Rejected):
@@ -83,13 +81,10 @@ class DiskFull(Rejected):
     written, with the reserve; this one changed nothing."""
 
     status, title, slug = 503, "Disk full", "disk-full"
-
-    def __init__(self, detail: str = ""):
-        super().__init__(
-            detail
-            or "the server's disk is full: nothing was saved. Starting an incident, the "
-            "all-clear and the roll call still work; try again once space is freed on the server."
-        )
+    said = (
+        "the server's disk is full: nothing was saved. Starting an incident, the "
+        "all-clear and the roll call still work; try again once space is freed on the server."
+    )
 
 
 # What a caller gets for a bug: over HTTP a 500 with this body, over the socket this error in
