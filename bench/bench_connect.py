@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import queue
 import shutil
 import signal
 import sqlite3
@@ -49,7 +48,14 @@ from pathlib import Path
 import requests
 
 from harness import REPO, LiveServer, RedisServer, free_port, prepare_database
-from harness.bench import cpu_seconds, describe, open_socket, percentile, raise_open_files
+from harness.bench import (
+    answers_of,
+    cpu_seconds,
+    describe,
+    open_socket,
+    percentile,
+    raise_open_files,
+)
 
 CONCURRENCY = 50  # handshakes at once per client process
 OPEN_TIMEOUT = 300
@@ -154,14 +160,7 @@ class Phones:
     def _tell(self, commands: list[tuple], timeout: float = OPEN_TIMEOUT + 30) -> list[tuple]:
         for queue_, command in zip(self.commands, commands, strict=True):
             queue_.put(command)
-        answers, deadline = [], time.monotonic() + timeout
-        while len(answers) < len(self.processes):
-            left = deadline - time.monotonic()
-            if left <= 0 or not all(p.is_alive() for p in self.processes):
-                raise RuntimeError(f"{commands[0][0]}: {len(answers)} client processes answered")
-            with contextlib.suppress(queue.Empty):
-                answers.append(self.results.get(timeout=min(1.0, left)))
-        return answers
+        return answers_of(self.processes, self.results, commands[0][0], timeout)
 
     def open(self, target, count: int) -> list[float]:
         """`count` sockets to `target`, spread over the processes; each one's seconds."""

@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import queue
 import re
 import shutil
 import signal
@@ -71,6 +70,7 @@ from deploy.launch import (
 )
 from harness import REPO, prepare_database
 from harness.bench import (
+    answers_of,
     cpu_seconds,
     describe,
     open_socket,
@@ -197,14 +197,7 @@ class Crowd:
         """Send a command to every process; their answers, once each has answered."""
         for commands in self.commands:
             commands.put(command)
-        answers, deadline = [], time.monotonic() + timeout
-        while len(answers) < len(self.processes):
-            left = deadline - time.monotonic()
-            if left <= 0 or not all(p.is_alive() for p in self.processes):
-                raise RuntimeError(f"{command[0]}: {len(answers)} client processes answered")
-            with contextlib.suppress(queue.Empty):
-                answers.append(self.results.get(timeout=min(1.0, left)))
-        return answers
+        return answers_of(self.processes, self.results, command[0], timeout)
 
     def connect(self, target) -> float:
         """Every process opens its share of sockets to `target`; returns the seconds taken."""

@@ -5,10 +5,13 @@ protocol over aiohttp websockets, POSTs written by hand on kept-alive connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import queue
 import resource
 import subprocess
+import time
 from pathlib import Path
 
 from harness import LiveServer
@@ -163,3 +166,16 @@ def demo_services(folder: str):
     services = create_app(settings).extensions["exitnow"]
     demo.seed(services)
     return services
+
+
+def answers_of(processes: list, results, what: str, timeout: float) -> list[tuple]:
+    """One answer from each client process on the `results` queue, within `timeout`; a
+    process that died or did not answer in time stops the bench, naming `what` it was told."""
+    answers, deadline = [], time.monotonic() + timeout
+    while len(answers) < len(processes):
+        left = deadline - time.monotonic()
+        if left <= 0 or not all(p.is_alive() for p in processes):
+            raise RuntimeError(f"{what}: {len(answers)} client processes answered")
+        with contextlib.suppress(queue.Empty):
+            answers.append(results.get(timeout=min(1.0, left)))
+    return answers
