@@ -24,6 +24,7 @@ from .operations import backup
 from .rules.auth import ROLES, command_line
 from .store import integrity, log
 from .store.rebuild import rebuild
+from .store.state import site_ids
 
 
 def services():
@@ -156,7 +157,7 @@ def erase_expired(site: str | None, as_of: str | None) -> None:
 
 def _sites() -> list[str]:
     with services().store.reading() as db:
-        return [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+        return site_ids(db)
 
 
 def _print_erased(whose: str, erased: dict) -> None:
@@ -196,7 +197,7 @@ def log_key() -> None:
     """Print the public half of the key that signs the log's checkpoints, and its fingerprint."""
     key, settings = services().checkpoints.key, services().settings
     with services().store.reading() as db:
-        sites = [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+        sites = site_ids(db)
     click.echo(f"Log signing key (Ed25519), kept in {key_path(settings)}:")
     click.echo(f"public key:  {base64.b64encode(key.public_raw).decode()}")
     click.echo(f"fingerprint: {key.fingerprint}")

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    store: Store  # the SQLite file: reading connections and the writer's
+    store: Store  # the SQLite file or PostgreSQL: reading connections and the writer's
     writer: Writer  # group commit: every command's one way into the log
     socketio: SocketIO
     publisher: Publisher  # after commit: batches to the Socket.IO rooms, then the rest

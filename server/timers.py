@@ -16,6 +16,7 @@ from .basics.clock import local_day, now_ms
 from .basics.errors import DiskFull
 from .commands.sites import sites_with_undeclared_assembly_points
 from .live import pings
+from .live.follow import follow_other_processes, follows_the_log
 from .live.publish import AUDIENCES, room
 from .operations.message_queue import start_listening
 from .operations.metrics import connections_per_site
@@ -25,6 +26,7 @@ from .rules.escalation import CHECK_EVERY_SECONDS as ESCALATION_EVERY_SECONDS
 from .rules.visitors import due_out
 from .store import log
 from .store.sql import marks
+from .store.state import site_ids
 
 if TYPE_CHECKING:
     from .services import Services
@@ -52,6 +54,9 @@ def start(services: Services) -> None:
     declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
+    if follows_the_log(services):
+        services.publisher.hears_log = False
+        services.socketio.start_background_task(follow_other_processes, services)
     pings.take_over(services.socketio)  # one timer for every connection's pings
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)
@@ -72,7 +77,7 @@ def start_clock(services: Services) -> int:
     """The server's clock starts at the system clock, or at the log's latest time when the
     system clock is behind it (stepped back while the server was down): logged then."""
     with services.store.reading() as db:
-        sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+        sites = site_ids(db)
         latest = max((log.latest_ts(db, site) for site in sites), default=0)
     clock.follow_system_clock(at_least_ms=latest)
     return watch_clock(services, 0)
@@ -86,7 +91,7 @@ def watch_clock(services: Services, step_seen: int) -> int:
     step = clock.step_ms()
     if abs(step - step_seen) >= clock.STEP_MS:
         with services.store.reading() as db:
-            sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+            sites = site_ids(db)
         by_ms = step - step_seen
         stepped = {"ms": abs(by_ms), "back": by_ms < 0, "system_ms": clock.system_ms()}
         for site in sites:
@@ -125,7 +130,7 @@ def erase_expired(services: Services) -> dict[str, dict]:
     """Erase on every site what its retention has ended (flask erase-expired does the same);
     {site: what was erased, by kind and count}."""
     with services.store.reading() as db:
-        sites = [row[0] for row in db.execute("SELECT id FROM sites ORDER BY id")]
+        sites = site_ids(db)
     return {
         site: commands.execute(services, command_line(site), site, "erase_expired")["erased"]
         for site in sites

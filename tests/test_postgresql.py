@@ -5,7 +5,9 @@ file can do says so. (EXITNOW_TEST_ENGINE=postgresql runs the other test files o
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 
 import psycopg
 import pytest
@@ -207,3 +209,46 @@ def test_a_database_url_with_a_password_is_never_printed(tmp_path):
     assert result.returncode != 0
     assert "s3cr" not in result.stderr + result.stdout
     assert "cannot connect to PostgreSQL at" in result.stderr
+
+
+def test_a_phone_on_another_process_hears_the_alarm_live_and_its_notices_switch_too(
+    site, servers, connect, tmp_path
+):
+    """No message queue between the two: PostgreSQL tells each process of the other's commits
+    (server/live/follow.py). Without it the phone learns of the alarm only from a `head`, and
+    the other process's public notice stays open."""
+    db_path, tokens = site
+    first = live(db_path, servers)
+    other_public = tmp_path / "other-public"
+    second = LiveServer(db_path, env={"EXITNOW_PUBLIC_DIR": str(other_public)})
+    servers.append(second.start())
+    assert wait_for(lambda: listening(second)), "the second process does not hear the log"
+    phone = connect(second.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+
+    started = first.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert started.status_code == 201, started.text
+    alarm = phone.wait_for_event("incident.started")
+    assert alarm is not None and alarm["seq"] == started.json()["seq"]
+    heard = phone.messages[phone.messages.index("state") + 1 :]
+    assert heard[0] in ("event", "events"), heard  # live, not caught up after a `head`
+
+    def closed() -> bool:
+        status = other_public / "demo" / "status.json"
+        return status.exists() and json.loads(status.read_text())["state"] == "closed"
+
+    assert wait_for(closed)
+
+
+def listening(server: LiveServer) -> bool:
+    return requests.get(server.url + "/readyz", timeout=10).json()["checks"]["message_queue"]
+
+
+def wait_for(predicate, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()

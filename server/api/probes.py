@@ -6,7 +6,7 @@ room (EXITNOW_MIN_FREE_MB free beside the database and the public folder, and th
 reserve in place: server/store/disk.py). A worker that is not
 ready answers 503 and names what is wrong, for an orchestrator (systemd, Kubernetes) or an
 operator to act on; open-source nginx has no active health checks and cannot (deploy/README.md).
-The worker reconnects to the message queue by itself.
+The worker reconnects to the message queue (or PostgreSQL's, server/live/follow.py) by itself.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def readiness(services) -> dict[str, bool | None]:
     """Each check by name: True, False, or None when it does not apply here."""
     return {
         "database": _database_writable(services),
-        "message_queue": _message_queue_alive(services.socketio),
+        "message_queue": _message_queue_alive(services),
         "snapshots": _folder_writable(services.snapshots.root),
         "disk_space": _disk_has_room(services),
     }
@@ -45,8 +45,12 @@ def _database_writable(services) -> bool:
     return True
 
 
-def _message_queue_alive(socketio) -> bool | None:
-    manager = socketio.server.manager
+def _message_queue_alive(services) -> bool | None:
+    """Whether this worker hears the others: Redis's listener, or PostgreSQL's (the log is
+    the queue there: server/live/follow.py)."""
+    if services.publisher.hears_log is not None:
+        return services.publisher.hears_log
+    manager = services.socketio.server.manager
     if not isinstance(manager, SupervisedRedisManager):
         return None  # one process: nothing to hear
     return manager.is_listening and manager.ping()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..basics.errors import NotFound
 from ..basics.names import is_slug
+from ..store.state import site_ids
 from ..store.writer import run_here
 from . import PublicNotice, load_notice
 from .atom import archive_files, cap_atom, cap_history
@@ -83,7 +84,7 @@ class Snapshots:
         """Every site's files, at start. A folder that cannot be written is said (and /readyz
         is red), but the server still starts: the phones' alarm does not need it."""
         with self.store.reading() as db:
-            sites = [row[0] for row in db.execute("SELECT id FROM sites")]
+            sites = site_ids(db)
         for site in sites:
             try:
                 self.refresh(site, force=True)

@@ -12,6 +12,10 @@ idle (one event alone is today's `event` message), so the first alarm frame neve
 A batch a staff phone could read nothing of (colleagues' receipts, as numbers) waits up to
 NUMBERS_ONLY_SECONDS, and leaves sooner with the next event it may read. A thousand
 receipts are then a handful of frames per phone, not a thousand.
+
+On PostgreSQL without a message queue, what other processes commit comes from the log
+(`from_log`, told by server/live/follow.py) and leaves the same way; each event leaves a
+process once, whichever way it heard of it first (`_not_yet_sent`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from typing import TYPE_CHECKING
 from ..channels.snapshots import Snapshots
 from ..channels.status import status_document
 from ..rules.auth import Identity
-from ..store.state import batch_for, event_message_for, may_read
+from ..store import log, personal
+from ..store.events import SNAPSHOT_EVENTS
+from ..store.state import batch_for, event_message_for, may_read, site_ids
 
 if TYPE_CHECKING:
     from ..operations.metrics import Metrics
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 BATCH_SECONDS = 0.05
 NUMBERS_ONLY_SECONDS = 1.0
+FROM_LOG_BATCH = 1000  # events read at a time from the log (`Publisher.from_log`)
 
 # Each connection joins exactly one room of its site: the one of its audience.
 AUDIENCES = {"responders": True, "staff": False}  # audience -> may read backup requests
@@ -65,15 +72,23 @@ class Publisher:
         self._waiting: dict[tuple[str, str], list[dict]] = {}
         self._last_sent: dict[tuple[str, str], float] = {}
         self._planned: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()  # guards the three above
+        self._sent_up_to: dict[str, int] = {}  # site -> the highest seq queued to its rooms
+        self._lock = threading.Lock()  # guards the four above
         self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
+        # Set by server/live/follow.py when the other processes' commits come from the log:
+        # the store, and whether its listener hears them now (for /readyz).
+        self.log_store = None
+        self.hears_log: bool | None = None
 
     def after_commit(self, events: list[dict]) -> None:
         """Called by the writer after each commit, with the batch's events in log order."""
         for site, of_site in groupby(events, key=lambda event: event["site"]):
             of_site = list(of_site)
+            sent = self._sent_up_to.get(site)
+            if self.log_store is not None and sent is not None and of_site[0]["seq"] > sent + 1:
+                self.from_log(self.log_store, [site])  # another process's commit came first
             for audience in AUDIENCES:
-                self._queue((site, audience), of_site)
+                self._queue((site, audience), self._not_yet_sent(site, of_site))
             for event in of_site:  # then locked phones, in the background
                 if event["type"] == "incident.started":
                     self._alarm_committed[site] = time.monotonic()
@@ -82,7 +97,57 @@ class Publisher:
                     gc.freeze()
             self.push.follow(site, of_site)  # the alarm, all-clear, backup, test, escalation
 
+    def start_at_head(self, store) -> None:
+        """What this process sends from the log starts after what every site's log holds
+        now (`from_log`), when it starts listening to the log."""
+        with store.reading() as db:
+            heads = {site: log.latest_seq(db, site) for site in site_ids(db)}
+        with self._lock:
+            for site, seq in heads.items():
+                self._sent_up_to.setdefault(site, seq)
+
+    def from_log(self, store, sites: list[str] | None) -> None:
+        """Send what other processes committed to `sites`' logs (None: every site's) that this
+        process has not sent yet, then rewrite their public snapshots when a notice changed.
+        A site made after `start_at_head` is new to everyone: its whole log is sent."""
+        with store.reading() as db:
+            for site in site_ids(db) if sites is None else sites:
+                events = self._read_after(db, site, self._sent_up_to.get(site, 0))
+                fresh = self._not_yet_sent(site, events)
+                if not fresh:
+                    continue
+                if any(event["type"] == "incident.started" for event in fresh):
+                    self._alarm_committed[site] = time.monotonic()  # when this process heard
+                for audience in AUDIENCES:
+                    self._queue((site, audience), fresh)
+                if any(event["type"] in SNAPSHOT_EVENTS for event in fresh):
+                    self.socketio.start_background_task(self.refresh_public, site)
+
+    @staticmethod
+    def _read_after(db, site: str, seq: int) -> list[dict]:
+        """The site's events after `seq` as they are read (sealed fields opened), all of them:
+        a process hears of every commit, so this is one batch's worth, or a failover's."""
+        events, batch = [], FROM_LOG_BATCH
+        while batch == FROM_LOG_BATCH:
+            read = log.events_after(db, site, seq, FROM_LOG_BATCH)
+            batch = len(read)
+            if read:
+                events += personal.Reader(db).entries(read)
+                seq = read[-1]["seq"]
+        return events
+
+    def _not_yet_sent(self, site: str, events: list[dict]) -> list[dict]:
+        """Those of the site's `events` (in log order) not queued to its rooms yet."""
+        with self._lock:
+            sent = self._sent_up_to.get(site, 0)
+            fresh = [event for event in events if event["seq"] > sent]
+            if fresh:
+                self._sent_up_to[site] = fresh[-1]["seq"]
+            return fresh
+
     def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
+        if not events:
+            return
         with self._lock:
             waiting = self._waiting.setdefault(to, [])
             waiting.extend(events)

@@ -653,6 +653,10 @@ class Store(TwoConnections):
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         run_native(db.execute, "BEGIN IMMEDIATE")
 
+    def commit(self, db, run_native) -> None:
+        """COMMIT in a native thread: it waits for the fsync, the event loop goes on."""
+        run_native(db.execute, "COMMIT")
+
     def lost(self, error: BaseException) -> bool:
         """Whether `error` is a lost connection to the store's server: a file has none."""
         return False

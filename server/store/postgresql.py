@@ -13,17 +13,22 @@ what it lacks of SQLite's spelling and nothing more:
   columns: a rolled-back batch leaves a gap in those, never in a site's seq);
 - timeouts everywhere a wait could be long: connecting, the write lock (as SQLite's busy
   timeout), a dead peer (TCP keepalives and a user timeout), a transaction left open.
-Until the waits yield to the event loop, a PostgreSQL that stops answering stops the worker
-for at most these timeouts (psycopg's waits are in C).
+- every wait for PostgreSQL yields to the event loop (`_waits_yield`): a commit that waits
+  for the synchronous standby, a primary gone silent, the other processes' write lock hold up
+  the writer, never the phones' sockets;
+- every commit told to every process (`listen`): the log is the message queue between
+  processes and machines (server/live/follow.py).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import psycopg.waiting
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
@@ -32,6 +37,21 @@ from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA, TwoConnections
 # pg_advisory_xact_lock keys: one for the writers of every site, one for making the schema.
 WRITE_LOCK = 0x45786974  # "Exit"
 SCHEMA_LOCK = 0x4E6F7721  # "Now!"
+# Told the site of each commit that added to its log (one notice per site and transaction).
+LOG_CHANNEL = "exitnow_log"
+
+
+def _waits_yield() -> None:
+    """psycopg waits for PostgreSQL in C (wait_c), holding the whole event loop for each round
+    trip, unless gevent patched `select`; eventlet patched it too, but psycopg does not look
+    for eventlet: its select-based wait is then green (eventlet's select waits in its hub,
+    with no limit on the descriptor's number)."""
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is not None and patcher.is_monkey_patched("select"):
+        psycopg.waiting.wait = psycopg.waiting.wait_select
+
+
+_waits_yield()
 
 PRIMARY_LAG = (
     "SELECT CAST(MAX(EXTRACT(EPOCH FROM replay_lag)) * 1000 AS BIGINT) FROM pg_stat_replication"
@@ -50,6 +70,13 @@ CREATE OR REPLACE TRIGGER events_are_never_changed BEFORE UPDATE OR DELETE ON ev
     FOR EACH ROW EXECUTE FUNCTION events_are_append_only();
 CREATE OR REPLACE TRIGGER events_are_never_truncated BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+CREATE OR REPLACE FUNCTION events_tell_listeners() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('exitnow_log', NEW.site);
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_are_told AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION events_tell_listeners();
 CREATE OR REPLACE FUNCTION json_extract(document text, path text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
     RETURN (document::jsonb) #>> string_to_array(substr(path, 3), '.');
@@ -231,11 +258,28 @@ class PostgresStore(TwoConnections):
         return fresh
 
     def begin_write(self, db: Database, run_native) -> None:
-        """BEGIN and the writers' lock: at once when no other process holds it, else waited
-        for in a native thread (as SQLite's BEGIN IMMEDIATE)."""
+        """BEGIN and the writers' lock (as SQLite's BEGIN IMMEDIATE), waited for while the
+        event loop goes on (`_waits_yield`: no native thread needed)."""
         db.execute("BEGIN")
-        if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
-            run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+        db.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+
+    def commit(self, db: Database, run_native) -> None:
+        """COMMIT, which returns once the synchronous standby has the batch too; waited for
+        while the event loop goes on."""
+        db.execute("COMMIT")
+
+    def listen(self) -> Iterator[str | None]:
+        """None once listening, then the site of every commit any process makes to its log,
+        as PostgreSQL tells them after the commit. Ends with an error when the connection
+        is lost (a failover): the caller listens again and reads what it missed from the log."""
+        db = connect(self.url)
+        try:
+            db.execute(f"LISTEN {LOG_CHANNEL}")
+            yield None
+            for notice in db.connection.notifies():
+                yield notice.payload
+        finally:
+            db.close()
 
     def lost(self, error: BaseException) -> bool:
         """Whether `error` is a lost connection: one PostgreSQL closed (a restart, a failover,

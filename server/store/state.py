@@ -30,6 +30,11 @@ def first_row(db, sql: str, params: list) -> dict | None:
     return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
+def site_ids(db) -> list[str]:
+    """Every site's id, in order."""
+    return [site for (site,) in db.execute("SELECT id FROM sites ORDER BY id").fetchall()]
+
+
 def site_row(db, site: str) -> dict | None:
     return first_row(db, "SELECT * FROM sites WHERE id = ?", [site])
 
