@@ -211,13 +211,15 @@ def mount_small_disk(folder: Path, size_mb: int) -> list[str]:
     pytest.skip(f"cannot mount a small file system here: {tried}")
 
 
-def unit_settings(db_path: Path, secret_key: str = "test-secret") -> Settings:
+def unit_settings(
+    db_path: Path, secret_key: str = "test-secret", database_url: str | None = None
+) -> Settings:
     """Settings for an app in the test's own process: its database file, the public folder
     beside it, threading mode (no monkey-patching in pytest). With EXITNOW_TEST_ENGINE=postgresql
     the store is a new database of its own on one PostgreSQL server for the whole run."""
     return Settings(
         db_path=str(db_path),
-        database_url=store_url_for(db_path),
+        database_url=database_url or store_url_for(db_path),
         public_dir=str(Path(db_path).parent / "public"),
         async_mode="threading",
         secret_key=secret_key,
@@ -287,12 +289,14 @@ def engine_env(db_path: Path) -> dict[str, str]:
     return {"EXITNOW_DATABASE_URL": url} if url else {}
 
 
-def prepare_database(db_path: Path, people: dict[str, int]) -> dict[str, list[str]]:
+def prepare_database(
+    db_path: Path, people: dict[str, int], database_url: str | None = None
+) -> dict[str, list[str]]:
     """Seed the demo site into a database file and make bearer tokens: {role: [token, ...]}.
 
     Quicker than one `flask create-token` process per person when a test needs fifty.
     """
-    services = create_app(unit_settings(db_path, "x")).extensions["exitnow"]
+    services = create_app(unit_settings(db_path, "x", database_url)).extensions["exitnow"]
     demo.seed(services)
     tokens = {
         role: [
@@ -731,13 +735,14 @@ class PostgresServer:
 
     BIN = Path("/usr/lib/postgresql/15/bin")
 
-    def __init__(self, folder: Path, durable: bool = True):
+    def __init__(self, folder: Path, durable: bool = True, settings: dict | None = None):
         if not (self.BIN / "postgres").exists():
             raise RuntimeError("PostgreSQL 15 is not installed: apt-get install -y postgresql")
         self.folder = folder / "pgdata"
         self.port = free_port()
         self.user = "postgres" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
         self.durable = durable
+        self.settings = settings or {}  # postgresql.conf settings given on the command line
         self.process: subprocess.Popen | None = None
 
     def url(self, database: str = "exitnow") -> str:
@@ -758,11 +763,13 @@ class PostgresServer:
                 check=True,
                 capture_output=True,
             )
-        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder}"
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder}".split()
         if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off".split()
+        for name, value in self.settings.items():
+            options += ["-c", f"{name}={value}"]
         self.process = subprocess.Popen(
-            self._as_owner(str(self.BIN / "postgres"), "-D", str(self.folder), *options.split()),
+            self._as_owner(str(self.BIN / "postgres"), "-D", str(self.folder), *options),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -789,6 +796,13 @@ class PostgresServer:
                 connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def kill(self) -> None:
+        """SIGKILL to the postmaster alone, as the machine's power going: no shutdown code
+        runs (its backends end when they notice it gone)."""
+        pid = int((self.folder / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         """A fast shutdown (SIGINT to the postmaster, as `pg_ctl stop -m fast`); the whole
         process group killed if it has not stopped within a minute."""
@@ -799,3 +813,63 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+
+class ReplicatedPostgres:
+    """A primary and a synchronous standby on 127.0.0.1, durable (streaming replication): a
+    commit returns once the standby has it too (synchronous_standby_names = 'ANY 1 (standby)').
+    The standby is promoted by `promote` (pg_promote), deploy/README.md's manual step, which
+    Patroni takes in production. `url` names both, for whichever is the primary."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o711)  # the postgres user goes through it to both data folders
+        self.primary = PostgresServer(
+            folder / "primary", settings={"synchronous_standby_names": "ANY 1 (standby)"}
+        )
+        self.standby = PostgresServer(folder / "standby", settings={"cluster_name": "standby"})
+
+    def url(self, database: str = "exitnow") -> str:
+        hosts = ",".join(f"127.0.0.1:{server.port}" for server in (self.primary, self.standby))
+        return (
+            f"postgresql://{self.primary.user}@{hosts}/{database}?target_session_attrs=read-write"
+        )
+
+    def start(self, timeout: float = 30) -> ReplicatedPostgres:
+        self.primary.start()
+        copy = self.standby.folder
+        copy.parent.mkdir(parents=True)
+        if os.getuid() == 0:
+            shutil.chown(copy.parent, "postgres", "postgres")
+        subprocess.run(
+            self.primary._as_owner(str(PostgresServer.BIN / "pg_basebackup"))
+            + ["-h", "127.0.0.1", "-p", str(self.primary.port), "-U", self.primary.user]
+            + ["-D", str(copy), "--write-recovery-conf", "--wal-method=stream"],
+            check=True,
+            capture_output=True,
+        )
+        self.standby.start()
+        deadline = time.monotonic() + timeout
+        while not self.is_synchronous():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the standby did not become synchronous")
+            time.sleep(0.1)
+        self.primary.create_database("exitnow")  # a commit: it waits for the standby
+        return self
+
+    def is_synchronous(self) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.primary.url("postgres"), autocommit=True) as db:
+            states = db.execute("SELECT sync_state FROM pg_stat_replication").fetchall()
+        return ("quorum",) in states or ("sync",) in states
+
+    def promote(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.standby.url("postgres"), autocommit=True) as db:
+            assert db.execute("SELECT pg_promote(true, 60)").fetchone()[0]
+
+    def stop(self) -> None:
+        for server in (self.primary, self.standby):
+            server.stop()

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .api.pages import register_pages, security_headers
-from .basics.errors import INTERNAL_ERROR, Rejected, StoreUnreachable, Unauthenticated
+from .basics.errors import INTERNAL_ERROR, Rejected, StoreBusy, StoreUnreachable, Unauthenticated
 from .basics.names import LARGEST_INTEGER
 from .basics.settings import Settings, load_settings, secret_key_for
 from .channels.mailboxes.switcher import MailboxSwitcher
@@ -213,9 +213,10 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def bug(error: Exception):
         store = app.extensions["exitnow"].store
-        if store.lost(error):  # a read met PostgreSQL's restart
+        if store.forget_if_lost(error):  # a read met PostgreSQL's restart or failover
             logger.warning("the store's connection was lost on %s %s", request.method, request.path)
-            store.forget_connections()
             return rejected(StoreUnreachable())
+        if store.busy(error):
+            return rejected(StoreBusy())
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return problem(INTERNAL_ERROR, 500)

@@ -11,8 +11,9 @@ import pytest
 import requests
 import socketio
 
-from harness import outside_store, prepare_database
+from harness import outside_store, prepare_database, store_url_for
 from server.store.events import ROLL_CALL_EVENTS
+from server.store.postgresql import WRITE_LOCK
 
 PHONES = 199
 SITE = "/api/sites/demo"
@@ -203,3 +204,24 @@ def test_every_acknowledged_receipt_survives_sigkill_mid_batch_exactly_once(crow
     assert len(staff_ids) == len(set(staff_ids)) >= len(acknowledged)
     assert len(delivered) == len(staff_ids)
     assert restarted.cli("verify-log").returncode == 0
+
+
+def test_a_command_kept_waiting_past_the_busy_timeout_is_refused_with_503_and_changes_nothing(
+    crowd,
+):
+    """Another process holds the write lock (a backup, a commit waiting for the standby):
+    the command says so and to try again, and its retry is applied."""
+    server, tokens, db_path = crowd
+    manager = tokens["duty_manager"][0]
+    with outside_store(db_path) as db:
+        if store_url_for(db_path) is None:
+            db.execute("BEGIN IMMEDIATE")
+        else:
+            db.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+        refused = server.post(f"{SITE}/incidents", manager, {"kind": "fire"}, key="start")
+
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["type"].endswith("database-busy")
+    assert log_of(db_path, "incident.started") == []
+    again = server.post(f"{SITE}/incidents", manager, {"kind": "fire"}, key="start")
+    assert again.status_code == 201 and len(log_of(db_path, "incident.started")) == 1

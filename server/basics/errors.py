@@ -76,6 +76,14 @@ class StoreUnreachable(Rejected):
     )
 
 
+class StoreBusy(Rejected):
+    """Another process held the store's write lock longer than the busy timeout (a backup, a
+    commit waiting for the synchronous standby): this command changed nothing."""
+
+    status, title, slug = 503, "Database busy", "database-busy"
+    said = "the server's database is busy: nothing was saved; try again in a moment."
+
+
 class DiskFull(Rejected):
     """The disk under the database is full (server/store/disk.py): only the alarm's commands are
     written, with the reserve; this one changed nothing."""

@@ -10,7 +10,7 @@ from flask_socketio import ConnectionRefusedError
 from socketio import packet
 
 from .. import commands
-from ..basics.errors import INTERNAL_ERROR, Invalid, Rejected, Unauthenticated
+from ..basics.errors import INTERNAL_ERROR, Invalid, Rejected, StoreUnreachable, Unauthenticated
 from ..basics.names import LARGEST_INTEGER, problem_in
 from ..channels import load_notice
 from ..channels.status import status_document
@@ -61,7 +61,9 @@ def register(socketio, services) -> None:
             return {"ok": True, "result": _run_action(services, socketio, actions, data)}
         except Rejected as rejected:
             return {"ok": False, "error": rejected.problem()}
-        except Exception:  # a bug: the sender still gets an answer, as over HTTP
+        except Exception as error:  # a bug: the sender still gets an answer, as over HTTP
+            if services.store.forget_if_lost(error):  # a read met a failover: try again
+                return {"ok": False, "error": StoreUnreachable().problem()}
             logger.exception("unexpected error in the action %r", data.get("command"))
             return {"ok": False, "error": INTERNAL_ERROR}
 
@@ -73,15 +75,22 @@ def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: in
     Nothing here yields between joining and the last send, so a live event cannot slip in
     between; one committed just before may arrive twice (same seq): clients skip seen seqs.
     The messages go straight to this process's own connection, never through the message
-    queue: a catch-up lost in a queue outage would leave the phone behind until the next head.
+    queue: a catch-up lost in a queue outage would leave the phone behind until the next head,
+    as one that meets a failover of PostgreSQL does (the next head has it ask again).
     """
     socketio.server.enter_room(sid, room_of(identity))
-    with services.store.reading() as db:
-        batches = None
-        if last_seq is not None:
-            limit = services.settings.replay_limit
-            batches = services.states.missed_json(db, identity, last_seq, limit)
-        state = services.states.for_person_json(db, identity)
+    try:
+        with services.store.reading() as db:
+            batches = None
+            if last_seq is not None:
+                limit = services.settings.replay_limit
+                batches = services.states.missed_json(db, identity, last_seq, limit)
+            state = services.states.for_person_json(db, identity)
+    except Exception as error:
+        if not services.store.forget_if_lost(error):
+            raise
+        logger.warning("a phone's catch-up met a lost database; it asks again at the next head")
+        return
     for batch in batches or ():  # None: too far behind, the state alone brings it up to date
         send_encoded(socketio, sid, "events", batch)
     send_encoded(socketio, sid, "state", state)

@@ -614,6 +614,14 @@ class TwoConnections:
             finally:
                 self._read_db.execute("COMMIT")
 
+    def forget_if_lost(self, error: BaseException) -> bool:
+        """Whether `error` is a lost connection to the store's server (`lost`); then both
+        connections are made anew at their next use."""
+        if not self.lost(error):
+            return False
+        self.forget_connections()
+        return True
+
     def close(self) -> None:
         with self._write_lock, self._read_lock:
             self._write_db.close()
@@ -660,6 +668,13 @@ class Store(TwoConnections):
     def lost(self, error: BaseException) -> bool:
         """Whether `error` is a lost connection to the store's server: a file has none."""
         return False
+
+    def busy(self, error: BaseException) -> bool:
+        """Whether `error` is the busy timeout: another process held the write lock."""
+        return (
+            isinstance(error, sqlite3.OperationalError)
+            and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+        )
 
     def forget_connections(self) -> None:
         """Nothing to make anew: the file's connections do not get lost."""

@@ -26,6 +26,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import psycopg.waiting
@@ -240,6 +241,7 @@ class PostgresStore(TwoConnections):
 
     def __init__(self, url: str, path: str):
         self.url, self.path = url, path
+        Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
         write_db = connect(url)
         make_schema(write_db)
@@ -289,6 +291,11 @@ class PostgresStore(TwoConnections):
             return False
         state = error.sqlstate
         return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+    def busy(self, error: BaseException) -> bool:
+        """Whether `error` is the lock timeout: another process held the writers' lock (a
+        commit waiting for the synchronous standby holds it)."""
+        return isinstance(error, psycopg.errors.LockNotAvailable)
 
     def forget_connections(self) -> None:
         """Both connections made anew at their next use: what closed one closed the other."""

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..basics.errors import DiskFull, StoreUnreachable
+from ..basics.errors import DiskFull, StoreBusy, StoreUnreachable
 from .db import Store
 from .disk import DiskReserve, is_disk_full
 
@@ -133,10 +133,12 @@ class Writer:
             with self.store.writing() as db:
                 self._commit(db, jobs)
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch happened
-            if self.store.lost(error):  # or COMMIT's answer was lost: the key tells on a retry
+            if self.store.forget_if_lost(error):  # or COMMIT's answer: the key tells on a retry
                 logger.warning("the store's connection was lost: %s", type(error).__name__)
-                self.store.forget_connections()
                 error = StoreUnreachable()
+            elif self.store.busy(error):
+                logger.warning("the store's write lock was held past the busy timeout")
+                error = StoreBusy()
             elif not is_disk_full(error):
                 logger.exception("a batch of %s commands could not be committed", len(jobs))
             for job in jobs:
