@@ -228,6 +228,9 @@ def test_with_the_standby_down_nothing_is_acknowledged_until_it_is_back(cluster,
             headers={"Authorization": f"Bearer {manager}", "Idempotency-Key": "start"},
             timeout=5,
         )
+    # The other node's writer waits for the lock that commit holds, then says so.
+    busy = b.post(f"{SITE}/incidents", manager, {"kind": "fire"}, key="start")
+    assert busy.status_code == 503 and busy.json()["type"].endswith("/database-busy")
     ready = requests.get(a.url + "/readyz", timeout=10)
     assert ready.status_code == 503 and ready.json()["checks"]["database"] is False
     assert not [row for row in log_rows(cluster.url()) if row[1] == "incident.started"]

@@ -161,8 +161,8 @@ class Writer:
 
     def _commit(self, db, batch: list[Job]) -> None:
         """One transaction, one savepoint per command."""
-        self.store.begin_write(db, self.run_native)
         try:
+            self.store.begin_write(db, self.run_native)  # a lock timeout leaves it to roll back
             for job in batch:
                 _run_in_savepoint(db, job)
             self.store.commit(db, self.run_native)
