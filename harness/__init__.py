@@ -765,7 +765,8 @@ class PostgresServer:
             )
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder}".split()
         if not self.durable:
-            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off".split()
+            options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
+            options += ["-c", "full_page_writes=off"]
         for name, value in self.settings.items():
             options += ["-c", f"{name}={value}"]
         self.process = subprocess.Popen(
