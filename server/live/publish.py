@@ -87,8 +87,9 @@ class Publisher:
             sent = self._sent_up_to.get(site)
             if self.log_store is not None and sent is not None and of_site[0]["seq"] > sent + 1:
                 self.from_log(self.log_store, [site])  # another process's commit came first
+            fresh = self._not_yet_sent(site, of_site)
             for audience in AUDIENCES:
-                self._queue((site, audience), self._not_yet_sent(site, of_site))
+                self._queue((site, audience), fresh)
             for event in of_site:  # then locked phones, in the background
                 if event["type"] == "incident.started":
                     self._alarm_committed[site] = time.monotonic()
