@@ -15,20 +15,16 @@ carries the same events between the workers of the SQLite recipe)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..services import Services
 
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = 0.5
 
 
-def follows_the_log(services: Services) -> bool:
+def follows_the_log(services) -> bool:
     return services.store.engine == "postgresql" and not services.settings.message_queue
 
 
-def follow_other_processes(services: Services) -> None:
+def follow_other_processes(services) -> None:
     """Runs as a background task for the process's life: listen, send, listen again."""
     publisher, store = services.publisher, services.store
     publisher.log_store = store
