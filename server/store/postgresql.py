@@ -23,6 +23,7 @@ what it lacks of SQLite's spelling and nothing more:
 from __future__ import annotations
 
 import re
+import selectors
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,14 +46,13 @@ LOG_CHANNEL = "exitnow_log"
 def _waits_yield() -> None:
     """psycopg waits for PostgreSQL in C (wait_c), holding the whole event loop for each round
     trip, unless gevent patched `select`; eventlet patched it too, but psycopg does not look
-    for eventlet: its select-based wait is then green (eventlet's select waits in its hub,
-    with no limit on the descriptor's number)."""
+    for eventlet: its select-based waits are then green (eventlet's select waits in its hub,
+    with no limit on the descriptor's number). Called when a store is made, after the server
+    has patched: psycopg may have been imported before (the start's checks read the log)."""
     patcher = sys.modules.get("eventlet.patcher")
     if patcher is not None and patcher.is_monkey_patched("select"):
         psycopg.waiting.wait = psycopg.waiting.wait_select
-
-
-_waits_yield()
+        psycopg.waiting.DefaultSelector = selectors.DefaultSelector  # connecting
 
 PRIMARY_LAG = (
     "SELECT CAST(MAX(EXTRACT(EPOCH FROM replay_lag)) * 1000 AS BIGINT) FROM pg_stat_replication"
@@ -240,6 +240,7 @@ class PostgresStore(TwoConnections):
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self, url: str, path: str):
+        _waits_yield()
         self.url, self.path = url, path
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
