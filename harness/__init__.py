@@ -315,6 +315,16 @@ def prepare_database(
     return tokens
 
 
+def wait_for(predicate, timeout: float = 10) -> bool:
+    """Whether `predicate()` holds within `timeout` seconds (asked every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def run_async(coroutine):
     """asyncio.run(coroutine) in a thread of its own: the run's Chromium (Playwright's sync
     API, session-wide) holds an event loop in the tests' main thread."""

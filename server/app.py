@@ -23,6 +23,7 @@ from .evidence.log_key import log_key_for
 from .integrations.sms import SmsSender, TwilioSms, VisitorTexts
 from .integrations.webhooks import WebhookDeliveries
 from .live import realtime
+from .live.follow import follows_the_log
 from .live.presence import Presence
 from .live.publish import Publisher
 from .live.push import PushSender
@@ -109,7 +110,9 @@ def build_services(settings: Settings, socketio: SocketIO, run_native: Callable)
         store,
         writer,
         socketio,
-        publisher=Publisher(socketio, snapshots, push, metrics),
+        publisher=Publisher(
+            socketio, snapshots, push, metrics, store if follows_the_log(settings, store) else None
+        ),
         snapshots=snapshots,
         push=push,
         states=SiteStates(),

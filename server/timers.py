@@ -16,7 +16,7 @@ from .basics.clock import local_day, now_ms
 from .basics.errors import DiskFull
 from .commands.sites import sites_with_undeclared_assembly_points
 from .live import pings
-from .live.follow import follow_other_processes, follows_the_log
+from .live.follow import follow_other_processes
 from .live.publish import AUDIENCES, room
 from .operations.message_queue import start_listening
 from .operations.metrics import connections_per_site
@@ -54,9 +54,10 @@ def start(services: Services) -> None:
     declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
-    if follows_the_log(services):
-        services.publisher.hears_log = False
-        services.socketio.start_background_task(follow_other_processes, services)
+    if services.publisher.log_store is not None:
+        services.socketio.start_background_task(
+            follow_other_processes, services, lambda: tell_heads_now(services)
+        )
     pings.take_over(services.socketio)  # one timer for every connection's pings
     services.socketio.start_background_task(_reopen_loop, services)
     services.socketio.start_background_task(_tell_heads_forever, services)

@@ -4,14 +4,13 @@ phone hearing what its person needs (in batches), gaps caught up, nothing lost u
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import socketio
 
-from harness import outside_store, prepare_database, store_url_for
+from harness import outside_store, prepare_database, store_url_for, wait_for
 from server.store.events import ROLL_CALL_EVENTS
 from server.store.postgresql import WRITE_LOCK
 
@@ -125,15 +124,6 @@ class Phone:
             self.last_seq = last
 
 
-def wait_for(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_staff_phones_get_the_roll_call_as_numbers_in_few_messages_and_catch_up_a_lost_batch(
     crowd,
 ):
@@ -142,7 +132,7 @@ def test_staff_phones_get_the_roll_call_as_numbers_in_few_messages_and_catch_up_
     console = Phone(server.url, manager)
     phones = [Phone(server.url, token) for token in tokens["staff"][:20]]
     lossy = Phone(server.url, tokens["staff"][20], drop_first_batch=True)
-    assert wait_for(lambda: all(p.last_seq is not None for p in [console, lossy, *phones]))
+    assert wait_for(lambda: all(p.last_seq is not None for p in [console, lossy, *phones]), 20)
     started = server.post(f"{SITE}/incidents", manager, {"kind": "fire", "drill": True}).json()
 
     all_at_once(
@@ -156,11 +146,11 @@ def test_staff_phones_get_the_roll_call_as_numbers_in_few_messages_and_catch_up_
     for message in ("Use the east stairs", "Meet at the car park"):
         said = server.post(f"{SITE}/incidents/current/update", manager, {"message": message})
         seq = said.json()["seq"]
-        assert wait_for(lambda seq=seq: all(p.last_seq >= seq for p in phones))
+        assert wait_for(lambda seq=seq: all(p.last_seq >= seq for p in phones), 20)
     last = server.get(f"{SITE}/events?after=0&limit=1", manager).json()["seq"]
 
     everyone = [console, lossy, *phones]
-    assert wait_for(lambda: all(p.last_seq == last for p in everyone)), [
+    assert wait_for(lambda: all(p.last_seq == last for p in everyone), 20), [
         p.last_seq for p in everyone
     ]
     seen = [i for i in console.items if i["type"] in ROLL_CALL_EVENTS]

@@ -13,8 +13,20 @@ import psycopg
 import pytest
 import requests
 
-from harness import LiveServer, flask_cli, prepare_database, store_url_for, tests_postgres
+from harness import (
+    LiveServer,
+    create_app,
+    flask_cli,
+    prepare_database,
+    store_url_for,
+    tests_postgres,
+    unit_settings,
+    wait_for,
+)
 from server.basics.settings import load_settings
+from server.commands import execute
+from server.rules.auth import command_line
+from server.store import log
 from server.store.postgresql import placeholders
 
 
@@ -245,10 +257,38 @@ def listening(server: LiveServer) -> bool:
     return requests.get(server.url + "/readyz", timeout=10).json()["checks"]["message_queue"]
 
 
-def wait_for(predicate, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+def test_a_process_sends_another_ones_earlier_commit_before_its_own_and_each_once(
+    site, monkeypatch
+):
+    """Two processes on one database (here two apps in this one): the second commits right
+    after the first, before it heard of the first's commit. Its phones get both, in the log's
+    order, once each, however late the first's notice comes."""
+    db_path, _tokens = site
+    other = create_app(unit_settings(db_path)).extensions["exitnow"]
+    this = create_app(unit_settings(db_path)).extensions["exitnow"]
+    sent: list[tuple[str, object]] = []
+
+    def record(name, message, to=None, namespace="/", **_):
+        if to == "site:demo:staff":
+            sent.append((name, message))
+
+    monkeypatch.setattr(this.socketio, "emit", record)
+
+    with this.store.reading() as db:
+        before = log.latest_seq(db, "demo")
+    execute(other, command_line("demo"), "demo", "start_incident", {"kind": "fire"})
+    later = execute(this, command_line("demo"), "demo", "update_incident", {"message": "East"})
+    expected = list(range(before + 1, later["seq"] + 1))  # the other's events, then its own
+
+    def seqs() -> list[int]:
+        items = [m for name, m in sent for m in ([m] if name == "event" else m)]
+        return [
+            n for item in items for n in range(item["seq"], item.get("last_seq", item["seq"]) + 1)
+        ]
+
+    assert wait_for(lambda: seqs()[: len(expected)] == expected), f"{seqs()} {expected}"
+    assert this.publisher.from_log(["demo"]) == []  # the first's notice, late: nothing again
+    with this.store.reading() as db:  # and its own commit's events heard of the other way first
+        this.publisher.after_commit(log.events_after(db, "demo", later["seq"] - 1, 1))
+    time.sleep(1.5)  # a batch of numbers only would have left by now
+    assert seqs() == list(range(before + 1, before + 1 + len(seqs())))  # in order, once each

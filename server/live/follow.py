@@ -15,35 +15,33 @@ carries the same events between the workers of the SQLite recipe)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = 0.5
 
 
-def follows_the_log(services) -> bool:
-    return services.store.engine == "postgresql" and not services.settings.message_queue
+def follows_the_log(settings, store) -> bool:
+    """Whether this process hears of the other processes' commits from the store's log."""
+    return store.engine == "postgresql" and not settings.message_queue
 
 
-def follow_other_processes(services) -> None:
-    """Runs as a background task for the process's life: listen, send, listen again."""
-    publisher, store = services.publisher, services.store
-    publisher.log_store = store
-    was_listening = False
+def follow_other_processes(services, tell_heads_now: Callable[[], None]) -> None:
+    """Runs as a background task for the process's life: listen, send, listen again.
+    `tell_heads_now` reaches the phones of a site too far behind to send."""
+    publisher = services.publisher
     while True:
         try:
-            for site in store.listen():
+            for site in services.store.listen():
                 if site is None:  # listening (again): what came meanwhile is in the log
-                    publisher.hears_log = True
-                    if was_listening:
-                        logger.warning("listening to the log's commits again")
-                        publisher.from_log(store, None)
-                    else:
-                        publisher.start_at_head(store)
-                    was_listening = True
+                    publisher.hearing_log(True)
+                    too_far = publisher.from_log()
                 else:
-                    publisher.from_log(store, [site])
+                    too_far = publisher.from_log([site])
+                if too_far:
+                    tell_heads_now()
         except Exception as error:  # lost (a failover, a restart): listen again soon
             if publisher.hears_log:
                 logger.error("stopped hearing of the log's commits (%s); listening again", error)
-            publisher.hears_log = False
+            publisher.hearing_log(False)
         services.socketio.sleep(RETRY_SECONDS)

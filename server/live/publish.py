@@ -15,7 +15,7 @@ receipts are then a handful of frames per phone, not a thousand.
 
 On PostgreSQL without a message queue, what other processes commit comes from the log
 (`from_log`, told by server/live/follow.py) and leaves the same way; each event leaves a
-process once, whichever way it heard of it first (`_not_yet_sent`).
+process once, whichever way it heard of it first (`_queue_fresh`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 BATCH_SECONDS = 0.05
 NUMBERS_ONLY_SECONDS = 1.0
-FROM_LOG_BATCH = 1000  # events read at a time from the log (`Publisher.from_log`)
+# The most events of a site `Publisher.from_log` sends at once; further behind, the phones
+# are told the head and catch up themselves.
+FROM_LOG_LIMIT = 1000
 
 # Each connection joins exactly one room of its site: the one of its audience.
 AUDIENCES = {"responders": True, "staff": False}  # audience -> may read backup requests
@@ -61,7 +63,9 @@ def public_room(site: str) -> str:
 
 
 class Publisher:
-    def __init__(self, socketio, snapshots: Snapshots, push: PushSender, metrics: Metrics):
+    def __init__(
+        self, socketio, snapshots: Snapshots, push: PushSender, metrics: Metrics, log_store=None
+    ):
         self.socketio = socketio
         self.snapshots = snapshots
         self.push = push
@@ -75,21 +79,23 @@ class Publisher:
         self._sent_up_to: dict[str, int] = {}  # site -> the highest seq queued to its rooms
         self._lock = threading.Lock()  # guards the four above
         self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
-        # Set by server/live/follow.py when the other processes' commits come from the log:
-        # the store, and whether its listener hears them now (for /readyz).
-        self.log_store = None
-        self.hears_log: bool | None = None
+        # The store, when the other processes' commits come from its log (server/live/follow.py),
+        # and whether its listener hears them now (for /readyz; None: not following).
+        self.log_store = log_store
+        self.hears_log: bool | None = None if log_store is None else False
+        if log_store is not None:
+            self._start_at_head()
 
     def after_commit(self, events: list[dict]) -> None:
         """Called by the writer after each commit, with the batch's events in log order."""
         for site, of_site in groupby(events, key=lambda event: event["site"]):
             of_site = list(of_site)
-            sent = self._sent_up_to.get(site)
-            if self.log_store is not None and sent is not None and of_site[0]["seq"] > sent + 1:
-                self.from_log(self.log_store, [site])  # another process's commit came first
-            fresh = self._not_yet_sent(site, of_site)
-            for audience in AUDIENCES:
-                self._queue((site, audience), fresh)
+            if self._behind(site, of_site[0]["seq"]):
+                # Another process's commit came first: the log has both, in order. Read off
+                # the writer's way (it answers its callers now); the alarm's push goes anyway.
+                self.socketio.start_background_task(self.from_log, [site])
+            else:
+                self._queue_fresh(site, of_site)
             for event in of_site:  # then locked phones, in the background
                 if event["type"] == "incident.started":
                     self._alarm_committed[site] = time.monotonic()
@@ -98,70 +104,90 @@ class Publisher:
                     gc.freeze()
             self.push.follow(site, of_site)  # the alarm, all-clear, backup, test, escalation
 
-    def start_at_head(self, store) -> None:
+    def _behind(self, site: str, seq: int) -> bool:
+        """Whether this process has not sent the site's events before `seq` (only when
+        following the log: with one process, or Redis between them, it sends only its own)."""
+        return self.log_store is not None and seq > self._sent_up_to.get(site, 0) + 1
+
+    def hearing_log(self, hears: bool) -> None:
+        self.hears_log = hears
+
+    def _start_at_head(self) -> None:
         """What this process sends from the log starts after what every site's log holds
-        now (`from_log`), when it starts listening to the log."""
-        with store.reading() as db:
+        when it starts (`from_log`)."""
+        with self.log_store.reading() as db:
             heads = {site: log.latest_seq(db, site) for site in site_ids(db)}
         with self._lock:
             for site, seq in heads.items():
                 self._sent_up_to.setdefault(site, seq)
 
-    def from_log(self, store, sites: list[str] | None) -> None:
+    def from_log(self, sites: list[str] | None = None) -> list[str]:
         """Send what other processes committed to `sites`' logs (None: every site's) that this
         process has not sent yet, then rewrite their public snapshots when a notice changed.
-        A site made after `start_at_head` is new to everyone: its whole log is sent."""
-        with store.reading() as db:
-            for site in site_ids(db) if sites is None else sites:
-                events = self._read_after(db, site, self._sent_up_to.get(site, 0))
-                fresh = self._not_yet_sent(site, events)
-                if not fresh:
-                    continue
-                if any(event["type"] == "incident.started" for event in fresh):
-                    self._alarm_committed[site] = time.monotonic()  # when this process heard
-                for audience in AUDIENCES:
-                    self._queue((site, audience), fresh)
-                if any(event["type"] in SNAPSHOT_EVENTS for event in fresh):
-                    self.socketio.start_background_task(self.refresh_public, site)
+        A site made since this process started is new to it: its whole log is sent. Returns
+        the sites more than FROM_LOG_LIMIT behind (a long outage): nothing of theirs is sent,
+        their phones catch up themselves once told the head (server/timers.py)."""
+        if sites is None:
+            with self.log_store.reading() as db:
+                sites = site_ids(db)
+        too_far = []
+        for site in sites:  # one at a time: one site's failure leaves the others' events
+            try:
+                if not self._send_from_log(site):
+                    too_far.append(site)
+            except Exception as error:
+                if not self.log_store.forget_if_lost(error):
+                    logger.exception("could not send site %s's events from the log", site)
+        return too_far
 
-    @staticmethod
-    def _read_after(db, site: str, seq: int) -> list[dict]:
-        """The site's events after `seq` as they are read (sealed fields opened), all of them:
-        a process hears of every commit, so this is one batch's worth, or a failover's."""
-        events, batch = [], FROM_LOG_BATCH
-        while batch == FROM_LOG_BATCH:
-            read = log.events_after(db, site, seq, FROM_LOG_BATCH)
-            batch = len(read)
-            if read:
-                events += personal.Reader(db).entries(read)
-                seq = read[-1]["seq"]
-        return events
+    def _send_from_log(self, site: str) -> bool:
+        with self.log_store.reading() as db:
+            read = log.events_after(db, site, self._sent_up_to.get(site, 0), FROM_LOG_LIMIT + 1)
+            if len(read) > FROM_LOG_LIMIT:
+                latest = log.latest_seq(db, site)
+                with self._lock:
+                    self._sent_up_to[site] = max(self._sent_up_to.get(site, 0), latest)
+                return False
+            events = personal.Reader(db).entries(read)
+        fresh = self._queue_fresh(site, events)
+        if any(event["type"] == "incident.started" for event in fresh):
+            self._alarm_committed[site] = time.monotonic()  # when this process heard of it
+        if any(event["type"] in SNAPSHOT_EVENTS for event in fresh):
+            self.socketio.start_background_task(self.refresh_public, site)
+        return True
 
-    def _not_yet_sent(self, site: str, events: list[dict]) -> list[dict]:
-        """Those of the site's `events` (in log order) not queued to its rooms yet."""
+    def _queue_fresh(self, site: str, events: list[dict]) -> list[dict]:
+        """Queue to the site's rooms those of its `events` (in log order) not queued yet, in
+        one hold of the lock: each room's waiting list takes the seqs in order, each once,
+        whichever way this process heard of them first. Returns those."""
+        now = []
         with self._lock:
-            sent = self._sent_up_to.get(site, 0)
-            fresh = [event for event in events if event["seq"] > sent]
-            if fresh:
-                self._sent_up_to[site] = fresh[-1]["seq"]
-            return fresh
+            fresh = [event for event in events if event["seq"] > self._sent_up_to.get(site, 0)]
+            if not fresh:
+                return fresh
+            self._sent_up_to[site] = fresh[-1]["seq"]
+            for audience in AUDIENCES:
+                if self._leave_now((site, audience), fresh):
+                    now.append((site, audience))
+        for to in now:
+            self._send(to)
+        return fresh
 
-    def _queue(self, to: tuple[str, str], events: list[dict]) -> None:
-        if not events:
-            return
-        with self._lock:
-            waiting = self._waiting.setdefault(to, [])
-            waiting.extend(events)
-            due = self._due(to, waiting)
-            planned = self._planned.get(to)
-            if planned is not None and planned <= due:  # they leave with the planned batch
-                return
-            wait = due - time.monotonic()
-            if wait > 0:
-                self._planned[to] = due
-                self.socketio.start_background_task(self._send_later, to, wait)
-                return
-        self._send(to)
+    def _leave_now(self, to: tuple[str, str], events: list[dict]) -> bool:
+        """Under the lock: `events` wait for `to`; whether they leave now, else a batch is
+        (or already was) planned for them."""
+        waiting = self._waiting.setdefault(to, [])
+        waiting.extend(events)
+        due = self._due(to, waiting)
+        planned = self._planned.get(to)
+        if planned is not None and planned <= due:  # they leave with the planned batch
+            return False
+        wait = due - time.monotonic()
+        if wait > 0:
+            self._planned[to] = due
+            self.socketio.start_background_task(self._send_later, to, wait)
+            return False
+        return True
 
     def _due(self, to: tuple[str, str], waiting: list[dict]) -> float:
         """When the next batch to this audience may leave: BATCH_SECONDS after the last one,

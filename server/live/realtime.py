@@ -69,16 +69,17 @@ def register(socketio, services) -> None:
 
 
 def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: int | None) -> None:
-    """Join the site's room, send the events missed after `last_seq` (as `events` batches),
-    then the state.
+    """Send the events missed after `last_seq` (as `events` batches), then the state, and
+    join the site's room.
 
-    Nothing here yields between joining and the last send, so a live event cannot slip in
-    between; one committed just before may arrive twice (same seq): clients skip seen seqs.
+    Read first, then joined: reads on PostgreSQL yield to the event loop, and a live event
+    sent meanwhile would reach the phone before a state older than it. One committed between
+    the read and the join shows as a gap at the next event (the phone asks `sync`), or at
+    the next `head`. On SQLite nothing yields from the read to the last send.
     The messages go straight to this process's own connection, never through the message
     queue: a catch-up lost in a queue outage would leave the phone behind until the next head,
-    as one that meets a failover of PostgreSQL does (the next head has it ask again).
+    as one that meets a failover of PostgreSQL does.
     """
-    socketio.server.enter_room(sid, room_of(identity))
     try:
         with services.store.reading() as db:
             batches = None
@@ -90,7 +91,9 @@ def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: in
         if not services.store.forget_if_lost(error):
             raise
         logger.warning("a phone's catch-up met a lost database; it asks again at the next head")
+        socketio.server.enter_room(sid, room_of(identity))
         return
+    socketio.server.enter_room(sid, room_of(identity))
     for batch in batches or ():  # None: too far behind, the state alone brings it up to date
         send_encoded(socketio, sid, "events", batch)
     send_encoded(socketio, sid, "state", state)

@@ -41,6 +41,7 @@ WRITE_LOCK = 0x45786974  # "Exit"
 SCHEMA_LOCK = 0x4E6F7721  # "Now!"
 # Told the site of each commit that added to its log (one notice per site and transaction).
 LOG_CHANNEL = "exitnow_log"
+LISTEN_PROBE_SECONDS = 5
 
 
 def _waits_yield() -> None:
@@ -53,6 +54,7 @@ def _waits_yield() -> None:
     if patcher is not None and patcher.is_monkey_patched("select"):
         psycopg.waiting.wait = psycopg.waiting.wait_select
         psycopg.waiting.DefaultSelector = selectors.DefaultSelector  # connecting
+
 
 PRIMARY_LAG = (
     "SELECT CAST(MAX(EXTRACT(EPOCH FROM replay_lag)) * 1000 AS BIGINT) FROM pg_stat_replication"
@@ -73,7 +75,7 @@ CREATE OR REPLACE TRIGGER events_are_never_truncated BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
 CREATE OR REPLACE FUNCTION events_tell_listeners() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('exitnow_log', NEW.site);
+    PERFORM pg_notify('{channel}', NEW.site);
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER events_are_told AFTER INSERT ON events
@@ -93,7 +95,7 @@ def postgresql_schema(schema: str = SCHEMA) -> str:
         schema,
     )
     schema = re.sub(r"\bINTEGER\b", "BIGINT", schema)
-    return re.sub(r"\bBLOB\b", "BYTEA", schema) + APPEND_ONLY
+    return re.sub(r"\bBLOB\b", "BYTEA", schema) + APPEND_ONLY.replace("{channel}", LOG_CHANNEL)
 
 
 UNTRANSLATABLE = ("--", "/*", "$$", "E'")
@@ -272,15 +274,20 @@ class PostgresStore(TwoConnections):
         db.execute("COMMIT")
 
     def listen(self) -> Iterator[str | None]:
-        """None once listening, then the site of every commit any process makes to its log,
-        as PostgreSQL tells them after the commit. Ends with an error when the connection
-        is lost (a failover): the caller listens again and reads what it missed from the log."""
+        """None once listening, then the site of every commit another process makes to its
+        log, as PostgreSQL tells them after the commit (this process's own writer sends its
+        own). Ends with an error when the connection is lost (a failover; a silent primary
+        fails the probe sent after LISTEN_PROBE_SECONDS without a notice, within libpq's
+        tcp_user_timeout): the caller listens again and reads what it missed from the log."""
         db = connect(self.url)
         try:
             db.execute(f"LISTEN {LOG_CHANNEL}")
             yield None
-            for notice in db.connection.notifies():
-                yield notice.payload
+            while True:
+                for notice in db.connection.notifies(timeout=LISTEN_PROBE_SECONDS):
+                    if notice.pid != self._write_db.connection.info.backend_pid:
+                        yield notice.payload
+                db.execute("SELECT 1")
         finally:
             db.close()
 
