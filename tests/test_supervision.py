@@ -4,6 +4,7 @@ reaches every phone of every worker, and /readyz says when a worker cannot do it
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 
@@ -36,9 +37,11 @@ def test_a_single_worker_is_ready_and_says_what_it_checked(live_server):
 
     assert status == 200
     assert body["ready"] is True
+    on_postgresql = os.environ.get("EXITNOW_TEST_ENGINE") == "postgresql"
     assert body["checks"] == {
         "database": True,
-        "message_queue": None,
+        # One worker has no other to hear, but on PostgreSQL it listens to the log for them.
+        "message_queue": True if on_postgresql else None,
         "snapshots": True,
         "disk_space": True,
     }
