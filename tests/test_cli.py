@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from harness import REPO, prepare_database
+from harness import REPO, engine_env, prepare_database
 
 
 def test_a_command_runs_and_ends_under_the_default_async_mode(tmp_path):
@@ -48,6 +48,7 @@ def test_enrollment_link_points_at_the_running_servers_port_and_says_when_it_gue
     prepare_database(db, {})
     env = {key: value for key, value in os.environ.items() if key not in ("PORT", "HOST")}
     env |= {"EXITNOW_DB": str(db), "EXITNOW_PUBLIC_DIR": str(tmp_path / "public")}
+    env |= engine_env(db)
     env.pop("EXITNOW_PUBLIC_URL", None)
 
     guessed = enrollment_link(env)
