@@ -72,7 +72,7 @@ def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: in
     """Send the events missed after `last_seq` (as `events` batches), then the state, and
     join the site's room.
 
-    Read first, then joined: reads on PostgreSQL yield to the event loop, and a live event
+    Read first, then joined: reads on PostgreSQL under gevent yield to the event loop, and a live event
     sent meanwhile would reach the phone before a state older than it. One committed between
     the read and the join shows as a gap at the next event (the phone asks `sync`), or at
     the next `head`. On SQLite nothing yields from the read to the last send.

@@ -614,6 +614,11 @@ class TwoConnections:
             finally:
                 self._read_db.execute("COMMIT")
 
+    def commit(self, db, run_native) -> None:
+        """COMMIT in a native thread: it waits for the fsync (SQLite) or for the synchronous
+        standby (PostgreSQL), and the event loop goes on."""
+        run_native(db.execute, "COMMIT")
+
     def forget_if_lost(self, error: BaseException) -> bool:
         """Whether `error` is a lost connection to the store's server (`lost`); then both
         connections are made anew at their next use."""
@@ -660,10 +665,6 @@ class Store(TwoConnections):
         finally:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         run_native(db.execute, "BEGIN IMMEDIATE")
-
-    def commit(self, db, run_native) -> None:
-        """COMMIT in a native thread: it waits for the fsync, the event loop goes on."""
-        run_native(db.execute, "COMMIT")
 
     def lost(self, error: BaseException) -> bool:
         """Whether `error` is a lost connection to the store's server: a file has none."""

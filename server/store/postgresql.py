@@ -13,9 +13,9 @@ what it lacks of SQLite's spelling and nothing more:
   columns: a rolled-back batch leaves a gap in those, never in a site's seq);
 - timeouts everywhere a wait could be long: connecting, the write lock (as SQLite's busy
   timeout), a dead peer (TCP keepalives and a user timeout), a transaction left open.
-- every wait for PostgreSQL yields to the event loop (`_waits_yield`): a commit that waits
-  for the synchronous standby, a primary gone silent, the other processes' write lock hold up
-  the writer, never the phones' sockets;
+- the long waits yield to the event loop: COMMIT (which waits for the synchronous standby)
+  and the other processes' write lock in a native thread, connecting and the listener's wait
+  green (`ListeningConnection`); a statement's round trip waits in C, as SQLite's calls do;
 - every commit told to every process (`listen`): the log is the message queue between
   processes and machines (server/live/follow.py).
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import selectors
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,16 +43,23 @@ LOG_CHANNEL = "exitnow_log"
 LISTEN_PROBE_SECONDS = 5
 
 
-def _waits_yield() -> None:
-    """psycopg waits for PostgreSQL in C (wait_c), holding the whole event loop for each round
-    trip, unless gevent patched `select`; eventlet patched it too, but psycopg does not look
-    for eventlet: its select-based waits are then green (eventlet's select waits in its hub,
-    with no limit on the descriptor's number). Called when a store is made, after the server
-    has patched: psycopg may have been imported before (the start's checks read the log)."""
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None and patcher.is_monkey_patched("select"):
-        psycopg.waiting.wait = psycopg.waiting.wait_select
-        psycopg.waiting.DefaultSelector = selectors.DefaultSelector  # connecting
+def _connecting_yields() -> None:
+    """psycopg took `selectors.DefaultSelector` for its connecting waits when it was imported,
+    which the start's checks may do before eventlet patches it: the patched one (green: a
+    connection to a dead host costs the worker nothing while it times out). Called when a
+    store is made, after the server has patched."""
+    psycopg.waiting.DefaultSelector = selectors.DefaultSelector
+
+
+class ListeningConnection(psycopg.Connection):
+    """The listener's connection (`PostgresStore.listen`): it waits for a notice most of its
+    life, so its waits yield to the event loop. The commands' and reads' round trips wait in
+    C (psycopg's wait_c) instead: a green wait costs more than a short trip (bench_crowd,
+    1000 receipts over the socket: the manager had every one after 1.40 s, 3.04 s with every
+    wait green); the long waits, COMMIT and the write lock, go to a native thread."""
+
+    def wait(self, gen, interval=None):
+        return psycopg.waiting.wait_select(gen, self.pgconn.socket, interval=interval)
 
 
 PRIMARY_LAG = (
@@ -192,13 +198,13 @@ SESSION = (
 )
 
 
-def connect(url: str) -> Database:
+def connect(url: str, kind: type[psycopg.Connection] = psycopg.Connection) -> Database:
     """A connection with the timeouts above; an error names the server, never the password
     (libpq can repeat parts of the URL in its messages)."""
     try:
         given = conninfo_to_dict(url)
         settings = {**CONNECTION_DEFAULTS, **given}
-        connection = psycopg.connect(**settings, autocommit=True)
+        connection = kind.connect(**settings, autocommit=True)
     except psycopg.Error as error:
         raise psycopg.OperationalError(
             f"cannot connect to PostgreSQL at {where(url)}: {type(error).__name__}"
@@ -242,7 +248,7 @@ class PostgresStore(TwoConnections):
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self, url: str, path: str):
-        _waits_yield()
+        _connecting_yields()
         self.url, self.path = url, path
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
@@ -263,15 +269,11 @@ class PostgresStore(TwoConnections):
         return fresh
 
     def begin_write(self, db: Database, run_native) -> None:
-        """BEGIN and the writers' lock (as SQLite's BEGIN IMMEDIATE), waited for while the
-        event loop goes on (`_waits_yield`: no native thread needed)."""
+        """BEGIN and the writers' lock: at once when no other process holds it, else waited
+        for in a native thread (as SQLite's BEGIN IMMEDIATE)."""
         db.execute("BEGIN")
-        db.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
-
-    def commit(self, db: Database, run_native) -> None:
-        """COMMIT, which returns once the synchronous standby has the batch too; waited for
-        while the event loop goes on."""
-        db.execute("COMMIT")
+        if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
+            run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
     def listen(self) -> Iterator[str | None]:
         """None once listening, then the site of every commit another process makes to its
@@ -279,7 +281,7 @@ class PostgresStore(TwoConnections):
         own). Ends with an error when the connection is lost (a failover; a silent primary
         fails the probe sent after LISTEN_PROBE_SECONDS without a notice, within libpq's
         tcp_user_timeout): the caller listens again and reads what it missed from the log."""
-        db = connect(self.url)
+        db = connect(self.url, ListeningConnection)
         try:
             db.execute(f"LISTEN {LOG_CHANNEL}")
             yield None

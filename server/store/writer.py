@@ -7,8 +7,8 @@ others), commits once, hands the events in the order they were recorded to each 
 `subscribers` (the publisher first), and only then wakes the callers: nothing is acknowledged before its commit.
 
 Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
-the fsync (`Store.commit`), and the write lock when another process holds it
-(`Store.begin_write`; PostgreSQL's waits yield by themselves); the event loop keeps
+the fsync or the synchronous standby (`commit`), and the write lock when another process
+holds it (`begin_write`); the event loop keeps
 serving, and the next batch keeps gathering, meanwhile. The commands themselves run on
 the loop: they are short statements on cached pages, and in a native thread they fought the
 loop for the GIL at every SQLite call (208 receipts took 606 ms to write that way, under a
