@@ -56,5 +56,5 @@ if [ $# -eq 0 ]; then
         tests/test_push.py tests/test_crowd.py tests/test_supervision.py tests/test_rate_limits.py \
         tests/test_bridge.py tests/test_email_channel.py tests/test_email_sieve.py \
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
-        tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py
+        tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py
 fi
