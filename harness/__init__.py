@@ -237,8 +237,28 @@ def store_url_for(db_path: Path) -> str | None:
     server is started on first use and stopped when the run ends)."""
     if os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") != "postgresql":
         return None
-    name = "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
-    return tests_postgres().create_database(name)
+    return tests_postgres().create_database(_database_name(db_path))
+
+
+def _database_name(db_path: Path) -> str:
+    return "t_" + hashlib.sha256(str(Path(db_path).resolve()).encode()).hexdigest()[:24]
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """The store of the database file `target` made a copy of `source`'s: the file copied, or
+    on PostgreSQL a database made with the other as its template (nobody may be connected to
+    it then: close its app's store first)."""
+    if os.environ.get("EXITNOW_TEST_ENGINE", "sqlite") != "postgresql":
+        for suffix in ("", "-wal", "-shm"):  # the WAL too, should a connection be open
+            if Path(f"{source}{suffix}").exists():
+                shutil.copy2(f"{source}{suffix}", f"{target}{suffix}")
+        return
+    import psycopg
+
+    with psycopg.connect(tests_postgres().url("postgres"), autocommit=True) as connection:
+        connection.execute(
+            f'CREATE DATABASE "{_database_name(target)}" TEMPLATE "{_database_name(source)}"'
+        )
 
 
 def tests_postgres() -> PostgresServer:

@@ -9,13 +9,13 @@ import time
 import zipfile
 from pathlib import Path
 
-from harness import Api, unit_settings
+from harness import Api, copy_store, unit_settings
 from server import create_app, demo
 from server.commands import execute
 from server.rules.auth import command_line
 
 SITE = "/api/sites/demo"
-KEPT_BESIDE = ("exitnow.db", "secret_key", "log_signing_key.pem", "vapid_private.pem")
+KEPT_BESIDE = ("secret_key", "log_signing_key.pem", "vapid_private.pem")
 
 
 def wait_for(predicate, timeout: float = 10) -> None:
@@ -94,6 +94,7 @@ def account_for_some(manager: Api, client, visitors: dict) -> None:
 def copy_folder(source: Path, target: Path) -> Path:
     """The database and the keys beside it, as the operator holds them."""
     target.mkdir(parents=True)
+    copy_store(source / "exitnow.db", target / "exitnow.db")
     for name in KEPT_BESIDE:
         if (source / name).exists():
             shutil.copy2(source / name, target / name)

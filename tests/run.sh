@@ -42,8 +42,10 @@ if [ $# -eq 0 ]; then
     EXITNOW_ASYNC_MODE=gevent python -m pytest -q tests/test_live.py tests/test_supervision.py tests/test_crowd.py
 fi
 # The files that run on PostgreSQL too (EXITNOW_TEST_ENGINE=postgresql: each database file of
-# a test is a database on a PostgreSQL server the run starts). The others still read or write
-# the SQLite file itself from the test (issue 29 moves them to the store, then the whole suite).
+# a test is a database on a PostgreSQL server the run starts; a copy of one is a database made
+# from it, harness.copy_store). The others test the SQLite file itself (its modes, backups,
+# checks, a full disk), the deployment recipe (nginx, production: SQLite workers), the browser
+# screens, or the OpenAPI fuzzing; tests/test_failover.py starts its own PostgreSQL pair.
 if [ $# -eq 0 ]; then
     EXITNOW_TEST_ENGINE=postgresql python -m pytest -q \
         tests/test_live.py tests/test_mustering.py tests/test_notices.py tests/test_report.py \
@@ -56,5 +58,6 @@ if [ $# -eq 0 ]; then
         tests/test_push.py tests/test_crowd.py tests/test_supervision.py tests/test_rate_limits.py \
         tests/test_bridge.py tests/test_email_channel.py tests/test_email_sieve.py \
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
-        tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py
+        tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py \
+        tests/test_authorisation_matrix.py tests/test_verify_report.py
 fi

@@ -30,7 +30,7 @@ import requests
 import socketio
 import websocket
 
-from harness import Api, LiveServer, outside_store, unit_settings
+from harness import Api, LiveServer, copy_store, outside_store, unit_settings
 from server import create_app, demo
 from server.api.public import PHONE_TYPES
 from server.basics.settings import Settings
@@ -367,7 +367,8 @@ def world(tmp_path_factory) -> World:
 def settings(world, tmp_path) -> Settings:
     """conftest's app, client and event_count, on a fresh copy of the prepared world."""
     folder = tmp_path / "world"
-    shutil.copytree(world.folder, folder)
+    shutil.copytree(world.folder, folder, ignore=shutil.ignore_patterns("exitnow.db*"))
+    copy_store(world.folder / "exitnow.db", folder / "exitnow.db")
     return unit_settings(folder / "exitnow.db")
 
 
