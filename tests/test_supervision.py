@@ -33,6 +33,8 @@ def wait_for(check, timeout: float = SUPERVISED_SECONDS) -> bool:
 
 
 def test_a_single_worker_is_ready_and_says_what_it_checked(live_server):
+    # On PostgreSQL it is ready once it listens to the log, a moment after it answers.
+    wait_for(lambda: readiness(live_server)[0] == 200)
     status, body = readiness(live_server)
 
     assert status == 200
