@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import engineio
 import http_ece
 import pytest
 import requests
@@ -423,6 +424,21 @@ class Api:
         return self.client.get(path, headers=self.headers)
 
 
+class InOrderEngineIO(engineio.Client):
+    """Engine.IO's client runs each message's handler in a thread of its own, so a `state`
+    could be handled before the `events` sent ahead of it (and the events then dropped as
+    seen). A browser handles them one after another, in order: so does this one."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return InOrderEngineIO
+
+
 class StaffClient:
     """A real python-socketio client that records every event it receives (from `event` and
     `events` messages alike, in order: a redacted range is one item) and every `state`."""
@@ -433,7 +449,7 @@ class StaffClient:
         self.messages: list[str] = []  # the name of every message, in order
         self.disk: list[dict] = []  # each `disk` message (responders: the console's banner)
         self._changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = InOrderClient(reconnection=False)
         self.sio.on("event", self._on_event)
         self.sio.on("events", self._on_events)
         self.sio.on("state", self._on_state)

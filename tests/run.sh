@@ -45,9 +45,7 @@ fi
 # a test is a database on a PostgreSQL server the run starts; a copy of one is a database made
 # from it, harness.copy_store). The others test the SQLite file itself (its modes, backups,
 # checks, a full disk), the deployment recipe (nginx, production: SQLite workers), the browser
-# screens, or the OpenAPI fuzzing; tests/test_failover.py starts its own PostgreSQL pair. The
-# authorisation matrix passes on PostgreSQL by hand, but its live server's log once grew by an
-# entry nobody sent during a refusal's count there: SQLite only until that is found.
+# screens, or the OpenAPI fuzzing; tests/test_failover.py starts its own PostgreSQL pair.
 if [ $# -eq 0 ]; then
     EXITNOW_TEST_ENGINE=postgresql python -m pytest -q \
         tests/test_live.py tests/test_mustering.py tests/test_notices.py tests/test_report.py \
@@ -61,5 +59,5 @@ if [ $# -eq 0 ]; then
         tests/test_bridge.py tests/test_email_channel.py tests/test_email_sieve.py \
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
         tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py \
-        tests/test_verify_report.py
+        tests/test_verify_report.py tests/test_authorisation_matrix.py
 fi

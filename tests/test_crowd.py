@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-import socketio
 
-from harness import outside_store, prepare_database, store_url_for, wait_for
+from harness import InOrderClient, outside_store, prepare_database, store_url_for, wait_for
 from server.store.events import ROLL_CALL_EVENTS
 from server.store.postgresql import WRITE_LOCK
 
@@ -95,7 +94,7 @@ class Phone:
         self.last_seq: int | None = None
         self.drop_first_batch = drop_first_batch
         self.syncs = 0
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = InOrderClient(reconnection=False)
         self.sio.on("state", self._state)
         self.sio.on("event", lambda item: self._batch([item]))
         self.sio.on("events", lambda items: self._batch(items, batch=True))

@@ -19,7 +19,7 @@ import pytest
 import requests
 import socketio
 
-from harness import LiveServer, ReplicatedPostgres, prepare_database, wait_for
+from harness import InOrderClient, LiveServer, ReplicatedPostgres, prepare_database, wait_for
 
 PHONES = 200
 SITE = "/api/sites/demo"
@@ -63,7 +63,7 @@ class Phone:
         self.urls, self.token = urls, token
         self.last_seq: int | None = None
         self.reconnects = 0
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = InOrderClient(reconnection=False)
         self.sio.on("state", self._state)
         self.sio.on("event", lambda item: self._items([item]))
         self.sio.on("events", self._items)
