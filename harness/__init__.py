@@ -448,6 +448,7 @@ class StaffClient:
         self.states: list[dict] = []
         self.messages: list[str] = []  # the name of every message, in order
         self.disk: list[dict] = []  # each `disk` message (responders: the console's banner)
+        self.syncs = 0  # how often it asked for what it missed (a gap, or behind a `head`)
         self._changed = threading.Condition()
         self.sio = InOrderClient(reconnection=False)
         self.sio.on("event", self._on_event)
@@ -476,7 +477,7 @@ class StaffClient:
             if last is not None and item.get("last_seq", item["seq"]) <= last:
                 continue
             if last is not None and item["seq"] > last + 1:
-                self.sio.emit("sync", {"last_seq": last})
+                self._sync(last)
                 break
             self.events.append(item)
         self._changed.notify_all()
@@ -499,7 +500,11 @@ class StaffClient:
             self.messages.append("head")
             last = self.last_seq()
             if last is not None and data["seq"] > last:
-                self.sio.emit("sync", {"last_seq": last})
+                self._sync(last)
+
+    def _sync(self, last: int) -> None:
+        self.syncs += 1
+        self.sio.emit("sync", {"last_seq": last})
 
     def last_seq(self) -> int | None:
         """The newest seq this client knows, from events or the last state."""
