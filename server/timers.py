@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from . import commands
 from .basics import clock
 from .basics.clock import local_day, now_ms
-from .basics.errors import DiskFull
+from .basics.tasks import kept_alive
 from .commands.sites import sites_with_undeclared_assembly_points
 from .live import pings
 from .live.follow import follow_other_processes
@@ -110,12 +110,8 @@ def watch_clock(services: Services, step_seen: int) -> int:
 def _watch_clock(services: Services, step_seen: int) -> None:
     while True:
         services.socketio.sleep(CLOCK_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "watching the system clock"):
             step_seen = watch_clock(services, step_seen)
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the watch alive
-            logger.exception("watching the system clock failed")
 
 
 def declare_assembly_points(services: Services) -> list[str]:
@@ -141,12 +137,10 @@ def erase_expired(services: Services) -> dict[str, dict]:
 def _erase_expired_daily(services: Services) -> None:
     while True:
         services.socketio.sleep(ERASE_EXPIRED_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "erasing expired personal data"):  # else tomorrow
             for site, erased in erase_expired(services).items():
                 if erased:
                     logger.info("erased on site %s what its retention ended: %s", site, erased)
-        except Exception:  # a full disk, a busy database: tomorrow again
-            logger.exception("erasing expired personal data failed")
 
 
 def reopen_due_sites(services: Services) -> list[str]:
@@ -186,13 +180,9 @@ def _reopen_loop(services: Services) -> None:
     days: dict[str, str] = {}
     while True:
         services.socketio.sleep(CHECK_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "reopening the public channels"):
             reopen_due_sites(services)
             rewrite_after_midnight(services, days)
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the timer alive; the next round tries again
-            logger.exception("reopening the public channels failed")
 
 
 def sign_out_at_closing(services: Services) -> dict[str, int]:
@@ -216,12 +206,8 @@ def sign_out_at_closing(services: Services) -> dict[str, int]:
 def _sign_out_at_closing_forever(services: Services) -> None:
     while True:
         services.socketio.sleep(CLOSING_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "signing out the visitors at closing time"):
             sign_out_at_closing(services)
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the timer alive; the next minute tries again
-            logger.exception("signing out the visitors at closing time failed")
 
 
 def watch_alarm_panels(services: Services) -> None:
@@ -240,12 +226,8 @@ def watch_alarm_panels(services: Services) -> None:
 def _watch_alarm_panels(services: Services) -> None:
     while True:  # every second: a pre-alarm's countdown is a promise to the duty manager
         services.socketio.sleep(PANEL_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "watching the alarm panels"):
             watch_alarm_panels(services)
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the watch alive
-            logger.exception("watching the alarm panels failed")
 
 
 def watch_disk(services: Services, told: tuple) -> tuple:
@@ -264,10 +246,8 @@ def _watch_disk(services: Services) -> None:
     told = (False, False)  # a console connecting while warned hears it from realtime.py
     while True:
         services.socketio.sleep(DISK_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "watching the free disk space"):
             told = watch_disk(services, told)
-        except Exception:  # keep the watch alive
-            logger.exception("watching the free disk space failed")
 
 
 def _checkpoints_forever(services: Services) -> None:
@@ -275,12 +255,8 @@ def _checkpoints_forever(services: Services) -> None:
     not give yet, the new checkpoints into the status documents (server/evidence/checkpoints.py)."""
     while True:
         services.socketio.sleep(CHECKPOINTS_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "signing or witnessing the logs' checkpoints"):
             services.checkpoints.tick()
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the timer alive; the next minute tries again
-            logger.exception("signing or witnessing the logs' checkpoints failed")
 
 
 def _collect_while_quiet(services: Services) -> None:
@@ -293,7 +269,7 @@ def _collect_while_quiet(services: Services) -> None:
     unfreezes and walks everything, for the rare cycle among the frozen objects."""
     minutes = 0
     while True:
-        try:
+        with kept_alive(services.store, "collecting garbage"):
             with services.store.reading() as db:
                 alarm_on = db.execute("SELECT 1 FROM incidents WHERE ended_at IS NULL").fetchone()
             if alarm_on is None:
@@ -302,8 +278,6 @@ def _collect_while_quiet(services: Services) -> None:
                 gc.collect()
                 gc.freeze()
                 minutes += 1
-        except Exception:  # keep the timer alive
-            logger.exception("collecting garbage failed")
         services.socketio.sleep(COLLECT_EVERY_SECONDS)
 
 
@@ -320,12 +294,10 @@ def _tell_heads_forever(services: Services) -> None:
     read_before: dict[str, int] = {}
     while True:
         services.socketio.sleep(HEAD_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "telling the clients their sites' heads"):
             read_now = read_heads(services)
             tell_heads(services, heads.due(read_before))
             read_before = read_now
-        except Exception:  # keep the supervision alive; the next period tries again
-            logger.exception("telling the clients their sites' heads failed")
 
 
 class Heads:
@@ -388,9 +360,5 @@ def _escalate_forever(services: Services) -> None:
     """A read each second while an incident runs, and the command only when someone is due."""
     while True:
         services.socketio.sleep(ESCALATION_EVERY_SECONDS)
-        try:
+        with kept_alive(services.store, "escalating the alarm"):
             services.policies.escalate_due()
-        except DiskFull:  # said once, by server/store/disk.py; tried again later
-            pass
-        except Exception:  # keep the timer alive
-            logger.exception("escalating the alarm failed")

@@ -200,6 +200,31 @@ def test_a_restart_of_postgresql_costs_one_retry_and_the_alarm_is_applied_once(s
         assert started.fetchone() == (1,)
 
 
+def test_background_work_that_meets_a_restart_of_postgresql_warns_and_goes_on(site, servers):
+    """The timers (the panels' watch each second, the clock's, the heads') meet the lost
+    connection: each says so as a warning and tries again, not as a bug's traceback, and
+    works again once PostgreSQL is back."""
+    db_path, tokens = site
+    server = live(db_path, servers)
+    postgres = tests_postgres()
+    postgres.stop()
+    time.sleep(3)  # the panels' and the clock's watch run every second
+    postgres.start()
+
+    assert wait_for(lambda: requests.get(server.url + "/readyz", timeout=10).ok), "not ready again"
+    started = server.post(
+        "/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"}, key="alarm-1"
+    )
+    assert started.status_code in (201, 503), started.text
+    again = server.post(
+        "/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"}, key="alarm-1"
+    )
+    assert again.status_code == 201, again.text
+    said = server.output.read_text()
+    assert "watching the alarm panels: the database was unreachable" in said, said[-3000:]
+    assert "Traceback" not in said, said[-3000:]
+
+
 @pytest.mark.parametrize(
     "sql", ["SELECT 1 -- a ?", "SELECT /* :x */ 1", "SELECT $$?$$", "SELECT E'?'"]
 )

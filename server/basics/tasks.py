@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from .errors import DiskFull
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +35,20 @@ def run_together(start_task: Callable, work: list[Callable[[], None]]) -> None:
         start_task(run, function)
     for _ in work:
         finished.acquire()
+
+
+@contextmanager
+def kept_alive(store, doing: str) -> Iterator[None]:
+    """One round of a background loop: a failure is logged and the loop goes on, its next
+    round trying again. A full disk is said once, by server/store/disk.py; a lost database
+    (a restart, a failover) is a warning, its connections made anew for the next round;
+    anything else is a bug, logged with its traceback."""
+    try:
+        yield
+    except DiskFull:
+        pass
+    except Exception as error:
+        if store.forget_if_lost(error):
+            logger.warning("%s: the database was unreachable; the next round tries again", doing)
+        else:
+            logger.exception("%s failed", doing)

@@ -25,10 +25,9 @@ from urllib.parse import urlsplit
 
 from ..basics import signing
 from ..basics.clock import iso, now_ms, parse_iso
-from ..basics.errors import DiskFull
 from ..basics.http import connector_for
 from ..basics.names import DEFAULT_LANGUAGE, LANGUAGES
-from ..basics.tasks import run_together
+from ..basics.tasks import kept_alive, run_together
 from ..channels.texts import default_texts, moment_words
 from ..commands.webhooks import unseal_for
 from ..evidence.checkpoints import latest_note
@@ -50,13 +49,9 @@ class WebhookDeliveries:
     def run_forever(self, services) -> None:
         """The worker's loop (started by server/timers.py in every server process)."""
         while True:
-            try:
+            with kept_alive(services.store, "delivering webhooks"):
                 while self.deliver_due(services):  # at once again while there is work
                     pass
-            except DiskFull:  # said once, by server/store/disk.py; tried again later
-                pass
-            except Exception:  # keep delivering; the next round tries again
-                logger.exception("delivering webhooks failed")
             services.socketio.sleep(POLL_SECONDS)
 
     def deliver_due(self, services) -> int:

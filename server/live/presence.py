@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from ..basics.clock import now_ms
-from ..basics.errors import DiskFull
+from ..basics.tasks import kept_alive
 from ..store.sql import replace_into
 
 if TYPE_CHECKING:
@@ -154,9 +154,5 @@ class Presence:
         """The worker's timer (server/timers.py)."""
         while True:
             services.socketio.sleep(FLUSH_SECONDS)
-            try:
+            with kept_alive(services.store, "writing which phones are connected"):
                 self.flush(services)
-            except DiskFull:  # said once, by server/store/disk.py; tried again later
-                pass
-            except Exception:  # keep the timer alive; the next period writes it
-                logger.exception("writing which phones are connected failed")

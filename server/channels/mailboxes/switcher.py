@@ -30,7 +30,7 @@ import uuid
 from ...basics import sealed
 from ...basics.clock import now_ms
 from ...basics.settings import secret_key_for
-from ...basics.tasks import run_together
+from ...basics.tasks import kept_alive, run_together
 from ...store.log import canonical_json
 from .. import load_notice
 from ..email import auto_reply
@@ -53,12 +53,10 @@ class MailboxSwitcher:
     def run_forever(self, services) -> None:
         """The worker's loop (started by server/timers.py in every server process)."""
         while True:
-            try:
+            with kept_alive(services.store, "switching the mailboxes' automatic replies"):
                 while self.switch_due(services):
                     pass
                 check_due(services, self.providers)  # readiness, before any alarm
-            except Exception:  # keep switching; the next round tries again
-                logger.exception("switching the mailboxes' automatic replies failed")
             services.socketio.sleep(POLL_SECONDS)
 
     def switch_due(self, services) -> int:
