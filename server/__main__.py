@@ -22,12 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", help="address to listen on (default $HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default $PORT or 5000)")
     parser.add_argument(
-        "--check", action="store_true", help="only check the database file, as a start does"
+        "--check", action="store_true", help="only check the database, as a start does"
     )
     args = parser.parse_args(argv)
     settings = load_settings(host=args.host, port=args.port)
     if args.check:
-        sys.exit(check_only(settings.db_path))
+        sys.exit(check_only(settings))
     refuse_what_cannot_work(settings)
     patch_for(settings.async_mode)
 
@@ -61,13 +61,10 @@ DEMO_HINT = (
 )
 
 
-def check_only(db_path: str) -> int:
-    problems = integrity.database_problems(db_path)
-    if problems:
-        print(integrity.damage_report(db_path, problems))
-        return 1
-    print(f"{db_path}: quick_check ok, every log chain intact from its last checkpoint")
-    return 0
+def check_only(settings) -> int:
+    whole, said = integrity.check_on_demand(settings)
+    print(said)
+    return 0 if whole else 1
 
 
 def refuse_what_cannot_work(settings) -> None:
@@ -82,6 +79,8 @@ def refuse_what_cannot_work(settings) -> None:
         if problems:
             report = integrity.damage_report(settings.db_path, problems)
             sys.exit("Exit Now will not start: " + report)
+    else:
+        refuse_a_damaged_postgres(settings)
     for problem in integrity.key_file_problems(settings.db_path):
         sys.exit(f"Exit Now will not start: {problem}.")
     lost = integrity.lost_signing_key(
@@ -92,6 +91,21 @@ def refuse_what_cannot_work(settings) -> None:
     public = integrity.unwritable_public_folder(settings.public_dir)
     if public:
         print(f"WARNING: {public}.", file=sys.stderr, flush=True)
+
+
+def refuse_a_damaged_postgres(settings) -> None:
+    """The log chains from their last checkpoints, as for the file (amcheck, which reads
+    every table whole, only on demand). An unreachable server is not damage: the store
+    says so, and /readyz is red until it answers."""
+    from .store.postgresql import Unreachable
+
+    try:
+        problems, _checked = integrity.postgres_problems(settings.database_url)
+    except Unreachable:
+        return
+    if problems:
+        report = integrity.damage_report(settings.db_path, problems, settings.database_url)
+        sys.exit("Exit Now will not start: " + report)
 
 
 def patch_for(async_mode: str) -> None:

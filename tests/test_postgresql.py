@@ -136,15 +136,80 @@ def test_the_log_is_append_only_in_postgresql_too(site, statement):
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before > 0
 
 
-@pytest.mark.parametrize("command", [["backup", "copy.db"], ["check-database"]])
-def test_the_sqlite_files_own_commands_say_what_to_use_instead(site, command):
+def test_the_sqlite_files_backup_says_what_to_use_instead(site):
     db_path, _tokens = site
 
-    result = flask_cli(db_path, *command)
+    result = flask_cli(db_path, "backup", "copy.db")
 
     assert result.returncode == 1
     assert "the store is PostgreSQL" in result.stderr and "pg_dump" in result.stderr
     assert not (db_path.parent / "copy.db").exists()
+
+
+def test_check_database_on_postgresql_checks_the_chains_and_with_amcheck_the_pages(site):
+    db_path, _tokens = site
+
+    without = flask_cli(db_path, "check-database")
+    with psycopg.connect(store_url_for(db_path), autocommit=True) as db:
+        db.execute("CREATE EXTENSION amcheck")
+    checked = flask_cli(db_path, "check-database")
+
+    assert without.returncode == 0, without.stderr
+    assert "every log chain intact from its last checkpoint" in without.stdout
+    assert "amcheck is not in this database" in without.stdout
+    assert checked.returncode == 0, checked.stderr
+    assert "amcheck: every table's pages and B-tree indexes whole" in checked.stdout
+
+
+def test_a_damaged_index_page_is_named_by_check_database_with_the_way_back(site):
+    """Bytes of an index's page overwritten on disk, as a bad sector would: amcheck names it."""
+    db_path, _tokens = site
+    postgres = tests_postgres()
+    with psycopg.connect(store_url_for(db_path), autocommit=True) as db:
+        db.execute("CREATE EXTENSION amcheck")
+        index_file = db.execute("SELECT pg_relation_filepath('events_pkey')").fetchone()[0]
+        db.execute("CHECKPOINT")  # the index on disk, not only in WAL
+    postgres.stop()
+    damaged = bytearray((postgres.folder / index_file).read_bytes())
+    damaged[8192 + 200 : 8192 + 600] = b"Z" * 400  # inside its first page of entries
+    (postgres.folder / index_file).write_bytes(bytes(damaged))
+    postgres.start()
+
+    checked = flask_cli(db_path, "check-database")
+
+    assert checked.returncode == 1, checked.stdout
+    assert "is damaged" in checked.stderr and "amcheck: the index events_pkey" in checked.stderr
+    assert "fail over to it" in checked.stderr
+
+
+def change_an_entry_behind_the_servers_back(db_path) -> int:
+    """A superuser's change past the append-only trigger (as a damaged page read back, or a
+    restore from a wrong copy, would show): returns the seq changed."""
+    with psycopg.connect(store_url_for(db_path), autocommit=True) as db:
+        db.execute("SET session_replication_role = replica")  # triggers off, for this session
+        seq = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
+        db.execute(
+            "UPDATE events SET actor = 'someone else' WHERE site = 'demo' AND seq = %s", [seq]
+        )
+    return seq
+
+
+def test_a_changed_log_entry_on_postgresql_stops_the_start_and_fails_the_check(site, servers):
+    db_path, _tokens = site
+    seq = change_an_entry_behind_the_servers_back(db_path)
+
+    checked = flask_cli(db_path, "check-database")
+    server = LiveServer(db_path)
+    servers.append(server)
+    with pytest.raises(RuntimeError, match="server exited"):
+        server.start()
+    said = server.output.read_text()
+
+    assert checked.returncode == 1
+    assert "Exit Now will not start" in said
+    for text in (checked.stderr, said):
+        assert "is damaged" in text and f"the log of site 'demo' at seq {seq}" in text, text
+        assert "fail over to it" in text and "check-database" in text, text
 
 
 def test_a_database_url_that_is_not_postgresql_is_refused_by_name():

@@ -6,7 +6,8 @@ quick_check`, then each site's log chain from its last signed checkpoint to its 
 written since the last statement about it left the building). The server refuses to serve a
 damaged file and says how to get back (`python -m server` at start; `flask --app server
 check-database` and `python -m server --check` on demand). It opens the file read-only and
-changes nothing.
+changes nothing. On PostgreSQL the same chains are checked at start, and on demand also every
+table's pages and B-tree index with PostgreSQL's amcheck, where the database has it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
+
+import sqlite_utils
 
 from . import log
 
@@ -32,21 +35,119 @@ def database_problems(db_path: str) -> list[str]:
     except sqlite3.Error as error:
         return [f"SQLite cannot open it: {error}"]
     try:
-        connection.row_factory = sqlite3.Row
         found = [row[0] for row in connection.execute(f"PRAGMA quick_check({MOST_PROBLEMS})")]
         if found != ["ok"]:
             return [f"SQLite's quick_check: {problem}" for problem in found]
-        return _chain_problems(connection)
+        db = sqlite_utils.Database(connection)
+        return _chain_problems(db, set(db.table_names()))
     except sqlite3.DatabaseError as error:  # "file is not a database", "malformed", ...
         return [f"SQLite cannot read it: {error}"]
     finally:
         connection.close()
 
 
-def _chain_problems(db) -> list[str]:
+def check_on_demand(settings) -> tuple[bool, str]:
+    """`flask check-database` and `python -m server --check`: whether the store is whole, and
+    what to say (what was checked, or the problems and the way back)."""
+    if settings.database_url:
+        from .postgresql import Unreachable
+
+        try:
+            problems, checked = postgres_problems(settings.database_url, with_amcheck=True)
+        except Unreachable as error:
+            return False, f"error: {error}"
+        if problems:
+            return False, damage_report(settings.db_path, problems, settings.database_url)
+        from .postgresql import where
+
+        return True, f"{where(settings.database_url)}: {checked}"
+    problems = database_problems(settings.db_path)
+    if problems:
+        return False, damage_report(settings.db_path, problems)
+    return (
+        True,
+        f"{settings.db_path}: quick_check ok, every log chain intact from its last checkpoint",
+    )
+
+
+def postgres_problems(database_url: str, with_amcheck: bool = False) -> tuple[list[str], str]:
+    """What is wrong with the PostgreSQL store, and what was checked: each site's log chain
+    from its last checkpoint (as for the file); `with_amcheck` (on demand: it reads every
+    table and index whole), each table's pages and B-tree indexes with amcheck, where the
+    database has it. A page PostgreSQL finds damaged as it reads it (data checksums) is a
+    problem too. One read-only snapshot; raises Unreachable when it cannot connect."""
+    import psycopg  # only with the PostgreSQL store
+
+    from .postgresql import connect
+
+    db = connect(database_url)
+    try:
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        tables = {name for (name,) in db.execute(OUR_TABLES)}
+        problems = _chain_problems(db, tables)
+        checked = "every log chain intact from its last checkpoint"
+        if with_amcheck:
+            problems += _amcheck_problems(db, tables)
+            checked += AMCHECK_SAID[_amcheck_usable(db)]
+        return problems, checked
+    except (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted) as error:
+        return [f"PostgreSQL cannot read it: {error}"], ""
+    finally:
+        db.close()
+
+
+OUR_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+AMCHECK_SAID = {
+    True: "; amcheck: every table's pages and B-tree indexes whole",
+    False: "; amcheck is not in this database, so pages and indexes were not checked (a "
+    "superuser adds it: CREATE EXTENSION amcheck)",
+}
+
+
+# amcheck's statements are PostgreSQL's alone: on the psycopg connection, %s its placeholder.
+AMCHECK_USABLE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck') "
+    "AND has_function_privilege('bt_index_check(regclass, boolean)', 'EXECUTE') "
+    "AND has_function_privilege('verify_heapam(regclass, boolean, boolean, text, bigint, "
+    "bigint)', 'EXECUTE')"
+)
+OUR_BTREE_INDEXES = (
+    "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = "
+    "i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' "
+    "AND i.indrelid::regclass::text = ANY(%s) ORDER BY 1"
+)
+
+
+def _amcheck_usable(db) -> bool:
+    return bool(db.connection.execute(AMCHECK_USABLE).fetchone()[0])
+
+
+def _amcheck_problems(db, tables: set[str]) -> list[str]:
+    """amcheck's findings on our tables' pages (verify_heapam) and B-tree indexes
+    (bt_index_check, with every row's index entries looked up)."""
+    import psycopg
+
+    if not _amcheck_usable(db):
+        return []
+    pg, problems = db.connection, []
+    for table in sorted(tables):
+        found = pg.execute("SELECT blkno, offnum, msg FROM verify_heapam(%s::regclass)", [table])
+        for block, offset, message in found:
+            problems.append(f"amcheck: the table {table}, page {block} item {offset}: {message}")
+    for (index,) in pg.execute(OUR_BTREE_INDEXES, [sorted(tables)]).fetchall():
+        pg.execute("SAVEPOINT index_check")  # a damaged index raises; the others still count
+        try:
+            pg.execute("SELECT bt_index_check(%s::regclass, true)", [index])
+            pg.execute("RELEASE SAVEPOINT index_check")
+        except psycopg.errors.IndexCorrupted as error:
+            pg.execute("ROLLBACK TO SAVEPOINT index_check")
+            problems.append(f"amcheck: the index {index}: {error}")
+    return problems[:MOST_PROBLEMS]
+
+
+def _chain_problems(db, tables: set[str]) -> list[str]:
     """Each site's log from its last checkpoint on: the checkpointed entry is the one that
     was signed, and every later entry chains to it."""
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "events" not in tables:
         return []
     has_checkpoints = "checkpoints" in tables
@@ -71,14 +172,14 @@ def _site_chain_problem(db, site: str, signed) -> str | None:
     ).fetchone()
     previous_hash = before[0] if before else log.GENESIS_HASH
     expected_seq = first
-    for row in db.execute(
+    for row in db.query(
         "SELECT * FROM events WHERE site = ? AND seq >= ? ORDER BY seq", [site, first]
     ):
         where = f"the log of site {site!r} at seq {row['seq']}"
         if row["seq"] != expected_seq:
             return f"{where}: expected seq {expected_seq} (entries are missing)"
         try:
-            expected = log.entry_hash(previous_hash, log.row_to_entry(dict(row)))
+            expected = log.entry_hash(previous_hash, log.row_to_entry(row))
         except (ValueError, TypeError) as error:
             return f"{where}: the entry cannot be read ({error})"
         if expected != row["hash"]:
@@ -103,11 +204,26 @@ def way_back(db_path: str) -> str:
     )
 
 
-def damage_report(db_path: str, problems: list[str]) -> str:
-    """The problems found, one a line, and the way back."""
-    lines = [f"the database {db_path} is damaged:"]
+POSTGRES_WAY_BACK = (
+    "The way back: the synchronous standby holds every commit: fail over to it (deploy/README.md, "
+    "Losing a machine) and make this server a new standby of it with pg_basebackup; with no "
+    "standby, restore the newest base backup and its WAL, or pg_restore the newest pg_dump; "
+    "check it with `flask --app server check-database`; then start the server again."
+)
+
+
+def damage_report(db_path: str, problems: list[str], database_url: str | None = None) -> str:
+    """The problems found, one a line, and the way back (for the SQLite file at `db_path`,
+    or for the PostgreSQL database at `database_url`)."""
+    if database_url:
+        from .postgresql import where
+
+        name, back = f"the PostgreSQL database {where(database_url)}", POSTGRES_WAY_BACK
+    else:
+        name, back = f"the database {db_path}", way_back(db_path)
+    lines = [f"{name} is damaged:"]
     lines += [f"  - {problem}" for problem in problems]
-    return "\n".join([*lines, way_back(db_path)])
+    return "\n".join([*lines, back])
 
 
 def unwritable_database(db_path: str) -> str | None:

@@ -198,6 +198,10 @@ SESSION = (
 )
 
 
+# What `connect` raises when the server cannot be reached (and a statement when it is lost).
+Unreachable = psycopg.OperationalError
+
+
 def connect(url: str, kind: type[psycopg.Connection] = psycopg.Connection) -> Database:
     """A connection with the timeouts above; an error names the server, never the password
     (libpq can repeat parts of the URL in its messages)."""
