@@ -31,16 +31,6 @@ def services():
     return current_app.extensions["exitnow"]
 
 
-def sqlite_only(command: str) -> None:
-    """The commands that copy or check the SQLite file itself; PostgreSQL has its own tools."""
-    if services().store.engine != "sqlite":
-        fail(
-            f"error: {command} works on the SQLite file (EXITNOW_DB); the store is PostgreSQL "
-            "(EXITNOW_DATABASE_URL): check the log with `flask verify-log`, copy it with "
-            "pg_dump or pg_basebackup (deploy/README.md)"
-        )
-
-
 def fail(message: str) -> NoReturn:
     """Say what went wrong on standard error and exit 1."""
     click.echo(message, err=True)
@@ -215,10 +205,14 @@ def log_key() -> None:
     help="database pages copied per step",
 )
 def backup_database(file: str, pages: int) -> None:
-    """Copy the live database into FILE (a new file) while the server runs, then check it."""
-    sqlite_only("backup")
+    """Copy the live database into FILE (a new file) while the server runs, then check it
+    (on PostgreSQL: pg_dump's custom format, for pg_restore)."""
+    settings = services().settings
     try:
-        made = backup.back_up(services().settings.db_path, file, pages)
+        if settings.database_url:
+            made = backup.back_up_postgres(settings.database_url, file)
+        else:
+            made = backup.back_up(settings.db_path, file, pages)
     except FileExistsError as error:
         fail(f"error: {error}")
     except (backup.BackupFailed, OSError, sqlite3.Error) as error:

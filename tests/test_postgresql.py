@@ -6,6 +6,7 @@ file can do says so. (EXITNOW_TEST_ENGINE=postgresql runs the other test files o
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 
@@ -136,14 +137,39 @@ def test_the_log_is_append_only_in_postgresql_too(site, statement):
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before > 0
 
 
-def test_the_sqlite_files_backup_says_what_to_use_instead(site):
+def test_backup_on_postgresql_is_a_checked_dump_that_restores_to_the_same_verified_log(
+    site, tmp_path
+):
     db_path, _tokens = site
+    copy = tmp_path / "exitnow.dump"
+    with psycopg.connect(store_url_for(db_path)) as db:
+        head = db.execute("SELECT MAX(seq) FROM events WHERE site = 'demo'").fetchone()[0]
 
-    result = flask_cli(db_path, "backup", "copy.db")
+    made = flask_cli(db_path, "backup", str(copy))
+    again = flask_cli(db_path, "backup", str(copy))
+    restored = tests_postgres().create_database("restored_" + db_path.parent.name[-20:].lower())
+    loaded = subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={restored}", str(copy)], capture_output=True
+    )
+    verified = flask_cli(db_path, "verify-log", EXITNOW_DATABASE_URL=restored)
 
-    assert result.returncode == 1
-    assert "the store is PostgreSQL" in result.stderr and "pg_dump" in result.stderr
-    assert not (db_path.parent / "copy.db").exists()
+    assert made.returncode == 0, made.stderr
+    assert "pg_dump of one snapshot, read back by pg_restore, hash chain intact" in made.stdout
+    assert f"last seq per site: demo {head}" in made.stdout
+    assert again.returncode == 1 and "exists already" in again.stderr
+    assert loaded.returncode == 0, loaded.stderr
+    assert verified.returncode == 0 and f"{head} entries verified" in verified.stdout, verified
+
+
+def test_a_backup_of_a_changed_log_on_postgresql_is_refused_and_no_file_is_left(site, tmp_path):
+    db_path, _tokens = site
+    change_an_entry_behind_the_servers_back(db_path)
+
+    made = flask_cli(db_path, "backup", str(tmp_path / "exitnow.dump"))
+
+    assert made.returncode == 1
+    assert "log verification of the copy FAILED" in made.stderr
+    assert list(tmp_path.glob("*.dump*")) == [] and list(tmp_path.glob(".exitnow*")) == []
 
 
 def test_check_database_on_postgresql_checks_the_chains_and_with_amcheck_the_pages(site):
