@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import threading
+import time
 
 import pytest
 from attacker import edit_log
 
 from harness import flask_cli, only_on_sqlite
+from server.basics.clock import now_ms
+from server.basics.errors import Invalid
+from server.commands import Tx
+from server.rules.auth import command_line
 from server.store import log
 
 
@@ -92,6 +98,60 @@ def test_rejected_command_writes_nothing_to_the_log(api_as, event_count):
     answer = staff.post("/api/sites/demo/incidents", {"kind": "fire"})
     assert answer.status_code == 403
     assert event_count() == before
+
+
+def test_a_command_rolled_back_in_a_batch_leaves_the_next_one_its_seq(services, demo_links):
+    """One batch: a command that appended an entry and then failed, then one that succeeds.
+    The first's entry is gone with its savepoint; the second's takes its seq, no gap (the
+    batch's remembered head forgets the rolled-back entry)."""
+    site, line = "demo", command_line("demo")
+    with services.store.reading() as db:
+        head = log.latest_seq(db, site)
+
+    def appended_then_failed(db):
+        tx = Tx(db, site, line, now_ms(), services.settings)
+        tx.not_before_the_log()
+        tx.record("clock.stepped", {"by_ms": 1, "system_ms": 1, "seen_by": "log"})
+        raise Invalid("failed after appending")
+
+    answers = {}
+
+    def submit(name, work):
+        try:
+            answers[name] = services.writer.submit(work)
+        except Invalid as error:
+            answers[name] = error
+
+    with services.store.writing():  # the writer waits here with a batch of its own...
+        first = threading.Thread(target=submit, args=("first", lambda db: (None, [])))
+        first.start()
+        time.sleep(0.3)
+        threads = [  # ...while these two gather into the next batch
+            threading.Thread(target=submit, args=(name, work))
+            for name, work in [
+                ("failed", appended_then_failed),
+                ("ok", lambda db: execute_in(db, services, line, site)),
+            ]
+        ]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.1)
+    for thread in [first, *threads]:
+        thread.join(10)
+
+    assert isinstance(answers["failed"], Invalid)
+    assert answers["ok"]["seq"] == head + 1
+    with services.store.reading() as db:
+        assert log.verify(db, site).ok
+        assert log.latest_seq(db, site) == head + 1
+
+
+def execute_in(db, services, identity, site):
+    """A command's work as the writer runs it: one entry recorded."""
+    tx = Tx(db, site, identity, now_ms(), services.settings)
+    tx.not_before_the_log()
+    entry = tx.record("clock.stepped", {"by_ms": 2, "system_ms": 2, "seen_by": "log"})
+    return {"seq": entry["seq"]}, tx.events
 
 
 @only_on_sqlite

@@ -224,7 +224,14 @@ def authorise(db, identity: Identity, site: str, command_: Command) -> None:
 
 
 def site_exists(db, site: str) -> bool:
-    return db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
+    """Asked once per batch of the writer (its `memo`): a site, once made, stays."""
+    memo = getattr(db, "memo", None)
+    if memo is not None and site in memo.sites:
+        return True
+    exists = db.execute("SELECT 1 FROM sites WHERE id = ?", [site]).fetchone() is not None
+    if exists and memo is not None:
+        memo.sites.add(site)
+    return exists
 
 
 def checked_idempotency_key(key, named: str) -> str | None:

@@ -63,10 +63,18 @@ class Head:
 
 
 def head(db, site: str) -> Head:
+    """In the writer's transaction, the one Head of the site its batch moves on (the
+    connection's `memo`, server/store/writer.py): read once per batch, not per command."""
+    memo = getattr(db, "memo", None)
+    if memo is not None and site in memo.heads:
+        return memo.heads[site]
     row = db.execute(
         "SELECT seq, hash, ts FROM events WHERE site = ? ORDER BY seq DESC LIMIT 1", [site]
     ).fetchone()
-    return Head(*row) if row else Head(0, GENESIS_HASH, 0)
+    found = Head(*row) if row else Head(0, GENESIS_HASH, 0)
+    if memo is not None:
+        memo.heads[site] = found
+    return found
 
 
 def append(

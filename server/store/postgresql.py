@@ -250,6 +250,8 @@ class PostgresStore(TwoConnections):
 
     engine = "postgresql"
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    # One round trip: without parameters psycopg sends both in one simple query.
+    NEXT_SAVEPOINT = ("RELEASE command; SAVEPOINT command",)
 
     def __init__(self, url: str, path: str):
         _connecting_yields()

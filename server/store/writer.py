@@ -36,6 +36,17 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
+class BatchMemo:
+    """What the writer's open transaction already knows, so that the next command of a batch
+    does not ask the database again (a round trip each on PostgreSQL): the sites known to
+    exist, and each site's head as the batch's appends moved it on (`log.head`). Set as the
+    write connection's `memo` for one transaction; forgotten when a command is rolled back."""
+
+    sites: set[str] = field(default_factory=set)
+    heads: dict = field(default_factory=dict)
+
+
+@dataclass
 class Job:
     work: Callable
     done: threading.Event = field(default_factory=threading.Event)
@@ -163,13 +174,20 @@ class Writer:
         """One transaction, one savepoint per command."""
         try:
             self.store.begin_write(db, self.run_native)  # a lock timeout leaves it to roll back
-            for job in batch:
+            db.memo = BatchMemo()
+            db.execute("SAVEPOINT command")
+            for number, job in enumerate(batch):
+                if number:
+                    self.store.next_savepoint(db)
                 _run_in_savepoint(db, job)
+            db.execute("RELEASE command")
             self.store.commit(db, self.run_native)
         except BaseException:
             if db.conn.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        finally:
+            db.memo = None
 
 
 def _refuse(jobs) -> None:
@@ -178,11 +196,11 @@ def _refuse(jobs) -> None:
 
 
 def _run_in_savepoint(db, job: Job) -> None:
-    """A rejected command leaves no trace and does not disturb the rest of its batch."""
-    db.execute("SAVEPOINT command")
+    """A rejected command leaves no trace and does not disturb the rest of its batch (its
+    savepoint, `command`, is made and released around it by `Writer._commit`)."""
     try:
         job.result, job.events = job.work(db)
     except Exception as error:
         db.execute("ROLLBACK TO command")
+        db.memo = BatchMemo()  # what it appended or made is gone again
         job.error = error
-    db.execute("RELEASE command")

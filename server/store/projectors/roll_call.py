@@ -13,17 +13,24 @@ ROLL_CALL_COLUMNS = {
 }
 
 
+def _marking(columns: tuple[str, ...]) -> str:
+    """One statement (one round trip on PostgreSQL): the row made, or its times kept where set."""
+    kept = ", ".join(
+        f"{column} = COALESCE(roll_call.{column}, excluded.{column})" for column in columns
+    )
+    return (
+        f"INSERT INTO roll_call (incident_id, staff_id, {', '.join(columns)}) "
+        f"VALUES (?, ?{', ?' * len(columns)}) "
+        f"ON CONFLICT (incident_id, staff_id) DO UPDATE SET {kept}"
+    )
+
+
+MARKING = {type_: _marking(columns) for type_, columns in ROLL_CALL_COLUMNS.items()}
+
+
 @projects(*ROLL_CALL_COLUMNS)
 def roll_call_marked(db, event, p):
-    key = [p["incident_id"], p["staff_id"]]
-    db.execute(
-        "INSERT INTO roll_call (incident_id, staff_id) VALUES (?, ?) ON CONFLICT DO NOTHING", key
-    )
-    for column in ROLL_CALL_COLUMNS[event["type"]]:  # names from this module, never input
-        db.execute(
-            f"UPDATE roll_call SET {column} = COALESCE({column}, ?) "
-            "WHERE incident_id = ? AND staff_id = ?",
-            [event["ts"], *key],
-        )
+    times = [event["ts"]] * len(ROLL_CALL_COLUMNS[event["type"]])
+    db.execute(MARKING[event["type"]], [p["incident_id"], p["staff_id"], *times])
     if event["type"] == "staff.safe":  # by their own phone, or the sign's QR code
         account(db, event, p, "staff", p["staff_id"], p.get("how", "phone"))
