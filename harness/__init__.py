@@ -274,6 +274,9 @@ def tests_postgres() -> PostgresServer:
     return _POSTGRES[0]
 
 
+tests_postgres.__test__ = False  # a test file that imports it is not given it as a test
+
+
 # A test of the SQLite file itself (its pragmas, triggers, copies, migrations, file modes):
 # skipped when the tests run on PostgreSQL, where tests/test_postgresql.py says the same.
 only_on_sqlite = pytest.mark.skipif(

@@ -25,6 +25,7 @@ from ..basics.settings import secret_key_for
 from ..rules.auth import Identity
 from ..store import log, personal, projectors
 from ..store.events import EVENT_TYPES, SNAPSHOT_EVENTS
+from ..store.sql import write_later
 from .fields import Field, check
 
 
@@ -263,7 +264,8 @@ def _remembered(db, secret: str, identity: Identity, key: str | None, fingerprin
 
 def _remember(db, secret: str, identity: Identity, key: str | None, fingerprint: str, result, ts):
     if key and identity.credential_id is not None:
-        db.execute(
+        write_later(
+            db,
             "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
             [
                 identity.credential_id,

@@ -587,8 +587,6 @@ class TwoConnections:
     snapshot; `_fresh` gives a connection back, or a new one where the old can be lost."""
 
     BEGIN_READ = "BEGIN"
-    # Between two commands of a batch: the last one's savepoint released, the next one's made.
-    NEXT_SAVEPOINT = ("RELEASE command", "SAVEPOINT command")
 
     def __init__(self, write_db, read_db):
         self._write_db, self._read_db = write_db, read_db
@@ -605,9 +603,12 @@ class TwoConnections:
             self._write_db = self._fresh(self._write_db)
             yield self._write_db
 
-    def next_savepoint(self, db) -> None:
-        for statement in self.NEXT_SAVEPOINT:
-            db.execute(statement)
+    def end_command(self, db, another: bool) -> None:
+        """After a command of the writer's batch: its savepoint released, and the next
+        command's made when `another` follows."""
+        db.execute("RELEASE command")
+        if another:
+            db.execute("SAVEPOINT command")
 
     @contextmanager
     def reading(self) -> Iterator:

@@ -12,6 +12,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .sql import write_later
+
 GENESIS_HASH = "0" * 64
 ENTRY_PREFIX = b"exitnow.log.entry.v1\x00"
 
@@ -89,7 +91,8 @@ def append(
     actor_json, payload_json = canonical_json(actor), canonical_json(payload)
     entry["hash"] = _hash(after.hash, entry, actor_json, payload_json)
     # UNIQUE(site, seq) makes a competing writer fail loudly instead of forking the chain.
-    db.execute(
+    write_later(
+        db,
         "INSERT INTO events (site, seq, ts, actor, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [site, seq, ts, actor_json, type_, payload_json, entry["hash"]],
     )

@@ -158,6 +158,7 @@ class Database:
         self.conn = self  # sqlite_utils' name for the connection beneath
         self.generation = 0  # the store's, when this connection was made
         self._sql: dict[str, str] = {}
+        self._later: list[tuple[str, list]] = []  # `later`'s writes, not sent yet
 
     def _translated(self, sql: str) -> str:
         translated = self._sql.get(sql)
@@ -166,15 +167,45 @@ class Database:
         return translated
 
     def execute(self, sql: str, params=None) -> psycopg.Cursor:
+        self._before(sql)
         return self.connection.execute(self._translated(sql), _values(params))
 
     def executemany(self, sql: str, rows) -> None:
+        self._before(sql)
         with self.connection.cursor() as cursor:
             cursor.executemany(self._translated(sql), [_values(row) for row in rows])
 
     def query(self, sql: str, params=None) -> Iterator[dict]:
+        self._before(sql)
         with self.connection.cursor(row_factory=dict_row) as cursor:
             yield from cursor.execute(self._translated(sql), _values(params))
+
+    def later(self, sql: str, params: list) -> None:
+        """A write in the writer's transaction whose answer nobody reads (an append, a mark,
+        a remembered answer): sent with the next statement, at the latest with the one that
+        ends the command (`ending`), in one round trip. Its error is raised there, inside
+        the command that made it."""
+        self._later.append((self._translated(sql), _values(params)))
+
+    def ending(self, sql: str) -> None:
+        """`sql` (no parameters) after the writes waiting, in one round trip: the simple
+        query protocol takes several statements, their values bound here by psycopg."""
+        if not self._later:
+            self.connection.execute(sql)
+            return
+        statements = [statement for statement, _ in self._later] + [sql]
+        values = [value for _, given in self._later for value in given]
+        self._later.clear()
+        with psycopg.ClientCursor(self.connection) as cursor:
+            cursor.execute("; ".join(statements), values)
+
+    def _before(self, sql: str) -> None:
+        """The writes waiting go first; a rollback makes them moot."""
+        if self._later:
+            if sql.startswith("ROLLBACK"):
+                self._later.clear()
+            else:
+                self.ending("SELECT 1")
 
     @property
     def in_transaction(self) -> bool:
@@ -250,8 +281,6 @@ class PostgresStore(TwoConnections):
 
     engine = "postgresql"
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-    # One round trip: without parameters psycopg sends both in one simple query.
-    NEXT_SAVEPOINT = ("RELEASE command; SAVEPOINT command",)
 
     def __init__(self, url: str, path: str):
         _connecting_yields()
@@ -273,6 +302,11 @@ class PostgresStore(TwoConnections):
         fresh = connect(self.url)
         fresh.generation = self._generation
         return fresh
+
+    def end_command(self, db: Database, another: bool) -> None:
+        """The command's waiting writes, its savepoint released and the next one's made: one
+        round trip."""
+        db.ending("RELEASE command; SAVEPOINT command" if another else "RELEASE command")
 
     def begin_write(self, db: Database, run_native) -> None:
         """BEGIN and the writers' lock: at once when no other process holds it, else waited

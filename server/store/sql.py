@@ -12,6 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def write_later(db, sql: str, params: list) -> None:
+    """A write in the writer's transaction whose answer nobody reads: on PostgreSQL it goes
+    with the next statement, so that a receipt's writes cost one round trip, not three
+    (server/store/postgresql.py, `Database.later`); on SQLite, where a statement costs no
+    trip, at once."""
+    later = getattr(db, "later", None)
+    (later or db.execute)(sql, params)
+
+
 def replace_into(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     """`INSERT OR REPLACE` for both engines: the row with this key is replaced by the values
     given. Stricter than SQLite's OR REPLACE: a NULL for a NOT NULL column is an error, not

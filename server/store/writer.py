@@ -176,11 +176,8 @@ class Writer:
             self.store.begin_write(db, self.run_native)  # a lock timeout leaves it to roll back
             db.memo = BatchMemo()
             db.execute("SAVEPOINT command")
-            for number, job in enumerate(batch):
-                if number:
-                    self.store.next_savepoint(db)
-                _run_in_savepoint(db, job)
-            db.execute("RELEASE command")
+            for number, job in enumerate(batch, 1):
+                self._run_in_savepoint(db, job, another=number < len(batch))
             self.store.commit(db, self.run_native)
         except BaseException:
             if db.conn.in_transaction:
@@ -189,18 +186,21 @@ class Writer:
         finally:
             db.memo = None
 
+    def _run_in_savepoint(self, db, job: Job, another: bool) -> None:
+        """A rejected command leaves no trace and does not disturb the rest of its batch: its
+        savepoint `command` is made before it and released after its writes (the store's
+        `end_command`, where the last of them are sent on PostgreSQL)."""
+        try:
+            job.result, job.events = job.work(db)
+            self.store.end_command(db, another)
+            return
+        except Exception as error:
+            db.execute("ROLLBACK TO command")
+            db.memo = BatchMemo()  # what it appended or made is gone again
+            job.result, job.events, job.error = None, [], error
+        self.store.end_command(db, another)
+
 
 def _refuse(jobs) -> None:
     for job in jobs:
         job.error, job.result, job.events = DiskFull(), None, []
-
-
-def _run_in_savepoint(db, job: Job) -> None:
-    """A rejected command leaves no trace and does not disturb the rest of its batch (its
-    savepoint, `command`, is made and released around it by `Writer._commit`)."""
-    try:
-        job.result, job.events = job.work(db)
-    except Exception as error:
-        db.execute("ROLLBACK TO command")
-        db.memo = BatchMemo()  # what it appended or made is gone again
-        job.error = error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..sql import write_later
 from . import projects
 from .mustering import account
 
@@ -31,6 +32,6 @@ MARKING = {type_: _marking(columns) for type_, columns in ROLL_CALL_COLUMNS.item
 @projects(*ROLL_CALL_COLUMNS)
 def roll_call_marked(db, event, p):
     times = [event["ts"]] * len(ROLL_CALL_COLUMNS[event["type"]])
-    db.execute(MARKING[event["type"]], [p["incident_id"], p["staff_id"], *times])
+    write_later(db, MARKING[event["type"]], [p["incident_id"], p["staff_id"], *times])
     if event["type"] == "staff.safe":  # by their own phone, or the sign's QR code
         account(db, event, p, "staff", p["staff_id"], p.get("how", "phone"))
