@@ -5,9 +5,11 @@ batch and written in one transaction, in this process, on a database file of its
 Printed per round size N: the batch's CPU time and wall time (median and p99 over the rounds),
 and the CPU per command. Beside it, measured in the same run on the same file, the floor: the
 same N rows written bare in one transaction, one savepoint and one INSERT each (strictly less
-than a command does: no checks, no idempotency, no hash chain, no projector).
+than a command does: no checks, no idempotency, no hash chain, no projector). With
+`--postgresql`, on a new database of a PostgreSQL server the run starts (as the tests' is):
+there the wall time is mostly round trips, each statement's wait for the server.
 
-    python -m bench.bench_batch [--phones 1000] [--rounds 5]
+    python -m bench.bench_batch [--phones 1000] [--rounds 5] [--postgresql]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import uuid
 
 from bench.bench_readiness import enroll_phones
+from harness import tests_postgres
 from harness.bench import demo_services, percentile
 from server.commands import execute
 from server.rules.auth import command_line
@@ -58,7 +61,7 @@ def bare_round(services, count: int) -> tuple[float, float]:
     """The floor: `count` rows, a savepoint and an INSERT each, one transaction."""
     cpu, wall = time.process_time(), time.perf_counter()
     with services.store.writing() as db:
-        db.execute("BEGIN IMMEDIATE")
+        services.store.begin_write(db, lambda function, *args: function(*args))
         for number in range(count):
             db.execute("SAVEPOINT command")
             db.execute(
@@ -84,14 +87,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--postgresql", action="store_true", help="on PostgreSQL, not SQLite")
     args = parser.parse_args()
-    services = demo_services(tempfile.mkdtemp(prefix="bench-batch-"))
+    url = None
+    if args.postgresql:
+        url = tests_postgres().create_database(f"bench_batch_{uuid.uuid4().hex[:8]}")
+    services = demo_services(tempfile.mkdtemp(prefix="bench-batch-"), url)
     people = enroll_phones(services, args.phones)
     with services.store.writing() as db:
         db.execute("CREATE TABLE bare (site TEXT, seq INTEGER, payload TEXT)")
     commands = [command_round(services, people) for _ in range(args.rounds)]
     bare = [bare_round(services, args.phones) for _ in range(args.rounds)]
-    print(f"one writer batch of {args.phones} receipts, {args.rounds} rounds, in one process")
+    engine = services.store.engine
+    print(
+        f"one writer batch of {args.phones} receipts, {args.rounds} rounds, one process, {engine}"
+    )
     print(f"  receipts (record_delivery)   {figures(commands, args.phones)}")
     print(f"  bare rows (floor)            {figures(bare, args.phones)}")
     ratio = statistics.median(c for c, _ in commands) / statistics.median(c for c, _ in bare)

@@ -151,14 +151,16 @@ class Connection:
             self.writer.close()
 
 
-def demo_services(folder: str):
+def demo_services(folder: str, database_url: str | None = None):
     """The demo site in an app of this process (threading mode, no server): for a benchmark
-    of one part of the server, such as the push sender or readiness."""
+    of one part of the server, such as the push sender or readiness. On the SQLite file in
+    `folder`, or on the PostgreSQL database at `database_url`."""
     from server import create_app, demo
     from server.basics.settings import Settings
 
     settings = Settings(
         db_path=f"{folder}/bench.db",
+        database_url=database_url,
         public_dir=f"{folder}/public",
         async_mode="threading",
         secret_key="bench",
