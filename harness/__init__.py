@@ -177,11 +177,13 @@ class LiveServer:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
 
-    def post(self, path: str, token: str, body=None, key: str | None = None) -> requests.Response:
+    def post(
+        self, path: str, token: str, body=None, key: str | None = None, timeout: float = 10
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"}
         if key:
             headers["Idempotency-Key"] = key
-        return requests.post(self.url + path, json=body or {}, headers=headers, timeout=10)
+        return requests.post(self.url + path, json=body or {}, headers=headers, timeout=timeout)
 
     def get(self, path: str, token: str) -> requests.Response:
         return requests.get(
@@ -850,6 +852,21 @@ class PostgresServer:
             if made.fetchone() is None:
                 connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def pause(self) -> list[int]:
+        """SIGSTOP to the postmaster and every process of it: a server that hangs (stalled on
+        its disk) with its sockets open, answering nothing; no TCP timeout notices that.
+        Returns the pids for `resume`."""
+        master = int((self.folder / "postmaster.pid").read_text().splitlines()[0])
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        pids = [master, *map(int, children.stdout.split())]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def resume(self, pids: list[int]) -> None:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL to the postmaster alone, as the machine's power going: no shutdown code

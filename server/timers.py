@@ -54,6 +54,8 @@ def start(services: Services) -> None:
     declare_assembly_points(services)
     services.snapshots.refresh_all()
     start_listening(services.socketio)
+    if services.store.engine == "postgresql":  # in a native thread: see watch_stuck
+        services.socketio.start_background_task(services.run_native, services.store.watch_stuck)
     if services.publisher.log_store is not None:
         services.socketio.start_background_task(
             follow_other_processes, services, lambda: tell_heads_now(services)

@@ -291,6 +291,44 @@ def test_a_restart_of_postgresql_costs_one_retry_and_the_alarm_is_applied_once(s
         assert started.fetchone() == (1,)
 
 
+SITE_INCIDENTS = "/api/sites/demo/incidents"
+
+
+def test_a_hung_postgresql_holds_the_node_for_a_while_not_for_ever(site, servers):
+    """PostgreSQL stopped with its sockets open (as a stall on its disk): no TCP timeout
+    notices, and a statement's wait holds the whole event loop. The node cuts the connection
+    after STUCK_SECONDS: the command answers 503 (nothing done, try again), the node answers
+    its probes again (503: no database), and the command sent again with its key, once
+    PostgreSQL is back, is applied once."""
+    db_path, tokens = site
+    server = live(db_path, servers)
+    manager = tokens["duty_manager"][0]
+    assert server.get("/api/sites/demo/state", manager).ok  # both connections open
+    postgres = tests_postgres()
+    paused = postgres.pause()
+    try:
+        hung = server.post(SITE_INCIDENTS, manager, {"kind": "fire"}, key="alarm-1", timeout=60)
+        alive = requests.get(server.url + "/healthz", timeout=20)
+    finally:
+        postgres.resume(paused)
+
+    assert hung.status_code == 503, hung.text
+    assert hung.json()["type"].endswith("/database-unreachable")
+    assert alive.status_code == 503, alive.text
+    assert "PostgreSQL answered no statement for 15 s" in server.output.read_text()
+    answers = []  # as the app's outbox sends it again, until answered
+
+    def started_again() -> bool:
+        answers.append(server.post(SITE_INCIDENTS, manager, {"kind": "fire"}, key="alarm-1"))
+        return answers[-1].status_code != 503
+
+    assert wait_for(started_again, 30), answers[-1].text
+    assert answers[-1].status_code == 201, answers[-1].text
+    with psycopg.connect(store_url_for(db_path)) as db:
+        started = db.execute("SELECT COUNT(*) FROM events WHERE type = 'incident.started'")
+        assert started.fetchone() == (1,)
+
+
 def test_background_work_that_meets_a_restart_of_postgresql_warns_and_goes_on(site, servers):
     """The timers (the panels' watch each second, the clock's, the heads') meet the lost
     connection: each says so as a warning and tries again, not as a bug's traceback, and

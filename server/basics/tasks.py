@@ -9,7 +9,9 @@ on a semaphore that eventlet's and gevent's monkey-patching make green.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -52,3 +54,16 @@ def kept_alive(store, doing: str) -> Iterator[None]:
             logger.warning("%s: the database was unreachable; the next round tries again", doing)
         else:
             logger.exception("%s failed", doing)
+
+
+def real_sleep(seconds: float) -> None:
+    """time.sleep as it was before eventlet or gevent patched it: for a loop in a native
+    thread (`run_native`), which must not wait on the event loop it watches."""
+    if "eventlet.patcher" in sys.modules and sys.modules["eventlet.patcher"].is_monkey_patched(
+        "time"
+    ):
+        sys.modules["eventlet.patcher"].original("time").sleep(seconds)
+    elif "gevent.monkey" in sys.modules and sys.modules["gevent.monkey"].is_module_patched("time"):
+        sys.modules["gevent.monkey"].get_original("time", "sleep")(seconds)
+    else:
+        time.sleep(seconds)

@@ -22,8 +22,12 @@ what it lacks of SQLite's spelling and nothing more:
 
 from __future__ import annotations
 
+import _socket  # never patched by eventlet or gevent: `cut` runs in a native thread
+import logging
+import os
 import re
 import selectors
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +37,10 @@ import psycopg.waiting
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from ..basics.tasks import real_sleep
 from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA, TwoConnections
+
+logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock keys: one for the writers of every site, one for making the schema.
 WRITE_LOCK = 0x45786974  # "Exit"
@@ -41,6 +48,12 @@ SCHEMA_LOCK = 0x4E6F7721  # "Now!"
 # Told the site of each commit that added to its log (one notice per site and transaction).
 LOG_CHANNEL = "exitnow_log"
 LISTEN_PROBE_SECONDS = 5
+# A statement on the event loop unanswered this long is cut (`watch_stuck`): as libpq's
+# tcp_user_timeout for a peer gone silent, and far above the longest read (a report's).
+STUCK_SECONDS = 15
+# After a connect failed, the next one is tried this much later; meanwhile callers fail at once
+# (a hung server takes connect_timeout to refuse each, and the reads wait in line).
+RECONNECT_SECONDS = 2
 
 
 def _connecting_yields() -> None:
@@ -159,6 +172,7 @@ class Database:
         self.generation = 0  # the store's, when this connection was made
         self._sql: dict[str, str] = {}
         self._later: list[tuple[str, list]] = []  # `later`'s writes, not sent yet
+        self.waiting_since: float | None = None  # a statement's wait on the event loop
 
     def _translated(self, sql: str) -> str:
         translated = self._sql.get(sql)
@@ -168,17 +182,43 @@ class Database:
 
     def execute(self, sql: str, params=None) -> psycopg.Cursor:
         self._before(sql)
+        with self._waiting():
+            return self.connection.execute(self._translated(sql), _values(params))
+
+    def execute_off_the_loop(self, sql: str, params=None) -> psycopg.Cursor:
+        """For `run_native` (COMMIT, the writers' lock): a wait there may be long, and it
+        holds nothing else up, so the watch leaves it alone."""
         return self.connection.execute(self._translated(sql), _values(params))
 
     def executemany(self, sql: str, rows) -> None:
         self._before(sql)
-        with self.connection.cursor() as cursor:
+        with self._waiting(), self.connection.cursor() as cursor:
             cursor.executemany(self._translated(sql), [_values(row) for row in rows])
 
     def query(self, sql: str, params=None) -> Iterator[dict]:
         self._before(sql)
         with self.connection.cursor(row_factory=dict_row) as cursor:
-            yield from cursor.execute(self._translated(sql), _values(params))
+            with self._waiting():
+                cursor.execute(self._translated(sql), _values(params))
+            yield from cursor
+
+    @contextmanager
+    def _waiting(self) -> Iterator[None]:
+        """Marks the statement's wait for `PostgresStore.watch_stuck`."""
+        self.waiting_since = time.monotonic()
+        try:
+            yield
+        finally:
+            self.waiting_since = None
+
+    def cut(self) -> None:
+        """End a wait PostgreSQL will not answer: the socket shut down under libpq, which
+        then reports the connection lost (a copy of its descriptor, left to libpq to close)."""
+        copy = _socket.socket(fileno=os.dup(self.connection.pgconn.socket))
+        try:
+            copy.shutdown(_socket.SHUT_RDWR)
+        finally:
+            copy.close()
 
     def later(self, sql: str, params: list) -> None:
         """A write in the writer's transaction whose answer nobody reads (an append, a mark,
@@ -191,12 +231,13 @@ class Database:
         """`sql` (no parameters) after the writes waiting, in one round trip: the simple
         query protocol takes several statements, their values bound here by psycopg."""
         if not self._later:
-            self.connection.execute(sql)
+            with self._waiting():
+                self.connection.execute(sql)
             return
         statements = [statement for statement, _ in self._later] + [sql]
         values = [value for _, given in self._later for value in given]
         self._later.clear()
-        with psycopg.ClientCursor(self.connection) as cursor:
+        with self._waiting(), psycopg.ClientCursor(self.connection) as cursor:
             cursor.execute("; ".join(statements), values)
 
     def _before(self, sql: str) -> None:
@@ -287,6 +328,7 @@ class PostgresStore(TwoConnections):
         self.url, self.path = url, path
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
+        self._retry_after = 0.0  # after a failed connect: until then, fail at once
         write_db = connect(url)
         make_schema(write_db)
         super().__init__(write_db, connect(url))
@@ -298,8 +340,14 @@ class PostgresStore(TwoConnections):
         without a restart of the worker."""
         if db.generation == self._generation and not db.connection.closed:
             return db
+        if time.monotonic() < self._retry_after:  # each waiter would pay connect_timeout
+            raise Unreachable(f"cannot connect to PostgreSQL at {where(self.url)}: tried just now")
         db.close()
-        fresh = connect(self.url)
+        try:
+            fresh = connect(self.url)
+        except Unreachable:
+            self._retry_after = time.monotonic() + RECONNECT_SECONDS
+            raise
         fresh.generation = self._generation
         return fresh
 
@@ -313,7 +361,31 @@ class PostgresStore(TwoConnections):
         for in a native thread (as SQLite's BEGIN IMMEDIATE)."""
         db.execute("BEGIN")
         if not db.execute("SELECT pg_try_advisory_xact_lock(?)", [WRITE_LOCK]).fetchone()[0]:
-            run_native(db.execute, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+            run_native(db.execute_off_the_loop, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+
+    def commit(self, db: Database, run_native) -> None:
+        """COMMIT in a native thread: it waits for the synchronous standby, as long as it
+        takes (the watch leaves it alone), and the event loop goes on."""
+        run_native(db.execute_off_the_loop, "COMMIT")
+
+    def watch_stuck(self) -> None:
+        """For the process's life, in a native thread (`run_native`): a statement that waits
+        on the event loop longer than STUCK_SECONDS has met a server that holds its socket
+        open and answers nothing (a hung PostgreSQL: stopped, or stalled on its disk), which
+        no TCP timeout notices, while every phone and probe of this process waits with it.
+        Its connection is cut: the statement fails as a lost connection (503, "try again";
+        new connections at the next use, perhaps to the standby by then)."""
+        while True:
+            real_sleep(1)
+            for db in (self._write_db, self._read_db):
+                since = db.waiting_since
+                if since is not None and time.monotonic() - since > STUCK_SECONDS:
+                    logger.warning(
+                        "PostgreSQL answered no statement for %s s: its connection is cut",
+                        STUCK_SECONDS,
+                    )
+                    db.waiting_since = None
+                    db.cut()
 
     def listen(self) -> Iterator[str | None]:
         """None once listening, then the site of every commit another process makes to its
