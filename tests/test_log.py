@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import threading
-import time
 
 import pytest
 from attacker import edit_log
 
-from harness import flask_cli, only_on_sqlite
+from harness import flask_cli, only_on_sqlite, wait_for
 from server.basics.clock import now_ms
 from server.basics.errors import Invalid
 from server.commands import Tx
@@ -141,23 +140,25 @@ def test_a_command_rolled_back_in_a_batch_leaves_the_next_one_its_seq(
         except Exception as error:
             answers[name] = error
 
+    writer = services.writer
+    commands = writer.commands
     with services.store.writing():  # the writer waits here with a batch of its own...
         first = threading.Thread(target=submit, args=("first", lambda db: (None, [])))
         first.start()
-        time.sleep(0.3)
-        threads = [  # ...while these two gather into the next batch
-            threading.Thread(target=submit, args=(name, work))
-            for name, work in [
-                ("failed", lambda db: failing(db, services)),
-                ("ok", lambda db: execute_in(db, services, line, site)),
-            ]
-        ]
-        for thread in threads:
-            thread.start()
-            time.sleep(0.1)
+        assert wait_for(lambda: writer.commands == commands + 1 and not writer._waiting)
+        transactions = writer.transactions
+        threads = []
+        for name, work in [  # ...while these two gather, in order, into the next batch
+            ("failed", lambda db: failing(db, services)),
+            ("ok", lambda db: execute_in(db, services, line, site)),
+        ]:
+            threads.append(threading.Thread(target=submit, args=(name, work)))
+            threads[-1].start()
+            assert wait_for(lambda: len(writer._waiting) == len(threads))
     for thread in [first, *threads]:
         thread.join(10)
 
+    assert writer.transactions == transactions + 1  # the two, in one batch
     assert isinstance(answers["failed"], Exception), answers["failed"]
     assert answers["ok"]["seq"] == head + 1
     with services.store.reading() as db:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .errors import DiskFull
+from .errors import DiskFull, StoreBusy, StoreUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,15 @@ def run_together(start_task: Callable, work: list[Callable[[], None]]) -> None:
 def kept_alive(store, doing: str) -> Iterator[None]:
     """One round of a background loop: a failure is logged and the loop goes on, its next
     round trying again. A full disk is said once, by server/store/disk.py; a lost database
-    (a restart, a failover) is a warning, its connections made anew for the next round;
-    anything else is a bug, logged with its traceback."""
+    (a restart, a failover) is a warning, its connections made anew for the next round, as
+    is the writer's answer to a command that met it (unreachable, or busy); anything else is
+    a bug, logged with its traceback."""
     try:
         yield
     except DiskFull:
         pass
+    except (StoreUnreachable, StoreBusy) as refused:  # said by the writer as it met it
+        logger.warning("%s: %s; the next round tries again", doing, refused.detail)
     except Exception as error:
         if store.forget_if_lost(error):
             logger.warning("%s: the database was unreachable; the next round tries again", doing)

@@ -87,8 +87,9 @@ def postgres_problems(database_url: str, with_amcheck: bool = False) -> tuple[li
         problems = _chain_problems(db, tables)
         checked = "every log chain intact from its last checkpoint"
         if with_amcheck:
-            problems += _amcheck_problems(db, tables)
-            checked += AMCHECK_SAID[_amcheck_usable(db)]
+            usable = _amcheck_usable(db)
+            problems += _amcheck_problems(db, tables) if usable else []
+            checked += AMCHECK_SAID[usable]
         return problems, checked
     except (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted) as error:
         return [f"PostgreSQL cannot read it: {error}"], ""
@@ -99,8 +100,8 @@ def postgres_problems(database_url: str, with_amcheck: bool = False) -> tuple[li
 OUR_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
 AMCHECK_SAID = {
     True: "; amcheck: every table's pages and B-tree indexes whole",
-    False: "; amcheck is not in this database, so pages and indexes were not checked (a "
-    "superuser adds it: CREATE EXTENSION amcheck)",
+    False: "; amcheck is not usable here, so pages and indexes were not checked (a "
+    "superuser adds it: CREATE EXTENSION amcheck; and may grant its functions to this role)",
 }
 
 
@@ -127,8 +128,6 @@ def _amcheck_problems(db, tables: set[str]) -> list[str]:
     (bt_index_check, with every row's index entries looked up)."""
     import psycopg
 
-    if not _amcheck_usable(db):
-        return []
     pg, problems = db.connection, []
     for table in sorted(tables):
         found = pg.execute("SELECT blkno, offnum, msg FROM verify_heapam(%s::regclass)", [table])

@@ -56,7 +56,7 @@ def _hash(previous_hash: str, entry: dict, actor_json: str, payload_json: str) -
 
 @dataclass
 class Head:
-    """A site's last entry, as the writer's transaction sees it: read once per command, then
+    """A site's last entry, as the writer's transaction sees it: read once per batch, then
     moved on by each `append` (nothing else writes the site's chain meanwhile)."""
 
     seq: int

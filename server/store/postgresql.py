@@ -22,7 +22,8 @@ what it lacks of SQLite's spelling and nothing more:
 
 from __future__ import annotations
 
-import _socket  # never patched by eventlet or gevent: `cut` runs in a native thread
+import _socket  # never patched by eventlet or gevent: `cut_if_stuck` runs in a native thread
+import contextlib
 import logging
 import os
 import re
@@ -30,6 +31,7 @@ import selectors
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -51,6 +53,10 @@ LISTEN_PROBE_SECONDS = 5
 # A statement on the event loop unanswered this long is cut (`watch_stuck`): as libpq's
 # tcp_user_timeout for a peer gone silent, and far above the longest read (a report's).
 STUCK_SECONDS = 15
+# COMMIT and the writers' lock wait off the loop, for the synchronous standby or another
+# process's commit; a stalled disk holds them for ever too, and with them every command.
+STUCK_OFF_THE_LOOP_SECONDS = 60
+HUNG_SAID = "PostgreSQL did not answer a statement in time (hung?): its connection is cut"
 # After a connect failed, the next one is tried this much later; meanwhile callers fail at once
 # (a hung server takes connect_timeout to refuse each, and the reads wait in line).
 RECONNECT_SECONDS = 2
@@ -161,6 +167,13 @@ def _values(params):
     return [int(v) if isinstance(v, bool) else v for v in params]
 
 
+@dataclass
+class Waiting:
+    """A statement under way on a connection, and when `watch_stuck` gives up on it."""
+
+    until: float
+
+
 class Database:
     """What the server uses of sqlite_utils.Database (`execute`, `query`, `conn.executemany`,
     `conn.in_transaction`), over one psycopg connection in autocommit mode: like SQLite's
@@ -172,7 +185,7 @@ class Database:
         self.generation = 0  # the store's, when this connection was made
         self._sql: dict[str, str] = {}
         self._later: list[tuple[str, list]] = []  # `later`'s writes, not sent yet
-        self.waiting_since: float | None = None  # a statement's wait on the event loop
+        self.waiting: Waiting | None = None  # the statement under way, for `watch_stuck`
 
     def _translated(self, sql: str) -> str:
         translated = self._sql.get(sql)
@@ -186,9 +199,12 @@ class Database:
             return self.connection.execute(self._translated(sql), _values(params))
 
     def execute_off_the_loop(self, sql: str, params=None) -> psycopg.Cursor:
-        """For `run_native` (COMMIT, the writers' lock): a wait there may be long, and it
-        holds nothing else up, so the watch leaves it alone."""
-        return self.connection.execute(self._translated(sql), _values(params))
+        """For `run_native` (COMMIT, the writers' lock): a wait there holds up the writer,
+        not the event loop, and may be long (a commit waits for the synchronous standby),
+        so it is cut only after STUCK_OFF_THE_LOOP_SECONDS."""
+        self._before(sql)
+        with self._waiting(STUCK_OFF_THE_LOOP_SECONDS):
+            return self.connection.execute(self._translated(sql), _values(params))
 
     def executemany(self, sql: str, rows) -> None:
         self._before(sql)
@@ -203,22 +219,33 @@ class Database:
             yield from cursor
 
     @contextmanager
-    def _waiting(self) -> Iterator[None]:
+    def _waiting(self, limit: float = STUCK_SECONDS) -> Iterator[None]:
         """Marks the statement's wait for `PostgresStore.watch_stuck`."""
-        self.waiting_since = time.monotonic()
+        mark = self.waiting = Waiting(time.monotonic() + limit)
         try:
             yield
         finally:
-            self.waiting_since = None
+            if self.waiting is mark:
+                self.waiting = None
 
-    def cut(self) -> None:
-        """End a wait PostgreSQL will not answer: the socket shut down under libpq, which
-        then reports the connection lost (a copy of its descriptor, left to libpq to close)."""
-        copy = _socket.socket(fileno=os.dup(self.connection.pgconn.socket))
-        try:
-            copy.shutdown(_socket.SHUT_RDWR)
-        finally:
-            copy.close()
+    def cut_if_stuck(self, now: float) -> bool:
+        """End a wait PostgreSQL has not answered by its limit: the socket shut down under
+        libpq (through a copy of its descriptor, left to libpq to close), which then reports
+        the connection lost. The mark is read again just before: a statement that ended
+        meanwhile, or the next one, is left alone."""
+        mark = self.waiting
+        if mark is None or now < mark.until:
+            return False
+        with contextlib.suppress(OSError, psycopg.Error):  # closed meanwhile: nothing to cut
+            if self.waiting is mark:
+                self.waiting = None
+                copy = _socket.socket(fileno=os.dup(self.connection.pgconn.socket))
+                try:
+                    copy.shutdown(_socket.SHUT_RDWR)
+                finally:
+                    copy.close()
+                return True
+        return False
 
     def later(self, sql: str, params: list) -> None:
         """A write in the writer's transaction whose answer nobody reads (an append, a mark,
@@ -329,6 +356,7 @@ class PostgresStore(TwoConnections):
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
         self._retry_after = 0.0  # after a failed connect: until then, fail at once
+        self.cuts = self._cuts_said = 0  # connections `watch_stuck` cut
         write_db = connect(url)
         make_schema(write_db)
         super().__init__(write_db, connect(url))
@@ -370,22 +398,19 @@ class PostgresStore(TwoConnections):
 
     def watch_stuck(self) -> None:
         """For the process's life, in a native thread (`run_native`): a statement that waits
-        on the event loop longer than STUCK_SECONDS has met a server that holds its socket
-        open and answers nothing (a hung PostgreSQL: stopped, or stalled on its disk), which
-        no TCP timeout notices, while every phone and probe of this process waits with it.
-        Its connection is cut: the statement fails as a lost connection (503, "try again";
-        new connections at the next use, perhaps to the standby by then)."""
+        on the event loop longer than STUCK_SECONDS (off it, STUCK_OFF_THE_LOOP_SECONDS) has
+        met a server that holds its socket open and answers nothing (a hung PostgreSQL:
+        stopped, or stalled on its disk), which no TCP timeout notices, while every phone and
+        probe of this process (or every command) waits with it. Its connection is cut: the
+        statement fails as a lost connection (503, "try again"; new connections at the next
+        use, perhaps to the standby by then)."""
         while True:
             real_sleep(1)
             for db in (self._write_db, self._read_db):
-                since = db.waiting_since
-                if since is not None and time.monotonic() - since > STUCK_SECONDS:
-                    logger.warning(
-                        "PostgreSQL answered no statement for %s s: its connection is cut",
-                        STUCK_SECONDS,
-                    )
-                    db.waiting_since = None
-                    db.cut()
+                # No logging in this thread: logging's locks are the event loop's (green)
+                # under eventlet. The cut is said when the loop meets it (`forget_connections`).
+                with contextlib.suppress(Exception):  # the watch stays alive
+                    self.cuts += db.cut_if_stuck(time.monotonic())
 
     def listen(self) -> Iterator[str | None]:
         """None once listening, then the site of every commit another process makes to its
@@ -420,8 +445,12 @@ class PostgresStore(TwoConnections):
         return isinstance(error, psycopg.errors.LockNotAvailable)
 
     def forget_connections(self) -> None:
-        """Both connections made anew at their next use: what closed one closed the other."""
+        """Both connections made anew at their next use: what closed one closed the other.
+        (On the event loop: said here when it was `watch_stuck` that closed it.)"""
         self._generation += 1
+        if self.cuts > self._cuts_said:
+            self._cuts_said = self.cuts
+            logger.warning(HUNG_SAID)
 
     def describe(self) -> dict:
         """For /readyz: the engine, whether this node's database is the primary or a standby

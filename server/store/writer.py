@@ -193,12 +193,16 @@ class Writer:
         try:
             job.result, job.events = job.work(db)
             self.store.end_command(db, another)
-            return
         except Exception as error:
-            db.execute("ROLLBACK TO command")
-            db.memo = BatchMemo()  # what it appended or made is gone again
-            job.result, job.events, job.error = None, [], error
-        self.store.end_command(db, another)
+            _undo_command(db, job, error)
+            self.store.end_command(db, another)
+
+
+def _undo_command(db, job: Job, error: Exception) -> None:
+    """Back to the command's savepoint; the job keeps its error and nothing else."""
+    db.execute("ROLLBACK TO command")
+    db.memo = BatchMemo()  # what it appended or made is gone again
+    job.result, job.events, job.error = None, [], error
 
 
 def _refuse(jobs) -> None:
