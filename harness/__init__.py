@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import pwd
-import queue
 import shutil
 import signal
 import socket
@@ -433,25 +432,12 @@ class Api:
 class InOrderEngineIO(engineio.Client):
     """Engine.IO's client runs each message's handler in a thread of its own, so a `state`
     could be handled before the `events` sent ahead of it (and the events then dropped as
-    seen). A browser handles them one after another, in order: so does this one, in one
-    thread of its own per client (not the read loop's, which a handler must not hold up)."""
+    seen). A browser handles them one after another, in order: so does this one, on the
+    read loop (the handlers only note and emit; none waits for an answer)."""
 
     def _trigger_event(self, event, *args, **kwargs):
-        waiting = getattr(self, "_in_order", None)
-        if event == "disconnect" and waiting is not None:
-            waiting.put(None)  # the thread ends after what came before; a reconnect starts anew
-            self._in_order = None
-        if event != "message":
-            return super()._trigger_event(event, *args, **kwargs)
-        if waiting is None:
-            waiting = self._in_order = queue.SimpleQueue()
-            threading.Thread(target=self._handle_in_order, args=(waiting,), daemon=True).start()
-        waiting.put(args)
-        return None
-
-    def _handle_in_order(self, waiting: queue.SimpleQueue) -> None:
-        while (args := waiting.get()) is not None:
-            super()._trigger_event("message", *args, run_async=False)
+        kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
 
 
 class InOrderClient(socketio.Client):
