@@ -50,7 +50,7 @@ def check_on_demand(settings) -> tuple[bool, str]:
     """`flask check-database` and `python -m server --check`: whether the store is whole, and
     what to say (what was checked, or the problems and the way back)."""
     if settings.database_url:
-        from .postgresql import Unreachable
+        from .postgresql import Unreachable, where
 
         try:
             problems, checked = postgres_problems(settings.database_url, with_amcheck=True)
@@ -58,8 +58,6 @@ def check_on_demand(settings) -> tuple[bool, str]:
             return False, f"error: {error}"
         if problems:
             return False, damage_report(settings.db_path, problems, settings.database_url)
-        from .postgresql import where
-
         return True, f"{where(settings.database_url)}: {checked}"
     problems = database_problems(settings.db_path)
     if problems:

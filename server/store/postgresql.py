@@ -392,8 +392,8 @@ class PostgresStore(TwoConnections):
             run_native(db.execute_off_the_loop, "SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
     def commit(self, db: Database, run_native) -> None:
-        """COMMIT in a native thread: it waits for the synchronous standby, as long as it
-        takes (the watch leaves it alone), and the event loop goes on."""
+        """COMMIT in a native thread: it waits for the synchronous standby (cut only after
+        STUCK_OFF_THE_LOOP_SECONDS), and the event loop goes on."""
         run_native(db.execute_off_the_loop, "COMMIT")
 
     def watch_stuck(self) -> None:
