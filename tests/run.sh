@@ -43,9 +43,11 @@ if [ $# -eq 0 ]; then
 fi
 # The files that run on PostgreSQL too (EXITNOW_TEST_ENGINE=postgresql: each database file of
 # a test is a database on a PostgreSQL server the run starts; a copy of one is a database made
-# from it, harness.copy_store). The others test the SQLite file itself (its modes, backups,
-# checks, a full disk), the deployment recipe (nginx, production: SQLite workers), the browser
-# screens, or the OpenAPI fuzzing; tests/test_failover.py starts its own PostgreSQL pair.
+# from it, harness.copy_store; a test of the SQLite file itself is skipped there,
+# harness.only_on_sqlite). Not here: the files that test the SQLite file alone (backups,
+# integrity and full-disk checks: their PostgreSQL kin are in tests/test_postgresql.py), the
+# production recipe (deploy/launch.py: SQLite nodes that shard the sites; two app nodes on one
+# PostgreSQL pair are tests/test_failover.py, which starts its own) and the browser screens.
 if [ $# -eq 0 ]; then
     EXITNOW_TEST_ENGINE=postgresql python -m pytest -q \
         tests/test_live.py tests/test_mustering.py tests/test_notices.py tests/test_report.py \
@@ -59,5 +61,6 @@ if [ $# -eq 0 ]; then
         tests/test_bridge.py tests/test_email_channel.py tests/test_email_sieve.py \
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
         tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py \
-        tests/test_verify_report.py tests/test_authorisation_matrix.py
+        tests/test_verify_report.py tests/test_authorisation_matrix.py tests/test_hardening.py \
+        tests/test_nginx.py tests/test_schemathesis.py
 fi
