@@ -6,7 +6,10 @@
   makes up to eleven): its twin (`<` for `<=`, `+` for `-`, ...) and one other, chosen by a
   stable hash so that a run can be repeated.
 
-Usage (cosmic-ray's own Python): python prune.py SESSION.sqlite
+Usage (cosmic-ray's own Python): python prune.py SESSION.sqlite [--at-most N]
+
+With `--at-most N`, of the mutants still to run only N are kept, chosen by a stable hash (for a
+large module on a tight clock: the counts then say how many were sampled out).
 """
 
 from __future__ import annotations
@@ -77,13 +80,26 @@ def pruned(db: WorkDB) -> dict[str, str]:
     return skip
 
 
+def beyond(db: WorkDB, skipped: dict[str, str], at_most: int) -> dict[str, str]:
+    """The mutants left to run past the first `at_most` of them, by a stable hash of each."""
+    left = sorted(
+        (hashlib.sha1(item.job_id.encode()).hexdigest(), item.job_id)
+        for item in db.pending_work_items
+        if item.job_id not in skipped
+    )
+    return {job: "not sampled (time)" for _, job in left[at_most:]}
+
+
 if __name__ == "__main__":
+    at_most = int(sys.argv[sys.argv.index("--at-most") + 1]) if "--at-most" in sys.argv else None
     with use_db(sys.argv[1], WorkDB.Mode.open) as session:
         skipped = pruned(session)
+        if at_most is not None:
+            skipped |= beyond(session, skipped, at_most)
         for job, why in skipped.items():
             session.set_result(job, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why))
         left = sum(1 for _ in session.pending_work_items)
-    annotations = sum(why == "annotation" for why in skipped.values())
-    print(
-        f"skipped {annotations} in annotations, {len(skipped) - annotations} not sampled; {left} to run"
-    )
+    counts = {
+        why: sum(1 for each in skipped.values() if each == why) for why in set(skipped.values())
+    }
+    print(", ".join(f"{why} {count}" for why, count in sorted(counts.items())), f"; {left} to run")

@@ -6,7 +6,7 @@
 # Work goes to ${MUTATION_DIR:-/tmp/mutation}/NAME: the copy (tree/), the session, the logs and
 # survivors.txt. cosmic-ray 8.7.0 gets a venv of its own there, outside the project's
 # requirements: a tool run by hand, not part of CI. One mutant at a time; each test run is
-# cut after 200 s.
+# cut after 200 s. MUTATION_AT_MOST=N runs only N of the mutants left after pruning (prune.py).
 set -uo pipefail
 [ $# -ge 3 ] || { sed -n 2,8p "$0"; exit 2; }
 name=$1; module=$2; shift 2
@@ -37,7 +37,7 @@ started=$(date +%s)
 $tests > ../baseline.log 2>&1 || { echo "the tests fail without a mutant: see $work/baseline.log"; exit 1; }
 echo "baseline: $(( $(date +%s) - started )) s" | tee ../run.log
 "$venv/bin/cosmic-ray" init ../config.toml ../session.sqlite > ../init.log 2>&1 || exit 1
-"$venv/bin/python" "$here/prune.py" ../session.sqlite | tee -a ../run.log
+"$venv/bin/python" "$here/prune.py" ../session.sqlite ${MUTATION_AT_MOST:+--at-most "$MUTATION_AT_MOST"} | tee -a ../run.log
 started=$(date +%s)
 "$venv/bin/cosmic-ray" exec ../config.toml ../session.sqlite > ../exec.log 2>&1
 echo "exec: $(( $(date +%s) - started )) s" | tee -a ../run.log
