@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 from mail_standins import Graph
 
+import server.commands as commands_module
+import server.timers as timers_module
+from server.basics.clock import now_ms as server_clock
 from server.basics.clock import parse_iso
+from server.basics.errors import Invalid
 from server.channels.mailboxes import providers_for
+from server.channels.mailboxes.sieve import with_password
 from server.commands import execute
 from server.rules.auth import command_line
 
@@ -259,3 +264,84 @@ def test_the_longest_mailbox_and_password_are_kept_and_a_longer_mailbox_is_refus
     assert kept.status_code == 200 and kept.get_json()["password_set"] is True
     assert too_long.status_code == 400
     assert too_long.get_json()["detail"] == "'mailbox' is longer than 320 characters."
+
+
+# --- the restored time's last moment, the switcher's report, the sealed password -----------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The commands' and the timers' clock, moved on by the test: {"now": UTC ms}."""
+    moment = {"now": server_clock() + 1000}
+    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
+    monkeypatch.setattr(timers_module, "now_ms", lambda: moment["now"])
+    return moment
+
+
+def test_the_channels_open_again_at_the_very_millisecond_the_restored_time_ends(
+    client, manager, services, clock
+):
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})
+    manager.post(f"{SITE}/incidents/current/all-clear", {"reason": "resolved"})  # 30 minutes
+    until = parse_iso(logged(manager, "notice.issued")[-1]["restored_until"])
+
+    clock["now"] = until - 1
+    assert timers_module.reopen_due_sites(services) == []
+    assert status(client)["state"] == "restored"
+
+    clock["now"] = until  # the timer finds it due: the command must not refuse it
+    assert timers_module.reopen_due_sites(services) == ["demo"]
+    restored, opened = logged(manager, "notice.issued")[-2:]
+    assert status(client)["state"] == "open"
+    assert opened["since"] == restored["restored_until"]
+
+
+def test_a_mailbox_switch_reported_without_its_outcome_is_refused_as_required(
+    services, demo_links, event_count
+):
+    """The switcher's report (server/policies.py) is a command: without the outcome it is a
+    refusal naming the field, not a crash, and nothing is logged."""
+    before = event_count()
+
+    with pytest.raises(Invalid, match="'outcome' is required."):
+        execute(services, command_line("demo"), "demo", "record_mailbox_switch", {})
+
+    assert event_count() == before
+
+
+def kept_password(services, mailbox: str = BOX) -> str | None:
+    """The password the switcher would log in with (None: EXITNOW_SIEVE_PASSWORD's)."""
+    entry = {"provider": "sieve", "mailbox": mailbox}
+    with services.store.reading() as db:
+        return with_password(db, services.settings, "demo", entry).get("password")
+
+
+def stored_text(services) -> str:
+    with services.store.reading() as db:
+        return "\n".join(
+            str(row)
+            for table in ("events", "mailbox_passwords")
+            for row in db.execute(f"SELECT * FROM {table}")
+        )
+
+
+def test_a_mailbox_password_is_stored_sealed_and_the_switcher_unseals_it(admin, services):
+    with_mailboxes(admin, ("sieve", BOX))
+
+    kept = admin.post(f"{SITE}/mailbox-passwords", {"mailbox": BOX, "password": "pw-Sieve-123"})
+
+    assert kept.status_code == 200
+    assert "pw-Sieve-123" not in stored_text(services)  # neither in the log nor in the state
+    assert kept_password(services) == "pw-Sieve-123"
+
+
+def test_a_mailbox_password_longer_than_200_characters_is_refused(admin, event_count):
+    with_mailboxes(admin, ("sieve", BOX))
+    before = event_count()
+
+    answer = admin.post(f"{SITE}/mailbox-passwords", {"mailbox": BOX, "password": "p" * 201})
+
+    assert answer.status_code == 400
+    assert answer.get_json()["detail"] == "'password' is longer than 200 characters."
+    assert answer.get_json()["field"] == "password"
+    assert event_count() == before
