@@ -93,7 +93,9 @@ def test_pages_carry_security_headers_and_api_answers_are_not_sniffed(client, de
     assert api.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_an_enrollment_code_kept_for_a_retry_is_in_no_file_or_row_and_the_retry_gets_it(live_server):
+def test_an_enrollment_code_kept_for_a_retry_is_in_no_file_or_row_and_the_retry_gets_it(
+    live_server,
+):
     admin = live_server.token("admin", "admin")
     path = "/api/sites/demo/staff/2/enrollment-links"
     first = live_server.post(path, admin, key="link-for-aino").json()
