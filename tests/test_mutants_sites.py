@@ -47,6 +47,34 @@ def test_a_site_without_a_name_is_refused_and_not_created(services, client, make
     assert setup_of(client, make_token, "nameless")["name"] == "Named after all"
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"timezone": "Mars/Olympus"}, "timezone"), ({"languages": ["fi", "xx"]}, "languages")],
+)
+def test_a_site_is_made_only_with_a_known_time_zone_and_languages(
+    services, event_count, params, field
+):
+    """The same rules as a site file's: a site made with others could not import its own
+    set-up again."""
+    logged = event_count()
+    with pytest.raises(Invalid) as refused:
+        create_site(services, "mars", name="Mars", **params)
+
+    assert refused.value.problem()["field"] == field
+    assert event_count() == logged
+
+
+def test_a_site_made_by_the_operator_imports_its_own_set_up_again(services, client, make_token):
+    create_site(services, "annex", name="Annex", timezone="Europe/Stockholm", languages=["sv"])
+    admin = Api(client, make_token("admin", site="annex"))
+    config = admin.get("/api/sites/annex/setup").get_json()["config"]
+
+    again = admin.post("/api/sites/annex/setup", {"config": config})
+
+    assert again.status_code == 200, again.get_json()
+    assert setup_of(client, make_token, "annex")["languages"] == ["sv"]
+
+
 def test_a_setup_without_its_config_is_refused_naming_the_config(api_as, event_count):
     admin = api_as("admin")
     before = event_count()

@@ -77,18 +77,7 @@ def check(data) -> list[tuple[tuple, str]]:
     problems = _unknown(data, (), FILE_FIELDS)
     problems += _slug(data.get("site"), ("site",), "site")
     problems += _text(data.get("name"), ("name",))
-    try:
-        ZoneInfo(str(data.get("timezone", "UTC")))
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append((("timezone",), "not a known time zone, e.g. Europe/Helsinki"))
-    languages = data.get("languages", list(LANGUAGES))
-    if (
-        not isinstance(languages, list)
-        or not languages
-        or not all(isinstance(language, str) for language in languages)  # before hashing
-        or not set(languages) <= set(LANGUAGES)
-    ):
-        problems.append((("languages",), f"a list of: {', '.join(LANGUAGES)}"))
+    problems += time_and_language_problems(data)
     point_ids = _check_assembly_points(data, problems)
     zone_ids = set()
     for index, zone in enumerate(_list(data, "zones", problems)):
@@ -135,6 +124,24 @@ def check(data) -> list[tuple[tuple, str]]:
     problems += check_escalation(data.get("escalation", {}))
     problems += check_visitor_settings(data.get("visitors", {}))
     problems += check_privacy(data.get("privacy", {}))
+    return problems
+
+
+def time_and_language_problems(data: dict) -> list[tuple[tuple, str]]:
+    """A site's time zone and languages, as a site file and `create_site` both give them."""
+    problems = []
+    try:
+        ZoneInfo(str(data.get("timezone", "UTC")))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append((("timezone",), "not a known time zone, e.g. Europe/Helsinki"))
+    languages = data.get("languages", list(LANGUAGES))
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(language, str) for language in languages)  # before hashing
+        or not set(languages) <= set(LANGUAGES)
+    ):
+        problems.append((("languages",), f"a list of: {', '.join(LANGUAGES)}"))
     return problems
 
 

@@ -16,7 +16,7 @@ from ..rules.mustering import slug_for, unique_id
 from . import Route, Tx, command
 from .fields import Field
 from .notices import current_notice, reissue_notice
-from .site_config import check, dotted, normalized, summary
+from .site_config import check, dotted, normalized, summary, time_and_language_problems
 from .staff import add_person
 
 
@@ -38,6 +38,10 @@ def checked_id(value: str, what: str) -> str:
 def create_site(tx: Tx, params: dict) -> dict:
     checked_id(tx.site, "site")
     languages = params["languages"] or list(LANGUAGES)
+    # The same rules as a site file's: a site made here must import again from its own set-up.
+    problems = time_and_language_problems({"timezone": params["timezone"], "languages": languages})
+    if problems:
+        raise Invalid(summary(problems), field=dotted(problems[0][0]))
     event = tx.record(
         "site.created",
         {"name": params["name"], "timezone": params["timezone"], "languages": languages},
