@@ -36,3 +36,17 @@ def test_a_point_with_the_longest_id_a_site_file_allows_takes_a_check_in(service
 
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["accounted"]["assembly_point"] == longest
+
+
+def test_a_check_in_at_a_point_one_character_past_the_longest_id_is_refused_as_too_long(
+    api_as, event_count
+):
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    staff = api_as("staff")
+    logged = event_count()
+
+    answer = staff.post(f"{SITE}/incidents/current/safe", {"assembly_point": "p" * 41})
+
+    assert answer.status_code == 400
+    assert answer.get_json()["detail"] == "'assembly_point' is longer than 40 characters."
+    assert event_count() == logged
