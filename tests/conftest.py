@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import server.commands as commands_module
 from harness import (  # noqa: F401
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,6 +23,7 @@ from harness import (  # noqa: F401
     unit_settings,
 )
 from server import create_app, demo
+from server.basics.clock import now_ms
 from server.basics.settings import Settings
 from server.commands import execute
 from server.rules.auth import command_line
@@ -92,6 +94,16 @@ def event_count(services):
             return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
     return count
+
+
+@pytest.fixture
+def clock(monkeypatch, demo_links):
+    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}. Not a
+    fixed date: once the real time passed it, the commands would stand behind the demo's
+    entries, and an entry is never stamped before the site's last one."""
+    moment = {"now": now_ms() + 1000}
+    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
+    return moment
 
 
 # --- the real server, as a separate process ------------------------------------------------

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-import server.commands as commands_module
 from harness import Api, Browser
-from server.basics.clock import now_ms as server_clock
 from server.commands import execute
 from server.rules.auth import command_line
 
@@ -70,14 +68,6 @@ def test_a_token_for_no_name_is_refused(app, demo_links, event_count, name):
 
 
 # --- enrollment links -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock(monkeypatch, demo_links):
-    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}."""
-    moment = {"now": server_clock() + 1000}
-    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
-    return moment
 
 
 def new_link(services, name: str) -> str:

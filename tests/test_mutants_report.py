@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import functools
 
-import pytest
-
-import server.commands as commands_module
 from server.basics.clock import now_ms
 from server.commands import execute
 from server.reports.report import incident_report
 from server.rules.auth import command_line
 
 SITE = "/api/sites/demo"
-
-
-@pytest.fixture
-def clock(monkeypatch, demo_links):
-    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}."""
-    moment = {"now": now_ms() + 1000}
-    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
-    return moment
 
 
 def clock_stepped(services, by_ms: int) -> None:

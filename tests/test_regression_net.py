@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-import server.commands as commands_module
 from harness import StandIn
-from server.basics.clock import now_ms as server_clock
 from server.channels import load_notice
 from server.commands import execute
 from server.commands.site_config import read_site
@@ -19,16 +17,6 @@ from server.store.state import active_incident, site_state
 
 MAIJA = Identity(site="demo", role="duty_manager", name="Maija Manager", staff_id=1)
 ERIK = 3  # the demo's staff member who reads Swedish
-
-
-@pytest.fixture
-def clock(monkeypatch, demo_links):
-    """The commands' clock, moved on by the test from the server's: {"now": UTC ms}. Not a
-    fixed date: once the real time passed it, the commands would stand behind the demo's
-    entries, and an entry is never stamped before the site's last one."""
-    moment = {"now": server_clock() + 1000}
-    monkeypatch.setattr(commands_module, "now_ms", lambda: moment["now"])
-    return moment
 
 
 def run(services, name: str, params: dict | None = None, identity=None) -> dict:
