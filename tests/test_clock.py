@@ -6,6 +6,7 @@ report says so, its durations are not negative, and verify-log passes."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,11 @@ def stepped_server(tmp_path, live_servers, twilio):
     assert server.post(f"/api/sites/{SITE}/setup", admin, {"config": config}).status_code == 200
 
     def step_to(seconds: int) -> None:
-        offset.write_text(f"{seconds:+d}\n")
+        # Whole or not at all: libfaketime reads the file at every clock call
+        # (FAKETIME_NO_CACHE), and a file being rewritten in place reads empty (no offset).
+        written = offset.with_suffix(".new")
+        written.write_text(f"{seconds:+d}\n")
+        os.replace(written, offset)
 
     return server, manager, step_to
 
