@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import signal
 import statistics
 import tempfile
 import time
@@ -36,6 +37,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.profiled import print_top, start_profiled
 from harness import REPO
 from harness.bench import (
     Connection,
@@ -393,14 +395,23 @@ class Crowd:
 
 
 def crowd_round(
-    repo: Path, folder: Path, count: int, processes: int, logs: Path | None, async_mode: str
+    repo: Path,
+    folder: Path,
+    count: int,
+    processes: int,
+    logs: Path | None,
+    async_mode: str,
+    profile: Path | None = None,
 ) -> dict:
     """Set up N phones on a fresh server of `repo`, run one alarm, return its figures."""
     server = server_of(repo, folder)
     server.env["EXITNOW_ASYNC_MODE"] = async_mode
     admin = server.token("admin", "bench")
     manager = server.token("duty_manager", "bench manager")
-    server.start()
+    if profile:
+        start_profiled(server, repo, profile)
+    else:
+        server.start()
     crowd = None
     try:
         setup_started = time.monotonic()
@@ -412,7 +423,8 @@ def crowd_round(
         crowd.tell_phones("arm")
         load = os.getloadavg()[0]
         cpu_before, clients_before = cpu_seconds(server.process.pid), crowd.cpu_seconds()
-        seen = crowd.fire()
+        with profiled(server.process.pid, profile):
+            seen = crowd.fire()
         cpu = cpu_seconds(server.process.pid) - cpu_before
         clients_cpu = crowd.cpu_seconds() - clients_before
         phones = merge(crowd.tell_phones("collect"))
@@ -435,6 +447,20 @@ def crowd_round(
         if logs:
             logs.mkdir(parents=True, exist_ok=True)
             shutil.copy(server.output, logs / f"server-{repo.name}-{count}.log")
+
+
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None):
+    """The server's profiler (bench/profiled.py) on while the block runs: the round, not the
+    set-up. Without `out` (the server runs without it), nothing."""
+    if out is None:
+        yield
+        return
+    os.kill(pid, signal.SIGUSR1)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGUSR2)  # stops it and writes the profile
 
 
 def merge(parts: list[dict]) -> dict:
@@ -521,6 +547,12 @@ def main() -> None:
         default="eventlet",
         help="the server's (EXITNOW_ASYNC_MODE)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the server's event loop during each round (bench/profiled.py) into "
+        "PROFILE/N.prof, and print its top functions",
+    )
     args = parser.parse_args()
     global WAY
     WAY = args.way  # the phone processes are forked after this
@@ -531,12 +563,27 @@ def main() -> None:
         f"on uvloop), answers over {args.way}, 127.0.0.1, 2 cores; server {describe(repo)} "
         f"under {args.async_mode}"
     )
+
+    def profile(count: int) -> Path | None:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            return args.profile.resolve() / f"{count}.prof"
+        return None
+
     for count in args.phones:
         with tempfile.TemporaryDirectory() as folder:
             figures = crowd_round(
-                repo, Path(folder), count, args.processes, args.logs, args.async_mode
+                repo,
+                Path(folder),
+                count,
+                args.processes,
+                args.logs,
+                args.async_mode,
+                profile(count),
             )
             print_figures(figures)
+            if args.profile:
+                print_top(profile(count), "the server", rounds=1)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import pstats
 import shutil
 import signal
 import statistics
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import requests
 
+from bench.profiled import print_top, start_profiled
 from harness import REPO, free_port
 from harness.bench import (
     cpu_seconds,
@@ -50,6 +50,7 @@ from harness.bench import (
     raise_open_files,
     read_messages,
     server_of,
+    wait_for_health,
 )
 
 CONNECT_TIMEOUT = 120
@@ -144,18 +145,6 @@ NODE = shutil.which("node") or "node"
 PROFILED = REPO / "bench" / "profiled.py"
 
 
-def wait_for_health(url: str, process: subprocess.Popen, what: str) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited")
-        try:
-            requests.get(url + "/healthz", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start")
-
-
 class Project:
     """Exit Now of one checkout on a fresh database, in `async_mode`: a staff token for the
     clients, a duty manager's token for the trigger."""
@@ -169,16 +158,7 @@ class Project:
         self.manager = self.server.token("duty_manager", "bench manager")
         self.profile_file = profile and profile / f"{self.name}.prof"
         if self.profile_file:
-            # As LiveServer.start, under the profiler.
-            with open(self.server.output, "ab") as output:
-                self.server.process = subprocess.Popen(
-                    [sys.executable, str(PROFILED), str(self.profile_file), "-m", "server"],
-                    cwd=repo,
-                    env=self.server.env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            wait_for_health(self.server.url, self.server.process, "the profiled server")
+            start_profiled(self.server, repo, self.profile_file)
         else:
             self.server.start()
         self.url, self.pid = self.server.url, self.server.process.pid
@@ -397,32 +377,10 @@ def measure(
         print_profiles(servers, rounds)
 
 
-def waiting(function: str) -> bool:
-    """The event loop waiting for the network (epoll, libev/libuv's loop): not work."""
-    return "of 'select.epoll' objects" in function or "loop' objects" in function
-
-
-def print_profiles(servers: list, rounds: int, top: int = 25) -> None:
-    """Each profiled server's functions by the time spent in themselves, over its rounds,
-    without the event loop's waits."""
+def print_profiles(servers: list, rounds: int) -> None:
     for server in servers:
-        if server.profile_file is None or not server.profile_file.exists():
-            continue
-        stats = pstats.Stats(str(server.profile_file))
-        working = [
-            (where, figures) for where, figures in stats.stats.items() if not waiting(where[2])
-        ]
-        busy = sum(figures[2] for _, figures in working)
-        print(
-            f"\n  {server.name}: cProfile of its {rounds} rounds, {stats.total_calls} calls, "
-            f"{busy * 1000 / rounds:.1f} ms of the event loop's CPU a round "
-            f"({server.profile_file})"
-        )
-        print(f"  {'ms/round':>9} {'calls/round':>11}  function (by its own time)")
-        ordered = sorted(working, key=lambda item: item[1][2], reverse=True)
-        for (file, line, function), (_, calls, own, _cumulative, _) in ordered[:top]:
-            where = f"{Path(file).name}:{line}" if line else file
-            print(f"  {own * 1000 / rounds:>9.2f} {calls / rounds:>11.0f}  {function} ({where})")
+        if server.profile_file is not None and server.profile_file.exists():
+            print_top(server.profile_file, server.name, rounds)
 
 
 def main() -> None:

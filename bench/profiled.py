@@ -16,10 +16,13 @@ uses it.
 """
 
 import cProfile
+import pstats
 import runpy
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 OUT = sys.argv[1]
 PROFILE = cProfile.Profile(time.thread_time)
@@ -34,10 +37,47 @@ def stop(_signum, _frame) -> None:
     PROFILE.dump_stats(OUT)
 
 
-signal.signal(signal.SIGUSR1, start)
-signal.signal(signal.SIGUSR2, stop)
+def start_profiled(server, repo: Path, out: Path) -> None:
+    """Start `server` (a harness LiveServer of `repo`) as LiveServer.start does, under this
+    profiler writing to `out`; SIGUSR1 and SIGUSR2 to `server.process.pid` switch it."""
+    from harness.bench import wait_for_health
+
+    with open(server.output, "ab") as output:
+        server.process = subprocess.Popen(
+            [sys.executable, __file__, str(out), "-m", "server"],
+            cwd=repo,
+            env=server.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_health(server.url, server.process, "the profiled server")
+
+
+def waiting(function: str) -> bool:
+    """The event loop waiting for the network (epoll, libev/libuv's loop): not work."""
+    return "of 'select.epoll' objects" in function or "loop' objects" in function
+
+
+def print_top(out: Path, name: str, rounds: int, top: int = 25) -> None:
+    """The functions of a profile written by this script, by the time spent in themselves
+    over its rounds, without the event loop's waits."""
+    stats = pstats.Stats(str(out))
+    working = [(where, figures) for where, figures in stats.stats.items() if not waiting(where[2])]
+    busy = sum(figures[2] for _, figures in working)
+    print(
+        f"\n  {name}: cProfile of its {rounds} rounds, {stats.total_calls} calls, "
+        f"{busy * 1000 / rounds:.1f} ms of the event loop's CPU a round ({out})"
+    )
+    print(f"  {'ms/round':>9} {'calls/round':>11}  function (by its own time)")
+    ordered = sorted(working, key=lambda item: item[1][2], reverse=True)
+    for (file, line, function), (_, calls, own, _cumulative, _) in ordered[:top]:
+        where = f"{Path(file).name}:{line}" if line else file
+        print(f"  {own * 1000 / rounds:>9.2f} {calls / rounds:>11.0f}  {function} ({where})")
+
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
     if sys.argv[2] == "-m":
         sys.argv = [sys.argv[3], *sys.argv[4:]]
         runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)

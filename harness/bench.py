@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import requests
+
 from harness import LiveServer
 
 
@@ -181,3 +183,16 @@ def answers_of(processes: list, results, what: str, timeout: float) -> list[tupl
         with contextlib.suppress(queue.Empty):
             answers.append(results.get(timeout=min(1.0, left)))
     return answers
+
+
+def wait_for_health(url: str, process: subprocess.Popen, what: str) -> None:
+    """Until `process` answers /healthz at `url`; RuntimeError if it exits or never does."""
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited")
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")

@@ -114,10 +114,28 @@ def patch_for(async_mode: str) -> None:
         import eventlet
 
         eventlet.monkey_patch()
+        unmask_in_one_step()
     elif async_mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
+
+
+def unmask_in_one_step() -> None:
+    """eventlet's WebSocket unmasks every frame a phone sends one byte at a time, a Python
+    bytes object per byte: 20 µs for a 117-byte receipt, on the event loop, for every
+    action and every pong. One XOR of two big integers does the same in under 1 µs (the
+    mask's 4 bytes repeated from where this piece of the frame starts, `offset`)."""
+    import eventlet.websocket
+
+    def apply_mask(data, mask, length=None, offset=0) -> bytes:
+        length = len(data) if length is None else length
+        start = offset % 4
+        key = bytes(mask[start:] + mask[:start]) * (length // 4 + 1)  # mask: 4 ints or bytes
+        masked = int.from_bytes(data[:length], "little") ^ int.from_bytes(key[:length], "little")
+        return masked.to_bytes(length, "little")
+
+    eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
 
 
 def native_runner(async_mode: str):

@@ -39,7 +39,8 @@ python -m pytest "$@"
 # The real-time tests once more with the server under gevent, the other async mode it supports
 # (eventlet's maintainers discourage new use of it): the whole run only, not a chosen file.
 if [ $# -eq 0 ]; then
-    EXITNOW_ASYNC_MODE=gevent python -m pytest -q tests/test_live.py tests/test_supervision.py tests/test_crowd.py
+    EXITNOW_ASYNC_MODE=gevent python -m pytest -q tests/test_live.py tests/test_supervision.py tests/test_crowd.py \
+        tests/test_socket_answers.py
 fi
 # The files that run on PostgreSQL too (EXITNOW_TEST_ENGINE=postgresql: each database file of
 # a test is a database on a PostgreSQL server the run starts; a copy of one is a database made
@@ -62,5 +63,5 @@ if [ $# -eq 0 ]; then
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
         tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py \
         tests/test_verify_report.py tests/test_authorisation_matrix.py tests/test_hardening.py \
-        tests/test_nginx.py tests/test_schemathesis.py
+        tests/test_nginx.py tests/test_schemathesis.py tests/test_socket_answers.py
 fi

@@ -17,6 +17,7 @@ from server.api.docs import openapi_path
 from server.basics.settings import ENVIRONMENT
 from server.channels import NoticeSettings
 from server.commands import COMMANDS, routed, site_config, socket_actions
+from server.live.realtime import HEARD_BY_THE_WRITER
 from server.store.events import EVENT_TYPES, RESPONDER_ONLY_EVENTS
 
 DOCS = REPO / "docs"
@@ -92,11 +93,11 @@ def declared_routes(app) -> list[str]:
 
 
 def messages_heard(app) -> set[tuple[str, str]]:
-    """(namespace, message) the server has a handler for."""
+    """(namespace, message) the server has a handler for, or its writer answers."""
     handlers = app.extensions["socketio"].server.handlers
     return {(ns, name) for ns, names in handlers.items() for name in names} - {
         (ns, name) for ns in handlers for name in SOCKETIO_EVENTS
-    }
+    } | HEARD_BY_THE_WRITER
 
 
 def messages_sent() -> set[str]:

@@ -176,43 +176,82 @@ class Tx:
 
 def execute(services, identity: Identity, site: str, name: str, body=None, idempotency_key=None):
     """Run command `name` for `identity` on `site`; return its result (a JSON-able dict)."""
-    command_ = COMMANDS[name]
-    recorded: list[dict] = []
-    secret = secret_key_for(services.settings)
-    repeated = False
+    run = CommandRun(services, identity, site, name, body, idempotency_key)
+    try:
+        result = services.writer.submit(run.work, vital=run.command.reserve)
+    except Exception as error:
+        run.finish(error)
+        raise
+    run.finish()
+    return result
 
-    def work(db):
-        nonlocal repeated
-        authorise(db, identity, site, command_)
-        params = check(command_.schema, body, command_.one_of)
-        fingerprint = _fingerprint(site, name, params)
-        earlier = _remembered(db, secret, identity, idempotency_key, fingerprint)
+
+def execute_then(services, identity: Identity, site: str, name: str, body, idempotency_key, answer):
+    """As `execute`, but the caller does not wait: `answer(result, error)` is called once the
+    command is committed (error None) or refused (result None). Called by the writer itself,
+    in a background task when the public notices must be written first."""
+    run = CommandRun(services, identity, site, name, body, idempotency_key)
+
+    def finish_and_answer(job) -> None:
+        run.finish(job.error)
+        answer(job.result, job.error)
+
+    def committed(job) -> None:
+        if job.error is None and run.changes_notices():  # disk work: not in the writer
+            services.socketio.start_background_task(finish_and_answer, job)
+        else:
+            finish_and_answer(job)
+
+    services.writer.submit_then(run.work, committed, vital=run.command.reserve)
+
+
+class CommandRun:
+    """One command as the writer runs it (`work`), and what follows its commit (`finish`)."""
+
+    def __init__(self, services, identity: Identity, site: str, name: str, body, key):
+        self.services, self.identity, self.site, self.name = services, identity, site, name
+        self.body, self.idempotency_key = body, key
+        self.command = COMMANDS[name]
+        self.secret = secret_key_for(services.settings)
+        self.recorded: list[dict] = []
+        self.repeated = False
+
+    def work(self, db):
+        authorise(db, self.identity, self.site, self.command)
+        params = check(self.command.schema, self.body, self.command.one_of)
+        fingerprint = _fingerprint(self.site, self.name, params)
+        earlier = _remembered(db, self.secret, self.identity, self.idempotency_key, fingerprint)
         if earlier is not None:
-            repeated = True
+            self.repeated = True
             return earlier, []
-        tx = Tx(db, site, identity, now_ms(), services.settings)
+        tx = Tx(db, self.site, self.identity, now_ms(), self.services.settings)
         tx.not_before_the_log()
-        result = command_.apply(tx, params)
-        _remember(db, secret, identity, idempotency_key, fingerprint, result, tx.ts)
-        recorded[:] = tx.events
+        result = self.command.apply(tx, params)
+        _remember(db, self.secret, self.identity, self.idempotency_key, fingerprint, result, tx.ts)
+        self.recorded[:] = tx.events
         return result, tx.events
 
-    outcome = "failed"
-    try:
-        result = services.writer.submit(work, vital=command_.reserve)
-        outcome = "repeated" if repeated else "accepted"
-    except Rejected:
-        outcome = "rejected"
-        raise
-    finally:
-        services.metrics.commands.labels(name, outcome).inc()
-    for event in recorded:  # the step is logged: from now on this process's clock is past it
-        if event["type"] == "clock.stepped" and event["payload"]["seen_by"] == "log":
-            follow_system_clock(at_least_ms=event["ts"])
-    if any(event["type"] in SNAPSHOT_EVENTS for event in recorded):
-        # The public notices are on disk before the command answers (after the frames left).
-        services.publisher.refresh_public(site)
-    return result
+    def changes_notices(self) -> bool:
+        return any(event["type"] in SNAPSHOT_EVENTS for event in self.recorded)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Count it; once committed, follow a clock step the log saw and write the public
+        notices it changed (after the frames left, before it answers)."""
+        self.services.metrics.commands.labels(self.name, self._outcome(error)).inc()
+        if error is not None:
+            return
+        for (
+            event
+        ) in self.recorded:  # the step is logged: from now on this process's clock is past it
+            if event["type"] == "clock.stepped" and event["payload"]["seen_by"] == "log":
+                follow_system_clock(at_least_ms=event["ts"])
+        if self.changes_notices():
+            self.services.publisher.refresh_public(self.site)
+
+    def _outcome(self, error: BaseException | None) -> str:
+        if error is None:
+            return "repeated" if self.repeated else "accepted"
+        return "rejected" if isinstance(error, Rejected) else "failed"
 
 
 def authorise(db, identity: Identity, site: str, command_: Command) -> None:

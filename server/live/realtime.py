@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import request
@@ -20,6 +21,8 @@ from ..store.state import site_row
 from .publish import PUBLIC_NAMESPACE, public_room, room_of
 
 logger = logging.getLogger(__name__)
+# (namespace, message) heard without a Flask-SocketIO handler: `answer_actions_from_the_writer`
+HEARD_BY_THE_WRITER = {("/", "action")}
 
 
 def register(socketio, services) -> None:
@@ -54,18 +57,59 @@ def register(socketio, services) -> None:
         if identity is not None:
             catch_up(socketio, services, request.sid, identity, _last_seq(data))
 
-    @socketio.on("action")
-    def action(data=None):
-        """Run a command; the acknowledgement carries the result or a problem+json error."""
+    answer_actions_from_the_writer(socketio, services, actions)
+
+
+def answer_actions_from_the_writer(socketio, services, actions: frozenset[str]) -> None:
+    """An `action` message {command, params, idempotency_key} runs its command as the
+    connection's identity on its own site; its acknowledgement carries the result or a
+    problem+json error.
+
+    Not a Flask-SocketIO handler: python-socketio would run each one in a green thread of its
+    own, in a Flask request context, waiting for the writer's commit, and a thousand receipts
+    then meant a thousand threads woken one by one after the batch. Here the message goes
+    straight to the writer (`commands.execute_then`), and the writer sends each answer when
+    the batch is committed (bench/README.md, issue 27). Every other message goes the usual way.
+    """
+    server = socketio.server
+    handle_event = server._handle_event  # python-socketio's own (pinned in requirements.txt)
+
+    def handle_event_or_action(eio_sid, namespace, ack_id, data):
+        if ((namespace or "/"), data[0] if data else None) not in HEARD_BY_THE_WRITER:
+            return handle_event(eio_sid, namespace, ack_id, data)
+        sid = server.manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is None or not server.manager.is_connected(sid, "/"):
+            return None  # not connected to the namespace: python-socketio ignores it too
+
+        def answer(result, error=None) -> None:
+            if ack_id is not None:  # a client that asked for no answer gets none
+                send_answer(server, eio_sid, ack_id, _answer_of(services, data, result, error))
+
         try:
-            return {"ok": True, "result": _run_action(services, socketio, actions, data)}
-        except Rejected as rejected:
-            return {"ok": False, "error": rejected.problem()}
-        except Exception as error:  # a bug: the sender still gets an answer, as over HTTP
-            if services.store.forget_if_lost(error):  # a read met a failover: try again
-                return {"ok": False, "error": StoreUnreachable().problem()}
-            logger.exception("unexpected error in the action %r", data.get("command"))
-            return {"ok": False, "error": INTERNAL_ERROR}
+            message = data[1] if len(data) > 1 else None
+            identity, name, params, key = _action_of(server, sid, actions, message)
+            commands.execute_then(services, identity, identity.site, name, params, key, answer)
+        except Exception as error:  # refused before it reached the writer (or a bug)
+            answer(None, error)
+
+    server._handle_event = handle_event_or_action
+
+
+def send_answer(server, eio_sid: str, ack_id: int, answer: dict) -> None:
+    """An ACK packet of the namespace "/" as python-socketio would frame it."""
+    server.eio.send(eio_sid, f"{packet.ACK}{ack_id}{json.dumps([answer], separators=(',', ':'))}")
+
+
+def _answer_of(services, data, result, error) -> dict:
+    if error is None:
+        return {"ok": True, "result": result}
+    if isinstance(error, Rejected):
+        return {"ok": False, "error": error.problem()}
+    if services.store.forget_if_lost(error):  # a read met a failover: try again
+        return {"ok": False, "error": StoreUnreachable().problem()}
+    command = data[1].get("command") if len(data) > 1 and isinstance(data[1], dict) else None
+    logger.error("unexpected error in the action %r", command, exc_info=error)
+    return {"ok": False, "error": INTERNAL_ERROR}
 
 
 def catch_up(socketio, services, sid: str, identity: auth.Identity, last_seq: int | None) -> None:
@@ -112,9 +156,9 @@ def send_encoded(socketio, sid: str, name: str, json_text: str) -> None:
         server.eio.send(eio_sid, f'{packet.EVENT}["{name}",{json_text}]')
 
 
-def _run_action(services, socketio, actions: frozenset[str], data) -> dict:
-    """The command of an `action` message {command, params, idempotency_key}, run as the
-    connection's identity on its own site; a command not declared for the socket is refused."""
+def _action_of(server, sid: str, actions: frozenset[str], data) -> tuple:
+    """The identity, command, params and idempotency key of an `action` message; a command
+    not declared for the socket is refused."""
     if not isinstance(data, dict) or data.get("command") not in actions:
         raise Rejected(
             "Send {command, params, idempotency_key}; command is one of: "
@@ -124,11 +168,9 @@ def _run_action(services, socketio, actions: frozenset[str], data) -> dict:
     problem = problem_in(data)
     if problem:
         raise Invalid(problem)
-    identity = _session_identity(socketio)
+    identity = server.get_session(sid)["identity"]
     key = commands.checked_idempotency_key(data.get("idempotency_key"), "idempotency_key")
-    return commands.execute(
-        services, identity, identity.site, data["command"], data.get("params"), key
-    )
+    return identity, data["command"], data.get("params"), key
 
 
 def register_public(socketio, services) -> None:

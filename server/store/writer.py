@@ -4,7 +4,8 @@ A caller hands `submit` its work (a function of the open database that returns t
 answer and the events it recorded) and waits. The writer takes every piece of work waiting,
 runs each in its own savepoint (a rejected one leaves no trace and does not disturb the
 others), commits once, hands the events in the order they were recorded to each of its
-`subscribers` (the publisher first), and only then wakes the callers: nothing is acknowledged before its commit.
+`subscribers` (the publisher first), and only then wakes the callers, or answers those that
+did not wait (`submit_then`): nothing is acknowledged before its commit.
 
 Only the waits go to `run_native` (a native thread under eventlet): COMMIT, which waits for
 the fsync or the synchronous standby (`commit`), and the write lock when another process
@@ -54,6 +55,7 @@ class Job:
     events: list = field(default_factory=list)
     error: BaseException | None = None
     vital: bool = False  # may use the disk reserve (server/store/disk.py)
+    answer: Callable[[Job], None] | None = None  # `submit_then`'s: called instead of `done`
 
 
 def run_here(function: Callable, *args):
@@ -101,6 +103,15 @@ class Writer:
             raise job.error
         return job.result
 
+    def submit_then(self, work: Callable, answer: Callable[[Job], None], vital=False) -> None:
+        """As `submit`, but nobody waits: `answer(job)` is called by the writer once the batch
+        is committed (`job.result`), or the work failed (`job.error`). A thousand receipts
+        over the phones' sockets are then answered from one loop over the batch, not by a
+        thousand waiting green threads woken one by one (bench/README.md, issue 27)."""
+        self._waiting.append(Job(work, vital=vital, answer=answer))
+        self._start_once()
+        self._wake.set()
+
     def _start_once(self) -> None:
         with self._start_lock:
             if not self._started:
@@ -126,7 +137,13 @@ class Writer:
             self._when_disk_full(short)
         self._after_commit([event for job in batch for event in job.events])
         for job in batch:
-            job.done.set()
+            if job.answer is None:
+                job.done.set()
+                continue
+            try:
+                job.answer(job)
+            except Exception:  # one caller's broken answer must not stop the others'
+                logger.exception("could not answer a command")
 
     def _after_commit(self, events: list[dict]) -> None:
         for subscriber in self.subscribers:
