@@ -24,17 +24,20 @@ import sys
 import time
 from pathlib import Path
 
-OUT = sys.argv[1]
-PROFILE = cProfile.Profile(time.thread_time)
 
+def switch_by_signals(out: str) -> None:
+    """This process's profiler: on at SIGUSR1, off at SIGUSR2, which writes it to `out`."""
+    profile = cProfile.Profile(time.thread_time)
 
-def start(_signum, _frame) -> None:
-    PROFILE.enable()
+    def start(_signum, _frame) -> None:
+        profile.enable()
 
+    def stop(_signum, _frame) -> None:
+        profile.disable()
+        profile.dump_stats(out)
 
-def stop(_signum, _frame) -> None:
-    PROFILE.disable()
-    PROFILE.dump_stats(OUT)
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
 
 
 def start_profiled(server, repo: Path, out: Path) -> None:
@@ -76,8 +79,7 @@ def print_top(out: Path, name: str, rounds: int, top: int = 25) -> None:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGUSR1, start)
-    signal.signal(signal.SIGUSR2, stop)
+    switch_by_signals(sys.argv[1])
     if sys.argv[2] == "-m":
         sys.argv = [sys.argv[3], *sys.argv[4:]]
         runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)

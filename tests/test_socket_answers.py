@@ -5,14 +5,17 @@ python-socketio clients."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
 import pytest
 import requests
 import socketio
+from test_metrics import samples
 
 from harness import prepare_database
+from server.__main__ import unmasked
 
 
 @pytest.fixture
@@ -154,3 +157,65 @@ def test_a_large_action_split_over_several_reads_is_read_whole(site_with_staff):
             assert "zzz_unknown" in answer["error"]["detail"], answer
     finally:
         client.disconnect()
+
+
+def test_an_action_the_socket_refuses_before_the_writer_is_answered_with_a_clear_400(
+    site_with_staff, connect
+):
+    server, tokens = site_with_staff
+    phone = connect(server.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+
+    no_message = phone.sio.call("action", timeout=10)
+    not_an_object = phone.sio.call("action", ["record_delivery"], timeout=10)
+    bad_key = phone.sio.call(
+        "action", {"command": "record_delivery", "params": {}, "idempotency_key": 7}, timeout=10
+    )
+
+    for answer in (no_message, not_an_object):
+        assert answer["ok"] is False
+        assert answer["error"]["status"] == 400
+        assert "record_delivery" in answer["error"]["detail"]  # the commands it may send
+    assert bad_key["ok"] is False
+    assert bad_key["error"]["status"] == 400
+    assert "idempotency_key" in bad_key["error"]["detail"]
+    assert phone.sio.connected  # and the socket stays open
+
+
+def test_socket_actions_are_counted_by_their_outcome(site_with_staff, connect):
+    """An operator's /metrics counts an action sent over the socket as one over HTTP."""
+    server, tokens = site_with_staff
+    phone = connect(server.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+
+    assert phone.act("record_delivery")["ok"] is False  # no incident yet: refused
+    assert server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+    assert phone.act("record_delivery", key="once")["ok"] is True
+    assert phone.act("record_delivery", key="once")["ok"] is True  # its retry
+
+    figures = samples(requests.get(server.url + "/metrics", timeout=10).text)
+    counted = {
+        outcome: figures.get(
+            ("exitnow_commands_total", (("command", "record_delivery"), ("outcome", outcome)))
+        )
+        for outcome in ("accepted", "repeated", "rejected")
+    }
+    assert counted == {"accepted": 1, "repeated": 1, "rejected": 1}
+
+
+@pytest.mark.filterwarnings(r"ignore:\s*Eventlet is deprecated")
+@pytest.mark.parametrize("mask_of", [bytes, tuple, list])
+def test_a_frame_is_unmasked_as_eventlet_itself_would_from_every_offset(mask_of):
+    """eventlet's own byte-by-byte `_apply_mask` (this process never replaces it), against the
+    server's `unmasked`: the mask as the server reads it (4 ints) and as bytes."""
+    from eventlet.websocket import RFC6455WebSocket
+
+    original = RFC6455WebSocket._apply_mask
+    assert original is not unmasked
+    rng = random.Random(27)
+    for length in (0, 1, 2, 3, 4, 5, 7, 8, 117, 1001):
+        data = bytes(rng.randrange(256) for _ in range(length + 3))
+        mask = mask_of(rng.randrange(256) for _ in range(4))
+        for offset in range(9):
+            assert unmasked(data, mask, length, offset) == original(data, mask, length, offset)
+        assert unmasked(data[:length], mask) == original(data[:length], mask)

@@ -189,16 +189,20 @@ def execute(services, identity: Identity, site: str, name: str, body=None, idemp
 def execute_then(services, identity: Identity, site: str, name: str, body, idempotency_key, answer):
     """As `execute`, but the caller does not wait: `answer(result, error)` is called once the
     command is committed (error None) or refused (result None). Called by the writer itself,
-    in a background task when the public notices must be written first."""
+    or in a background task when the public notices must be written first (disk work)."""
     run = CommandRun(services, identity, site, name, body, idempotency_key)
 
     def finish_and_answer(job) -> None:
-        run.finish(job.error)
+        try:
+            run.finish(job.error)
+        except Exception as error:  # committed, but the sender hears of the failure
+            answer(None, error)
+            return
         answer(job.result, job.error)
 
     def committed(job) -> None:
-        if job.error is None and run.changes_notices():  # disk work: not in the writer
-            services.socketio.start_background_task(finish_and_answer, job)
+        if job.error is None and run.changes_notices():
+            services.writer.start_task(finish_and_answer, job)
         else:
             finish_and_answer(job)
 
@@ -208,9 +212,9 @@ def execute_then(services, identity: Identity, site: str, name: str, body, idemp
 class CommandRun:
     """One command as the writer runs it (`work`), and what follows its commit (`finish`)."""
 
-    def __init__(self, services, identity: Identity, site: str, name: str, body, key):
+    def __init__(self, services, identity: Identity, site: str, name: str, body, idempotency_key):
         self.services, self.identity, self.site, self.name = services, identity, site, name
-        self.body, self.idempotency_key = body, key
+        self.body, self.idempotency_key = body, idempotency_key
         self.command = COMMANDS[name]
         self.secret = secret_key_for(services.settings)
         self.recorded: list[dict] = []
@@ -240,9 +244,8 @@ class CommandRun:
         self.services.metrics.commands.labels(self.name, self._outcome(error)).inc()
         if error is not None:
             return
-        for (
-            event
-        ) in self.recorded:  # the step is logged: from now on this process's clock is past it
+        # A step the log saw: from now on this process's clock is past it.
+        for event in self.recorded:
             if event["type"] == "clock.stepped" and event["payload"]["seen_by"] == "log":
                 follow_system_clock(at_least_ms=event["ts"])
         if self.changes_notices():

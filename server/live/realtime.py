@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 
+from engineio.exceptions import SocketIsClosedError
 from flask import request
 from flask_socketio import ConnectionRefusedError
 from socketio import packet
@@ -22,7 +23,7 @@ from .publish import PUBLIC_NAMESPACE, public_room, room_of
 
 logger = logging.getLogger(__name__)
 # (namespace, message) heard without a Flask-SocketIO handler: `answer_actions_from_the_writer`
-HEARD_BY_THE_WRITER = {("/", "action")}
+HEARD_BY_THE_WRITER = frozenset({("/", "action")})
 
 
 def register(socketio, services) -> None:
@@ -75,15 +76,16 @@ def answer_actions_from_the_writer(socketio, services, actions: frozenset[str]) 
     handle_event = server._handle_event  # python-socketio's own (pinned in requirements.txt)
 
     def handle_event_or_action(eio_sid, namespace, ack_id, data):
-        if ((namespace or "/"), data[0] if data else None) not in HEARD_BY_THE_WRITER:
+        if not _is_action(namespace, data):
             return handle_event(eio_sid, namespace, ack_id, data)
         sid = server.manager.sid_from_eio_sid(eio_sid, "/")
         if sid is None or not server.manager.is_connected(sid, "/"):
             return None  # not connected to the namespace: python-socketio ignores it too
 
         def answer(result, error=None) -> None:
+            reply = _answer_of(services, data, result, error)  # logs a bug's error, asked or not
             if ack_id is not None:  # a client that asked for no answer gets none
-                send_answer(server, eio_sid, ack_id, _answer_of(services, data, result, error))
+                send_answer(server, eio_sid, ack_id, reply)
 
         try:
             message = data[1] if len(data) > 1 else None
@@ -95,9 +97,16 @@ def answer_actions_from_the_writer(socketio, services, actions: frozenset[str]) 
     server._handle_event = handle_event_or_action
 
 
+def _is_action(namespace, data) -> bool:
+    name = data[0] if isinstance(data, list) and data else None
+    return isinstance(name, str) and (namespace or "/", name) in HEARD_BY_THE_WRITER
+
+
 def send_answer(server, eio_sid: str, ack_id: int, answer: dict) -> None:
-    """An ACK packet of the namespace "/" as python-socketio would frame it."""
-    server.eio.send(eio_sid, f"{packet.ACK}{ack_id}{json.dumps([answer], separators=(',', ':'))}")
+    """The ACK packet, framed by python-socketio itself (its JSON, its binary check)."""
+    ack = server.packet_class(packet.ACK, namespace="/", id=ack_id, data=[answer])
+    with contextlib.suppress(SocketIsClosedError):  # gone meanwhile: it sends it again when back
+        server._send_packet(eio_sid, ack)
 
 
 def _answer_of(services, data, result, error) -> dict:
