@@ -423,7 +423,7 @@ def crowd_round(
         crowd.tell_phones("arm")
         load = os.getloadavg()[0]
         cpu_before, clients_before = cpu_seconds(server.process.pid), crowd.cpu_seconds()
-        with profiled(server.process.pid, profile):
+        with profiling(server.process.pid, profile):
             seen = crowd.fire()
         cpu = cpu_seconds(server.process.pid) - cpu_before
         clients_cpu = crowd.cpu_seconds() - clients_before
@@ -450,7 +450,7 @@ def crowd_round(
 
 
 @contextlib.contextmanager
-def profiled(pid: int, out: Path | None):
+def profiling(pid: int, out: Path | None):
     """The server's profiler (bench/profiled.py) on while the block runs: the round, not the
     set-up. Without `out` (the server runs without it), nothing."""
     if out is None:

@@ -107,7 +107,8 @@ class Writer:
         """As `submit`, but nobody waits: `answer(job)` is called by the writer once the batch
         is committed (`job.result`), or the work failed (`job.error`). A thousand receipts
         over the phones' sockets are then answered from one loop over the batch, not by a
-        thousand waiting green threads woken one by one (bench/README.md, issue 27)."""
+        thousand waiting green threads woken one by one (bench/README.md, issue 27).
+        `answer` runs in the writer: it must never wait for the writer (`submit`), nor block."""
         self._waiting.append(Job(work, vital=vital, answer=answer))
         self._start_once()
         self._wake.set()
