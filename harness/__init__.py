@@ -341,6 +341,35 @@ def prepare_database(
     return tokens
 
 
+def send_until_answered(
+    nodes: list[LiveServer], first: int, path: str, token: str, key: str, body=None, timeout=60
+):
+    """As a phone's outbox does: the same key again, on the next node, until answered."""
+    deadline = time.monotonic() + timeout
+    node = first
+    while time.monotonic() < deadline:
+        try:
+            answer = nodes[node].post(path, token, body, key=key)
+            if answer.status_code in (200, 201):
+                return answer.json()
+            assert answer.status_code == 503, answer.text  # refused for now, never a 500
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        node = (node + 1) % len(nodes)
+        time.sleep(0.1)
+    raise AssertionError(f"{path} {key} was never answered")
+
+
+def log_rows(url: str) -> list[tuple]:
+    """The demo site's log on PostgreSQL: (seq, type, payload) in order."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return db.execute(
+            "SELECT seq, type, payload FROM events WHERE site = 'demo' ORDER BY seq"
+        ).fetchall()
+
+
 def wait_for(predicate, timeout: float = 10) -> bool:
     """Whether `predicate()` holds within `timeout` seconds (asked every 50 ms)."""
     deadline = time.monotonic() + timeout

@@ -24,6 +24,9 @@ command -v node >/dev/null || missing+=(nodejs)
 # PostgreSQL 15: the other store (tests/test_postgresql.py and the PostgreSQL pass below).
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
+# Patroni and etcd: automatic failover of three PostgreSQL nodes (tests/test_patroni.py).
+command -v patroni >/dev/null || missing+=(patroni)
+command -v etcd >/dev/null || missing+=(etcd-server)
 
 if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq

@@ -14,12 +14,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 import socketio
 
-from harness import InOrderClient, LiveServer, ReplicatedPostgres, prepare_database, wait_for
+from harness import (
+    InOrderClient,
+    LiveServer,
+    ReplicatedPostgres,
+    log_rows,
+    prepare_database,
+    send_until_answered,
+    wait_for,
+)
 
 PHONES = 200
 SITE = "/api/sites/demo"
@@ -109,32 +116,6 @@ class Phone:
     def close(self) -> None:
         self.closing = True
         self.sio.disconnect()
-
-
-def send_until_answered(
-    nodes: list[LiveServer], first: int, path: str, token: str, key: str, body=None
-):
-    """As a phone's outbox does: the same key again, on the other node, until answered."""
-    deadline = time.monotonic() + 60
-    node = first
-    while time.monotonic() < deadline:
-        try:
-            answer = nodes[node].post(path, token, body, key=key)
-            if answer.status_code in (200, 201):
-                return answer.json()
-            assert answer.status_code == 503, answer.text  # refused for now, never a 500
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        node = 1 - node
-        time.sleep(0.1)
-    raise AssertionError(f"{path} {key} was never answered")
-
-
-def log_rows(url: str) -> list[tuple]:
-    with psycopg.connect(url) as db:
-        return db.execute(
-            "SELECT seq, type, payload FROM events WHERE site = 'demo' ORDER BY seq"
-        ).fetchall()
 
 
 def notice_state(node: LiveServer) -> str:
