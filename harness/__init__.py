@@ -370,6 +370,22 @@ def log_rows(url: str) -> list[tuple]:
         ).fetchall()
 
 
+def each_answered_once(url: str, answered: dict, types: dict, phones: int) -> list[tuple]:
+    """Asserts that every answered receipt ({(path, i): answer}) is in the demo site's log on
+    PostgreSQL once, at the seq it was answered with, each phone's once per type, the seqs
+    without a gap or a fork; returns the log's rows."""
+    rows = log_rows(url)
+    by_seq = {seq: (type_, json.loads(payload)) for seq, type_, payload in rows}
+    for (path, _), answer in answered.items():
+        assert by_seq[answer["seq"]][0] == types[path]
+    assert len({answer["seq"] for answer in answered.values()}) == len(answered)
+    for type_ in types.values():
+        staff = [payload["staff_id"] for t, payload in by_seq.values() if t == type_]
+        assert len(staff) == len(set(staff)) == phones
+    assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))
+    return rows
+
+
 def wait_for(predicate, timeout: float = 10) -> bool:
     """Whether `predicate()` holds within `timeout` seconds (asked every 50 ms)."""
     deadline = time.monotonic() + timeout

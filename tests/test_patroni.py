@@ -8,7 +8,6 @@ itself, every receipt in the log once and the phone with every event."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -21,6 +20,7 @@ import requests
 from harness import (
     LiveServer,
     StaffClient,
+    each_answered_once,
     log_rows,
     prepare_database,
     send_until_answered,
@@ -99,15 +99,7 @@ def test_patroni_promotes_the_synchronous_standby_and_the_node_writes_on_by_itse
     assert wait_for(lambda: cluster.synchronous_standby() not in (None, leader, standby), 30)
 
     # Every answered receipt is in the log once, at the seq it was answered with; no fork.
-    rows = log_rows(cluster.url())
-    by_seq = {seq: (type_, json.loads(payload)) for seq, type_, payload in rows}
-    for (path, _), answer in answered.items():
-        assert by_seq[answer["seq"]][0] == TYPES[path]
-    assert len({answer["seq"] for answer in answered.values()}) == len(commands)
-    for type_ in TYPES.values():
-        staff = [payload["staff_id"] for t, payload in by_seq.values() if t == type_]
-        assert len(staff) == len(set(staff)) == PHONES
-    assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))
+    rows = each_answered_once(cluster.url(), answered, TYPES, PHONES)
     verified = server.cli("verify-log")
     assert verified.returncode == 0, verified.stderr
 
