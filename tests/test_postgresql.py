@@ -28,7 +28,7 @@ from server.basics.settings import load_settings
 from server.commands import execute
 from server.rules.auth import command_line
 from server.store import log
-from server.store.postgresql import HUNG_SAID, placeholders
+from server.store.postgresql import HUNG_SAID, STUCK_SECONDS, placeholders
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def site(tmp_path, on_postgresql):
     return db_path, tokens
 
 
-def live(db_path, started: list) -> LiveServer:
-    server = LiveServer(db_path)
+def live(db_path, started: list, env: dict | None = None) -> LiveServer:
+    server = LiveServer(db_path, env=env)
     started.append(server)
     return server.start()
 
@@ -243,6 +243,12 @@ def test_a_database_url_that_is_not_postgresql_is_refused_by_name():
         load_settings({"EXITNOW_DATABASE_URL": "mysql://localhost/exitnow"})
 
 
+def test_a_stuck_limit_that_would_cut_every_statement_is_refused_by_name():
+    for never in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit, match="EXITNOW_DATABASE_STUCK_SECONDS must be more than 0"):
+            load_settings({"EXITNOW_DATABASE_STUCK_SECONDS": never})
+
+
 def test_a_lost_signing_key_is_not_made_anew_while_postgresql_holds_checkpoints(site, servers):
     db_path, tokens = site
     server = live(db_path, servers)
@@ -297,21 +303,24 @@ SITE_INCIDENTS = "/api/sites/demo/incidents"
 def test_a_hung_postgresql_holds_the_node_for_a_while_not_for_ever(site, servers):
     """PostgreSQL stopped with its sockets open (as a stall on its disk): no TCP timeout
     notices, and a statement's wait holds the whole event loop. The node cuts the connection
-    after STUCK_SECONDS: the command answers 503 (nothing done, try again), the node answers
-    its probes again (503: no database), and the command sent again with its key, once
-    PostgreSQL is back, is applied once."""
+    after EXITNOW_DATABASE_STUCK_SECONDS (here 3, not the default 15): the command answers 503
+    (nothing done, try again), the node answers its probes again (503: no database), and the
+    command sent again with its key, once PostgreSQL is back, is applied once."""
     db_path, tokens = site
-    server = live(db_path, servers)
+    server = live(db_path, servers, {"EXITNOW_DATABASE_STUCK_SECONDS": "3"})
     manager = tokens["duty_manager"][0]
     assert server.get("/api/sites/demo/state", manager).ok  # both connections open
     postgres = tests_postgres()
     paused = postgres.pause()
     try:
+        asked = time.monotonic()
         hung = server.post(SITE_INCIDENTS, manager, {"kind": "fire"}, key="alarm-1", timeout=60)
+        waited = time.monotonic() - asked
         alive = requests.get(server.url + "/healthz", timeout=20)
     finally:
         postgres.resume(paused)
 
+    assert waited < STUCK_SECONDS, waited  # the setting's limit, not the default's
     assert hung.status_code == 503, hung.text
     assert hung.json()["type"].endswith("/database-unreachable")
     assert alive.status_code == 503, alive.text

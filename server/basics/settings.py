@@ -25,6 +25,7 @@ class Settings:
     db_path: str = "var/exitnow.db"
     # postgresql://...: the store is PostgreSQL, not db_path; never printed (a password)
     database_url: str | None = field(default=None, repr=False)
+    database_stuck_seconds: float = 15.0
     public_dir: str = "var/public"
     host: str = "127.0.0.1"
     port: int = 5000
@@ -89,6 +90,13 @@ ENVIRONMENT = (
         str,
         "postgresql://... (libpq; several hosts with target_session_attrs=read-write): "
         "PostgreSQL instead of the SQLite file; the key files stay beside EXITNOW_DB",
+    ),
+    (
+        "EXITNOW_DATABASE_STUCK_SECONDS",
+        "database_stuck_seconds",
+        float,
+        "PostgreSQL: a statement on the event loop unanswered this long (a hung server) has "
+        "its connection cut, the command answered 503; above the longest report's read",
     ),
     ("EXITNOW_PUBLIC_DIR", "public_dir", str, "where the public notice snapshots are written"),
     ("HOST", "host", str, "address to listen on"),
@@ -244,6 +252,8 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
             "EXITNOW_DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/database); "
             "leave it unset for the SQLite file EXITNOW_DB"
         )
+    if not settings.database_stuck_seconds > 0:
+        raise SystemExit("EXITNOW_DATABASE_STUCK_SECONDS must be more than 0")
     if settings.trusted_proxies < 0:
         raise SystemExit("EXITNOW_TRUSTED_PROXIES must be 0 or more")
     if settings.disk_reserve_mb < 0 or settings.min_free_mb < 0:

@@ -11,5 +11,7 @@ def open_store(settings) -> TwoConnections:
     if settings.database_url:
         from .postgresql import PostgresStore  # psycopg is needed only then
 
-        return PostgresStore(settings.database_url, settings.db_path)
+        return PostgresStore(
+            settings.database_url, settings.db_path, settings.database_stuck_seconds
+        )
     return Store(settings.db_path)

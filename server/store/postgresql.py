@@ -50,9 +50,10 @@ SCHEMA_LOCK = 0x4E6F7721  # "Now!"
 # Told the site of each commit that added to its log (one notice per site and transaction).
 LOG_CHANNEL = "exitnow_log"
 LISTEN_PROBE_SECONDS = 5
-# A statement on the event loop unanswered this long is cut (`watch_stuck`): as libpq's
-# tcp_user_timeout for a peer gone silent, and far above the longest read (a report's).
-STUCK_SECONDS = 15
+# A statement on the event loop unanswered this long is cut (`watch_stuck`), unless
+# EXITNOW_DATABASE_STUCK_SECONDS says otherwise: as libpq's tcp_user_timeout for a peer gone
+# silent, and far above the longest read (a report's).
+STUCK_SECONDS = 15.0
 # COMMIT and the writers' lock wait off the loop, for the synchronous standby or another
 # process's commit; a stalled disk holds them for ever too, and with them every command.
 STUCK_OFF_THE_LOOP_SECONDS = 60
@@ -179,8 +180,9 @@ class Database:
     `conn.in_transaction`), over one psycopg connection in autocommit mode: like SQLite's
     isolation_level=None, the writer says BEGIN and COMMIT itself."""
 
-    def __init__(self, connection: psycopg.Connection):
+    def __init__(self, connection: psycopg.Connection, stuck_seconds: float = STUCK_SECONDS):
         self.connection = connection
+        self.stuck_seconds = stuck_seconds  # a statement's wait on the loop is cut after it
         self.conn = self  # sqlite_utils' name for the connection beneath
         self.generation = 0  # the store's, when this connection was made
         self._sql: dict[str, str] = {}
@@ -219,9 +221,10 @@ class Database:
             yield from cursor
 
     @contextmanager
-    def _waiting(self, limit: float = STUCK_SECONDS) -> Iterator[None]:
-        """Marks the statement's wait for `PostgresStore.watch_stuck`."""
-        mark = self.waiting = Waiting(time.monotonic() + limit)
+    def _waiting(self, limit: float | None = None) -> Iterator[None]:
+        """Marks the statement's wait for `PostgresStore.watch_stuck`: cut after `limit`, by
+        default the connection's `stuck_seconds`."""
+        mark = self.waiting = Waiting(time.monotonic() + (limit or self.stuck_seconds))
         try:
             yield
         finally:
@@ -301,7 +304,11 @@ SESSION = (
 Unreachable = psycopg.OperationalError
 
 
-def connect(url: str, kind: type[psycopg.Connection] = psycopg.Connection) -> Database:
+def connect(
+    url: str,
+    kind: type[psycopg.Connection] = psycopg.Connection,
+    stuck_seconds: float = STUCK_SECONDS,
+) -> Database:
     """A connection with the timeouts above; an error names the server, never the password
     (libpq can repeat parts of the URL in its messages)."""
     try:
@@ -313,7 +320,7 @@ def connect(url: str, kind: type[psycopg.Connection] = psycopg.Connection) -> Da
             f"cannot connect to PostgreSQL at {where(url)}: {type(error).__name__}"
         ) from None
     connection.execute(SESSION)
-    return Database(connection)
+    return Database(connection, stuck_seconds)
 
 
 def where(url: str) -> str:
@@ -350,16 +357,20 @@ class PostgresStore(TwoConnections):
     engine = "postgresql"
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-    def __init__(self, url: str, path: str):
+    def __init__(self, url: str, path: str, stuck_seconds: float = STUCK_SECONDS):
         _connecting_yields()
         self.url, self.path = url, path
+        self.stuck_seconds = stuck_seconds
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)  # for the key files
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
         self._retry_after = 0.0  # after a failed connect: until then, fail at once
         self.cuts = self._cuts_said = 0  # connections `watch_stuck` cut
-        write_db = connect(url)
+        write_db = self._connect()
         make_schema(write_db)
-        super().__init__(write_db, connect(url))
+        super().__init__(write_db, self._connect())
+
+    def _connect(self, kind: type[psycopg.Connection] = psycopg.Connection) -> Database:
+        return connect(self.url, kind, self.stuck_seconds)
 
     def _fresh(self, db: Database) -> Database:
         """The connection, or a new one when PostgreSQL closed it (a restart, a failover) or
@@ -372,7 +383,7 @@ class PostgresStore(TwoConnections):
             raise Unreachable(f"cannot connect to PostgreSQL at {where(self.url)}: tried just now")
         db.close()
         try:
-            fresh = connect(self.url)
+            fresh = self._connect()
         except Unreachable:
             self._retry_after = time.monotonic() + RECONNECT_SECONDS
             raise
@@ -398,7 +409,7 @@ class PostgresStore(TwoConnections):
 
     def watch_stuck(self) -> None:
         """For the process's life, in a native thread (`run_native`): a statement that waits
-        on the event loop longer than STUCK_SECONDS (off it, STUCK_OFF_THE_LOOP_SECONDS) has
+        on the event loop longer than `stuck_seconds` (off it, STUCK_OFF_THE_LOOP_SECONDS) has
         met a server that holds its socket open and answers nothing (a hung PostgreSQL:
         stopped, or stalled on its disk), which no TCP timeout notices, while every phone and
         probe of this process (or every command) waits with it. Its connection is cut: the
@@ -418,7 +429,7 @@ class PostgresStore(TwoConnections):
         own). Ends with an error when the connection is lost (a failover; a silent primary
         fails the probe sent after LISTEN_PROBE_SECONDS without a notice, within libpq's
         tcp_user_timeout): the caller listens again and reads what it missed from the log."""
-        db = connect(self.url, ListeningConnection)
+        db = self._connect(ListeningConnection)
         try:
             db.execute(f"LISTEN {LOG_CHANNEL}")
             yield None
