@@ -81,13 +81,19 @@ def pruned(db: WorkDB) -> dict[str, str]:
 
 
 def beyond(db: WorkDB, skipped: dict[str, str], at_most: int) -> dict[str, str]:
-    """The mutants left to run past the first `at_most` of them, by a stable hash of each."""
+    """The mutants left to run past the first `at_most` of them, by a hash of what each one
+    changes (its module, operator and occurrence; not its job id, which `init` draws anew), so
+    that a second session of the same code samples the same ones."""
     left = sorted(
-        (hashlib.sha1(item.job_id.encode()).hexdigest(), item.job_id)
+        (hashlib.sha1(_what(item.mutations[0]).encode()).hexdigest(), item.job_id)
         for item in db.pending_work_items
         if item.job_id not in skipped
     )
     return {job: "not sampled (time)" for _, job in left[at_most:]}
+
+
+def _what(spec) -> str:
+    return f"{spec.module_path}:{spec.operator_name}:{spec.occurrence}"
 
 
 if __name__ == "__main__":
