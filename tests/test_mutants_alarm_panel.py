@@ -198,3 +198,38 @@ def test_deliveries_are_kept_only_as_long_as_a_replay_could_come(client, service
 
     with services.store.reading() as db:
         assert db.execute("SELECT COUNT(*) FROM alarm_panel_deliveries").fetchone()[0] == 1
+
+
+def test_a_delivery_replayed_just_inside_the_replay_memory_is_still_refused(
+    client, services, secret, clock
+):
+    """A delivery replayed 14.5 minutes after it came, other deliveries between, is a 409."""
+    raw, headers = signed(FIRE, secret)
+    assert client.post(HOOK, data=raw, headers=headers).status_code == 200
+    clock["now"] += 14 * 60_000 + 30_000
+    heartbeat(client, secret)  # forgets the deliveries older than the memory
+
+    replay = client.post(HOOK, data=raw, headers=headers)
+
+    assert replay.status_code == 409, replay.get_json()
+    assert replay.get_json()["type"].endswith("/replayed-delivery")
+
+
+@pytest.mark.parametrize(("field", "longest"), [("event_id", 200), ("detail", 500)])
+def test_a_signals_text_may_be_as_long_as_its_limit_and_no_longer(
+    client, services, secret, event_count, field, longest
+):
+    """The longest event id or detail starts the alarm; one more character is a 400 naming
+    the field, with nothing logged."""
+    accepted = deliver(client, {**FIRE, field: "x" * longest}, secret)
+    assert accepted.status_code == 200, accepted.get_json()
+    assert site_now(services)["incident"]["id"] == accepted.get_json()["incident_id"]
+    assert logged(services, "alarm_panel.signalled")[0][field] == "x" * longest
+    before = event_count()
+
+    refused = deliver(client, {**FIRE, "event_id": "panel-2", field: "x" * (longest + 1)}, secret)
+
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["detail"] == f"'{field}' is longer than {longest} characters."
+    assert refused.get_json()["field"] == field
+    assert event_count() == before
