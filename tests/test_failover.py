@@ -8,6 +8,7 @@ standby down first, nothing is acknowledged until it is back."""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import threading
 import time
@@ -39,9 +40,12 @@ TYPES = {"delivered": "alarm.delivered", "acknowledge": "alarm.acknowledged"}
 def cluster():
     # Not under pytest's tmp_path: the postgres user must reach the data folders.
     folder = Path(tempfile.mkdtemp(prefix="exitnow-failover-"))
-    pair = ReplicatedPostgres(folder).start()
-    yield pair
-    pair.stop()
+    pair = ReplicatedPostgres(folder)
+    try:
+        yield pair.start()
+    finally:
+        pair.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -44,9 +44,13 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def cluster():
     # Not under pytest's tmp_path: the postgres user must reach the nodes' folders.
-    patroni = PatroniCluster(Path(tempfile.mkdtemp(prefix="exitnow-patroni-"))).start()
-    yield patroni
-    patroni.stop()
+    folder = Path(tempfile.mkdtemp(prefix="exitnow-patroni-"))
+    patroni = PatroniCluster(folder)
+    try:
+        yield patroni.start()
+    finally:
+        patroni.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # three clusters' WAL: hundreds of MB
 
 
 @pytest.fixture
