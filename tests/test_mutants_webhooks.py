@@ -88,9 +88,10 @@ def test_a_url_a_webhook_cannot_be_posted_to_is_refused(api_as, event_count, bod
 
 class Answering(StandIn):
     """A receiver answering each POST with `status` and a short body, after `gate` opens and
-    `answer_after` seconds (a receiver across the internet)."""
+    `answer_after` seconds (a receiver across the internet); or with the bytes `garbled`
+    instead of an HTTP answer (a URL naming a port that speaks something else)."""
 
-    def __init__(self, status: int, answer_after: float = 0.0):
+    def __init__(self, status: int, answer_after: float = 0.0, garbled: bytes = b""):
         super().__init__()
         self.status, self.gate, self.answer_after = status, threading.Event(), answer_after
         self.gate.set()
@@ -102,6 +103,9 @@ class Answering(StandIn):
                 stand_in.record({"body": body})
                 stand_in.gate.wait(10)
                 time.sleep(stand_in.answer_after)
+                if garbled:
+                    self.wfile.write(garbled)
+                    return
                 self.send_response(stand_in.status)
                 self.send_header("Content-Length", "12")
                 self.end_headers()
@@ -116,7 +120,7 @@ class Answering(StandIn):
 @pytest.fixture
 def answering():
     made: list[Answering] = []
-    yield lambda *args: made.append(Answering(*args)) or made[-1]
+    yield lambda *args, **kwargs: made.append(Answering(*args, **kwargs)) or made[-1]
     for stand_in in made:
         stand_in.gate.set()
         stand_in.close()
@@ -134,7 +138,7 @@ def deliveries(admin) -> list[dict]:
 
 
 def test_a_receiver_answering_200_with_a_body_has_the_event_once(services, api_as, answering):
-    receiver = answering(200, 0.2)
+    receiver = answering(200, 1.2)
     admin, _ = subscribe(api_as, receiver.url, events=["incident.started"])
     api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
 
@@ -144,7 +148,36 @@ def test_a_receiver_answering_200_with_a_body_has_the_event_once(services, api_a
     assert (body["type"], body["test"]) == ("incident.started", False)  # a real alarm
     [delivered] = deliveries(admin)
     assert delivered["state"] == "delivered" and delivered["next_at"] is None
-    assert 200 <= delivered["attempts"][0]["milliseconds"] < 10_000  # how long it took
+    assert 1200 <= delivered["attempts"][0]["milliseconds"] < 10_000  # how long it took
+
+
+@pytest.mark.parametrize("status", [200, 204, 299])  # any 2xx is a success (RFC 9110)
+def test_a_receiver_answering_any_2xx_has_its_delivery_delivered(
+    services, api_as, answering, status
+):
+    """The delivery log shows delivered, not a retry, whatever 2xx the receiver answers."""
+    admin, _ = subscribe(api_as, answering(status).url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    [delivered] = deliveries(admin)
+    assert delivered["state"] == "delivered"
+    assert [(a["status"], a["error"]) for a in delivered["attempts"]] == [(status, None)]
+
+
+def test_an_answer_that_is_not_http_is_shown_cut_at_300_characters(services, api_as, answering):
+    """The delivery log shows what came back instead of HTTP, its first 300 characters."""
+    receiver = answering(200, garbled=b"x" * 400 + b"\r\n")
+    admin, _ = subscribe(api_as, receiver.url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+
+    deliver_all(services)
+
+    [pending] = deliveries(admin)
+    [attempt] = pending["attempts"]
+    assert (pending["state"], attempt["status"]) == ("pending", None)
+    assert attempt["error"] == "BadStatusLine: " + "x" * (300 - len("BadStatusLine: "))
 
 
 @pytest.mark.parametrize("status", [500, 300])  # a redirect is not followed: a failure
@@ -188,6 +221,28 @@ def test_retries_wait_twice_as_long_each_time_and_stop_after_the_give_up_time(
     assert waits == [retry, 2 * retry, 4 * retry]
     [given_up] = deliveries(admin)
     assert (given_up["state"], len(given_up["attempts"])) == ("gave_up", 4)
+
+
+def test_a_delivery_failing_at_the_give_up_time_is_tried_once_more(
+    services, api_as, answering, hooks_clock
+):
+    """A delivery is given up only once more than EXITNOW_WEBHOOK_GIVE_UP_HOURS have passed."""
+    receiver = answering(500)
+    admin, _ = subscribe(api_as, receiver.url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    deliver_all(services)
+    [request] = receiver.wait_for(1)
+    event_at = parse_iso(json.loads(request["body"])["ts"])
+
+    hooks_clock["now"] = event_at + int(services.settings.webhook_give_up_hours * 3_600_000)
+    deliver_all(services)
+    [at_the_limit] = deliveries(admin)
+    hooks_clock["now"] = parse_iso(at_the_limit["next_at"])
+    deliver_all(services)
+
+    assert (at_the_limit["state"], len(at_the_limit["attempts"])) == ("pending", 2)
+    [given_up] = deliveries(admin)
+    assert (given_up["state"], len(given_up["attempts"])) == ("gave_up", 3)
 
 
 def test_the_server_log_names_each_failed_delivery_and_no_good_one(
@@ -304,6 +359,29 @@ def test_a_delivery_under_way_is_not_taken_by_a_second_worker(services, api_as, 
     first.join(10)
     assert second == 1 and len(other.wait_for(1)) == 1
     assert len(slow.received_within(2, timeout=1)) == 1
+
+
+def test_a_second_worker_leaves_a_delivery_under_way_until_its_lease_runs_out(
+    services, api_as, answering, hooks_clock
+):
+    """A receiver slow to answer gets the event once: the worker sending it holds it 30 s."""
+    slow = answering(204)
+    slow.gate.clear()  # the first worker's attempt hangs until the test lets it answer
+    admin, _ = subscribe(api_as, slow.url, events=["incident.started"])
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    hooks_clock["now"] |= 0xFFFF  # any moment: the lease runs 30 s from it, whatever its digits
+    first = threading.Thread(target=services.webhooks.deliver_due, args=(services,))
+    first.start()
+    slow.wait_for(1)
+
+    hooks_clock["now"] += webhooks_module.LEASE_MS - 1
+    second = webhooks_module.WebhookDeliveries().deliver_due(services)
+
+    slow.gate.set()
+    first.join(10)
+    assert second == 0 and len(slow.received_within(2, timeout=1)) == 1
+    [delivered] = deliveries(admin)
+    assert (delivered["state"], len(delivered["attempts"])) == ("delivered", 1)
 
 
 def test_a_teams_webhook_gets_a_card_whose_text_wraps(services, api_as, answering):
