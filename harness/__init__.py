@@ -309,6 +309,12 @@ def outside_store(db_path: Path):
         yield Database(connection)
 
 
+def end_restored_time(db_path: Path) -> None:
+    """As if the site's restored time were over: the server's timer reopens within 5 s."""
+    with outside_store(db_path) as db:
+        db.execute("UPDATE public_notices SET restored_until = 0")
+
+
 def engine_env(db_path: Path) -> dict[str, str]:
     """The environment that points a server process at the test's store."""
     url = store_url_for(db_path)

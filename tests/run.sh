@@ -51,7 +51,8 @@ fi
 # harness.only_on_sqlite). Not here: the files that test the SQLite file alone (backups,
 # integrity and full-disk checks: their PostgreSQL kin are in tests/test_postgresql.py), the
 # production recipe (deploy/launch.py: SQLite nodes that shard the sites; two app nodes on one
-# PostgreSQL pair are tests/test_failover.py, which starts its own) and the browser screens.
+# PostgreSQL pair are tests/test_failover.py and tests/test_patroni.py, which start their own),
+# and the files that read no store (tests/test_docs.py, tests/test_pwa_texts.py).
 if [ $# -eq 0 ]; then
     EXITNOW_TEST_ENGINE=postgresql python -m pytest -q \
         tests/test_live.py tests/test_mustering.py tests/test_notices.py tests/test_report.py \
@@ -66,5 +67,6 @@ if [ $# -eq 0 ]; then
         tests/test_openapi_document.py tests/test_service_worker.py tests/test_alarm_panel.py \
         tests/test_cli.py tests/test_evidence.py tests/test_mutants_*.py tests/test_personal_data.py \
         tests/test_verify_report.py tests/test_authorisation_matrix.py tests/test_hardening.py \
-        tests/test_nginx.py tests/test_schemathesis.py tests/test_socket_answers.py
+        tests/test_nginx.py tests/test_schemathesis.py tests/test_socket_answers.py \
+        tests/test_model_js.py tests/test_garbage_collection.py tests/browser
 fi

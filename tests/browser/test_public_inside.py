@@ -7,11 +7,9 @@ Swedish go to a folder named at the end of the run."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from harness import CUT_OFF, larger_text
+from harness import CUT_OFF, end_restored_time, larger_text
 
 ALL_ZONES = "() => document.body.dataset.state === 'closed'"
 # The website's words, which mean nothing to a person already inside.
@@ -28,12 +26,6 @@ WEBSITE_WORDS = (
 )
 FALSE_ALARM = {"fi": "väärä hälytys", "sv": "falsklarm", "en": "false alarm"}
 TV = {"viewport": {"width": 1920, "height": 1080}}
-
-
-def end_restored_time(server) -> None:
-    """As if the site's restored time were over: the server's timer reopens within 5 s."""
-    with sqlite3.connect(server.db_path) as db:
-        db.execute("UPDATE public_notices SET restored_until = 0")
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv"])
@@ -110,7 +102,7 @@ def test_a_false_alarm_is_named_on_the_screen_page_and_banner_then_they_return_t
         banner = "() => document.querySelector('[data-exitnow-banner]')?.shadowRoot.textContent"
         assert FALSE_ALARM["sv"] in shop.evaluate(banner)  # open again, and why: not gone
 
-        end_restored_time(server)
+        end_restored_time(server.db_path)
 
         screen.wait_for_function("() => document.body.dataset.state === 'open'", timeout=15_000)
         assert screen.locator("#takeover").is_hidden()

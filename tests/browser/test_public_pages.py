@@ -3,10 +3,11 @@ and a status page that passes axe-core's WCAG 2.1 AA checks in every language.""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pytest
+
+from harness import end_restored_time
 
 BANNER_HOST = """<!doctype html><html lang="en"><head><title>Shop</title>
 <style>p { color: rgb(10, 20, 30); font-size: 13px; } h2 { color: rgb(200, 0, 0); }</style>
@@ -43,8 +44,7 @@ def test_banner_appears_when_closed_says_open_again_then_vanishes(live, page, ho
                    ?.shadowRoot.querySelector('h2').textContent.endsWith('is open again')""",
         timeout=20_000,
     )
-    with sqlite3.connect(server.db_path) as db:  # as if the restored time were over
-        db.execute("UPDATE public_notices SET restored_until = 0")
+    end_restored_time(server.db_path)
     page.wait_for_function("() => !document.querySelector('[data-exitnow-banner]')", timeout=20_000)
     assert page.locator("#own").is_visible()
 
