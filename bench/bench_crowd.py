@@ -2,7 +2,7 @@
 watches the roll call fill in.
 
     python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH] [--way http|socket]
-                                [--async-mode eventlet|gevent] [--logs DIR]
+                                [--async-mode eventlet|gevent] [--logs DIR] [--postgresql]
 
 For each N: a fresh database and a real server (`python -m server`, eventlet or, with
 `--async-mode gevent`, gevent: EXITNOW_ASYNC_MODE) of the checkout PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
@@ -15,6 +15,8 @@ and, 0.5 to 3 s later, "got it": as HTTP POSTs (`--way http`) or as the socket's
 an acknowledgement (`--way socket`), the two ways the staff app has. Printed per N: alarm latency, when the manager had every receipt
 and every "got it", the receipt's latency, Socket.IO messages per phone, disconnects, the CPU seconds of
 the server and of the clients during the round, and the machine's load average. `--logs DIR` keeps each server's log there.
+`--postgresql`: the store is PostgreSQL as deploy/README.md runs it, durable, with a synchronous
+standby (harness.ReplicatedPostgres, started by the run), a new database for each N.
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.profiled import print_top, start_profiled
-from harness import REPO
+from harness import REPO, ReplicatedPostgres
 from harness.bench import (
     Connection,
     cpu_seconds,
@@ -402,9 +404,10 @@ def crowd_round(
     logs: Path | None,
     async_mode: str,
     profile: Path | None = None,
+    database_url: str | None = None,
 ) -> dict:
     """Set up N phones on a fresh server of `repo`, run one alarm, return its figures."""
-    server = server_of(repo, folder)
+    server = server_of(repo, folder, database_url)
     server.env["EXITNOW_ASYNC_MODE"] = async_mode
     admin = server.token("admin", "bench")
     manager = server.token("duty_manager", "bench manager")
@@ -553,6 +556,11 @@ def main() -> None:
         help="profile the server's event loop during each round (bench/profiled.py) into "
         "PROFILE/N.prof, and print its top functions",
     )
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="on PostgreSQL with a synchronous standby (durable), not the SQLite file",
+    )
     args = parser.parse_args()
     global WAY
     WAY = args.way  # the phone processes are forked after this
@@ -561,7 +569,8 @@ def main() -> None:
     print(
         f"the crowd: one drill, phones in {args.processes} processes (Socket.IO over aiohttp "
         f"on uvloop), answers over {args.way}, 127.0.0.1, 2 cores; server {describe(repo)} "
-        f"under {args.async_mode}"
+        f"under {args.async_mode}, store: "
+        + ("PostgreSQL with a synchronous standby" if args.postgresql else "SQLite")
     )
 
     def profile(count: int) -> Path | None:
@@ -570,20 +579,41 @@ def main() -> None:
             return args.profile.resolve() / f"{count}.prof"
         return None
 
-    for count in args.phones:
-        with tempfile.TemporaryDirectory() as folder:
-            figures = crowd_round(
-                repo,
-                Path(folder),
-                count,
-                args.processes,
-                args.logs,
-                args.async_mode,
-                profile(count),
-            )
-            print_figures(figures)
-            if args.profile:
-                print_top(profile(count), "the server", rounds=1)
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(replicated_postgres()) if args.postgresql else None
+        for count in args.phones:
+            with tempfile.TemporaryDirectory() as folder:
+                url = None
+                if postgres:
+                    name = f"crowd_{count}_{uuid.uuid4().hex[:8]}"
+                    postgres.primary.create_database(name)
+                    url = postgres.url(name)
+                figures = crowd_round(
+                    repo,
+                    Path(folder),
+                    count,
+                    args.processes,
+                    args.logs,
+                    args.async_mode,
+                    profile(count),
+                    url,
+                )
+                print_figures(figures)
+                if args.profile:
+                    print_top(profile(count), "the server", rounds=1)
+
+
+@contextlib.contextmanager
+def replicated_postgres():
+    """A durable primary and synchronous standby for the run, stopped and removed after it
+    (under /tmp: the postgres system user must reach its folders)."""
+    folder = Path(tempfile.mkdtemp(prefix="exitnow-bench-postgres-"))
+    pair = ReplicatedPostgres(folder)
+    try:
+        yield pair.start()
+    finally:
+        pair.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

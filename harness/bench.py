@@ -34,11 +34,13 @@ def raise_open_files(wanted: int = 0) -> int:
     return hard
 
 
-def server_of(repo: Path, folder: Path) -> LiveServer:
+def server_of(repo: Path, folder: Path, database_url: str | None = None) -> LiveServer:
     """`python -m server` of the checkout `repo` (cwd and PYTHONPATH) on a new database in
-    `folder`, with the demo site seeded by that checkout's `flask seed-demo`; not started."""
+    `folder`, or on the PostgreSQL database `database_url`, with the demo site seeded by that
+    checkout's `flask seed-demo`; not started."""
     path = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
-    server = LiveServer(folder / "bench.db", env={"PYTHONPATH": path}, cwd=repo)
+    env = {"PYTHONPATH": path, **({"EXITNOW_DATABASE_URL": database_url} if database_url else {})}
+    server = LiveServer(folder / "bench.db", env=env, cwd=repo)
     seeded = server.cli("seed-demo")
     if seeded.returncode != 0:
         raise RuntimeError(f"seed-demo failed: {seeded.stderr[-2000:]}")
