@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.profiled import print_top, start_profiled
-from harness import REPO, ReplicatedPostgres
+from harness import REPO
 from harness.bench import (
     Connection,
     cpu_seconds,
@@ -50,6 +50,7 @@ from harness.bench import (
     percentile,
     raise_open_files,
     read_messages,
+    replicated_postgres,
     server_of,
 )
 
@@ -601,19 +602,6 @@ def main() -> None:
                 print_figures(figures)
                 if args.profile:
                     print_top(profile(count), "the server", rounds=1)
-
-
-@contextlib.contextmanager
-def replicated_postgres():
-    """A durable primary and synchronous standby for the run, stopped and removed after it
-    (under /tmp: the postgres system user must reach its folders)."""
-    folder = Path(tempfile.mkdtemp(prefix="exitnow-bench-postgres-"))
-    pair = ReplicatedPostgres(folder)
-    try:
-        yield pair.start()
-    finally:
-        pair.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

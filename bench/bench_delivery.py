@@ -4,7 +4,7 @@ emitting one message of the same size to the same number of clients) and beside 
 (`node_reference/server.js`, the same bare server in another stack).
 
     python -m bench.bench_delivery [--clients 100 1000] [--rounds 5] [--processes 4]
-                                   [--async-mode eventlet|gevent] [--repo PATH]
+                                   [--async-mode eventlet|gevent] [--repo PATH] [--postgresql]
 
 The three servers run at once, each with its own N connected clients, and the rounds alternate
 (Node, floor, project, Node, ...), so all three meet the same machine; each has one warm-up
@@ -19,6 +19,10 @@ less work than the project (no log, no fsync, no audiences), so it must come out
 in which it does not is measuring its clients, and the script says so. Node is another stack,
 not such a floor.
 
+`--postgresql` adds a fourth server to the same rounds: the project on PostgreSQL as
+deploy/README.md runs it, durable with a synchronous standby (bench_crowd's), row `exit-now-pg`
+with its own ratio to the project on SQLite.
+
 Needs Node with `npm ci` in bench/node_reference/. Everything runs on 127.0.0.1; every process
 it starts is stopped at the end.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -49,6 +55,7 @@ from harness.bench import (
     percentile,
     raise_open_files,
     read_messages,
+    replicated_postgres,
     server_of,
     wait_for_health,
 )
@@ -149,10 +156,16 @@ class Project:
     """Exit Now of one checkout on a fresh database, in `async_mode`: a staff token for the
     clients, a duty manager's token for the trigger."""
 
-    name = "exit-now"
-
-    def __init__(self, repo: Path, folder: Path, async_mode: str, profile: Path | None = None):
-        self.server = server_of(repo, folder)
+    def __init__(
+        self,
+        repo: Path,
+        folder: Path,
+        async_mode: str,
+        profile: Path | None = None,
+        database_url: str | None = None,
+    ):
+        self.name = "exit-now-pg" if database_url else "exit-now"
+        self.server = server_of(repo, folder, database_url)
         self.server.env["EXITNOW_ASYNC_MODE"] = async_mode
         self.staff = self.server.token("staff", "bench phone")
         self.manager = self.server.token("duty_manager", "bench manager")
@@ -302,7 +315,7 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
         frame = max((size for run in runs for size in run["bytes"]), default=0)
         cpu = sum(run["cpu"] for run in runs) / len(runs)
         print(
-            f"{name:<10} {clients:>5} {len(ms):>9} "
+            f"{name:<11} {clients:>5} {len(ms):>9} "
             + " ".join(f"{value:>8.1f}" for value in figures[name])
             + f" {frame:>7} {cpu * 1000:>8.0f}"
         )
@@ -310,7 +323,10 @@ def print_rows(clients: int, rounds: dict[str, list[dict]]) -> None:
     for other in ("floor", "node"):
         ratios = [a / b for a, b in zip(ours, figures[other], strict=True)]
         label = f"/{other}"
-        print(f"{label:<10} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
+        print(f"{label:<11} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
+    if "exit-now-pg" in figures:
+        ratios = [a / b for a, b in zip(figures["exit-now-pg"], ours, strict=True)]
+        print(f"{'pg/sqlite':<11} {clients:>5} {'':>9} " + " ".join(f"{r:>8.2f}" for r in ratios))
     for name, runs in rounds.items():
         each = " ".join(f"{percentile(run['ms'], 0.99):.0f}" for run in runs)
         print(f"  {name} p99 of each round, ms: {each}")
@@ -342,6 +358,7 @@ def measure(
     frame_bytes: int,
     async_mode: str,
     profile: Path | None,
+    postgres=None,
 ) -> None:
     if profile:
         profile = profile.resolve() / f"n{clients}-{async_mode}"
@@ -353,6 +370,13 @@ def measure(
             servers.append(Node(frame_bytes))
             servers.append(Floor(frame_bytes, async_mode, profile))
             servers.append(Project(repo, Path(folder), async_mode, profile))
+            if postgres:
+                name = f"delivery_{clients}_{uuid.uuid4().hex[:8]}"
+                postgres.primary.create_database(name)
+                on_postgres = Project(
+                    repo, Path(folder) / "pg", async_mode, None, postgres.url(name)
+                )
+                servers.append(on_postgres)
             crowds = [Crowd(s.url, s.auth, clients, processes) for s in servers]
             seen: dict[str, list[dict]] = {s.name: [] for s in servers}
             load_before = os.getloadavg()[0]
@@ -402,6 +426,11 @@ def main() -> None:
         help="run the project and the floor under cProfile during the rounds (bench/profiled.py); "
         "print each one's top functions and keep the .prof files in DIR",
     )
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="also the project on PostgreSQL with a synchronous standby, in the same rounds",
+    )
     args = parser.parse_args()
     if not (NODE_REFERENCE / "node_modules" / "socket.io").is_dir():
         sys.exit(f"the node reference is not installed: cd {NODE_REFERENCE} && npm ci")
@@ -422,19 +451,22 @@ def main() -> None:
         "p99s); cpu ms: the server's, per round"
     )
     print(
-        f"{'server':<10} {'N':>5} {'received':>9} {'median':>8} {'p99':>8} {'max':>8} "
+        f"{'server':<11} {'N':>5} {'received':>9} {'median':>8} {'p99':>8} {'max':>8} "
         f"{'rnd p99':>8} {'bytes':>7} {'cpu ms':>8}"
     )
-    for clients in args.clients:
-        measure(
-            args.repo,
-            clients,
-            args.rounds,
-            args.processes,
-            padding,
-            args.async_mode,
-            args.profile,
-        )
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(replicated_postgres()) if args.postgresql else None
+        for clients in args.clients:
+            measure(
+                args.repo,
+                clients,
+                args.rounds,
+                args.processes,
+                padding,
+                args.async_mode,
+                args.profile,
+                postgres,
+            )
 
 
 if __name__ == "__main__":
