@@ -126,6 +126,62 @@ def test_a_visitor_link_of_100_characters_is_checked_and_one_of_101_is_refused_a
     assert event_count() == logged
 
 
+def test_a_visitor_who_signed_out_the_very_millisecond_the_alarm_started_can_say_they_are_out(
+    api_as, client, clock
+):
+    """On that alarm's roll (they were still there as it started): "I am out" accounts for them."""
+    manager = api_as("duty_manager")
+    signed_in = client.post(f"{SITE}/visitors/self", json={"name": "Olga Edge"}).get_json()
+    clock["now"] += 1000
+    client.post(f"{SITE}/visitors/self/leave", json={"token": signed_in["token"]})
+    manager.post(f"{SITE}/incidents", {"kind": "fire"})  # the same millisecond
+
+    answer = client.post(f"{SITE}/visitors/self/safe", json={"token": signed_in["token"]})
+
+    assert answer.status_code == 200 and answer.get_json()["changed"] is True
+    [olga] = manager.get(f"{SITE}/state").get_json()["roll_call"]["visitors"]
+    assert olga["name"] == "Olga Edge" and olga["accounted"]["how"] == "phone"
+
+
+def test_a_visitor_name_of_100_characters_is_accepted_and_one_of_101_refused_logging_nothing(
+    api_as, event_count
+):
+    """The reception sees the 100-character name listed, and a 400 naming 'name' past it."""
+    guard = api_as("guard")
+    accepted = guard.post(f"{SITE}/visitors", {"name": "N" * 100})
+    assert accepted.status_code == 201, accepted.get_json()
+    logged = event_count()
+
+    refused = guard.post(f"{SITE}/visitors", {"name": "N" * 101})
+
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "name"
+    assert refused.get_json()["detail"] == "'name' is longer than 100 characters."
+    assert event_count() == logged
+    assert [v["name"] for v in guard.get(f"{SITE}/visitors").get_json()["visitors"]] == ["N" * 100]
+
+
+@pytest.mark.parametrize("action", ["leave", "safe"])
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [({}, "'token' is required."), ({"token": " "}, "'token' must not be empty.")],
+    ids=["missing", "blank"],
+)
+def test_a_visitor_action_without_their_link_is_refused_naming_the_token_and_logs_nothing(
+    api_as, client, event_count, action, body, detail
+):
+    """A 400 that says the link is missing, not the 404 of a wrong link."""
+    client.post(f"{SITE}/visitors/self", json={"name": "Olga"})
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    logged = event_count()
+
+    answer = client.post(f"{SITE}/visitors/self/{action}", json=body)
+
+    assert answer.status_code == 400
+    assert answer.get_json()["field"] == "token" and answer.get_json()["detail"] == detail
+    assert event_count() == logged
+
+
 @pytest.fixture
 def texting_app(tmp_path, twilio):
     """The demo site's app with Twilio's settings at the stand-in: (client, token(role))."""
