@@ -23,6 +23,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -997,3 +998,17 @@ class ReplicatedPostgres:
     def stop(self) -> None:
         for server in (self.primary, self.standby):
             server.stop()
+
+
+@contextlib.contextmanager
+def started_in_tmp(kind, prefix: str):
+    """A cluster of `kind` (ReplicatedPostgres, harness.patroni.PatroniCluster) in a new folder
+    under /tmp, not pytest's (the postgres system user must reach it), started; stopped after,
+    its folder removed (its WAL is hundreds of MB), a failed start too."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    cluster = kind(folder)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)

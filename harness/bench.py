@@ -10,15 +10,13 @@ import json
 import os
 import queue
 import resource
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from harness import LiveServer, ReplicatedPostgres
+from harness import LiveServer, ReplicatedPostgres, started_in_tmp
 
 
 def raise_open_files(wanted: int = 0) -> int:
@@ -202,14 +200,6 @@ def wait_for_health(url: str, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} did not start")
 
 
-@contextlib.contextmanager
 def replicated_postgres():
-    """A durable primary and synchronous standby for the run, stopped and removed after it
-    (under /tmp: the postgres system user must reach its folders)."""
-    folder = Path(tempfile.mkdtemp(prefix="exitnow-bench-postgres-"))
-    pair = ReplicatedPostgres(folder)
-    try:
-        yield pair.start()
-    finally:
-        pair.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    """A durable primary and synchronous standby for the run (as deploy/README.md runs them)."""
+    return started_in_tmp(ReplicatedPostgres, "exitnow-bench-postgres-")

@@ -8,8 +8,6 @@ standby down first, nothing is acknowledged until it is back."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,7 @@ from harness import (
     log_rows,
     prepare_database,
     send_until_answered,
+    started_in_tmp,
     wait_for,
 )
 
@@ -38,14 +37,8 @@ TYPES = {"delivered": "alarm.delivered", "acknowledge": "alarm.acknowledged"}
 
 @pytest.fixture
 def cluster():
-    # Not under pytest's tmp_path: the postgres user must reach the data folders.
-    folder = Path(tempfile.mkdtemp(prefix="exitnow-failover-"))
-    pair = ReplicatedPostgres(folder)
-    try:
-        yield pair.start()
-    finally:
-        pair.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    with started_in_tmp(ReplicatedPostgres, "exitnow-failover-") as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ itself, every receipt in the log once and the phone with every event."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -24,6 +22,7 @@ from harness import (
     log_rows,
     prepare_database,
     send_until_answered,
+    started_in_tmp,
     wait_for,
 )
 from harness.patroni import PatroniCluster
@@ -43,14 +42,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def cluster():
-    # Not under pytest's tmp_path: the postgres user must reach the nodes' folders.
-    folder = Path(tempfile.mkdtemp(prefix="exitnow-patroni-"))
-    patroni = PatroniCluster(folder)
-    try:
-        yield patroni.start()
-    finally:
-        patroni.stop()
-        shutil.rmtree(folder, ignore_errors=True)  # three clusters' WAL: hundreds of MB
+    with started_in_tmp(PatroniCluster, "exitnow-patroni-") as patroni:
+        yield patroni
 
 
 @pytest.fixture
