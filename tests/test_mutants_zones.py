@@ -66,6 +66,7 @@ POINT = {"id": "gate-c", "name": "Gate C", "where": "By the loading bay"}
     [
         ("add_zone", ZONE, "id"),
         ("add_zone", ZONE, "name"),
+        ("add_zone", ZONE, "assembly_point"),
         ("add_assembly_point", POINT, "id"),
         ("add_assembly_point", POINT, "name"),
     ],
@@ -106,6 +107,44 @@ def test_a_zone_or_assembly_point_text_may_be_as_long_as_its_limit_and_no_longer
     listed = state["zones"] if command == "add_zone" else state["assembly_points"]
     added = next(item for item in listed if item["id"] == params["id"])
     assert added[field] == "x" * longest
+
+
+@pytest.mark.parametrize(
+    ("command", "params", "listed"),
+    [("add_zone", ZONE, "zones"), ("add_assembly_point", POINT, "assembly_points")],
+)
+def test_a_zone_or_assembly_point_id_may_be_40_characters_and_no_longer(
+    services, api_as, event_count, command, params, listed
+):
+    """The longest id the slug rule allows is added and listed; one more is refused."""
+    add(services, command, {**params, "id": "a" * 40})
+    before = event_count()
+
+    refused = refusal(services, command, {**params, "id": "b" * 41})
+
+    assert (refused.status, refused.extra) == (400, {"field": "id"})
+    assert event_count() == before
+    state = api_as("staff").get(f"{SITE}/state").get_json()
+    assert "a" * 40 in [item["id"] for item in state[listed]]
+
+
+def test_each_exit_of_a_zone_may_be_named_in_200_characters_and_no_more(
+    services, api_as, event_count
+):
+    """The limit is on each exit's name, not on how many exits a zone has."""
+    add(services, "add_zone", {**ZONE, "exits": ["e" * 200, "Back door"]})
+    before = event_count()
+
+    refused = refusal(services, "add_zone", {**ZONE, "id": "other", "exits": ["e" * 201]})
+
+    assert refused.detail == "'exits' has an entry longer than 200 characters."
+    assert refused.extra == {"field": "exits"}
+    assert event_count() == before
+    zones = api_as("staff").get(f"{SITE}/state").get_json()["zones"]
+    assert next(zone for zone in zones if zone["id"] == "annex")["exits"] == [
+        "e" * 200,
+        "Back door",
+    ]
 
 
 # --- the sweep ---------------------------------------------------------------------------------
@@ -160,6 +199,45 @@ def test_the_person_who_reported_a_zone_blocked_can_be_asked_to_sweep_it_again(a
     assert (zone["sweep"], zone["asked_name"]) == ("blocked", "Anna")
 
 
+def test_a_zone_someone_else_sweeps_is_refused_to_a_second_claim_whoever_came_first(api_as):
+    """The second person hears who is sweeping it, whichever of the two was added first."""
+    anna, ben = api_as("staff", name="Anna"), api_as("staff", name="Ben")
+    api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
+    anna.post(f"{SITE}/zones/grocery/claim")
+    ben.post(f"{SITE}/zones/stockroom/claim")
+
+    by_ben = ben.post(f"{SITE}/zones/grocery/claim")
+    by_anna = anna.post(f"{SITE}/zones/stockroom/claim")
+
+    assert (by_ben.status_code, by_ben.get_json()["detail"]) == (
+        409,
+        "Anna is already sweeping this zone.",
+    )
+    assert (by_anna.status_code, by_anna.get_json()["detail"]) == (
+        409,
+        "Ben is already sweeping this zone.",
+    )
+
+
+def test_a_zone_in_the_url_is_looked_up_up_to_100_characters_and_refused_as_too_long_past_it(
+    api_as, event_count
+):
+    """No zone id is that long (40 at most): 100 characters is the unknown zone's 404, 101 the
+    field's 400."""
+    anna = api_as("staff", name="Anna")
+    before = event_count()
+
+    unknown = anna.post(f"{SITE}/zones/{'z' * 100}/clear")
+    too_long = anna.post(f"{SITE}/zones/{'z' * 101}/clear")
+
+    assert unknown.status_code == 404
+    assert unknown.get_json()["detail"] == f"There is no zone '{'z' * 100}' on this site."
+    assert too_long.status_code == 400
+    assert too_long.get_json()["detail"] == "'zone' is longer than 100 characters."
+    assert too_long.get_json()["field"] == "zone"
+    assert event_count() == before
+
+
 def test_a_blocked_note_may_be_500_characters_and_no_more(api_as, event_count):
     anna = api_as("staff", name="Anna")
     api_as("duty_manager").post(f"{SITE}/incidents", {"kind": "fire"})
@@ -190,3 +268,21 @@ def test_a_phone_reports_zones_clear_and_blocked_over_its_socket(live_server, co
     assert cleared["ok"] is True, cleared
     assert blocked["ok"] is True, blocked
     assert (cleared["result"]["sweep"], blocked["result"]["sweep"]) == ("clear", "blocked")
+
+
+def test_a_sweep_action_over_the_socket_without_its_zone_is_refused_naming_it(live_server, connect):
+    """Over HTTP the zone is in the URL; an action message carries it in its params."""
+    manager = connect(live_server.url, live_server.token("duty_manager", "Maria"))
+    anna = connect(live_server.url, live_server.token("staff", "Anna"))
+    assert manager.act("start_incident", {"kind": "fire"})["ok"] is True
+
+    answers = {
+        name: anna.act(name, {})
+        for name in ("claim_zone", "clear_zone", "block_zone", "decline_zone")
+    }
+    answers["assign_zone"] = manager.act("assign_zone", {"staff_id": 1})
+
+    for name, answer in answers.items():
+        assert answer["ok"] is False, name
+        problem = answer["error"]
+        assert (problem["status"], problem["detail"]) == (400, "'zone' is required."), name
