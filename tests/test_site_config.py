@@ -161,6 +161,34 @@ def test_a_zone_id_that_add_zone_refuses_is_refused_in_a_site_file_too(settings,
     assert events_in(settings) == 0
 
 
+LONGEST = [  # (what the file says, its longest as the commands take it, the field, its line)
+    ("name: Kauppa 42", "name: {}", 200, "name", 2),
+    ("    name: Sales floor", "    name: {}", 200, "zones[0].name", 7),
+    ("    exits: [Front door, Back door]", "    exits: [{}, Back door]", 200, "zones[0].exits", 8),
+    ("    assembly_point: Parking lot\n  - id: back", "    assembly_point: {}\n  - id: back", 200,
+     "zones[0].assembly_point", 9),
+    ("  - name: Maria", "  - name: {}", 100, "staff[0].name", 15),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("line_before", "line_after", "longest", "field", "line"), LONGEST)
+def test_a_name_in_a_file_is_as_long_as_its_command_takes_and_no_longer(
+    settings, tmp_path, line_before, line_after, longest, field, line
+):
+    """The same limit as adding it through the API: the longest is imported, one more is
+    refused by line and field, and nothing changes."""
+    source = tmp_path / "shop-42.yaml"
+    source.write_text(SHOP.replace(line_before, line_after.format("N" * (longest + 1))))
+    refused = flask_cli(settings.db_path, "site-import", str(source))
+    assert refused.returncode != 0
+    assert f"line {line}: {field}: at most {longest} characters" in refused.stderr
+    assert events_in(settings) == 0
+
+    source.write_text(SHOP.replace(line_before, line_after.format("N" * longest)))
+    imported = flask_cli(settings.db_path, "site-import", str(source))
+    assert imported.returncode == 0, imported.stderr
+
+
 def test_a_file_that_is_not_yaml_says_where(settings, tmp_path):
     source = tmp_path / "broken.yaml"
     source.write_text("site: shop\nzones: [\n  - id: x\n")

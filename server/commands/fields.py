@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from ..basics.clock import now_ms, parse_iso
 from ..basics.errors import Invalid
 
+# The longest name of each kind, the same whichever way it comes in: a command's field or a
+# site file (site_config.check).
+PERSON_NAME = 100  # a staff member's or a visitor's
+PLACE_NAME = 200  # a site's, a zone's, an exit's, an assembly point's and where it is
+
 
 @dataclass(frozen=True)
 class Field:

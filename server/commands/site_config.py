@@ -18,6 +18,7 @@ from ..rules.auth import ROLES
 from ..rules.escalation import check_escalation, check_phone
 from ..rules.mustering import check_visitor_settings, point_ids_for
 from ..rules.privacy import check_privacy
+from .fields import PERSON_NAME, PLACE_NAME
 
 FILE_FIELDS = {"site", "name", "timezone", "languages", "zones", "staff", "notices", "scripts"}
 FILE_FIELDS |= {"alarm_panel"}  # the fire-alarm panel's policy (server/rules/alarm_panel.py)
@@ -76,7 +77,7 @@ def check(data) -> list[tuple[tuple, str]]:
         return [((), "the file must hold one mapping: site, name, zones, staff, ...")]
     problems = _unknown(data, (), FILE_FIELDS)
     problems += _slug(data.get("site"), ("site",), "site")
-    problems += _text(data.get("name"), ("name",))
+    problems += _text(data.get("name"), ("name",), PLACE_NAME)
     problems += time_and_language_problems(data)
     point_ids = _check_assembly_points(data, problems)
     zone_ids = set()
@@ -91,8 +92,8 @@ def check(data) -> list[tuple[tuple, str]]:
             if zone["id"] in zone_ids:
                 problems.append(((*path, "id"), f"zone '{zone['id']}' is listed twice"))
             zone_ids.add(zone["id"])
-        problems += _text(zone.get("name"), (*path, "name"))
-        problems += _text(zone.get("assembly_point"), (*path, "assembly_point"))
+        problems += _text(zone.get("name"), (*path, "name"), PLACE_NAME)
+        problems += _text(zone.get("assembly_point"), (*path, "assembly_point"), PLACE_NAME)
         # With assembly points declared, a zone names one of them by id; without, its text
         # is a place of its own (the shape of site files before assembly points were places).
         point = zone.get("assembly_point")
@@ -101,6 +102,8 @@ def check(data) -> list[tuple[tuple, str]]:
         exits = zone.get("exits", [])
         if not isinstance(exits, list) or not all(isinstance(e, str) and e for e in exits):
             problems.append(((*path, "exits"), "a list of exit names"))
+        elif any(len(name) > PLACE_NAME for name in exits):
+            problems.append(((*path, "exits"), f"at most {PLACE_NAME} characters each"))
     for index, person in enumerate(_list(data, "staff", problems)):
         path = ("staff", index)
         if not isinstance(person, dict):
@@ -111,7 +114,7 @@ def check(data) -> list[tuple[tuple, str]]:
         problems += check_phone(person.get("phone"), (*path, "phone"))
         if type(person.get("marshal", False)) is not bool:
             problems.append(((*path, "marshal"), "true or false"))
-        problems += _text(person.get("name"), (*path, "name"))
+        problems += _text(person.get("name"), (*path, "name"), PERSON_NAME)
         if person.get("role") not in ROLES:
             problems.append(((*path, "role"), f"one of: {', '.join(ROLES)}"))
         if person.get("home_zone") not in (None, *zone_ids):
@@ -159,9 +162,9 @@ def _check_assembly_points(data: dict, problems: list) -> set:
             if point["id"] in ids:
                 problems.append(((*path, "id"), f"assembly point '{point['id']}' is listed twice"))
             ids.add(point["id"])
-        problems += _text(point.get("name"), (*path, "name"))
+        problems += _text(point.get("name"), (*path, "name"), PLACE_NAME)
         if point.get("where") is not None:
-            problems += _text(point.get("where"), (*path, "where"))
+            problems += _text(point.get("where"), (*path, "where"), PLACE_NAME)
     return ids
 
 
@@ -395,8 +398,11 @@ def _slug(value, path: tuple, what: str) -> list:
     return []
 
 
-def _text(value, path: tuple) -> list:
-    return [] if isinstance(value, str) and value.strip() else [(path, "required text")]
+def _text(value, path: tuple, longest: int) -> list:
+    """A name as its command's field takes it: text, not blank, at most `longest` characters."""
+    if not (isinstance(value, str) and value.strip()):
+        return [(path, "required text")]
+    return [(path, f"at most {longest} characters")] if len(value) > longest else []
 
 
 def dotted(path: tuple) -> str:

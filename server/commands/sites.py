@@ -14,7 +14,7 @@ from ..basics.names import LANGUAGES, SLUG_RULE, is_slug
 from ..rules.auth import ADMINS
 from ..rules.mustering import slug_for, unique_id
 from . import Route, Tx, command
-from .fields import Field
+from .fields import PLACE_NAME, Field
 from .notices import current_notice, reissue_notice
 from .site_config import check, dotted, normalized, summary, time_and_language_problems
 from .staff import add_person
@@ -31,7 +31,7 @@ def checked_id(value: str, what: str) -> str:
     "create_site",
     ADMINS,
     site_must_be="new",
-    name=Field(required=True, max_length=200),
+    name=Field(required=True, max_length=PLACE_NAME),
     timezone=Field(max_length=60, default="UTC"),
     languages=Field("list", max_length=5),
 )

@@ -6,13 +6,13 @@ from ..basics.errors import NotFound
 from ..basics.names import DEFAULT_LANGUAGE, LANGUAGES
 from ..rules.auth import ADMINS, EVERYONE, ROLES
 from . import Route, Tx, command
-from .fields import Field
+from .fields import PERSON_NAME, Field
 
 
 @command(
     "add_staff",
     ADMINS,
-    name=Field(required=True, max_length=100),
+    name=Field(required=True, max_length=PERSON_NAME),
     role=Field("choice", required=True, choices=ROLES),
     home_zone=Field(max_length=40),
     language=Field("choice", choices=LANGUAGES, default=DEFAULT_LANGUAGE),

@@ -17,13 +17,13 @@ from ..rules.escalation import check_phone
 from ..rules.visitors import due_out, link_path, link_token, new_link_nonce, visitor_by_token
 from ..store.state import active_incident
 from . import Route, Tx, command
-from .fields import Field
+from .fields import PERSON_NAME, Field
 from .incidents import require_active_incident
 from .mustering import accounted_for
 
 # What a visitor tells about themself, at the desk or at the entrance.
 ABOUT_A_VISITOR = {
-    "name": Field(required=True, max_length=100),
+    "name": Field(required=True, max_length=PERSON_NAME),
     "company": Field(max_length=100),
     "phone": Field(max_length=20),
     "language": Field("choice", choices=LANGUAGES),

@@ -7,7 +7,7 @@ from ..basics.errors import Conflict, NotFound
 from ..rules.auth import ADMINS, EVERYONE, MANAGERS
 from ..store.projectors.zones import SWEEP_STATUS
 from . import Route, Tx, command
-from .fields import Field
+from .fields import PLACE_NAME, Field
 from .incidents import require_active_incident
 from .sites import checked_id, point_for
 
@@ -23,9 +23,9 @@ SWEEP_EVENTS = {status: type_ for type_, status in SWEEP_STATUS.items() if type_
     "add_zone",
     ADMINS,
     id=Field(required=True, max_length=40),
-    name=Field(required=True, max_length=200),
-    exits=Field("list", max_length=200, default=[]),
-    assembly_point=Field(required=True, max_length=200),
+    name=Field(required=True, max_length=PLACE_NAME),
+    exits=Field("list", max_length=PLACE_NAME, default=[]),
+    assembly_point=Field(required=True, max_length=PLACE_NAME),
 )
 def add_zone(tx: Tx, params: dict) -> dict:
     zone = checked_id(params["id"], "zone")
@@ -48,8 +48,8 @@ def add_zone(tx: Tx, params: dict) -> dict:
     "add_assembly_point",
     ADMINS,
     id=Field(required=True, max_length=40),
-    name=Field(required=True, max_length=200),
-    where=Field(max_length=200),
+    name=Field(required=True, max_length=PLACE_NAME),
+    where=Field(max_length=PLACE_NAME),
 )
 def add_assembly_point(tx: Tx, params: dict) -> dict:
     point = checked_id(params["id"], "assembly point")
