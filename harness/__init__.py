@@ -1006,9 +1006,11 @@ def started_in_tmp(kind, prefix: str):
     under /tmp, not pytest's (the postgres system user must reach it), started; stopped after,
     its folder removed (its WAL is hundreds of MB), a failed start too."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    cluster = kind(folder)
+    cluster = None
     try:
+        cluster = kind(folder)
         yield cluster.start()
     finally:
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,11 +1,13 @@
 """Three PostgreSQL nodes under Patroni with one etcd member, all Debian's packages, on
-127.0.0.1: deploy/patroni.yml's `bootstrap` (the cluster's rules: ttl, synchronous mode,
-strict), each node's addresses and folders its own, trust authentication on 127.0.0.1 only."""
+127.0.0.1: deploy/patroni.yml as it is (the cluster's rules, its users and pg_hba lines, with
+one password and 127.0.0.1 for the networks), each node's addresses and folders its own, and
+the app's role and database made as deploy/README.md says."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,7 @@ import yaml
 from harness import REPO, PostgresServer, free_port
 
 RECIPE = REPO / "deploy" / "patroni.yml"
+PASSWORD = "exitnow-patroni-test"  # every user's, here: trust is not what the recipe does
 
 
 def _stop(process: subprocess.Popen, timeout: float = 30) -> None:
@@ -78,28 +81,31 @@ class PatroniNode:
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.config = folder / f"{name}.yml"
         recipe = yaml.safe_load(RECIPE.read_text())
+        postgresql = recipe["postgresql"]
         settings = {
             **recipe,
             "name": name,
-            "restapi": {"listen": f"127.0.0.1:{self.api_port}"},
+            "restapi": {**recipe["restapi"], "listen": f"127.0.0.1:{self.api_port}"},
             "etcd3": {"hosts": etcd_hosts},
             "postgresql": {
-                **recipe["postgresql"],
+                **postgresql,
                 "listen": f"127.0.0.1:{self.port}",
                 "data_dir": str(self.folder / "data"),
                 "pgpass": str(self.folder / "pgpass"),
                 "bin_dir": str(PostgresServer.BIN),
+                # The recipe's users and rules, with a password and this machine's network.
                 "authentication": {
-                    "superuser": {"username": "postgres"},
-                    "replication": {"username": "postgres"},
-                    "rewind": {"username": "postgres"},
+                    role: {**user, "password": PASSWORD}
+                    for role, user in postgresql["authentication"].items()
                 },
                 "pg_hba": [
-                    "local all all trust",
-                    "host all all 127.0.0.1/32 trust",
-                    "host replication all 127.0.0.1/32 trust",
+                    re.sub(r"10\.0\.\d\.0/24", "127.0.0.1/32", line)
+                    for line in postgresql["pg_hba"]
                 ],
-                "parameters": {"unix_socket_directories": str(self.folder)},
+                "parameters": {
+                    **postgresql.get("parameters", {}),
+                    "unix_socket_directories": str(self.folder),
+                },
             },
         }
         settings["restapi"]["connect_address"] = settings["restapi"]["listen"]
@@ -121,9 +127,13 @@ class PatroniNode:
         return self
 
     def _kill_postmaster(self) -> None:
-        pid_file = self.folder / "data" / "postmaster.pid"
+        """SIGKILL to this node's postmaster, if one runs: the pid file of one killed before
+        names a process that is gone, or by now another one's."""
+        data = str(self.folder / "data")
         with contextlib.suppress(OSError, IndexError, ValueError):  # none, or gone meanwhile
-            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGKILL)
+            pid = int((self.folder / "data" / "postmaster.pid").read_text().splitlines()[0])
+            if data in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                os.kill(pid, signal.SIGKILL)
 
     def kill(self) -> None:
         """SIGKILL to Patroni and to its postmaster, as the machine's power going: nothing
@@ -150,9 +160,9 @@ class PatroniCluster:
         self.etcd = Etcd(folder)
         self.nodes = [PatroniNode(folder, f"db{i}", self.etcd.hosts) for i in (1, 2, 3)]
 
-    def url(self, database: str = "exitnow") -> str:
+    def url(self, database: str = "exitnow", user: str = "exitnow") -> str:
         hosts = ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
-        return f"postgresql://postgres@{hosts}/{database}?target_session_attrs=read-write"
+        return f"postgresql://{user}:{PASSWORD}@{hosts}/{database}?target_session_attrs=read-write"
 
     def start(self, timeout: float = 120) -> PatroniCluster:
         self.etcd.start()
@@ -161,8 +171,12 @@ class PatroniCluster:
         for node in self.nodes[1:]:
             node.start()
         self.wait(self._replicated, timeout)
-        with psycopg.connect(self.url("postgres"), autocommit=True) as db:
-            db.execute('CREATE DATABASE "exitnow"')  # a commit: it waits for the standby
+        # The app's role and database, as deploy/README.md's step (commits: each waits for the
+        # synchronous standby).
+        with psycopg.connect(self.url("postgres", "postgres"), autocommit=True) as db:
+            db.execute(f"CREATE ROLE exitnow LOGIN PASSWORD '{PASSWORD}'")
+            db.execute("GRANT pg_monitor TO exitnow")  # /readyz's replication lag
+            db.execute("CREATE DATABASE exitnow OWNER exitnow")
         return self
 
     def members(self) -> list[dict]:

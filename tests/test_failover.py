@@ -140,8 +140,11 @@ def test_losing_the_primary_then_an_app_node_loses_and_doubles_no_acknowledged_c
     commands = [(path, i) for path in RECEIPTS for i in range(PHONES)]
     answered: dict[tuple[str, int], dict] = {}
 
+    before_the_faults: list[int] = []
+
     def faults() -> None:
         wait_for(lambda: len(answered) >= len(commands) // 4, 60)
+        before_the_faults.append(len(answered))
         cluster.primary.kill()  # the database machine's power goes
         cluster.promote()  # Patroni's step, or the operator's
         wait_for(lambda: len(answered) >= len(commands) // 2, 60)
@@ -160,6 +163,7 @@ def test_losing_the_primary_then_an_app_node_loses_and_doubles_no_acknowledged_c
         list(pool.map(send, commands))
     killer.join(timeout=120)
     assert a.process.poll() is not None, "the faults did not happen during the stream"
+    assert before_the_faults and before_the_faults[0] < len(commands)
 
     # Every acknowledged command is in the log once, at the seq it was answered with.
     rows = each_answered_once(cluster.url(), answered, TYPES, PHONES)

@@ -252,8 +252,8 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
             "EXITNOW_DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/database); "
             "leave it unset for the SQLite file EXITNOW_DB"
         )
-    if not settings.database_stuck_seconds > 0:
-        raise SystemExit("EXITNOW_DATABASE_STUCK_SECONDS must be more than 0")
+    if not settings.database_stuck_seconds >= 1:  # the watch looks once a second
+        raise SystemExit("EXITNOW_DATABASE_STUCK_SECONDS must be 1 or more")
     if settings.trusted_proxies < 0:
         raise SystemExit("EXITNOW_TRUSTED_PROXIES must be 0 or more")
     if settings.disk_reserve_mb < 0 or settings.min_free_mb < 0:

@@ -100,9 +100,9 @@ def check(data) -> list[tuple[tuple, str]]:
         if point_ids and isinstance(point, str) and point.strip() and point not in point_ids:
             problems.append(((*path, "assembly_point"), f"no assembly point '{point}' above"))
         exits = zone.get("exits", [])
-        if not isinstance(exits, list) or not all(isinstance(e, str) and e for e in exits):
+        if not isinstance(exits, list) or not all(isinstance(e, str) and e.strip() for e in exits):
             problems.append(((*path, "exits"), "a list of exit names"))
-        elif any(len(name) > PLACE_NAME for name in exits):
+        elif any(len(name.strip()) > PLACE_NAME for name in exits):
             problems.append(((*path, "exits"), f"at most {PLACE_NAME} characters each"))
     for index, person in enumerate(_list(data, "staff", problems)):
         path = ("staff", index)
@@ -402,7 +402,7 @@ def _text(value, path: tuple, longest: int) -> list:
     """A name as its command's field takes it: text, not blank, at most `longest` characters."""
     if not (isinstance(value, str) and value.strip()):
         return [(path, "required text")]
-    return [(path, f"at most {longest} characters")] if len(value) > longest else []
+    return [(path, f"at most {longest} characters")] if len(value.strip()) > longest else []
 
 
 def dotted(path: tuple) -> str:

@@ -39,6 +39,7 @@ import psycopg.waiting
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from ..basics.settings import Settings
 from ..basics.tasks import real_sleep
 from .db import ADDED_COLUMNS, BUSY_TIMEOUT_MS, SCHEMA, TwoConnections
 
@@ -50,12 +51,13 @@ SCHEMA_LOCK = 0x4E6F7721  # "Now!"
 # Told the site of each commit that added to its log (one notice per site and transaction).
 LOG_CHANNEL = "exitnow_log"
 LISTEN_PROBE_SECONDS = 5
-# A statement on the event loop unanswered this long is cut (`watch_stuck`), unless
-# EXITNOW_DATABASE_STUCK_SECONDS says otherwise: as libpq's tcp_user_timeout for a peer gone
-# silent, and far above the longest read (a report's).
-STUCK_SECONDS = 15.0
+# A statement on the event loop unanswered this long is cut (`watch_stuck`): the default of
+# EXITNOW_DATABASE_STUCK_SECONDS, as libpq's tcp_user_timeout for a peer gone silent, and far
+# above the longest read (a report's).
+STUCK_SECONDS = Settings.database_stuck_seconds
 # COMMIT and the writers' lock wait off the loop, for the synchronous standby or another
-# process's commit; a stalled disk holds them for ever too, and with them every command.
+# process's commit; a stalled disk holds them for ever too, and with them every command. Never
+# cut before a statement on the loop would be.
 STUCK_OFF_THE_LOOP_SECONDS = 60
 HUNG_SAID = "PostgreSQL did not answer a statement in time (hung?): its connection is cut"
 # After a connect failed, the next one is tried this much later; meanwhile callers fail at once
@@ -205,7 +207,7 @@ class Database:
         not the event loop, and may be long (a commit waits for the synchronous standby),
         so it is cut only after STUCK_OFF_THE_LOOP_SECONDS."""
         self._before(sql)
-        with self._waiting(STUCK_OFF_THE_LOOP_SECONDS):
+        with self._waiting(max(STUCK_OFF_THE_LOOP_SECONDS, self.stuck_seconds)):
             return self.connection.execute(self._translated(sql), _values(params))
 
     def executemany(self, sql: str, rows) -> None:
@@ -224,7 +226,8 @@ class Database:
     def _waiting(self, limit: float | None = None) -> Iterator[None]:
         """Marks the statement's wait for `PostgresStore.watch_stuck`: cut after `limit`, by
         default the connection's `stuck_seconds`."""
-        mark = self.waiting = Waiting(time.monotonic() + (limit or self.stuck_seconds))
+        limit = self.stuck_seconds if limit is None else limit
+        mark = self.waiting = Waiting(time.monotonic() + limit)
         try:
             yield
         finally:
@@ -365,6 +368,7 @@ class PostgresStore(TwoConnections):
         self._generation = 0  # moved on by `lost`: connections of an older one are made anew
         self._retry_after = 0.0  # after a failed connect: until then, fail at once
         self.cuts = self._cuts_said = 0  # connections `watch_stuck` cut
+        self._listening: Database | None = None  # `listen`'s connection while it listens
         write_db = self._connect()
         make_schema(write_db)
         super().__init__(write_db, self._connect())
@@ -417,7 +421,9 @@ class PostgresStore(TwoConnections):
         use, perhaps to the standby by then)."""
         while True:
             real_sleep(1)
-            for db in (self._write_db, self._read_db):
+            for db in (self._write_db, self._read_db, self._listening):
+                if db is None:
+                    continue
                 # No logging in this thread: logging's locks are the event loop's (green)
                 # under eventlet. The cut is said when the loop meets it (`forget_connections`).
                 with contextlib.suppress(Exception):  # the watch stays alive
@@ -429,7 +435,7 @@ class PostgresStore(TwoConnections):
         own). Ends with an error when the connection is lost (a failover; a silent primary
         fails the probe sent after LISTEN_PROBE_SECONDS without a notice, within libpq's
         tcp_user_timeout): the caller listens again and reads what it missed from the log."""
-        db = self._connect(ListeningConnection)
+        db = self._listening = self._connect(ListeningConnection)  # watched too: `watch_stuck`
         try:
             db.execute(f"LISTEN {LOG_CHANNEL}")
             yield None
@@ -439,6 +445,7 @@ class PostgresStore(TwoConnections):
                         yield notice.payload
                 db.execute("SELECT 1")
         finally:
+            self._listening = None
             db.close()
 
     def lost(self, error: BaseException) -> bool:
