@@ -791,7 +791,8 @@ CUT_OFF = r"""
 
 class TwilioStandIn(StandIn):
     """Twilio's Messages resource as the `twilio` package calls it: records each SMS and
-    answers 201 with a message SID, after checking the account's Basic authentication."""
+    answers 201 with a message SID, or Twilio's error for a number in `refused` ({number:
+    HTTP status}, as Twilio answers a number it will not text: 400 and code 21211)."""
 
     ACCOUNT = "AC00000000000000000000000000000001"
     AUTH_TOKEN = "twilio-test-auth-token"
@@ -799,6 +800,7 @@ class TwilioStandIn(StandIn):
 
     def __init__(self):
         super().__init__()
+        self.refused: dict[str, int] = {}
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -808,9 +810,14 @@ class TwilioStandIn(StandIn):
                 message["path"] = self.path
                 message["authorization"] = self.headers.get("Authorization")
                 stand_in.record(message)
-                sid = f"SM{len(stand_in.received):032d}"
-                body = json.dumps({"sid": sid, "status": "queued"}).encode()
-                self.send_response(201)
+                status = stand_in.refused.get(message.get("To"), 201)
+                if status != 201:
+                    error = {"code": 21211, "message": "Invalid 'To' Phone Number"}
+                    body = json.dumps({**error, "status": status}).encode()
+                else:
+                    sid = f"SM{len(stand_in.received):032d}"
+                    body = json.dumps({"sid": sid, "status": "queued"}).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
