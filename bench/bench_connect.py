@@ -4,7 +4,7 @@ server (bench/node_reference/, `npm ci` there first), all three running at once.
 
     python -m bench.bench_connect [--clients 1000] [--rounds 5] [--processes 2]
                                   [--repo PATH] [--profile STATS] [--message-queue]
-                                  [--async-mode eventlet|gevent] [--limit 600]
+                                  [--async-mode eventlet|gevent] [--limit 600] [--deflate]
 
 Each round, the same client processes (the light phones of harness/bench.py: the Socket.IO v5
 text protocol over aiohttp websockets on uvloop, 50 handshakes at a time per process) open N
@@ -19,6 +19,8 @@ waits for the server to go quiet before the next begins). Printed per server: th
 p99 of the rounds' figures, each phone's ms to be accepted (median, p99), and the ratios.
 
 `--async-mode gevent` runs Exit Now and the floor under gevent.
+`--deflate`: the phones offer permessage-deflate, as Chromium does on every WebSocket (Exit Now
+declines it; the floor, bare Flask-SocketIO, accepts: it is then no floor).
 `--message-queue` gives Exit Now a Redis (Debian's redis-server, started here) as the production
 recipe's workers have one: what a connecting phone is sent could then go through it.
 
@@ -65,16 +67,17 @@ NODE_REFERENCE = REPO / "bench" / "node_reference"
 # --- the phones: client processes that open, keep (answering pings) and close sockets -----------
 
 
-def client_process(commands, results) -> None:
+def client_process(commands, results, deflate: bool) -> None:
     import uvloop
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process stops it
-    uvloop.run(run_clients(commands, results))
+    uvloop.run(run_clients(commands, results, deflate))
 
 
-async def run_clients(commands, results) -> None:
+async def run_clients(commands, results, deflate: bool) -> None:
     """Obey the main process: ("open", url, auths, wait_for_state), ("frames",): the frames
-    received since the last ask, by server URL and name, ("close",), ("stop",)."""
+    received since the last ask, by server URL and name, ("close",), ("stop",). `deflate`:
+    each socket offers permessage-deflate, as Chromium does."""
     import aiohttp
 
     loop = asyncio.get_running_loop()
@@ -102,7 +105,7 @@ async def run_clients(commands, results) -> None:
         async def open_one(url: str, auth: dict, wait_for_state: bool, limit) -> float:
             async with limit:
                 began = time.perf_counter()
-                ws = await open_socket(http, url, auth)
+                ws = await open_socket(http, url, auth, deflate=deflate)
                 while wait_for_state:
                     frame = await ws.receive_str()
                     if frame == "2":
@@ -143,11 +146,13 @@ async def run_clients(commands, results) -> None:
 class Phones:
     """Client processes; each command goes to all of them and waits for every answer."""
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, deflate: bool = False):
         self.results = multiprocessing.Queue()
         self.commands = [multiprocessing.Queue() for _ in range(processes)]
         self.processes = [
-            multiprocessing.Process(target=client_process, args=(c, self.results), daemon=True)
+            multiprocessing.Process(
+                target=client_process, args=(c, self.results, deflate), daemon=True
+            )
             for c in self.commands
         ]
         for process in self.processes:
@@ -385,6 +390,11 @@ def main() -> None:
     parser.add_argument("--message-queue", action="store_true", help="Exit Now with a Redis")
     parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=600, help="seconds the whole run may take")
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the phones offer permessage-deflate, as Chromium does on every WebSocket",
+    )
     args = parser.parse_args()
     raise_open_files(4 * args.clients + 1000)
     stop_on_sigterm()
@@ -404,7 +414,7 @@ def main() -> None:
             servers = start_servers(
                 repo, folder, args.clients, args.profile, redis_url, args.async_mode
             )
-            phones = Phones(args.processes)
+            phones = Phones(args.processes, args.deflate)
             clients_before = sum(map(cpu_seconds, phones.pids))
             for number in range(args.rounds + 1):  # the first is the warm-up
                 for server in servers:

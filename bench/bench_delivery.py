@@ -5,6 +5,7 @@ emitting one message of the same size to the same number of clients) and beside 
 
     python -m bench.bench_delivery [--clients 100 1000] [--rounds 5] [--processes 4]
                                    [--async-mode eventlet|gevent] [--repo PATH] [--postgresql]
+                                   [--deflate]
 
 The three servers run at once, each with its own N connected clients, and the rounds alternate
 (Node, floor, project, Node, ...), so all three meet the same machine; each has one warm-up
@@ -18,6 +19,11 @@ bytes and CPU per round, the ratios project/floor and project/Node, against the 
 less work than the project (no log, no fsync, no audiences), so it must come out faster; a run
 in which it does not is measuring its clients, and the script says so. Node is another stack,
 not such a floor.
+
+`--deflate`: the clients offer permessage-deflate, as Chromium does on every WebSocket. Exit Now
+declines it (server/__main__.py: `frames_uncompressed`), Node socket.io leaves it off by default,
+the floor (bare Flask-SocketIO) accepts it and compresses each frame once per client: with it,
+the floor is no floor. Printed too: each server's resident memory with the clients connected.
 
 `--postgresql` adds a fourth server to the same rounds: the project on PostgreSQL as
 deploy/README.md runs it, durable with a synchronous standby (bench_crowd's), row `exit-now-pg`
@@ -56,6 +62,7 @@ from harness.bench import (
     raise_open_files,
     read_messages,
     replicated_postgres,
+    resident_mb,
     server_of,
     wait_for_health,
 )
@@ -70,13 +77,13 @@ ALARM = "incident.started"
 # --- the clients: N light sockets per process (harness.bench.open_socket) -----------------------------
 
 
-def client_process(url: str, auth: dict, count: int, commands, results) -> None:
+def client_process(url: str, auth: dict, count: int, deflate: bool, commands, results) -> None:
     import uvloop
 
-    uvloop.run(run_clients(url, auth, count, commands, results))
+    uvloop.run(run_clients(url, auth, count, deflate, commands, results))
 
 
-async def run_clients(url: str, auth: dict, count: int, commands, results) -> None:
+async def run_clients(url: str, auth: dict, count: int, deflate: bool, commands, results):
     import aiohttp
 
     stamps: list[int] = []
@@ -92,7 +99,7 @@ async def run_clients(url: str, auth: dict, count: int, commands, results) -> No
 
         async def connect():
             async with limit:
-                ws = await open_socket(http, url, auth)
+                ws = await open_socket(http, url, auth, deflate=deflate)
             return asyncio.create_task(read_messages(ws, on_message))
 
         readers = await asyncio.gather(*(connect() for _ in range(count)))
@@ -107,15 +114,18 @@ async def run_clients(url: str, auth: dict, count: int, commands, results) -> No
 
 
 class Crowd:
-    """N connected clients of one server, spread over worker processes."""
+    """N connected clients of one server, spread over worker processes; `deflate`: each
+    offers permessage-deflate, as Chromium does."""
 
-    def __init__(self, url: str, auth: dict, clients: int, processes: int):
+    def __init__(self, url: str, auth: dict, clients: int, processes: int, deflate=False):
         self.results = multiprocessing.Queue()
         shares = [clients // processes + (i < clients % processes) for i in range(processes)]
         self.commands = [multiprocessing.Queue() for share in shares if share]
         self.workers = [
             multiprocessing.Process(
-                target=client_process, args=(url, auth, share, queue, self.results), daemon=True
+                target=client_process,
+                args=(url, auth, share, deflate, queue, self.results),
+                daemon=True,
             )
             for share, queue in zip([s for s in shares if s], self.commands, strict=True)
         ]
@@ -359,6 +369,7 @@ def measure(
     async_mode: str,
     profile: Path | None,
     postgres=None,
+    deflate: bool = False,
 ) -> None:
     if profile:
         profile = profile.resolve() / f"n{clients}-{async_mode}"
@@ -377,17 +388,22 @@ def measure(
                     repo, Path(folder) / "pg", async_mode, None, postgres.url(name)
                 )
                 servers.append(on_postgres)
-            crowds = [Crowd(s.url, s.auth, clients, processes) for s in servers]
+            crowds = [Crowd(s.url, s.auth, clients, processes, deflate) for s in servers]
             seen: dict[str, list[dict]] = {s.name: [] for s in servers}
             load_before = os.getloadavg()[0]
             for server, crowd in zip(servers, crowds, strict=True):
                 one_round(server, crowd, clients)  # a warm-up: first emits, lazy imports
                 time.sleep(SETTLE_SECONDS)
+            resident = {server.name: resident_mb(server.pid) for server in servers}
             for _ in range(rounds):
                 for server, crowd in zip(servers, crowds, strict=True):
                     seen[server.name].append(one_round(server, crowd, clients, bool(profile)))
                     time.sleep(SETTLE_SECONDS)
             print_rows(clients, seen)
+            print(
+                f"  resident MB with {clients} clients connected: "
+                + ", ".join(f"{name} {mb:.0f}" for name, mb in resident.items())
+            )
             print(
                 f"  load average (1 min) {load_before:.2f} before the rounds, "
                 f"{os.getloadavg()[0]:.2f} after"
@@ -431,6 +447,12 @@ def main() -> None:
         action="store_true",
         help="also the project on PostgreSQL with a synchronous standby, in the same rounds",
     )
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the clients offer permessage-deflate, as Chromium does on every WebSocket (the "
+        "floor, bare Flask-SocketIO, then compresses each frame per client: no longer a floor)",
+    )
     args = parser.parse_args()
     if not (NODE_REFERENCE / "node_modules" / "socket.io").is_dir():
         sys.exit(f"the node reference is not installed: cd {NODE_REFERENCE} && npm ci")
@@ -466,6 +488,7 @@ def main() -> None:
                 args.async_mode,
                 args.profile,
                 postgres,
+                args.deflate,
             )
 
 

@@ -61,6 +61,14 @@ def describe(repo: Path) -> str:
     return f"{repo} ({commit}{' + uncommitted changes' if changed else ''})"
 
 
+def resident_mb(pid: int) -> float:
+    """The process's resident memory now, in MB (/proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (all its threads), from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -87,12 +95,16 @@ def log_problems(server: LiveServer, lines: int = 30) -> list[str]:
 # this one does what a phone's socket must (handshake, join "/", answer pings) and no more.
 
 
-async def open_socket(http, url: str, auth: dict | None = None, headers: dict | None = None):
+async def open_socket(
+    http, url: str, auth: dict | None = None, headers: dict | None = None, deflate: bool = False
+):
     """A websocket joined to the namespace "/" (with `auth`, or the session cookie in
-    `headers`); raises if the server refuses."""
+    `headers`); raises if the server refuses. `deflate`: it offers permessage-deflate, as
+    Chromium does on every WebSocket."""
     ws = await http.ws_connect(
         url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
         headers=headers or {},
+        compress=15 if deflate else 0,
     )
     opened = await ws.receive_str()  # "0{...}": the Engine.IO handshake
     if not opened.startswith("0"):

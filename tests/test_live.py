@@ -3,6 +3,7 @@ python-socketio clients and a real SQLite file."""
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -168,6 +169,33 @@ def test_socket_without_valid_credentials_is_refused(live_server, auth):
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(live_server.url, auth=auth, transports=["websocket"], wait_timeout=10)
     assert not client.connected
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent", "threading"])
+def test_a_phones_socket_is_not_compressed_though_its_browser_offers_it(
+    tmp_path, live_servers, async_mode
+):
+    """Chromium offers permessage-deflate on every WebSocket; accepted, every frame to every
+    phone would be compressed once per phone, with a compressor of its own kept per phone."""
+    port = live_servers(env={"EXITNOW_ASYNC_MODE": async_mode}).start(demo=True).port
+    offer = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as phone:
+        phone.sendall(offer.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += phone.recv(4096)
+        head, _, first_frame = answer.partition(b"\r\n\r\n")
+        first_frame += phone.recv(4096) if not first_frame else b""
+
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"sec-websocket-extensions" not in head.lower(), head
+    assert first_frame[0] == 0x81, first_frame[:2]  # final text frame, RSV1 (compressed) unset
+    assert first_frame[2:3] == b"0"  # Engine.IO's open packet, in plain text
 
 
 @pytest.mark.parametrize("async_mode", ["threading", "gevent"])
