@@ -5,7 +5,7 @@ first), all three measured over the same seconds.
 
     python -m bench.bench_idle [--clients 1000 5000] [--seconds 60] [--processes 2]
                                [--repo PATH] [--profile STATS] [--async-mode eventlet|gevent]
-                               [--limit 900]
+                               [--limit 900] [--deflate]
 
 For each N, the same client processes (bench/bench_connect.py's light phones: they answer
 pings and count every frame) open N sockets to each server (Exit Now's as the app connects: a
@@ -17,6 +17,9 @@ minute by name. The servers' own ping intervals differ (Exit Now 10 s, the other
 said beside the figures.
 
 `--async-mode gevent` runs Exit Now and the floor under gevent.
+`--deflate`: the phones offer permessage-deflate, as Chromium does on every WebSocket (Exit Now
+declines it; the floor, bare Flask-SocketIO, accepts: it is then no floor). Each server's
+resident memory with the N phones connected is printed too.
 `--profile STATS` runs Exit Now under cProfile (bench/profiled.py) for the measured
 seconds of the largest N and writes the statistics there.
 
@@ -43,7 +46,7 @@ from bench.bench_connect import (
     wait_until_written,
 )
 from harness import REPO
-from harness.bench import cpu_seconds, describe, percentile, raise_open_files
+from harness.bench import cpu_seconds, describe, percentile, raise_open_files, resident_mb
 
 WINDOW_SECONDS = 5
 SETTLE_SECONDS = 15
@@ -70,6 +73,7 @@ def idle_run(phones: Phones, servers, clients: int, seconds: int, profile: Path 
     connected = time.monotonic() - started
     time.sleep(SETTLE_SECONDS)
     phones.frames()  # forget the connects' frames
+    resident = {server.name: resident_mb(server.pid) for server in servers}
     project = servers[0]
     if profile is not None:
         os.kill(project.pid, signal.SIGUSR1)
@@ -83,7 +87,7 @@ def idle_run(phones: Phones, servers, clients: int, seconds: int, profile: Path 
         f"\nN = {clients} idle phones on each server (all {len(servers) * clients} connected in "
         f"{connected:.0f} s), {seconds} s measured; load average {load_average()}"
     )
-    print(f"{'server':29} % of a core: all   p50   p99 | frames per phone per minute")
+    print(f"{'server':29} % of a core: all   p50   p99 | MB | frames per phone per minute")
     for server in servers:
         values = windows[server.name]
         whole = sum(values) / len(values)
@@ -94,7 +98,8 @@ def idle_run(phones: Phones, servers, clients: int, seconds: int, profile: Path 
         said = ", ".join(f"{name} {count:.1f}" for name, count in per_minute.items())
         print(
             f"{server.name:29} {whole:16.1f} {percentile(values, 0.5):5.1f}"
-            f" {percentile(values, 0.99):5.1f} | {said} (ping every {server.ping_interval} s)"
+            f" {percentile(values, 0.99):5.1f} | {resident[server.name]:.0f} | {said} "
+            f"(ping every {server.ping_interval} s)"
         )
     if closed:
         print(f"NOTE: {closed} sockets were closed during the run")
@@ -109,6 +114,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="cProfile Exit Now's largest N here")
     parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=900, help="seconds the whole run may take")
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the phones offer permessage-deflate, as Chromium does on every WebSocket",
+    )
     args = parser.parse_args()
     most = max(args.clients)
     raise_open_files(8 * most + 1000)
@@ -121,7 +131,7 @@ def main() -> None:
         try:
             repo = args.repo.resolve()
             servers = start_servers(repo, folder, most, args.profile, None, args.async_mode)
-            phones = Phones(args.processes)
+            phones = Phones(args.processes, args.deflate)
             for clients in args.clients:
                 profile = args.profile if clients == most else None
                 idle_run(phones, servers, clients, args.seconds, profile)
