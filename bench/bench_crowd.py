@@ -3,6 +3,7 @@ watches the roll call fill in.
 
     python -m bench.bench_crowd [--phones 100 300 1000] [--processes 4] [--repo PATH] [--way http|socket]
                                 [--async-mode eventlet|gevent] [--logs DIR] [--postgresql]
+                                [--deflate]
 
 For each N: a fresh database and a real server (`python -m server`, eventlet or, with
 `--async-mode gevent`, gevent: EXITNOW_ASYNC_MODE) of the checkout PATH (default: this one); N people created through `POST /api/sites/demo/setup` and enrolled
@@ -17,6 +18,7 @@ and every "got it", the receipt's latency, Socket.IO messages per phone, disconn
 the server and of the clients during the round, and the machine's load average. `--logs DIR` keeps each server's log there.
 `--postgresql`: the store is PostgreSQL as deploy/README.md runs it, durable, with a synchronous
 standby (harness.ReplicatedPostgres, started by the run), a new database for each N.
+`--deflate`: the phones' sockets offer permessage-deflate, as Chromium does on every WebSocket.
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -213,6 +215,7 @@ class Phone:
 
 
 WAY = "http"  # how the phones send their answers: "http" (POST) or "socket" (`action`)
+DEFLATE = False  # whether the phones' sockets offer permessage-deflate, as Chromium's do
 HTTP = None  # the worker's aiohttp session, for the phones' websockets (one per process)
 
 
@@ -259,7 +262,10 @@ async def connect_phones(url: str, phones: list[Phone]) -> list:
         async with limit:
             try:
                 ws = await open_socket(
-                    HTTP, url, headers={"Cookie": f"{SESSION_COOKIE}={phone.cookie}"}
+                    HTTP,
+                    url,
+                    headers={"Cookie": f"{SESSION_COOKIE}={phone.cookie}"},
+                    deflate=DEFLATE,
                 )
             except Exception as error:
                 phone.errors.append(f"connect {type(error).__name__}")
@@ -562,9 +568,14 @@ def main() -> None:
         action="store_true",
         help="on PostgreSQL with a synchronous standby (durable), not the SQLite file",
     )
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the phones' sockets offer permessage-deflate, as Chromium does",
+    )
     args = parser.parse_args()
-    global WAY
-    WAY = args.way  # the phone processes are forked after this
+    global WAY, DEFLATE
+    WAY, DEFLATE = args.way, args.deflate  # the phone processes are forked after this
     raise_open_files()
     repo = args.repo.resolve()
     print(
