@@ -4,10 +4,12 @@ same document as report.html (server/reports/document.py), in the same words."""
 from __future__ import annotations
 
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from .document import report_document
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # Debian's fonts-dejavu-core: covers Finnish, Swedish and the rest of what the log may hold.
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -16,6 +18,10 @@ FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 def report_pdf(report: dict, lang: str | None = None) -> bytes:
     """The report as a landscape A4 PDF, in `lang` or the site's first language."""
+    # fpdf2 and its font tools take a tenth of a second to import: with the first report, not
+    # at every start, which a restart's thousand phones wait for.
+    from fpdf import FPDF
+
     document = report_document(report, lang)
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
