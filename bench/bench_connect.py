@@ -19,8 +19,7 @@ waits for the server to go quiet before the next begins). Printed per server: th
 p99 of the rounds' figures, each phone's ms to be accepted (median, p99), and the ratios.
 
 `--async-mode gevent` runs Exit Now and the floor under gevent.
-`--deflate`: the phones offer permessage-deflate, as Chromium does on every WebSocket (Exit Now
-declines it; the floor, bare Flask-SocketIO, accepts: it is then no floor).
+`--deflate`: the phones offer permessage-deflate as Chromium's do (harness.bench.add_deflate_option).
 `--message-queue` gives Exit Now a Redis (Debian's redis-server, started here) as the production
 recipe's workers have one: what a connecting phone is sent could then go through it.
 
@@ -51,6 +50,7 @@ import requests
 
 from harness import REPO, LiveServer, RedisServer, free_port, prepare_database
 from harness.bench import (
+    add_deflate_option,
     answers_of,
     cpu_seconds,
     describe,
@@ -223,7 +223,8 @@ class Server:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return
-            time.sleep(0.1)
+            time.sleep(0.05)  # as harness.LiveServer asks, so that starts compare
+        self.stop()
         raise RuntimeError(f"{self.name} did not start: {self.log.read_text()[-2000:]}")
 
     @property
@@ -390,11 +391,7 @@ def main() -> None:
     parser.add_argument("--message-queue", action="store_true", help="Exit Now with a Redis")
     parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=600, help="seconds the whole run may take")
-    parser.add_argument(
-        "--deflate",
-        action="store_true",
-        help="the phones offer permessage-deflate, as Chromium does on every WebSocket",
-    )
+    add_deflate_option(parser)
     args = parser.parse_args()
     raise_open_files(4 * args.clients + 1000)
     stop_on_sigterm()

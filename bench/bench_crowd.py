@@ -18,7 +18,7 @@ and every "got it", the receipt's latency, Socket.IO messages per phone, disconn
 the server and of the clients during the round, and the machine's load average. `--logs DIR` keeps each server's log there.
 `--postgresql`: the store is PostgreSQL as deploy/README.md runs it, durable, with a synchronous
 standby (harness.ReplicatedPostgres, started by the run), a new database for each N.
-`--deflate`: the phones' sockets offer permessage-deflate, as Chromium does on every WebSocket.
+`--deflate`: the phones offer permessage-deflate as Chromium's do (harness.bench.add_deflate_option).
 
 Everything runs on 127.0.0.1; every process it starts is stopped at the end.
 """
@@ -45,6 +45,7 @@ from bench.profiled import print_top, start_profiled
 from harness import REPO
 from harness.bench import (
     Connection,
+    add_deflate_option,
     cpu_seconds,
     describe,
     log_problems,
@@ -568,11 +569,7 @@ def main() -> None:
         action="store_true",
         help="on PostgreSQL with a synchronous standby (durable), not the SQLite file",
     )
-    parser.add_argument(
-        "--deflate",
-        action="store_true",
-        help="the phones' sockets offer permessage-deflate, as Chromium does",
-    )
+    add_deflate_option(parser)
     args = parser.parse_args()
     global WAY, DEFLATE
     WAY, DEFLATE = args.way, args.deflate  # the phone processes are forked after this

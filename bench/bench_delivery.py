@@ -20,10 +20,9 @@ less work than the project (no log, no fsync, no audiences), so it must come out
 in which it does not is measuring its clients, and the script says so. Node is another stack,
 not such a floor.
 
-`--deflate`: the clients offer permessage-deflate, as Chromium does on every WebSocket. Exit Now
-declines it (server/__main__.py: `frames_uncompressed`), Node socket.io leaves it off by default,
-the floor (bare Flask-SocketIO) accepts it and compresses each frame once per client: with it,
-the floor is no floor. Printed too: each server's resident memory with the clients connected.
+`--deflate`: the clients offer permessage-deflate as Chromium's do (harness.bench.add_deflate_option;
+Node socket.io leaves it off by default). Printed too: each server's resident memory with the
+clients connected.
 
 `--postgresql` adds a fourth server to the same rounds: the project on PostgreSQL as
 deploy/README.md runs it, durable with a synchronous standby (bench_crowd's), row `exit-now-pg`
@@ -55,6 +54,7 @@ import requests
 from bench.profiled import print_top, start_profiled
 from harness import REPO, free_port
 from harness.bench import (
+    add_deflate_option,
     cpu_seconds,
     describe,
     open_socket,
@@ -83,7 +83,7 @@ def client_process(url: str, auth: dict, count: int, deflate: bool, commands, re
     uvloop.run(run_clients(url, auth, count, deflate, commands, results))
 
 
-async def run_clients(url: str, auth: dict, count: int, deflate: bool, commands, results):
+async def run_clients(url: str, auth: dict, count: int, deflate: bool, commands, results) -> None:
     import aiohttp
 
     stamps: list[int] = []
@@ -117,7 +117,7 @@ class Crowd:
     """N connected clients of one server, spread over worker processes; `deflate`: each
     offers permessage-deflate, as Chromium does."""
 
-    def __init__(self, url: str, auth: dict, clients: int, processes: int, deflate=False):
+    def __init__(self, url: str, auth: dict, clients: int, processes: int, deflate: bool = False):
         self.results = multiprocessing.Queue()
         shares = [clients // processes + (i < clients % processes) for i in range(processes)]
         self.commands = [multiprocessing.Queue() for share in shares if share]
@@ -447,12 +447,7 @@ def main() -> None:
         action="store_true",
         help="also the project on PostgreSQL with a synchronous standby, in the same rounds",
     )
-    parser.add_argument(
-        "--deflate",
-        action="store_true",
-        help="the clients offer permessage-deflate, as Chromium does on every WebSocket (the "
-        "floor, bare Flask-SocketIO, then compresses each frame per client: no longer a floor)",
-    )
+    add_deflate_option(parser)
     args = parser.parse_args()
     if not (NODE_REFERENCE / "node_modules" / "socket.io").is_dir():
         sys.exit(f"the node reference is not installed: cd {NODE_REFERENCE} && npm ci")

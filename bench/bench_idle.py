@@ -17,9 +17,8 @@ minute by name. The servers' own ping intervals differ (Exit Now 10 s, the other
 said beside the figures.
 
 `--async-mode gevent` runs Exit Now and the floor under gevent.
-`--deflate`: the phones offer permessage-deflate, as Chromium does on every WebSocket (Exit Now
-declines it; the floor, bare Flask-SocketIO, accepts: it is then no floor). Each server's
-resident memory with the N phones connected is printed too.
+`--deflate`: the phones offer permessage-deflate as Chromium's do (harness.bench.add_deflate_option).
+Each server's resident memory with the N phones connected is printed too.
 `--profile STATS` runs Exit Now under cProfile (bench/profiled.py) for the measured
 seconds of the largest N and writes the statistics there.
 
@@ -46,7 +45,14 @@ from bench.bench_connect import (
     wait_until_written,
 )
 from harness import REPO
-from harness.bench import cpu_seconds, describe, percentile, raise_open_files, resident_mb
+from harness.bench import (
+    add_deflate_option,
+    cpu_seconds,
+    describe,
+    percentile,
+    raise_open_files,
+    resident_mb,
+)
 
 WINDOW_SECONDS = 5
 SETTLE_SECONDS = 15
@@ -114,11 +120,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="cProfile Exit Now's largest N here")
     parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"])
     parser.add_argument("--limit", type=int, default=900, help="seconds the whole run may take")
-    parser.add_argument(
-        "--deflate",
-        action="store_true",
-        help="the phones offer permessage-deflate, as Chromium does on every WebSocket",
-    )
+    add_deflate_option(parser)
     args = parser.parse_args()
     most = max(args.clients)
     raise_open_files(8 * most + 1000)

@@ -61,6 +61,17 @@ def describe(repo: Path) -> str:
     return f"{repo} ({commit}{' + uncommitted changes' if changed else ''})"
 
 
+def add_deflate_option(parser) -> None:
+    """`--deflate`: the benchmark's phones offer permessage-deflate (`open_socket`'s
+    `deflate`), as Chromium does on every WebSocket. Exit Now declines it; bare
+    Flask-SocketIO accepts it and compresses each frame per phone, so it is then no floor."""
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the phones offer permessage-deflate, as Chromium does (the floor then compresses)",
+    )
+
+
 def resident_mb(pid: int) -> float:
     """The process's resident memory now, in MB (/proc/PID/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
