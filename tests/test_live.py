@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -161,6 +162,23 @@ def test_two_managers_pressing_start_at_once_start_one_incident(site_with_staff)
     events = server.get("/api/sites/demo/events?after=0&limit=1000", tokens["duty_manager"][0])
     started = [e for e in events.json()["events"] if e["type"] == "incident.started"]
     assert len(started) == 1
+
+
+def test_a_phone_idle_longer_than_the_servers_wait_still_gets_the_alarm(
+    tmp_path, live_servers, connect
+):
+    """A phone's socket idles between alarms; python-engineio gives up on a connection with
+    nothing to send for ping_interval + ping_timeout (20 s), so only the pings keep it open.
+    The phone here does not reconnect: a closed socket would lose the alarm."""
+    tokens = prepare_database(tmp_path / "site.db", {"staff": 1, "duty_manager": 1})
+    server = live_servers(tmp_path / "site.db").start()
+    phone = connect(server.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+    time.sleep(25)
+
+    server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert phone.wait_for_event("incident.started")["payload"]["kind"] == "fire"
 
 
 @pytest.mark.parametrize("auth", [None, {"token": "not-a-token"}, {"last_seq": 3}])
