@@ -13,6 +13,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -830,6 +831,16 @@ class TwilioStandIn(StandIn):
 
     def wait_for(self, count: int, timeout: float = 15) -> list[dict]:
         return super().wait_for(count, timeout)
+
+    def settings_for(self, settings):
+        """`settings` (the app's, for an app in the test's process) sending SMS here."""
+        return dataclasses.replace(
+            settings,
+            twilio_account_sid=self.ACCOUNT,
+            twilio_auth_token=self.AUTH_TOKEN,
+            twilio_from=self.SENDER,
+            twilio_api_url=self.url,
+        )
 
     def env(self) -> dict[str, str]:
         """The server's settings that send its SMS here."""

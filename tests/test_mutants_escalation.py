@@ -5,8 +5,6 @@ Twilio stand-in on 127.0.0.1."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 import server.commands as commands_module
@@ -101,13 +99,7 @@ def test_the_shortest_and_longest_phone_numbers_are_taken(admin, phone):
 @pytest.fixture
 def settings(tmp_path, twilio):
     """The app's settings, with Twilio's at the stand-in."""
-    return dataclasses.replace(
-        unit_settings(tmp_path / "exitnow.db"),
-        twilio_account_sid=twilio.ACCOUNT,
-        twilio_auth_token=twilio.AUTH_TOKEN,
-        twilio_from=twilio.SENDER,
-        twilio_api_url=twilio.url,
-    )
+    return twilio.settings_for(unit_settings(tmp_path / "exitnow.db"))
 
 
 @pytest.fixture

@@ -19,13 +19,7 @@ VERA, SVEN, ELSA = "+358401110001", "+46701110002", "+447700900003"
 @pytest.fixture
 def settings(tmp_path, twilio):
     """The app's settings, with Twilio's at the stand-in."""
-    return dataclasses.replace(
-        unit_settings(tmp_path / "exitnow.db"),
-        twilio_account_sid=twilio.ACCOUNT,
-        twilio_auth_token=twilio.AUTH_TOKEN,
-        twilio_from=twilio.SENDER,
-        twilio_api_url=twilio.url,
-    )
+    return twilio.settings_for(unit_settings(tmp_path / "exitnow.db"))
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ alarm's SMS to the Twilio stand-in on 127.0.0.1."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from harness import Api, eventually, unit_settings
@@ -185,13 +183,7 @@ def test_a_visitor_action_without_their_link_is_refused_naming_the_token_and_log
 @pytest.fixture
 def texting_app(tmp_path, twilio):
     """The demo site's app with Twilio's settings at the stand-in: (client, token(role))."""
-    settings = dataclasses.replace(
-        unit_settings(tmp_path / "texting.db"),
-        twilio_account_sid=twilio.ACCOUNT,
-        twilio_auth_token=twilio.AUTH_TOKEN,
-        twilio_from=twilio.SENDER,
-        twilio_api_url=twilio.url,
-    )
+    settings = twilio.settings_for(unit_settings(tmp_path / "texting.db"))
     app = create_app(settings)
     services = app.extensions["exitnow"]
     demo.seed(services)
