@@ -11,6 +11,7 @@ import sys
 
 from . import quiet_eventlet_notice
 from .basics.settings import load_settings, record_address
+from .live import frames
 from .store import integrity
 
 
@@ -114,58 +115,15 @@ def patch_for(async_mode: str) -> None:
         import eventlet
 
         eventlet.monkey_patch()
-        unmask_in_one_step()
+        frames.unmask_in_one_step()
+        frames.write_while_the_writer_waits()
     elif async_mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
-    decline_permessage_deflate(async_mode)
-
-
-def decline_permessage_deflate(async_mode: str) -> None:
-    """Answer every WebSocket handshake without the permessage-deflate extension."""
-    # Chromium offers it on every WebSocket, and eventlet's and simple-websocket's servers
-    # accepted it: each phone then had a zlib compressor of its own for as long as it was
-    # connected (256 kB allocated, about 110 kB resident measured), and the alarm's frame was
-    # compressed once per phone (10-16 µs each for 1 kB, a thousand times over, on the event
-    # loop). The frames are small, and Node socket.io leaves the extension off by default
-    # too. Declining is the protocol's own way: the handshake names no extension, and the
-    # browser sends and reads plain frames.
-    if async_mode == "eventlet":
-        import eventlet.websocket
-
-        eventlet.websocket.WebSocketWSGI._negotiate_permessage_deflate = lambda self, extensions: (
-            None
-        )
-    else:  # gevent and threading: python-engineio's simple-websocket, on wsproto
-        import simple_websocket.ws
-        from wsproto.extensions import PerMessageDeflate
-
-        class Declined(PerMessageDeflate):
-            def accept(self, offer: str) -> None:
-                return None
-
-        simple_websocket.ws.PerMessageDeflate = Declined  # looked up at each handshake
-
-
-def unmask_in_one_step() -> None:
-    """eventlet's WebSocket unmasks every frame a phone sends one byte at a time, a Python
-    bytes object per byte: 20 µs for a 117-byte receipt, on the event loop, for every
-    action and every pong. `unmasked` does the same in under 1 µs."""
-    import eventlet.websocket
-
-    eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(unmasked)
-
-
-def unmasked(data, mask, length: int | None = None, offset: int = 0) -> bytes:
-    """eventlet's `_apply_mask`: the first `length` bytes of `data`, a piece of a frame that
-    starts `offset` bytes into it, XORed with the frame's 4-byte `mask` (bytes, or a tuple or
-    list of 4 ints) repeated from that offset; in one XOR of two big integers."""
-    length = len(data) if length is None else length
-    start = offset % 4
-    key = bytes(mask[start:] + mask[:start]) * (length // 4 + 1)
-    masked = int.from_bytes(data[:length], "little") ^ int.from_bytes(key[:length], "little")
-    return masked.to_bytes(length, "little")
+    if async_mode != "eventlet":  # python-engineio's simple-websocket
+        frames.send_whole_frames()
+    frames.decline_permessage_deflate(async_mode)
 
 
 def native_runner(async_mode: str):

@@ -24,6 +24,7 @@ from .integrations.sms import SmsSender, TwilioSms, VisitorTexts
 from .integrations.webhooks import WebhookDeliveries
 from .live import realtime
 from .live.follow import follows_the_log
+from .live.pings import PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
 from .live.presence import Presence
 from .live.publish import Publisher
 from .live.push import PushSender
@@ -152,9 +153,8 @@ def build_app(settings: Settings | None = None, run_native: Callable = run_here)
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
-        # The phones must notice a dead connection (and reconnect) within seconds.
-        ping_interval=10,
-        ping_timeout=10,
+        ping_interval=PING_INTERVAL_SECONDS,
+        ping_timeout=PING_TIMEOUT_SECONDS,
         **manager_for(settings.message_queue, lambda: tell_heads_now(app.extensions["exitnow"])),
     )
     # Outside Socket.IO's middleware, so the socket sees it too; the origin check reads

@@ -3,9 +3,11 @@ python-socketio clients and a real SQLite file."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -333,3 +335,101 @@ def test_an_action_is_applied_once_whichever_way_its_retry_comes(
     assert answers[0] == answers[1]
     events = server.get("/api/sites/demo/events?after=0&limit=1000", manager).json()["events"]
     assert [e["seq"] for e in events if e["type"] == logged] == [answers[0]["seq"]]
+
+
+class SilentPhone:
+    """A phone on a raw WebSocket whose app stops reading after it connected (a frozen tab,
+    a phone on a dying link): what the server sends it piles up in the sockets' buffers."""
+
+    def __init__(self, port: int, token: str):
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills up soon
+        self.socket.settimeout(10)
+        self.socket.connect(("127.0.0.1", port))
+        self.socket.sendall(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        self.unread = b""
+        while b"\r\n\r\n" not in self.unread:
+            self.unread += self.socket.recv(4096)
+        head, _, self.unread = self.unread.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.send("40" + json.dumps({"token": token}))
+
+    def send(self, text: str) -> None:
+        """A client's frame: text, final, masked (RFC 6455 5.3)."""
+        data, mask = text.encode(), b"\x01\x02\x03\x04"
+        assert len(data) < 126
+        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
+        self.socket.sendall(bytes([0x81, 0x80 | len(data)]) + mask + masked)
+
+    def messages(self, until) -> list[str]:
+        """Read the server's frames (text, unmasked) until `until(message)` is true of one."""
+        messages: list[str] = []
+        while not messages or not until(messages[-1]):
+            while (size := _frame_size(self.unread)) is None or len(self.unread) < size[1]:
+                more = self.socket.recv(1 << 16)
+                assert more, f"the server closed the socket after {len(messages)} messages"
+                self.unread += more
+            start, end = size
+            assert self.unread[0] == 0x81, self.unread[:end]  # final, text: never a torn frame
+            messages.append(self.unread[start:end].decode())
+            self.unread = self.unread[end:]
+        return messages
+
+
+def _frame_size(data: bytes) -> tuple[int, int] | None:
+    """Where the payload of the unmasked frame at the start of `data` begins and ends."""
+    if len(data) < 2:
+        return None
+    length, start = data[1] & 0x7F, 2
+    if length >= 126:
+        start += 2 if length == 126 else 8
+        if len(data) < start:
+            return None
+        length = int.from_bytes(data[2:start], "big")
+    return start, start + length
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent", "threading"])
+def test_a_phone_that_reads_nothing_holds_up_no_other_phone(
+    tmp_path, live_servers, connect, async_mode
+):
+    """The alarm reaches every other phone while one phone's sockets are full, and that phone
+    gets everything, each frame whole, once it reads again."""
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 2, "duty_manager": 1})
+    server = live_servers(db_path, env={"EXITNOW_ASYNC_MODE": async_mode}).start()
+    silent = SilentPhone(server.port, tokens["staff"][1])  # first in the room's order
+    silent.messages(until=lambda m: m.startswith('42["state"'))
+    phone = connect(server.url, tokens["staff"][0])
+    assert phone.wait_until(lambda c: c.states)
+    # Each `sync` is answered with the phone's whole log and state (about 5 kB): asked until
+    # the answers are twice what the server's socket may hold, the kernel's largest send
+    # buffer (the phone's receive buffer is small and full).
+    most = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    asked = 2 * most // 4000
+    for _ in range(asked):
+        silent.send('42["sync",{"last_seq":0}]')
+    time.sleep(1)
+
+    started = server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert started.status_code == 201
+    assert phone.wait_for_event("incident.started", timeout=5) is not None
+    silent.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # reading again
+    answers, events = [], []
+
+    def everything(message: str) -> bool:
+        if message.startswith('42["state"'):
+            answers.append(message)
+        elif message.startswith('42["event'):  # "event" and "events"
+            events.append(message)
+        return len(answers) == asked and any("incident.started" in m for m in events)
+
+    read = silent.messages(until=everything)  # each frame whole (`messages` checks)
+    assert sum(map(len, read)) > 2 * most, sum(map(len, read))

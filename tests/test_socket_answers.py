@@ -15,7 +15,7 @@ import socketio
 from test_metrics import samples
 
 from harness import prepare_database
-from server.__main__ import unmasked
+from server.live.frames import unmasked
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_an_alarm_started_over_the_socket_is_answered_once_the_public_notice_sho
 
 def test_a_large_action_split_over_several_reads_is_read_whole(site_with_staff):
     """A WebSocket frame bigger than one read arrives in pieces, each unmasked from where it
-    starts in the frame (server/__main__.py: `unmask_in_one_step`): the server reads the
+    starts in the frame (server/live/frames.py: `unmask_in_one_step`): the server reads the
     whole message and names the one unknown field at its end."""
     server, tokens = site_with_staff
     client = socketio.Client(reconnection=False)

@@ -19,6 +19,10 @@ from engineio import packet
 
 logger = logging.getLogger(__name__)
 PING_EVERY_SECONDS = 1
+# Engine.IO's ping period and the answer's deadline (server/app.py): a phone notices a dead
+# connection, and reconnects, within seconds; the server closes one after their sum silent.
+PING_INTERVAL_SECONDS = 10
+PING_TIMEOUT_SECONDS = 10
 
 
 def take_over(socketio) -> None:

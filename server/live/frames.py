@@ -1,0 +1,197 @@
+"""How the phones' WebSocket frames are made and sent: what this server changes in the
+WebSocket of eventlet (its default mode) and of simple-websocket (gevent and threading).
+
+Each change is measured in bench/README.md, and each is installed by `server/__main__.py:
+patch_for` before the first phone connects."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+
+
+def decline_permessage_deflate(async_mode: str) -> None:
+    """Answer every WebSocket handshake without the permessage-deflate extension."""
+    # Chromium offers it on every WebSocket, and eventlet's and simple-websocket's servers
+    # accepted it: each phone then had a zlib compressor of its own for as long as it was
+    # connected (256 kB allocated, about 110 kB resident measured), and the alarm's frame was
+    # compressed once per phone (10-16 µs each for 1 kB, a thousand times over, on the event
+    # loop). The frames are small, and Node socket.io leaves the extension off by default
+    # too. Declining is the protocol's own way: the handshake names no extension, and the
+    # browser sends and reads plain frames.
+    if async_mode == "eventlet":
+        import eventlet.websocket
+
+        eventlet.websocket.WebSocketWSGI._negotiate_permessage_deflate = lambda self, extensions: (
+            None
+        )
+    else:  # gevent and threading: python-engineio's simple-websocket, on wsproto
+        import simple_websocket.ws
+        from wsproto.extensions import PerMessageDeflate
+
+        class Declined(PerMessageDeflate):
+            def accept(self, offer: str) -> None:
+                return None
+
+        simple_websocket.ws.PerMessageDeflate = Declined  # looked up at each handshake
+
+
+def unmask_in_one_step() -> None:
+    """eventlet's WebSocket unmasks every frame a phone sends one byte at a time, a Python
+    bytes object per byte: 20 µs for a 117-byte receipt, on the event loop, for every
+    action and every pong. `unmasked` does the same in under 1 µs."""
+    import eventlet.websocket
+
+    eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(unmasked)
+
+
+def unmasked(data, mask, length: int | None = None, offset: int = 0) -> bytes:
+    """eventlet's `_apply_mask`: the first `length` bytes of `data`, a piece of a frame that
+    starts `offset` bytes into it, XORed with the frame's 4-byte `mask` (bytes, or a tuple or
+    list of 4 ints) repeated from that offset; in one XOR of two big integers."""
+    length = len(data) if length is None else length
+    start = offset % 4
+    key = bytes(mask[start:] + mask[:start]) * (length // 4 + 1)
+    masked = int.from_bytes(data[:length], "little") ^ int.from_bytes(key[:length], "little")
+    return masked.to_bytes(length, "little")
+
+
+def send_whole_frames() -> None:
+    """Under gevent and threading: every frame is sent whole, one at a time."""
+    # simple-websocket 1.1.0 (the newest) sends each frame with one `socket.send`, which
+    # takes what fits in the socket's buffer and returns how much: to a phone that reads
+    # slowly the rest of the frame was dropped, and the next frame began inside it (the
+    # browser then fails the connection). Fixed upstream (miguelgrinberg/simple-websocket#45)
+    # but not released. Whole sends are no longer atomic, so they take turns (the writer's
+    # frames, the answers to the phone's pings, the close); one that takes longer than a
+    # silent connection may last ends the connection, as eventlet's socket timeout does.
+    import simple_websocket.ws
+
+    handshake = simple_websocket.ws.Server.handshake  # the first use of its socket
+
+    def whole_sends_then_handshake(ws):
+        ws.sock = WholeSends(ws.sock)
+        return handshake(ws)
+
+    simple_websocket.ws.Server.handshake = whole_sends_then_handshake
+
+
+class WholeSends:
+    """A phone's socket whose `send` sends everything or ends the connection."""
+
+    def __init__(self, sock):
+        import threading  # patched by then under gevent: a green lock
+
+        from .pings import PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
+
+        self._sock = sock
+        self._turn = threading.Lock()
+        self._within = PING_INTERVAL_SECONDS + PING_TIMEOUT_SECONDS
+
+    def send(self, data: bytes) -> int:
+        with self._turn:
+            waits = self._sock.gettimeout()  # the reader's: it waits for the phone's frames
+            self._sock.settimeout(self._within)
+            try:
+                self._sock.sendall(data)
+            except TimeoutError:  # the phone took nothing for that long: it is gone
+                with contextlib.suppress(OSError):
+                    self._sock.shutdown(socket.SHUT_RDWR)  # its reader ends the connection
+                raise BrokenPipeError("the phone read nothing in time") from None
+            finally:
+                self._sock.settimeout(waits)
+        return len(data)
+
+    def __getattr__(self, name):  # recv, fileno, close...: the socket's own
+        return getattr(self._sock, name)
+
+
+def write_while_the_writer_waits() -> None:
+    """Under eventlet: a message to a phone whose writer has nothing left to send is written
+    at once, its frame built once for every phone a broadcast reaches."""
+    # python-engineio puts each packet in the connection's queue, where the connection's own
+    # writer green thread wakes (a switch, a timer) to frame it and send it: for one alarm to
+    # a thousand phones, a thousand wakes and a thousand framings of the same bytes, where
+    # Node writes one frame to every socket in one tick (bench/README.md: 1000 phones, p99
+    # 24 ms instead of 58-82 ms). When the writer waits on an empty queue and nobody is
+    # sending on the socket, everything queued before has been sent: writing now keeps the
+    # order. Pings still go through the queue: the writer's wait for its next packet is also
+    # the connection's watchdog (it closes a connection with nothing to send for
+    # ping_interval + ping_timeout), and the pings keep an idle phone's writer awake.
+    from engineio import socket as engineio_socket
+    from engineio.packet import MESSAGE
+
+    queued_send = engineio_socket.Socket.send
+    handle_websocket = engineio_socket.Socket._websocket_handler
+
+    def websocket_handler(connection, ws):
+        connection.websocket = ws
+        try:
+            return handle_websocket(connection, ws)
+        finally:
+            connection.websocket = None
+
+    def send(connection, pkt):
+        ws = getattr(connection, "websocket", None)
+        if ws is None or pkt.packet_type != MESSAGE or not _writer_waits(connection, ws):
+            return queued_send(connection, pkt)
+        if not connection.check_ping_timeout():  # as python-engineio's send: closed, dropped
+            return None
+        if not ws._sendlock.acquire(blocking=False):
+            return queued_send(connection, pkt)
+        _write(connection, ws, _frame(ws, pkt))
+        return None
+
+    engineio_socket.Socket._websocket_handler = websocket_handler
+    engineio_socket.Socket.send = send
+
+
+def _writer_waits(connection, ws) -> bool:
+    """Whether everything queued on the connection has been sent: its writer is parked on its
+    empty queue and nobody holds the socket's send lock (the writer holds it while it sends,
+    `_write_rest` until a slow phone took the rest)."""
+    return (
+        connection.upgraded
+        and not (connection.upgrading or connection.closing or connection.closed)
+        and not connection.queue.qsize()
+        and connection.queue.getting() > 0
+        and not ws._sendlock.locked()
+        and not ws.extensions  # none is accepted (`decline_permessage_deflate`)
+    )
+
+
+def _frame(ws, pkt) -> bytes:
+    """The packet's WebSocket frame, kept on the packet: python-socketio sends one packet
+    object to every connection of a room (server frames are never masked, so the bytes are
+    the same for each)."""
+    frame = getattr(pkt, "frame", None)
+    if frame is None:
+        frame = pkt.frame = ws._pack_message(pkt.encode())
+    return frame
+
+
+def _write(connection, ws, frame: bytes) -> None:
+    """Write `frame` holding the send lock: what the kernel takes now, without waiting; the
+    rest of a slow phone's frame in a green thread of its own, so that it holds up nobody
+    else's, and the packets after it queue behind the lock."""
+    try:
+        sent = ws.socket.fd.send(frame)  # the raw non-blocking socket: never waits
+    except BlockingIOError:
+        sent = 0
+    except OSError:
+        ws._sendlock.release()
+        connection.queue.put(None)  # its writer closes the socket, as after its own failure
+        return
+    if sent == len(frame):
+        ws._sendlock.release()
+    else:
+        connection.server.start_background_task(_write_rest, connection, ws, frame[sent:])
+
+
+def _write_rest(connection, ws, rest: bytes) -> None:
+    try:
+        ws.socket.sendall(rest)  # green, within the socket's timeout (ping_interval + timeout)
+    except OSError:
+        connection.queue.put(None)
+    finally:
+        ws._sendlock.release()
