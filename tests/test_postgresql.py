@@ -13,6 +13,7 @@ import time
 import psycopg
 import pytest
 import requests
+import socketio
 
 from harness import (
     LiveServer,
@@ -361,6 +362,48 @@ def test_background_work_that_meets_a_restart_of_postgresql_warns_and_goes_on(si
     assert again.status_code == 201, again.text
     said = server.output.read_text()
     assert "Traceback" not in said, said[-3000:]
+
+
+def test_a_phone_that_connects_while_postgresql_is_down_is_told_to_try_again(site, servers):
+    """As an HTTP request is answered 503: the phone's connection is refused with the same
+    problem (no traceback, no silence until its timeout), and it connects once PostgreSQL is
+    back."""
+    db_path, tokens = site
+    server = live(db_path, servers)
+    postgres = tests_postgres()
+    postgres.stop()
+    refusals = []
+    try:
+        for _ in range(2):  # the first meets the lost connection, the next a connect refused
+            phone = socketio.Client(reconnection=False)
+            phone.on("connect_error", refusals.append)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                phone.connect(
+                    server.url,
+                    auth={"token": tokens["staff"][0]},
+                    transports=["websocket"],
+                    wait_timeout=10,
+                )
+    finally:
+        postgres.start()
+
+    problems = [refused["data"] for refused in refusals]
+    assert [problem["status"] for problem in problems] == [503, 503], refusals
+    assert all(problem["type"].endswith("/database-unreachable") for problem in problems)
+    assert all("try again" in refused["message"] for refused in refusals), refusals
+    phone = socketio.Client(reconnection=False)
+    connected = wait_for(lambda: _connects(phone, server.url, tokens["staff"][0]), 30)
+    assert connected, "no connection once PostgreSQL was back"
+    phone.disconnect()
+    assert "Traceback" not in server.output.read_text()
+
+
+def _connects(phone, url: str, token: str) -> bool:
+    try:
+        phone.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    except socketio.exceptions.ConnectionError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize(

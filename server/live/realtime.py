@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 
 from engineio.exceptions import SocketIsClosedError
 from flask import request
@@ -34,7 +35,8 @@ def register(socketio, services) -> None:
     @socketio.on("connect")
     def connect(auth_data=None):
         try:
-            identity = _identify(services, auth_data)
+            with refused_while_the_store_is_lost(services):
+                identity = _identify(services, auth_data)
         except Rejected as refused:  # a wrong token, or too many from this address
             raise ConnectionRefusedError(refused.detail, refused.problem()) from None
         if identity is None:
@@ -188,7 +190,7 @@ def register_public(socketio, services) -> None:
     @socketio.on("connect", namespace=PUBLIC_NAMESPACE)
     def connect_public(auth_data=None):
         site = auth_data.get("site") if isinstance(auth_data, dict) else None
-        with services.store.reading() as db:
+        with refused_while_the_store_is_lost(services), services.store.reading() as db:
             known = isinstance(site, str) and site_row(db, site) is not None
         if not known:
             raise ConnectionRefusedError("send auth={'site': '<site id>'} for a known site")
@@ -199,6 +201,20 @@ def register_public(socketio, services) -> None:
         with services.store.reading() as db:
             document = status_document(load_notice(db, site))
         socketio.emit("notice", document, to=sid, namespace=PUBLIC_NAMESPACE, ignore_queue=True)
+
+
+@contextlib.contextmanager
+def refused_while_the_store_is_lost(services) -> Iterator[None]:
+    """A connection that meets a lost database (PostgreSQL restarting or failing over) is
+    refused with the problem an HTTP request gets (503, try again), and the client connects
+    again, perhaps to the new primary by then; never a traceback and no answer at all."""
+    try:
+        yield
+    except Exception as error:
+        if not services.store.forget_if_lost(error):
+            raise
+        refused = StoreUnreachable()
+        raise ConnectionRefusedError(refused.detail, refused.problem()) from None
 
 
 def _identify(services, auth_data) -> auth.Identity | None:
