@@ -1,7 +1,8 @@
 """The framework's floor: a bare Flask-SocketIO app under eventlet (or gevent) that emits one
 message to every connected client when POST /fire is called. Served as Exit Now serves itself
 in that mode (server/__main__.py: under eventlet the same listen backlog and pool size, under
-gevent Flask-SocketIO's own server), and the same garbage collection: POST /collect runs a full
+gevent Flask-SocketIO's own server; the same changes to the WebSocket, server/live/frames.py),
+and the same garbage collection: POST /collect runs a full
 one and freezes the survivors, as Exit Now does by itself while no alarm is on
 (server/timers.py), so that neither meets a full collection of a thousand connections in the
 middle of a round.
@@ -27,6 +28,14 @@ else:
     sys.exit(f"async mode {ASYNC_MODE!r}: eventlet or gevent")
 
 import gc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# Exit Now's changes to the framework's WebSocket (declined compression, frames written while
+# a phone's writer waits, whole sends): the floor is the same framework, doing strictly less.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from server.live import frames  # noqa: E402
+
+frames.install(ASYNC_MODE)
 
 from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402

@@ -115,15 +115,11 @@ def patch_for(async_mode: str) -> None:
         import eventlet
 
         eventlet.monkey_patch()
-        frames.unmask_in_one_step()
-        frames.write_while_the_writer_waits()
     elif async_mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
-    if async_mode != "eventlet":  # python-engineio's simple-websocket
-        frames.send_whole_frames()
-    frames.decline_permessage_deflate(async_mode)
+    frames.install(async_mode)
 
 
 def native_runner(async_mode: str):

@@ -1,13 +1,25 @@
 """How the phones' WebSocket frames are made and sent: what this server changes in the
 WebSocket of eventlet (its default mode) and of simple-websocket (gevent and threading).
 
-Each change is measured in bench/README.md, and each is installed by `server/__main__.py:
-patch_for` before the first phone connects."""
+Each change is measured in bench/README.md. `install` puts them in place, after the async
+mode's monkey-patching and before the first phone connects (`server/__main__.py: patch_for`);
+the benchmarks' bare Flask-SocketIO server (bench/floor_server.py) installs them too, so
+that it stays the same framework doing strictly less."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+
+
+def install(async_mode: str) -> None:
+    """Every change below that applies to `async_mode`."""
+    if async_mode == "eventlet":
+        unmask_in_one_step()
+        write_while_the_writer_waits()
+    else:  # python-engineio's simple-websocket
+        send_whole_frames()
+    decline_permessage_deflate(async_mode)
 
 
 def decline_permessage_deflate(async_mode: str) -> None:
