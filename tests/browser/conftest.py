@@ -130,6 +130,7 @@ class SocketLine:
         self.holding = False  # the phone's actions wait here, as on a slow network
         self.deaf = False  # the server's acknowledgements are lost on the way back
         self.held: list = []  # (server side, frame)
+        self.refusals: list[str] = []  # CONNECT_ERROR frames answered instead of the next CONNECTs
         self.routes: list = []
         context.route_web_socket(self.SOCKET, self.route)
         context.route(re.compile(r"/socket\.io/.*transport=polling"), self.polling)
@@ -151,7 +152,9 @@ class SocketLine:
             server_side.send(frame)
 
     def answer(self, page_side, frame) -> None:
-        if not (self.deaf and str(frame).startswith("43")):  # 43: an acknowledgement
+        if self.refusals and str(frame).startswith("40"):  # 40: the namespace's CONNECT
+            page_side.send(self.refusals.pop(0))
+        elif not (self.deaf and str(frame).startswith("43")):  # 43: an acknowledgement
             page_side.send(frame)
 
     def let_go(self) -> None:

@@ -41,6 +41,22 @@ def events_of(server, token, kind: str) -> list[dict]:
     return [e for e in events if e["type"] == kind]
 
 
+def test_a_phone_refused_while_the_server_lost_its_database_connects_again(
+    live, context, socket_line
+):
+    """socket.io does not retry a connection the server refused; the app does, when the
+    refusal says "try again" (503: PostgreSQL restarting or failing over)."""
+    problem = {"type": "https://exitnow.invalid/problems/database-unreachable", "status": 503}
+    refusal = "44" + json.dumps({"message": "try again", "data": problem})
+    socket_line.refusals = [refusal, refusal]
+
+    open_phone(live, context)  # its connection comes up (the indicator turns "ok")
+
+    assert socket_line.refusals == []
+    connects = [frame for frame in map(str, socket_line.sent) if frame.startswith("40")]
+    assert len(connects) == 3, connects
+
+
 def test_enrolled_phone_shows_who_and_where(phone):
     assert "Aino Aaltonen" in phone.inner_text("#home-who")
     assert "Sisäänkäynti ja kassat / Ingång och kassor" in phone.inner_text("#home-zone")
