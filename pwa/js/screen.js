@@ -117,6 +117,12 @@ const socket = io("/public", {
 socket.on("notice", show);
 socket.on("connect", () => connection.classList.remove("lost"));
 socket.on("disconnect", () => connection.classList.add("lost"));
+socket.on("connect_error", (error) => {
+  connection.classList.add("lost");
+  // A refusal that means "try again" (503: the server's database restarting or failing
+  // over): socket.io never retries it by itself. Meanwhile the screen polls the notice.
+  if (error.data?.status === 503) setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
+});
 addEventListener("resize", () => { if (!takeover.hidden) fitScreen(); });
 setInterval(() => { if (!socket.connected) poll(); }, POLL_MS);
 poll();

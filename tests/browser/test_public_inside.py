@@ -7,6 +7,8 @@ Swedish go to a folder named at the end of the run."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness import CUT_OFF, end_restored_time, larger_text
@@ -55,6 +57,34 @@ def test_the_queue_screen_shows_its_zones_way_out_and_not_the_websites_words(
         screen.screenshot(path=screenshots / f"queue-screen-{lang}-fire-grocery.png")
     finally:
         context.close()
+
+
+def test_a_queue_screen_refused_while_the_server_lost_its_database_connects_again(
+    live, socket_line, page
+):
+    """As the staff app: a 503 refusal of its live connection is tried again, and the
+    screen then follows the notice live, not by polling."""
+    server, manager = live
+    problem = {"type": "https://exitnow.invalid/problems/database-unreachable", "status": 503}
+    socket_line.refusals = ["44/public," + json.dumps({"message": "try again", "data": problem})]
+    page.goto(f"{server.url}/screen/demo")
+    page.wait_for_function("() => document.body.dataset.state === 'open'")
+
+    def connects() -> list[str]:
+        return [frame for frame in map(str, socket_line.sent) if frame.startswith("40/public")]
+
+    for _ in range(100):  # Playwright's routes run while the page is waited on
+        if len(connects()) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(connects()) == 2, socket_line.sent
+    page.wait_for_function(
+        "() => !document.getElementById('connection').classList.contains('lost')"
+    )
+
+    server.post("/api/sites/demo/incidents", manager, {"kind": "fire"})
+
+    page.wait_for_function(ALL_ZONES, timeout=3_000)  # live: the screen polls every 10 s
 
 
 def test_a_queue_screen_without_a_zone_says_the_nearest_exit_and_every_assembly_point(live, page):
