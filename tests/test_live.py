@@ -3,8 +3,11 @@ python-socketio clients and a real SQLite file."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import socket
+import struct
+import termios
 import threading
 import time
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 import requests
 import socketio
 
-from harness import REPO, prepare_database
+from harness import REPO, prepare_database, wait_for
 
 
 @pytest.fixture
@@ -360,6 +363,10 @@ class SilentPhone:
         assert head.startswith(b"HTTP/1.1 101"), head
         self.send("40" + json.dumps({"token": token}))
 
+    def waiting(self) -> int:
+        """How many bytes the server sent that this phone has not read."""
+        return struct.unpack("i", fcntl.ioctl(self.socket, termios.FIONREAD, b"\0\0\0\0"))[0]
+
     def send(self, text: str) -> None:
         """A client's frame: text, final, masked (RFC 6455 5.3)."""
         data, mask = text.encode(), b"\x01\x02\x03\x04"
@@ -415,7 +422,8 @@ def test_a_phone_that_reads_nothing_holds_up_no_other_phone(
     asked = 2 * most // 4000
     for _ in range(asked):
         silent.send('42["sync",{"last_seq":0}]')
-    time.sleep(1)
+    assert wait_for(lambda: silent.waiting() >= 4096, 10)  # its side is full: the server's next
+    silent.send("3")  # a pong: it stays connected though it reads no ping
 
     started = server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
 
@@ -433,3 +441,40 @@ def test_a_phone_that_reads_nothing_holds_up_no_other_phone(
 
     read = silent.messages(until=everything)  # each frame whole (`messages` checks)
     assert sum(map(len, read)) > 2 * most, sum(map(len, read))
+
+
+def test_a_phone_on_a_websocket_draft_before_rfc_6455_gets_the_alarm_too(
+    tmp_path, live_servers, connect
+):
+    """eventlet still accepts the hixie-75 handshake and its frames (0x00 text 0xFF); such a
+    connection must not break the frames every other phone gets written at once."""
+    db_path = tmp_path / "site.db"
+    tokens = prepare_database(db_path, {"staff": 2, "duty_manager": 1})
+    server = live_servers(db_path).start()
+    old = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    origin = f"127.0.0.1:{server.port}"
+    old.sendall(
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {origin}\r\n"
+        f"Upgrade: WebSocket\r\nConnection: Upgrade\r\nOrigin: http://{origin}\r\n\r\n".encode()
+    )
+    heard = b""
+
+    def hears(what: bytes) -> bool:
+        nonlocal heard
+        while what not in heard:
+            more = old.recv(1 << 16)
+            assert more, heard
+            heard += more
+        return True
+
+    assert hears(b'\x000{"sid"')  # Engine.IO's open packet, in a hixie frame
+    old.sendall(b"\x00" + ("40" + json.dumps({"token": tokens["staff"][0]})).encode() + b"\xff")
+    assert hears(b'\x0042["state"')
+    phone = connect(server.url, tokens["staff"][1])  # after it in the room
+    assert phone.wait_until(lambda c: c.states)
+
+    server.post("/api/sites/demo/incidents", tokens["duty_manager"][0], {"kind": "fire"})
+
+    assert phone.wait_for_event("incident.started", timeout=5) is not None
+    assert hears(b"incident.started")
+    old.close()

@@ -365,22 +365,26 @@ def test_background_work_that_meets_a_restart_of_postgresql_warns_and_goes_on(si
 
 
 def test_a_phone_that_connects_while_postgresql_is_down_is_told_to_try_again(site, servers):
-    """As an HTTP request is answered 503: the phone's connection is refused with the same
-    problem (no traceback, no silence until its timeout), and it connects once PostgreSQL is
+    """As an HTTP request is answered 503: the phone's (or queue screen's) connection is
+    refused with the same problem (no traceback, no silence until its timeout), and it connects once PostgreSQL is
     back."""
     db_path, tokens = site
     server = live(db_path, servers)
     postgres = tests_postgres()
     postgres.stop()
     refusals = []
+    # A phone twice (the first meets the lost connection, the next a connect refused), then
+    # a queue screen on the public namespace.
+    tries = [("/", {"token": tokens["staff"][0]})] * 2 + [("/public", {"site": "demo"})]
     try:
-        for _ in range(2):  # the first meets the lost connection, the next a connect refused
-            phone = socketio.Client(reconnection=False)
-            phone.on("connect_error", refusals.append)
+        for namespace, auth in tries:
+            client = socketio.Client(reconnection=False)
+            client.on("connect_error", refusals.append, namespace=namespace)
             with pytest.raises(socketio.exceptions.ConnectionError):
-                phone.connect(
+                client.connect(
                     server.url,
-                    auth={"token": tokens["staff"][0]},
+                    auth=auth,
+                    namespaces=[namespace],
                     transports=["websocket"],
                     wait_timeout=10,
                 )
@@ -388,7 +392,7 @@ def test_a_phone_that_connects_while_postgresql_is_down_is_told_to_try_again(sit
         postgres.start()
 
     problems = [refused["data"] for refused in refusals]
-    assert [problem["status"] for problem in problems] == [503, 503], refusals
+    assert [problem["status"] for problem in problems] == [503, 503, 503], refusals
     assert all(problem["type"].endswith("/database-unreachable") for problem in problems)
     assert all("try again" in refused["message"] for refused in refusals), refusals
     phone = socketio.Client(reconnection=False)

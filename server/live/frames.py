@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 
 
 def install(async_mode: str) -> None:
@@ -89,30 +90,48 @@ def send_whole_frames() -> None:
 
 
 class WholeSends:
-    """A phone's socket whose `send` sends everything or ends the connection."""
+    """A phone's socket whose `send` sends everything, or ends the connection when the phone
+    takes nothing for ping_interval + ping_timeout (as eventlet's socket timeout does)."""
 
     def __init__(self, sock):
-        import threading  # patched by then under gevent: a green lock
+        import threading  # patched in place under gevent: a green lock
 
         from .pings import PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
 
         self._sock = sock
+        # The system's socket beneath gevent's, whose `send` would wait for the phone without
+        # end; under threading, werkzeug's own. Sent to with MSG_DONTWAIT: it never waits.
+        self._raw = getattr(sock, "_sock", sock)
         self._turn = threading.Lock()
         self._within = PING_INTERVAL_SECONDS + PING_TIMEOUT_SECONDS
 
     def send(self, data: bytes) -> int:
         with self._turn:
-            waits = self._sock.gettimeout()  # the reader's: it waits for the phone's frames
-            self._sock.settimeout(self._within)
-            try:
-                self._sock.sendall(data)
-            except TimeoutError:  # the phone took nothing for that long: it is gone
-                with contextlib.suppress(OSError):
-                    self._sock.shutdown(socket.SHUT_RDWR)  # its reader ends the connection
-                raise BrokenPipeError("the phone read nothing in time") from None
-            finally:
-                self._sock.settimeout(waits)
+            sent = self._send_now(data)  # almost always all of it
+            if sent < len(data):
+                self._send_rest(memoryview(data)[sent:])
         return len(data)
+
+    def _send_now(self, data) -> int:
+        try:
+            return self._raw.send(data, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return 0
+
+    def _send_rest(self, rest: memoryview) -> None:
+        """A slow phone's: more each time its socket takes more, until `_within` has passed.
+        (No socket timeout: under threading, setting one makes the socket non-blocking under
+        the reader thread's feet.)"""
+        import select  # patched in place under gevent: a green wait
+
+        deadline = time.monotonic() + self._within
+        while rest:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self._raw], [], left)[1]:
+                with contextlib.suppress(OSError):  # the phone took nothing for that long
+                    self._sock.shutdown(socket.SHUT_RDWR)  # its reader ends the connection
+                raise BrokenPipeError("the phone read nothing in time")
+            rest = rest[self._send_now(rest) :]
 
     def __getattr__(self, name):  # recv, fileno, close...: the socket's own
         return getattr(self._sock, name)
@@ -132,12 +151,15 @@ def write_while_the_writer_waits() -> None:
     # ping_interval + ping_timeout), and the pings keep an idle phone's writer awake.
     from engineio import socket as engineio_socket
     from engineio.packet import MESSAGE
+    from eventlet.websocket import RFC6455WebSocket
 
     queued_send = engineio_socket.Socket.send
     handle_websocket = engineio_socket.Socket._websocket_handler
 
     def websocket_handler(connection, ws):
-        connection.websocket = ws
+        # eventlet still speaks the WebSocket drafts before RFC 6455 (hixie-75, -76), with
+        # other frames: those connections keep python-engineio's way.
+        connection.websocket = ws if isinstance(ws, RFC6455WebSocket) else None
         try:
             return handle_websocket(connection, ws)
         finally:
