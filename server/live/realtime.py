@@ -34,11 +34,8 @@ def register(socketio, services) -> None:
 
     @socketio.on("connect")
     def connect(auth_data=None):
-        try:
-            with refused_while_the_store_is_lost(services):
-                identity = _identify(services, auth_data)
-        except Rejected as refused:  # a wrong token, or too many from this address
-            raise ConnectionRefusedError(refused.detail, refused.problem()) from None
+        with refused_with_its_problem(services):  # a wrong token, too many, a lost database
+            identity = _identify(services, auth_data)
         if identity is None:
             raise ConnectionRefusedError("unauthorized: send auth={'token': ...} or sign in")
         socketio.server.save_session(request.sid, {"identity": identity})
@@ -190,7 +187,7 @@ def register_public(socketio, services) -> None:
     @socketio.on("connect", namespace=PUBLIC_NAMESPACE)
     def connect_public(auth_data=None):
         site = auth_data.get("site") if isinstance(auth_data, dict) else None
-        with refused_while_the_store_is_lost(services), services.store.reading() as db:
+        with refused_with_its_problem(services), services.store.reading() as db:
             known = isinstance(site, str) and site_row(db, site) is not None
         if not known:
             raise ConnectionRefusedError("send auth={'site': '<site id>'} for a known site")
@@ -204,12 +201,15 @@ def register_public(socketio, services) -> None:
 
 
 @contextlib.contextmanager
-def refused_while_the_store_is_lost(services) -> Iterator[None]:
-    """A connection that meets a lost database (PostgreSQL restarting or failing over) is
-    refused with the problem an HTTP request gets (503, try again), and the client connects
-    again, perhaps to the new primary by then; never a traceback and no answer at all."""
+def refused_with_its_problem(services) -> Iterator[None]:
+    """A connection refused (a wrong token, too many failures from one address) gets the
+    problem an HTTP request would, in its `connect_error`'s data; so does one that meets a lost
+    database (PostgreSQL restarting or failing over: 503, try again), never a traceback and
+    no answer at all."""
     try:
         yield
+    except Rejected as refused:
+        raise ConnectionRefusedError(refused.detail, refused.problem()) from None
     except Exception as error:
         if not services.store.forget_if_lost(error):
             raise
