@@ -450,7 +450,7 @@ def test_a_phone_on_a_websocket_draft_before_rfc_6455_gets_the_alarm_too(
     connection must not break the frames every other phone gets written at once."""
     db_path = tmp_path / "site.db"
     tokens = prepare_database(db_path, {"staff": 2, "duty_manager": 1})
-    server = live_servers(db_path).start()
+    server = live_servers(db_path, env={"EXITNOW_ASYNC_MODE": "eventlet"}).start()
     old = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     origin = f"127.0.0.1:{server.port}"
     old.sendall(
