@@ -21,6 +21,7 @@ const SHELL = [
   "/pwa/js/when.js",
   "/pwa/js/model.js",
   "/pwa/js/phone.js",
+  "/pwa/js/refusals.js",
   "/pwa/js/screens/alarm.js",
   "/pwa/js/screens/allclear.js",
   "/pwa/js/screens/backup.js",

@@ -6,6 +6,7 @@
 // nginx or a CDN can keep serving even while the app is down.
 import { $, element } from "/pwa/js/dom.js";
 import { fitWords } from "/pwa/js/fit.js";
+import { connectAgainWhenAsked } from "/pwa/js/refusals.js";
 import { io } from "/pwa/vendor/socket.io.esm.min.js";
 
 const site = location.pathname.split("/").filter(Boolean).pop();
@@ -117,12 +118,8 @@ const socket = io("/public", {
 socket.on("notice", show);
 socket.on("connect", () => connection.classList.remove("lost"));
 socket.on("disconnect", () => connection.classList.add("lost"));
-socket.on("connect_error", (error) => {
-  connection.classList.add("lost");
-  // A refusal that means "try again" (503: the server's database restarting or failing
-  // over): socket.io never retries it by itself. Meanwhile the screen polls the notice.
-  if (error.data?.status === 503) setTimeout(() => socket.connect(), 1000 + Math.random() * 2000);
-});
+socket.on("connect_error", () => connection.classList.add("lost")); // it polls meanwhile
+connectAgainWhenAsked(socket);
 addEventListener("resize", () => { if (!takeover.hidden) fitScreen(); });
 setInterval(() => { if (!socket.connected) poll(); }, POLL_MS);
 poll();

@@ -4,6 +4,7 @@
 // over the open socket while there is one, over HTTP otherwise, in the outbox's one order.
 import { io } from "/pwa/vendor/socket.io.esm.min.js";
 import { deviceReport } from "./device.js";
+import { connectAgainWhenAsked } from "./refusals.js";
 import * as store from "./store.js";
 
 const ACK_TIMEOUT_MS = 10_000; // no acknowledgement by then: the action waits for the next try
@@ -97,13 +98,8 @@ export class Server extends EventTarget {
     });
     this.socket.on("connect", () => this.setConnected(true));
     this.socket.on("disconnect", () => this.setConnected(false));
-    this.socket.on("connect_error", (error) => {
-      this.setConnected(false);
-      // socket.io never retries a connection the server refused; a 503 means "try again"
-      // (its database restarting or failing over). Spread out, so that a shop's phones do
-      // not all come back in the same instant.
-      if (error.data?.status === 503) setTimeout(() => this.socket.connect(), 1000 + Math.random() * 2000);
-    });
+    this.socket.on("connect_error", () => this.setConnected(false));
+    connectAgainWhenAsked(this.socket);
     this.socket.on("state", (state) => this.receiveState(state));
     this.socket.on("event", (event) => this.receiveEvent(event));
     // A batch: events in seq order; a run this person may not read is one redacted range.

@@ -167,7 +167,7 @@ def write_while_the_writer_waits() -> None:
 
     def send(connection, pkt):
         ws = getattr(connection, "websocket", None)
-        if ws is None or pkt.packet_type != MESSAGE or not _writer_waits(connection, ws):
+        if ws is None or pkt.packet_type != MESSAGE or not _writer_waits(connection):
             return queued_send(connection, pkt)
         if not connection.check_ping_timeout():  # as python-engineio's send: closed, dropped
             return None
@@ -180,17 +180,16 @@ def write_while_the_writer_waits() -> None:
     engineio_socket.Socket.send = send
 
 
-def _writer_waits(connection, ws) -> bool:
-    """Whether everything queued on the connection has been sent: its writer is parked on its
-    empty queue and nobody holds the socket's send lock (the writer holds it while it sends,
-    `_write_rest` until a slow phone took the rest)."""
+def _writer_waits(connection) -> bool:
+    """Whether the connection's writer is parked on its empty queue. Everything queued before
+    has then been sent, unless somebody still holds the socket's send lock (the writer while
+    it sends, `_write_rest` until a slow phone took the rest): `send` tries it last. The frames
+    are never compressed (`decline_permessage_deflate`), so one frame fits every phone."""
     return (
         connection.upgraded
         and not (connection.upgrading or connection.closing or connection.closed)
         and not connection.queue.qsize()
         and connection.queue.getting() > 0
-        and not ws._sendlock.locked()
-        and not ws.extensions  # none is accepted (`decline_permessage_deflate`)
     )
 
 
