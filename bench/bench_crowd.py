@@ -15,7 +15,9 @@ starts a drill; each phone, the moment `incident.started` arrives, sends its del
 and, 0.5 to 3 s later, "got it": as HTTP POSTs (`--way http`) or as the socket's `action` with
 an acknowledgement (`--way socket`), the two ways the staff app has. Printed per N: alarm latency, when the manager had every receipt
 and every "got it", the receipt's latency, Socket.IO messages per phone, disconnects, the CPU seconds of
-the server and of the clients during the round, and the machine's load average. `--logs DIR` keeps each server's log there.
+the server and of the clients during the round, and the machine's load average; then the same
+phones, alarm and answers on the framework's floor (floor_round), and Exit Now's p99 as a
+multiple of the floor's. `--logs DIR` keeps each server's log there.
 `--postgresql`: the store is PostgreSQL as deploy/README.md runs it, durable, with a synchronous
 standby (harness.ReplicatedPostgres, started by the run), a new database for each N.
 `--deflate`: the phones offer permessage-deflate as Chromium's do (harness.bench.add_deflate_option).
@@ -41,6 +43,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.bench_delivery import Floor
 from bench.profiled import print_top, start_profiled
 from harness import REPO
 from harness.bench import (
@@ -62,6 +65,8 @@ CONNECT_TIMEOUT = 300
 ENROLL_CONCURRENCY = 32
 CONNECT_CONCURRENCY = 16  # per process
 ALARM = "incident.started"
+FLOOR_ALARM_BYTES = 200  # the floor's alarm message: shorter than Exit Now's
+FLOOR_ROUND_SECONDS = 4  # the receipts, and every "got it" (0.5 to 3 s after the alarm)
 SESSION_COOKIE = "exitnow_session"
 
 
@@ -361,19 +366,23 @@ async def start_drill(url: str, token: str) -> tuple[int, int]:
 class Crowd:
     """The phone worker processes and the manager's process, with their command queues."""
 
-    def __init__(self, url: str, manager: str, staff_ids: list, sessions: list, processes: int):
+    def __init__(self, url: str, manager, staff_ids: list, sessions: list, processes: int):
+        """`manager` None: phones alone (the floor's round, which has no roll call)."""
         self.results = multiprocessing.Queue()
         self.queues = [multiprocessing.Queue() for _ in range(processes + 1)]
         shares = [sessions[i::processes] for i in range(processes)]
         targets = [(phone_process, (url, share)) for share in shares if share]
-        targets.append((manager_process, (url, manager, staff_ids)))
+        self.phone_processes = len(targets)
+        if manager is not None:
+            targets.append((manager_process, (url, manager, staff_ids)))
         self.workers = [
             multiprocessing.Process(target=target, args=(*args, queue, self.results), daemon=True)
             for (target, args), queue in zip(targets, self.queues, strict=False)
         ]
         for worker in self.workers:
             worker.start()
-        self.connected = sum(self.answers(len(self.workers), CONNECT_TIMEOUT)) - 1
+        answers = self.answers(len(self.workers), CONNECT_TIMEOUT)
+        self.connected = sum(answers) - (len(self.workers) - self.phone_processes)
 
     def answers(self, count: int, timeout: float) -> list:
         deadline = time.monotonic() + timeout
@@ -382,13 +391,13 @@ class Crowd:
         ]
 
     def tell_phones(self, command: str) -> list:
-        phones = len(self.workers) - 1
+        phones = self.phone_processes
         for queue in self.queues[:phones]:
             queue.put(command)
         return self.answers(phones, 60)
 
     def fire(self) -> dict:
-        self.queues[len(self.workers) - 1].put("fire")
+        self.queues[self.phone_processes].put("fire")
         return self.answers(1, ROUND_TIMEOUT + 30)[0]
 
     def cpu_seconds(self) -> float:
@@ -460,6 +469,29 @@ def crowd_round(
             shutil.copy(server.output, logs / f"server-{repo.name}-{count}.log")
 
 
+def floor_round(count: int, processes: int, async_mode: str) -> dict:
+    """The same N phones, alarm and answers on the framework's floor (floor_server.py): a bare
+    Flask-SocketIO server that emits the alarm and answers every receipt at once, with no
+    sign-in, log or writer. Exit Now cannot come out faster: if it does, the clients are what
+    the figures measure."""
+    floor = Floor(FLOOR_ALARM_BYTES, async_mode)
+    crowd = None
+    try:
+        crowd = Crowd(floor.url, None, [], [("", "")] * count, processes)
+        crowd.tell_phones("arm")
+        floor.reset()
+        cpu_before = cpu_seconds(floor.pid)
+        started = time.time_ns()
+        floor.fire()
+        time.sleep(FLOOR_ROUND_SECONDS)
+        cpu = cpu_seconds(floor.pid) - cpu_before
+        return {"started": started, "phones": merge(crowd.tell_phones("collect")), "cpu": cpu}
+    finally:
+        if crowd:
+            crowd.stop()
+        floor.stop()
+
+
 @contextlib.contextmanager
 def profiling(pid: int, out: Path | None):
     """The server's profiler (bench/profiled.py) on while the block runs: the round, not the
@@ -529,11 +561,41 @@ def print_figures(figures: dict) -> None:
         ("phone errors", summary(errors) if errors else "none"),
         ("server log errors", f"{len(figures['log'])} lines" if figures["log"] else "none"),
     ]
+    floor = figures.get("floor")
+    if floor:
+        rows += floor_rows(floor, latency, phones["receipt_ms"])
     print(f"\nN = {n}")
     for name, value in rows:
         print(f"  {name:<27} {value}")
     for line in figures["log"][-5:]:
         print(f"    | {line[:160]}")
+
+
+def floor_rows(floor: dict, latency: list[float], receipt_ms: list[float]) -> list[tuple]:
+    """The floor's figures, and Exit Now's p99 as a multiple of the floor's."""
+    phones = floor["phones"]
+    floor_latency = [(t - floor["started"]) / 1e6 for t in phones["alarm_at"]]
+
+    def p99_ratio(ours: list[float], floors: list[float]) -> str:
+        if not ours or not floors:
+            return "-"
+        return f"{percentile(ours, 0.99) / percentile(floors, 0.99):.2f}x"
+
+    return [
+        (
+            "floor: alarm latency ms",
+            f"p50 {percentile(floor_latency, 0.5):.1f}  p99 {percentile(floor_latency, 0.99):.1f}"
+            f"  ({len(floor_latency)} phones; Exit Now's p99 {p99_ratio(latency, floor_latency)})",
+        ),
+        (
+            f"floor: receipt ({WAY}) ms",
+            f"p50 {percentile(phones['receipt_ms'], 0.5):.0f}  p99 "
+            f"{percentile(phones['receipt_ms'], 0.99):.0f}  ({len(phones['receipt_ms'])} "
+            f"answered; Exit Now's p99 {p99_ratio(receipt_ms, phones['receipt_ms'])})",
+        ),
+        ("floor: CPU s in the round", f"{floor['cpu']:.2f} (its {FLOOR_ROUND_SECONDS} s)"),
+        ("floor: phone errors", summary(phones["errors"]) if phones["errors"] else "none"),
+    ]
 
 
 def summary(errors: list[str]) -> str:
@@ -607,6 +669,7 @@ def main() -> None:
                     profile(count),
                     url,
                 )
+                figures["floor"] = floor_round(count, args.processes, args.async_mode)
                 print_figures(figures)
                 if args.profile:
                     print_top(profile(count), "the server", rounds=1)

@@ -1,5 +1,7 @@
 """The framework's floor: a bare Flask-SocketIO app under eventlet (or gevent) that emits one
-message to every connected client when POST /fire is called. Served as Exit Now serves itself
+message to every connected client when POST /fire is called, and answers a phone's receipt at
+once (bench_crowd.py: POST /api/sites/<site>/incidents/current/<answer>, or the socket's
+`action`). Served as Exit Now serves itself
 in that mode (server/__main__.py: under eventlet the same listen backlog and pool size, under
 gevent Flask-SocketIO's own server; the same changes to the WebSocket, server/live/frames.py),
 and the same garbage collection: POST /collect runs a full
@@ -57,6 +59,35 @@ def echo():
     return {"ok": True, "changed": True}
 
 
+@app.post("/api/sites/<site>/incidents/current/<answer>")
+def receipt(site, answer):
+    """A phone's receipt or "got it", answered at once: what bench_crowd's POSTs cost the
+    framework (no sign-in, no log, no writer)."""
+    return {"changed": True, "seq": 1}
+
+
+def answer_actions_at_once() -> None:
+    """The same over the socket (bench_crowd --way socket): the `action`'s acknowledgement sent
+    at once, as Exit Now sends its own from the writer, outside Flask-SocketIO's handlers (each
+    of which runs in a green thread of its own, in a request context: more than Exit Now does)."""
+    from server.live.realtime import send_answer
+
+    server = socketio.server
+    handle_event = server._handle_event
+
+    def handle_event_or_action(eio_sid, namespace, ack_id, data):
+        if not (isinstance(data, list) and data and data[0] == "action"):
+            return handle_event(eio_sid, namespace, ack_id, data)
+        if ack_id is not None:
+            send_answer(server, eio_sid, ack_id, {"ok": True, "result": {"changed": True}})
+        return None
+
+    server._handle_event = handle_event_or_action
+
+
+answer_actions_at_once()
+
+
 @app.post("/collect")
 def collect():
     gc.unfreeze()
@@ -78,4 +109,4 @@ if __name__ == "__main__":
         listener = eventlet.listen(("127.0.0.1", port), backlog=2048)
         eventlet.wsgi.server(listener, app, max_size=10000, log_output=False)
     else:
-        socketio.run(app, host="127.0.0.1", port=port, log_output=False)
+        socketio.run(app, host="127.0.0.1", port=port, log_output=False, backlog=2048, spawn=10000)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import select
+import signal
 import socket
 import struct
 import termios
@@ -217,6 +219,35 @@ def test_a_phones_socket_is_not_compressed_though_its_browser_offers_it(live_ser
     assert head.startswith(b"HTTP/1.1 101"), head
     assert b"sec-websocket-extensions" not in head.lower(), head
     assert first_frame[0] == 0x81, first_frame[:2]  # final text frame, RSV1 (compressed) unset
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent", "threading"])
+def test_phones_that_connect_while_the_server_is_busy_wait_in_its_queue(live_servers, async_mode):
+    """A shop's phones all connect when the alarm wakes them. While the server is busy (here:
+    stopped), the kernel holds as many as the listen backlog allows (EXITNOW_LISTEN_BACKLOG);
+    beyond that it drops their SYNs, and each such phone waits a second or more to try again.
+    gevent's and werkzeug's servers listened with their own 128, whatever was configured."""
+    server = live_servers(
+        env={"EXITNOW_ASYNC_MODE": async_mode, "EXITNOW_LISTEN_BACKLOG": "400"}
+    ).start(demo=True)
+    phones = []
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        for _ in range(300):
+            phone = socket.socket()
+            phone.setblocking(False)
+            phone.connect_ex(("127.0.0.1", server.port))  # in progress
+            phones.append(phone)
+        time.sleep(0.5)  # a SYN dropped is sent again after 1 s
+        _, connected, _ = select.select([], phones, [], 0)
+        held = sum(phone.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for phone in connected)
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        for phone in phones:
+            phone.close()
+
+    assert held == 300, f"{300 - held} of 300 phones' connections were dropped"
+    assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
 
 
 @pytest.mark.parametrize("async_mode", ["threading", "gevent"])
