@@ -71,13 +71,14 @@ class Publisher:
         self.push = push
         self.metrics = metrics
         self._alarm_committed: dict[str, float] = {}  # site -> when its alarm was committed
-        # Per (site, audience): the events not sent to it yet, when its last batch left, and
-        # when its next one is planned.
+        # Per (site, audience): the events not sent to it yet, whether it may read any of them,
+        # when its last batch left, and when its next one is planned.
         self._waiting: dict[tuple[str, str], list[dict]] = {}
+        self._readable: dict[tuple[str, str], bool] = {}
         self._last_sent: dict[tuple[str, str], float] = {}
         self._planned: dict[tuple[str, str], float] = {}
         self._sent_up_to: dict[str, int] = {}  # site -> the highest seq queued to its rooms
-        self._lock = threading.Lock()  # guards the four above
+        self._lock = threading.Lock()  # guards the five above
         self._sending = threading.Lock()  # one batch leaves at a time, so seqs stay in order
         # The store, when the other processes' commits come from its log (server/live/follow.py),
         # and whether its listener hears them now (for /readyz; None: not following).
@@ -176,9 +177,13 @@ class Publisher:
     def _leave_now(self, to: tuple[str, str], events: list[dict]) -> bool:
         """Under the lock: `events` wait for `to`; whether they leave now, else a batch is
         (or already was) planned for them."""
-        waiting = self._waiting.setdefault(to, [])
-        waiting.extend(events)
-        due = self._due(to, waiting)
+        self._waiting.setdefault(to, []).extend(events)
+        # Only the new events are read: a staff phone's batch gathers a thousand receipts it
+        # may not read, and reading them all again at each commit grew as their square.
+        is_responder = AUDIENCES[to[1]]
+        if not self._readable.get(to):
+            self._readable[to] = any(may_read(is_responder, event) for event in events)
+        due = self._due(to)
         planned = self._planned.get(to)
         if planned is not None and planned <= due:  # they leave with the planned batch
             return False
@@ -189,13 +194,11 @@ class Publisher:
             return False
         return True
 
-    def _due(self, to: tuple[str, str], waiting: list[dict]) -> float:
+    def _due(self, to: tuple[str, str]) -> float:
         """When the next batch to this audience may leave: BATCH_SECONDS after the last one,
         or NUMBERS_ONLY_SECONDS when it would carry nothing the audience may read (a staff
         phone needs the numbers of colleagues' receipts only to see that it missed none)."""
-        is_responder = AUDIENCES[to[1]]
-        readable = any(may_read(is_responder, event) for event in waiting)
-        spacing = BATCH_SECONDS if readable else NUMBERS_ONLY_SECONDS
+        spacing = BATCH_SECONDS if self._readable.get(to) else NUMBERS_ONLY_SECONDS
         return self._last_sent.get(to, float("-inf")) + spacing
 
     def _send_later(self, to: tuple[str, str], wait: float) -> None:
@@ -211,6 +214,7 @@ class Publisher:
         with self._sending:
             with self._lock:
                 events = self._waiting.pop(to, [])
+                self._readable.pop(to, None)
                 if not events:
                     return
                 self._last_sent[to] = time.monotonic()
