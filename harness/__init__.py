@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import socket
@@ -392,6 +393,27 @@ def each_answered_once(url: str, answered: dict, types: dict, phones: int) -> li
         assert len(staff) == len(set(staff)) == phones
     assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))
     return rows
+
+
+def connections_held(port: int, count: int, stop, resume) -> int:
+    """How many of `count` connections opened at once to 127.0.0.1:`port` the kernel completes
+    while the server accepts none (`stop()` until `resume()`): at most its listen backlog
+    (+1). Beyond it the kernel drops a SYN, and the client sends it again after a second."""
+    phones = []
+    stop()
+    try:
+        for _ in range(count):
+            phone = socket.socket()
+            phone.setblocking(False)
+            phone.connect_ex(("127.0.0.1", port))  # in progress
+            phones.append(phone)
+        time.sleep(0.5)
+        _, connected, _ = select.select([], phones, [], 0)
+        return sum(phone.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for phone in connected)
+    finally:
+        resume()
+        for phone in phones:
+            phone.close()
 
 
 def wait_for(predicate, timeout: float = 10) -> bool:

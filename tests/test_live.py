@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import select
 import signal
 import socket
 import struct
@@ -18,7 +17,7 @@ import pytest
 import requests
 import socketio
 
-from harness import REPO, prepare_database, wait_for
+from harness import REPO, connections_held, prepare_database, wait_for
 
 
 @pytest.fixture
@@ -230,21 +229,12 @@ def test_phones_that_connect_while_the_server_is_busy_wait_in_its_queue(live_ser
     server = live_servers(
         env={"EXITNOW_ASYNC_MODE": async_mode, "EXITNOW_LISTEN_BACKLOG": "400"}
     ).start(demo=True)
-    phones = []
-    server.process.send_signal(signal.SIGSTOP)
-    try:
-        for _ in range(300):
-            phone = socket.socket()
-            phone.setblocking(False)
-            phone.connect_ex(("127.0.0.1", server.port))  # in progress
-            phones.append(phone)
-        time.sleep(0.5)  # a SYN dropped is sent again after 1 s
-        _, connected, _ = select.select([], phones, [], 0)
-        held = sum(phone.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for phone in connected)
-    finally:
-        server.process.send_signal(signal.SIGCONT)
-        for phone in phones:
-            phone.close()
+    held = connections_held(
+        server.port,
+        300,
+        lambda: server.process.send_signal(signal.SIGSTOP),
+        lambda: server.process.send_signal(signal.SIGCONT),
+    )
 
     assert held == 300, f"{300 - held} of 300 phones' connections were dropped"
     assert requests.get(server.url + "/healthz", timeout=10).status_code == 200

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 import requests
 
-from harness import NGINX_CONFIG, REPO, prepare_database, start_nginx
+from harness import (
+    NGINX_CONFIG,
+    REPO,
+    connections_held,
+    free_port,
+    prepare_database,
+    start_nginx,
+)
 
 
 @pytest.fixture
@@ -92,3 +102,23 @@ def test_the_one_app_block_and_production_share_one_definition_of_the_public_cha
             assert f"include @NOTICES@/{snippet};" in text, (config, snippet)
         assert "try_files" not in text and "proxy_set_header" not in text, config
     assert "location ~ ^/status/" in public and "try_files" in public
+
+
+def test_phones_that_connect_while_nginx_is_busy_wait_in_its_queue(tmp_path):
+    """At the alarm a shop's phones all connect, and their TLS handshakes keep nginx's worker
+    busy. nginx's own listen backlog on Linux is 511: the kernel drops the SYNs beyond it,
+    and each such phone tries again a second or more later."""
+    process, url = start_nginx(tmp_path / "nginx", tmp_path / "public", free_port())
+    group = process.pid  # nginx runs in a session of its own: its master and its worker
+    try:
+        held = connections_held(
+            int(url.rsplit(":", 1)[1]),
+            800,
+            lambda: os.killpg(group, signal.SIGSTOP),
+            lambda: os.killpg(group, signal.SIGCONT),
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert held == 800, f"{800 - held} of 800 phones' connections were dropped"
