@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import time
 
 
@@ -17,9 +18,10 @@ def install(async_mode: str) -> None:
     """Every change below that applies to `async_mode`."""
     if async_mode == "eventlet":
         unmask_in_one_step()
-        write_while_the_writer_waits()
     else:  # python-engineio's simple-websocket
         send_whole_frames()
+    if async_mode in ("eventlet", "gevent"):
+        write_while_the_writer_waits(async_mode)
     decline_permessage_deflate(async_mode)
 
 
@@ -137,9 +139,9 @@ class WholeSends:
         return getattr(self._sock, name)
 
 
-def write_while_the_writer_waits() -> None:
-    """Under eventlet: a message to a phone whose writer has nothing left to send is written
-    at once, its frame built once for every phone a broadcast reaches."""
+def write_while_the_writer_waits(async_mode: str) -> None:
+    """Under eventlet and gevent: a message to a phone whose writer has nothing left to send
+    is written at once, its frame built once for every phone a broadcast reaches."""
     # python-engineio puts each packet in the connection's queue, where the connection's own
     # writer green thread wakes (a switch, a timer) to frame it and send it: for one alarm to
     # a thousand phones, a thousand wakes and a thousand framings of the same bytes, where
@@ -149,82 +151,159 @@ def write_while_the_writer_waits() -> None:
     # order. Pings still go through the queue: the writer's wait for its next packet is also
     # the connection's watchdog (it closes a connection with nothing to send for
     # ping_interval + ping_timeout), and the pings keep an idle phone's writer awake.
+    # Not under threading: there the writer's wait and this check are not one step.
     from engineio import socket as engineio_socket
     from engineio.packet import MESSAGE
-    from eventlet.websocket import RFC6455WebSocket
 
     queued_send = engineio_socket.Socket.send
     handle_websocket = engineio_socket.Socket._websocket_handler
+    poll = engineio_socket.Socket.poll
+    line_of = _eventlet_line if async_mode == "eventlet" else _simple_websocket_line
 
     def websocket_handler(connection, ws):
-        # eventlet still speaks the WebSocket drafts before RFC 6455 (hixie-75, -76), with
-        # other frames: those connections keep python-engineio's way.
-        connection.websocket = ws if isinstance(ws, RFC6455WebSocket) else None
+        connection.line = line_of(ws)
         try:
             return handle_websocket(connection, ws)
         finally:
-            connection.websocket = None
+            connection.line = None
+
+    def waiting_poll(connection):
+        # The writer's wait for its next packets (and a long-polling GET's, which has no line).
+        connection.waiting = getattr(connection, "waiting", 0) + 1
+        try:
+            return poll(connection)
+        finally:
+            connection.waiting -= 1
 
     def send(connection, pkt):
-        ws = getattr(connection, "websocket", None)
-        if ws is None or pkt.packet_type != MESSAGE or not _writer_waits(connection):
+        line = getattr(connection, "line", None)
+        if line is None or pkt.packet_type != MESSAGE or not _writer_waits(connection):
             return queued_send(connection, pkt)
         if not connection.check_ping_timeout():  # as python-engineio's send: closed, dropped
             return None
-        if not ws._sendlock.acquire(blocking=False):
+        frame = _frame(pkt)
+        if frame is None or not line.take_turn():
             return queued_send(connection, pkt)
-        _write(connection, ws, _frame(ws, pkt))
+        _write(connection, line, frame)
         return None
 
     engineio_socket.Socket._websocket_handler = websocket_handler
+    engineio_socket.Socket.poll = waiting_poll
     engineio_socket.Socket.send = send
 
 
 def _writer_waits(connection) -> bool:
     """Whether the connection's writer is parked on its empty queue. Everything queued before
-    has then been sent, unless somebody still holds the socket's send lock (the writer while
-    it sends, `_write_rest` until a slow phone took the rest): `send` tries it last. The frames
-    are never compressed (`decline_permessage_deflate`), so one frame fits every phone."""
+    has then been sent, unless somebody still holds the line (the writer while it sends,
+    `_write_rest` until a slow phone took the rest): `send` tries it last. The frames are
+    never compressed (`decline_permessage_deflate`), so one frame fits every phone."""
     return (
         connection.upgraded
         and not (connection.upgrading or connection.closing or connection.closed)
         and not connection.queue.qsize()
-        and connection.queue.getting() > 0
+        and getattr(connection, "waiting", 0) > 0
     )
 
 
-def _frame(ws, pkt) -> bytes:
+def _frame(pkt) -> bytes | None:
     """The packet's WebSocket frame, kept on the packet: python-socketio sends one packet
     object to every connection of a room (server frames are never masked, so the bytes are
-    the same for each)."""
+    the same for each). None for a binary packet (Exit Now sends none): it goes the usual way."""
     frame = getattr(pkt, "frame", None)
     if frame is None:
-        frame = pkt.frame = ws._pack_message(pkt.encode())
+        text = pkt.encode()
+        if not isinstance(text, str):
+            return None
+        frame = pkt.frame = text_frame(text)
     return frame
 
 
-def _write(connection, ws, frame: bytes) -> None:
-    """Write `frame` holding the send lock: what the kernel takes now, without waiting; the
+def text_frame(text: str) -> bytes:
+    """A final, unmasked text frame (RFC 6455, 5.2), as a server sends a message."""
+    data = text.encode()
+    if len(data) < 126:
+        return struct.pack("!BB", 0x81, len(data)) + data
+    if len(data) < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, len(data)) + data
+    return struct.pack("!BBQ", 0x81, 127, len(data)) + data
+
+
+class _EventletLine:
+    """An eventlet WebSocket (RFC 6455) as `send` writes to it: its send lock is the turn."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def take_turn(self) -> bool:
+        return self.ws._sendlock.acquire(blocking=False)
+
+    def end_turn(self) -> None:
+        self.ws._sendlock.release()
+
+    def send_now(self, frame: bytes) -> int:
+        try:
+            return self.ws.socket.fd.send(frame)  # the raw non-blocking socket: never waits
+        except BlockingIOError:
+            return 0
+
+    def send_rest(self, rest: bytes) -> None:
+        self.ws.socket.sendall(rest)  # green, within the socket's timeout (ping_interval + timeout)
+
+
+class _SimpleWebSocketLine:
+    """A simple-websocket connection (gevent) as `send` writes to it: its `WholeSends`
+    socket, whose turn lock the writer's frames take too. The frame goes past wsproto, which
+    keeps no state between whole, uncompressed messages."""
+
+    def __init__(self, sock: WholeSends):
+        self.sock = sock
+
+    def take_turn(self) -> bool:
+        return self.sock._turn.acquire(blocking=False)
+
+    def end_turn(self) -> None:
+        self.sock._turn.release()
+
+    def send_now(self, frame: bytes) -> int:
+        return self.sock._send_now(frame)
+
+    def send_rest(self, rest: bytes) -> None:
+        self.sock._send_rest(memoryview(rest))
+
+
+def _eventlet_line(ws) -> _EventletLine | None:
+    # eventlet still speaks the WebSocket drafts before RFC 6455 (hixie-75, -76), with other
+    # frames: those connections keep python-engineio's way.
+    from eventlet.websocket import RFC6455WebSocket
+
+    return _EventletLine(ws) if isinstance(ws, RFC6455WebSocket) else None
+
+
+def _simple_websocket_line(ws) -> _SimpleWebSocketLine | None:
+    sock = getattr(getattr(ws, "ws", None), "sock", None)
+    return _SimpleWebSocketLine(sock) if isinstance(sock, WholeSends) else None
+
+
+def _write(connection, line, frame: bytes) -> None:
+    """Write `frame` holding the line's turn: what the kernel takes now, without waiting; the
     rest of a slow phone's frame in a green thread of its own, so that it holds up nobody
-    else's, and the packets after it queue behind the lock."""
+    else's, and the packets after it queue behind the turn."""
     try:
-        sent = ws.socket.fd.send(frame)  # the raw non-blocking socket: never waits
-    except BlockingIOError:
-        sent = 0
+        sent = line.send_now(frame)
     except OSError:
-        ws._sendlock.release()
+        line.end_turn()
         connection.queue.put(None)  # its writer closes the socket, as after its own failure
         return
     if sent == len(frame):
-        ws._sendlock.release()
+        line.end_turn()
     else:
-        connection.server.start_background_task(_write_rest, connection, ws, frame[sent:])
+        connection.server.start_background_task(_write_rest, connection, line, frame[sent:])
 
 
-def _write_rest(connection, ws, rest: bytes) -> None:
+def _write_rest(connection, line, rest: bytes) -> None:
     try:
-        ws.socket.sendall(rest)  # green, within the socket's timeout (ping_interval + timeout)
+        line.send_rest(rest)
     except OSError:
         connection.queue.put(None)
     finally:
-        ws._sendlock.release()
+        line.end_turn()
