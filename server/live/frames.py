@@ -255,11 +255,13 @@ class _SimpleWebSocketLine:
     socket, whose turn lock the writer's frames take too. The frame goes past wsproto, which
     keeps no state between whole, uncompressed messages."""
 
-    def __init__(self, sock: WholeSends):
-        self.sock = sock
+    def __init__(self, ws):
+        self.ws, self.sock = ws, ws.sock
 
     def take_turn(self) -> bool:
-        return self.sock._turn.acquire(blocking=False)
+        # Closed (the phone's Close frame was answered): nothing may follow the Close, and the
+        # writer's own send says so to python-engineio.
+        return self.ws.connected and self.sock._turn.acquire(blocking=False)
 
     def end_turn(self) -> None:
         self.sock._turn.release()
@@ -280,8 +282,12 @@ def _eventlet_line(ws) -> _EventletLine | None:
 
 
 def _simple_websocket_line(ws) -> _SimpleWebSocketLine | None:
-    sock = getattr(getattr(ws, "ws", None), "sock", None)
-    return _SimpleWebSocketLine(sock) if isinstance(sock, WholeSends) else None
+    websocket = getattr(ws, "ws", None)  # python-engineio's wrapper holds simple-websocket's
+    return (
+        _SimpleWebSocketLine(websocket)
+        if isinstance(getattr(websocket, "sock", None), WholeSends)
+        else None
+    )
 
 
 def _write(connection, line, frame: bytes) -> None:
@@ -303,7 +309,7 @@ def _write(connection, line, frame: bytes) -> None:
 def _write_rest(connection, line, rest: bytes) -> None:
     try:
         line.send_rest(rest)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: gevent's select on a socket closed meanwhile
         connection.queue.put(None)
     finally:
         line.end_turn()
