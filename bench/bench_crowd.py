@@ -381,8 +381,9 @@ class Crowd:
         ]
         for worker in self.workers:
             worker.start()
+        # Each phone process answers how many of its phones connected; the manager answers 1.
         answers = self.answers(len(self.workers), CONNECT_TIMEOUT)
-        self.connected = sum(answers) - (len(self.workers) - self.phone_processes)
+        self.connected = sum(answers) - (manager is not None)
 
     def answers(self, count: int, timeout: float) -> list:
         deadline = time.monotonic() + timeout

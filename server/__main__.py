@@ -146,29 +146,22 @@ def serve(app, settings) -> None:
         # for SYN retries, and its WSGI pool stops at 1024: size both for a site's phones.
         listener = eventlet.listen((settings.host, settings.port), backlog=settings.listen_backlog)
         eventlet.wsgi.server(listener, app, max_size=settings.max_connections, log_output=False)
-    elif settings.async_mode == "gevent":
-        # gevent's own defaults: a backlog of 128, and no bound on connections.
-        socketio.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_output=False,
-            backlog=settings.listen_backlog,
-            spawn=settings.max_connections,  # a pool of that many
-        )
-    else:
-        from werkzeug.serving import BaseWSGIServer
+        return
+    options = {"log_output": False, **_server_options(settings)}
+    socketio.run(app, host=settings.host, port=settings.port, **options)
 
-        # werkzeug's server takes its backlog (128) from the class alone; it has a thread per
-        # connection, with no bound.
-        BaseWSGIServer.request_queue_size = settings.listen_backlog
-        socketio.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_output=False,
-            allow_unsafe_werkzeug=True,
-        )
+
+def _server_options(settings) -> dict:
+    """Flask-SocketIO's server under gevent or threading, sized as eventlet's above."""
+    if settings.async_mode == "gevent":
+        # gevent's own defaults: a backlog of 128, and no bound on connections.
+        return {"backlog": settings.listen_backlog, "spawn": settings.max_connections}
+    from werkzeug.serving import BaseWSGIServer
+
+    # werkzeug's server takes its backlog (128) from the class alone; it has a thread per
+    # connection, with no bound.
+    BaseWSGIServer.request_queue_size = settings.listen_backlog
+    return {"allow_unsafe_werkzeug": True}
 
 
 if __name__ == "__main__":
